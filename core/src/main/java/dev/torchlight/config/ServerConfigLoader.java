@@ -1,0 +1,187 @@
+package dev.torchlight.config;
+
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Builds the {@link ServerConfig} with one precedence: defaults &lt; config file &lt;
+ * {@code TORCHLIGHT_*} environment &lt; command-line flags. Every error names its source (file and
+ * key, environment variable, or flag) and what was expected.
+ */
+public final class ServerConfigLoader {
+    /** Environment variable naming the config file, when {@code --config} is not given. */
+    public static final String CONFIG_ENV = ServerSetting.ENV_PREFIX + "CONFIG";
+
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]?I?B?)?", Pattern.CASE_INSENSITIVE);
+
+    private ServerConfigLoader() {}
+
+    /**
+     * @param defaults the values used where no source sets one
+     * @param configFile the server config file, or null for none
+     * @param env the process environment; only {@code TORCHLIGHT_*} variables are read
+     * @param flags values given on the command line, by setting
+     */
+    public static ServerConfig load(
+            ServerConfig defaults, Path configFile, Map<String, String> env, Map<ServerSetting, String> flags) {
+        Map<ServerSetting, Object> values = new EnumMap<>(ServerSetting.class);
+        values.put(ServerSetting.HOST, defaults.host());
+        values.put(ServerSetting.HTTP_PORT, defaults.httpPort());
+        values.put(ServerSetting.MODEL_REPOSITORY, defaults.modelRepository());
+        values.put(ServerSetting.MODELS, defaults.models());
+        values.put(ServerSetting.MAX_REQUEST_SIZE, defaults.maxRequestSize());
+
+        if (configFile != null) {
+            YamlSection yaml = YamlSection.read(configFile);
+            yaml.rejectUnknownKeys(Arrays.stream(ServerSetting.values()).map(ServerSetting::key).collect(Collectors.toSet()));
+            for (String key : yaml.keys()) {
+                ServerSetting s = ServerSetting.byKey(key);
+                values.put(s, parse(s, yaml.raw(key), yaml.where(key), configFile.toAbsolutePath().getParent()));
+            }
+        }
+        Set<String> known = new TreeSet<>();
+        known.add(CONFIG_ENV);
+        for (ServerSetting s : ServerSetting.values()) {
+            known.add(s.envVar());
+        }
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(env).entrySet()) {
+            String name = e.getKey();
+            if (!name.startsWith(ServerSetting.ENV_PREFIX) || name.equals(CONFIG_ENV)) {
+                continue;
+            }
+            ServerSetting s = Arrays.stream(ServerSetting.values())
+                    .filter(x -> x.envVar().equals(name))
+                    .findFirst()
+                    .orElseThrow(() -> new ConfigException(
+                            "environment variable " + name + ": unknown; expected one of " + known));
+            values.put(s, parse(s, e.getValue(), "environment variable " + name + ": ", null));
+        }
+        flags.forEach((s, v) -> values.put(s, parse(s, v, "flag " + s.flag() + ": ", null)));
+
+        @SuppressWarnings("unchecked")
+        List<String> models = (List<String>) values.get(ServerSetting.MODELS);
+        return new ServerConfig(
+                (String) values.get(ServerSetting.HOST),
+                (Integer) values.get(ServerSetting.HTTP_PORT),
+                (Path) values.get(ServerSetting.MODEL_REPOSITORY),
+                models,
+                (Long) values.get(ServerSetting.MAX_REQUEST_SIZE));
+    }
+
+    /**
+     * Converts one raw value (a string from the environment or a flag, or a YAML scalar/list).
+     *
+     * @param baseDir directory that relative paths in a config file resolve against; null for the
+     *     working directory
+     */
+    private static Object parse(ServerSetting s, Object raw, String where, Path baseDir) {
+        return switch (s) {
+            case HOST -> {
+                if (raw instanceof String h && !h.isBlank()) {
+                    yield h.strip();
+                }
+                throw new ConfigException(where + "expected a host name or IP address, got " + YamlSection.describe(raw));
+            }
+            case HTTP_PORT -> {
+                Long port = asLong(raw);
+                if (port == null || port < 0 || port > 65535) {
+                    throw new ConfigException(where + "expected a port from 0 to 65535 (0 = any free port), got "
+                            + YamlSection.describe(raw));
+                }
+                yield port.intValue();
+            }
+            case MODEL_REPOSITORY -> {
+                if (!(raw instanceof String p) || p.isBlank()) {
+                    throw new ConfigException(where + "expected a directory path, got " + YamlSection.describe(raw));
+                }
+                try {
+                    Path path = Path.of(p.strip());
+                    yield baseDir == null || path.isAbsolute() ? path : baseDir.resolve(path);
+                } catch (InvalidPathException e) {
+                    throw new ConfigException(where + "expected a directory path, got '" + p + "': " + e.getReason());
+                }
+            }
+            case MODELS -> models(raw, where);
+            case MAX_REQUEST_SIZE -> {
+                long size = size(raw, where);
+                if (size < 1024) {
+                    throw new ConfigException(where + "expected a size of at least 1 KiB, got " + YamlSection.describe(raw));
+                }
+                yield size;
+            }
+        };
+    }
+
+    private static List<String> models(Object raw, String where) {
+        List<?> items;
+        if (raw instanceof String str) {
+            items = str.isBlank() ? List.of() : Arrays.asList(str.split(","));
+        } else if (raw instanceof List<?> list) {
+            items = list;
+        } else {
+            throw new ConfigException(where + "expected a comma-separated list of model names, got "
+                    + YamlSection.describe(raw));
+        }
+        List<String> names = new ArrayList<>();
+        for (Object item : items) {
+            if (!(item instanceof String name) || name.isBlank() || name.strip().contains("/")) {
+                throw new ConfigException(where + "expected model names (directory names), got "
+                        + YamlSection.describe(item));
+            }
+            names.add(name.strip());
+        }
+        return List.copyOf(names);
+    }
+
+    /** Bytes from an integer or a size such as {@code 64MiB}, {@code 10MB}, {@code 512k}. */
+    static long size(Object raw, String where) {
+        Long plain = asLong(raw);
+        if (plain != null) {
+            return plain;
+        }
+        if (raw instanceof String s) {
+            Matcher m = SIZE.matcher(s.strip());
+            if (m.matches() && (m.group(2) == null || !m.group(2).toUpperCase(Locale.ROOT).startsWith("I"))) {
+                String unit = m.group(2) == null ? "" : m.group(2).toUpperCase(Locale.ROOT);
+                long base = unit.contains("I") || unit.length() == 1 ? 1024 : 1000;
+                int power = unit.isEmpty() ? 0 : "BKMGT".indexOf(unit.charAt(0));
+                try {
+                    long value = Long.parseLong(m.group(1));
+                    for (int i = 0; i < power; i++) {
+                        value = Math.multiplyExact(value, base);
+                    }
+                    return value;
+                } catch (ArithmeticException | NumberFormatException e) {
+                    // too large; reported below
+                }
+            }
+        }
+        throw new ConfigException(where + "expected a size in bytes such as 67108864, 64MiB or 100MB, got "
+                + YamlSection.describe(raw));
+    }
+
+    private static Long asLong(Object raw) {
+        if (raw instanceof Integer || raw instanceof Long) {
+            return ((Number) raw).longValue();
+        }
+        if (raw instanceof String s) {
+            try {
+                return Long.parseLong(s.strip());
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.torchlight.config;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The settings of {@link ServerConfig}, each known by one name in three spellings: {@code http_port}
+ * in the config file, {@code TORCHLIGHT_HTTP_PORT} in the environment, {@code --http-port} as a flag.
+ */
+public enum ServerSetting {
+    HOST("host"),
+    HTTP_PORT("http_port"),
+    MODEL_REPOSITORY("model_repository"),
+    MODELS("models"),
+    MAX_REQUEST_SIZE("max_request_size");
+
+    /** The environment variable prefix. */
+    public static final String ENV_PREFIX = "TORCHLIGHT_";
+
+    private static final Map<String, ServerSetting> BY_KEY =
+            Arrays.stream(values()).collect(Collectors.toMap(ServerSetting::key, Function.identity()));
+
+    private final String key;
+
+    ServerSetting(String key) {
+        this.key = key;
+    }
+
+    /** The config file key. */
+    public String key() {
+        return key;
+    }
+
+    /** The command-line flag. */
+    public String flag() {
+        return "--" + key.replace('_', '-');
+    }
+
+    /** The environment variable. */
+    public String envVar() {
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT);
+    }
+
+    /** The setting with config file key {@code key}, or null. */
+    public static ServerSetting byKey(String key) {
+        return BY_KEY.get(key);
+    }
+}

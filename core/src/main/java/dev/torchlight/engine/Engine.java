@@ -1,0 +1,20 @@
+package dev.torchlight.engine;
+
+import dev.torchlight.config.ModelConfig;
+import java.nio.file.Path;
+
+/** Loads model files into runnable instances. Implemented at the edge (DJL), faked in tests. */
+public interface Engine {
+
+    /** Short name for logs, e.g. {@code PyTorch}. */
+    String name();
+
+    /**
+     * Loads one instance of a model.
+     *
+     * @param config the model's validated config
+     * @param modelFile the serialized model, e.g. {@code <repo>/<model>/<version>/model.pt}
+     * @throws EngineException when the file cannot be loaded; the message says why
+     */
+    LoadedModel load(ModelConfig config, Path modelFile);
+}

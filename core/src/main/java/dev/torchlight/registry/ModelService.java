@@ -1,0 +1,31 @@
+package dev.torchlight.registry;
+
+import dev.torchlight.api.InferenceRequest;
+import dev.torchlight.api.InferenceResponse;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** What the protocol front ends need from the core: model lookup, readiness and inference. */
+public interface ModelService {
+
+    /** Every model version known to the server, including failed ones, by name then version. */
+    List<ModelVersionInfo> models();
+
+    /**
+     * Describes one model version.
+     *
+     * @param version explicit version, or null for the model's default (newest) version
+     * @throws dev.torchlight.api.ServingException.NotFound for an unknown model or version
+     */
+    ModelVersionInfo describe(String model, Long version);
+
+    /** True when at least one model is known and every model's default version is ready. */
+    boolean ready();
+
+    /**
+     * Validates the request against the model and runs it on a worker thread. Never throws:
+     * every failure completes the future exceptionally with a
+     * {@link dev.torchlight.api.ServingException}.
+     */
+    CompletableFuture<InferenceResponse> infer(InferenceRequest request);
+}
