@@ -1,0 +1,252 @@
+package dev.torchlight.engine.pytorch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.torchlight.api.DataType;
+import dev.torchlight.api.Tensor;
+import dev.torchlight.config.ModelConfig;
+import dev.torchlight.config.ModelConfigParser;
+import dev.torchlight.config.TensorSpec;
+import dev.torchlight.engine.EngineException;
+import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.pytorch.TestData.Golden;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PyTorchEngineTest {
+    private static final PyTorchEngine ENGINE = new PyTorchEngine();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void missingFileIsAnEngineExceptionNamingTheFile() {
+        Path missing = tmp.resolve("mlp/1/model.pt");
+
+        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), missing))
+                .isInstanceOf(EngineException.class)
+                .hasMessageContaining(missing.toString())
+                .hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void directoryIsNotAModelFile() {
+        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), tmp))
+                .isInstanceOf(EngineException.class)
+                .hasMessageContaining(tmp.toString())
+                .hasMessageContaining("not a file");
+    }
+
+    @Test
+    void garbageFileIsAnEngineExceptionNamingTheFile() throws IOException {
+        Path garbage = Files.writeString(tmp.resolve("model.pt"), "this is not TorchScript");
+
+        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), garbage))
+                .isInstanceOf(EngineException.class)
+                .hasMessageContaining(garbage.toString())
+                .hasMessageContaining("TorchScript")
+                .hasMessageNotContaining("\n");
+    }
+
+    @Test
+    void truncatedFileIsAnEngineExceptionNamingTheFile() throws IOException {
+        byte[] model = Files.readAllBytes(TestData.modelFile("mlp", 1));
+        Path truncated = Files.write(tmp.resolve("model.pt"), Arrays.copyOf(model, model.length / 2));
+
+        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), truncated))
+                .isInstanceOf(EngineException.class)
+                .hasMessageContaining(truncated.toString());
+    }
+
+    @Test
+    void wrongInputShapeIsAnEngineExceptionAndTheModelKeepsWorking() {
+        Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/mlp_v1.json"));
+        try (LoadedModel model = ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1))) {
+            Tensor wrong = new Tensor("input", DataType.FP32, new long[] {1, 63},
+                    ByteBuffer.allocate(63 * 4));
+
+            assertThatThrownBy(() -> model.infer(List.of(wrong)))
+                    .isInstanceOf(EngineException.class)
+                    .hasMessageStartingWith("model 'mlp': ")
+                    .hasMessageContaining("63")
+                    .hasMessageNotContaining("\n");
+
+            TestData.assertMatches(model.infer(golden.inputs()).get(0), golden.outputs().get(0));
+        }
+    }
+
+    @Test
+    void outputCountDifferentFromConfigIsAnEngineException() {
+        ModelConfig twoIo = TestData.config("two_io");
+        ModelConfig oneOutput = new ModelConfig(twoIo.name(), twoIo.platform(), twoIo.maxBatchSize(),
+                twoIo.inputs(), twoIo.outputs().subList(0, 1));
+        Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/two_io.json"));
+        try (LoadedModel model = ENGINE.load(oneOutput, TestData.modelFile("two_io", 1))) {
+            assertThatThrownBy(() -> model.infer(golden.inputs()))
+                    .isInstanceOf(EngineException.class)
+                    .hasMessage("model 'two_io' returned 2 outputs, its config declares 1");
+        }
+    }
+
+    @Test
+    void outputDatatypeDifferentFromConfigIsAnEngineException() {
+        ModelConfig mlp = TestData.config("mlp");
+        ModelConfig fp64 = new ModelConfig(mlp.name(), mlp.platform(), mlp.maxBatchSize(), mlp.inputs(),
+                List.of(new TensorSpec("output", DataType.FP64, new long[] {2})));
+        Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/mlp_v1.json"));
+        try (LoadedModel model = ENGINE.load(fp64, TestData.modelFile("mlp", 1))) {
+            assertThatThrownBy(() -> model.infer(golden.inputs()))
+                    .isInstanceOf(EngineException.class)
+                    .hasMessage("model 'mlp' returned output 'output' as FP32, its config declares FP64");
+        }
+    }
+
+    @Test
+    void int16AndBf16AreRefusedAtLoadNamingTheTensor() {
+        Path dtypes16 = TestData.root().resolve("testdata/unsupported/dtypes16");
+        ModelConfig config = ModelConfigParser.parse(dtypes16.resolve("config.yaml"), "dtypes16");
+        assertThatThrownBy(() -> ENGINE.load(config, dtypes16.resolve("1/model.pt")))
+                .isInstanceOf(EngineException.class)
+                .hasMessageContaining("input 'x_int16' has datatype INT16");
+
+        ModelConfig mlp = TestData.config("mlp");
+        ModelConfig bf16 = new ModelConfig(mlp.name(), mlp.platform(), mlp.maxBatchSize(), mlp.inputs(),
+                List.of(new TensorSpec("output", DataType.BF16, new long[] {2})));
+        assertThatThrownBy(() -> ENGINE.load(bf16, TestData.modelFile("mlp", 1)))
+                .isInstanceOf(EngineException.class)
+                .hasMessageContaining("output 'output' has datatype BF16");
+    }
+
+    @Test
+    void dictOutputsAreMatchedByKey() {
+        ModelConfig config = new ModelConfig("dict_out", "torchscript", 0,
+                List.of(new TensorSpec("x", DataType.FP32, new long[] {3})),
+                List.of(new TensorSpec("total", DataType.FP32, new long[] {}),
+                        new TensorSpec("negated", DataType.FP32, new long[] {3}),
+                        new TensorSpec("double", DataType.FP32, new long[] {3})));
+        try (LoadedModel model = ENGINE.load(config, fixture("dict_out.pt"))) {
+            List<Tensor> outputs = model.infer(List.of(fp32("x", new long[] {3}, 1, 2, 4)));
+
+            assertThat(outputs).extracting(Tensor::name).containsExactly("total", "negated", "double");
+            assertThat(outputs.get(0).shape()).isEmpty();
+            assertThat(floats(outputs.get(0))).containsExactly(7f);
+            assertThat(floats(outputs.get(1))).containsExactly(-1f, -2f, -4f);
+            assertThat(floats(outputs.get(2))).containsExactly(2f, 4f, 8f);
+        }
+    }
+
+    @Test
+    void dictWithoutADeclaredKeyIsAnEngineException() {
+        ModelConfig config = new ModelConfig("dict_out", "torchscript", 0,
+                List.of(new TensorSpec("x", DataType.FP32, new long[] {3})),
+                List.of(new TensorSpec("double", DataType.FP32, new long[] {3}),
+                        new TensorSpec("negated", DataType.FP32, new long[] {3}),
+                        new TensorSpec("sum", DataType.FP32, new long[] {})));
+        try (LoadedModel model = ENGINE.load(config, fixture("dict_out.pt"))) {
+            assertThatThrownBy(() -> model.infer(List.of(fp32("x", new long[] {3}, 1, 2, 4))))
+                    .isInstanceOf(EngineException.class)
+                    .hasMessage("model 'dict_out' returned a dict without key 'sum';"
+                            + " its keys are [double, negated, total]");
+        }
+    }
+
+    @Test
+    void nonContiguousOutputIsCopiedInLogicalOrder() {
+        ModelConfig config = new ModelConfig("transposed", "torchscript", 0,
+                List.of(new TensorSpec("x", DataType.FP32, new long[] {2, 3})),
+                List.of(new TensorSpec("y", DataType.FP32, new long[] {3, 2})));
+        try (LoadedModel model = ENGINE.load(config, fixture("transposed.pt"))) {
+            Tensor y = model.infer(List.of(fp32("x", new long[] {2, 3}, 1, 2, 3, 4, 5, 6))).get(0);
+
+            assertThat(y.shape()).containsExactly(3, 2);
+            assertThat(floats(y)).containsExactly(1f, 4f, 2f, 5f, 3f, 6f);
+        }
+    }
+
+    @Test
+    void directAndMisalignedInputsGiveTheSameResult() {
+        Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/mlp_v1.json"));
+        Tensor input = golden.inputs().get(0);
+        int bytes = input.data().remaining();
+        ByteBuffer direct = ByteBuffer.allocateDirect(bytes).put(input.data()).flip();
+        ByteBuffer misaligned = ByteBuffer.allocateDirect(bytes + 1).position(1);
+        misaligned = misaligned.slice().put(input.data()).flip();
+        try (LoadedModel model = ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1))) {
+            for (ByteBuffer data : List.of(direct, misaligned)) {
+                Tensor tensor = new Tensor("input", DataType.FP32, input.shape(), data);
+                TestData.assertMatches(model.infer(List.of(tensor)).get(0), golden.outputs().get(0));
+            }
+        }
+    }
+
+    @Test
+    void outputsStayValidAfterLaterCallsAndClose() {
+        Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/mlp_v1.json"));
+        List<Tensor> first;
+        try (LoadedModel model = ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1))) {
+            first = model.infer(golden.inputs());
+            model.infer(List.of(new Tensor("input", DataType.FP32, new long[] {2, 64},
+                    ByteBuffer.allocate(2 * 64 * 4))));
+        }
+        TestData.assertMatches(first.get(0), golden.outputs().get(0));
+    }
+
+    @Test
+    void closedModelRefusesCalls() {
+        Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/mlp_v1.json"));
+        LoadedModel model = ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1));
+        model.close();
+        model.close();
+
+        assertThatThrownBy(() -> model.infer(golden.inputs()))
+                .isInstanceOf(EngineException.class)
+                .hasMessage("model 'mlp' is closed");
+    }
+
+    @Test
+    void intraOpThreadsAreApplied() {
+        PyTorchRuntime.start();
+        int before = PyTorchRuntime.intraOpThreads();
+        try {
+            PyTorchEngine oneThread = new PyTorchEngine(new PyTorchOptions(1, false));
+            oneThread.load(TestData.config("mlp"), TestData.modelFile("mlp", 1)).close();
+
+            assertThat(PyTorchRuntime.intraOpThreads()).isEqualTo(1);
+        } finally {
+            PyTorchRuntime.setIntraOpThreads(before); // process-wide: leave it as found
+        }
+    }
+
+    static Path fixture(String name) {
+        try {
+            return Path.of(Objects.requireNonNull(
+                    PyTorchEngineTest.class.getResource("/fixtures/" + name), name).toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Tensor fp32(String name, long[] shape, float... values) {
+        ByteBuffer data = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            data.putFloat(v);
+        }
+        return new Tensor(name, DataType.FP32, shape, data.flip());
+    }
+
+    static float[] floats(Tensor tensor) {
+        float[] values = new float[Math.toIntExact(tensor.elementCount())];
+        tensor.data().asFloatBuffer().get(values);
+        return values;
+    }
+}
