@@ -8,7 +8,8 @@ import java.util.List;
  * @param model model name
  * @param version the version that ran
  * @param id the request's id, or null
- * @param outputs output tensors, in the model's declared order
+ * @param outputs output tensors: the requested ones in the requested order, else all in the
+ *     model's declared order
  */
 public record InferenceResponse(String model, long version, String id, List<Tensor> outputs) {
     public InferenceResponse {

@@ -78,7 +78,7 @@ public final class ModelRepository {
                 }
                 Long version = parseVersion(file);
                 if (version == null) {
-                    LOG.warn("model {}: ignoring folder '{}': version folders are positive integers", name, file);
+                    LOG.warn("model {}: ignoring folder '{}': version folders are positive integers without leading zeros", name, file);
                     continue;
                 }
                 versions.put(version, child.resolve(ModelSource.MODEL_FILE));
@@ -90,7 +90,8 @@ public final class ModelRepository {
     }
 
     private static Long parseVersion(String name) {
-        if (name.isEmpty() || name.length() > 18 || !name.chars().allMatch(Character::isDigit)) {
+        // No leading zeros: "007" and "7" would otherwise both claim version 7.
+        if (name.isEmpty() || name.length() > 18 || name.startsWith("0") || !name.chars().allMatch(Character::isDigit)) {
             return null;
         }
         long v = Long.parseLong(name);

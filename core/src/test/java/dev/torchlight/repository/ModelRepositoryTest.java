@@ -29,6 +29,7 @@ class ModelRepositoryTest {
         Files.writeString(repo.resolve("mlp").resolve(ModelSource.CONFIG_FILE), "name: mlp\n");
         Files.createDirectories(repo.resolve("mlp").resolve("v3"));
         Files.createDirectories(repo.resolve("mlp").resolve("0"));
+        Files.createDirectories(repo.resolve("mlp").resolve("02"));
         Files.createDirectories(repo.resolve("mlp").resolve("-4"));
         Files.createDirectories(repo.resolve("mlp").resolve("4a"));
         Files.createDirectories(repo.resolve("mlp").resolve("99999999999999999999"));
