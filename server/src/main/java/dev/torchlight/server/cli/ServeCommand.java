@@ -1,0 +1,113 @@
+package dev.torchlight.server.cli;
+
+import dev.torchlight.config.ConfigException;
+import dev.torchlight.config.ServerConfig;
+import dev.torchlight.config.ServerConfigLoader;
+import dev.torchlight.config.ServerSetting;
+import dev.torchlight.engine.Engine;
+import dev.torchlight.server.runtime.EngineFactory;
+import dev.torchlight.server.runtime.TorchlightServer;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Option;
+
+/** {@code torchlight serve}: loads the model repository and serves it until stopped. */
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Serve the models of a model repository over HTTP (KServe v2 and TorchServe APIs).",
+            "Settings come from defaults < --config file < TORCHLIGHT_* environment < flags."
+        })
+public final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model-repository", paramLabel = "DIR",
+            description = "Model repository (default: the bundled models/ directory).")
+    String modelRepository;
+
+    @Option(names = "--models", paramLabel = "a,b", description = "Load only these models (default: all).")
+    String models;
+
+    @Option(names = "--host", description = "Address to bind (default: 127.0.0.1, loopback only).")
+    String host;
+
+    @Option(names = "--http-port", paramLabel = "PORT", description = "HTTP port; 0 = any free port (default: 8080).")
+    String httpPort;
+
+    @Option(names = "--max-request-size", paramLabel = "SIZE",
+            description = "Largest request body, e.g. 64MiB (default), 100MB or bytes.")
+    String maxRequestSize;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Server config file (YAML).")
+    Path config;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        ServerConfig serverConfig;
+        try {
+            serverConfig = resolve(System.getenv());
+        } catch (ConfigException e) {
+            err.println("torchlight serve: " + e.getMessage());
+            return 2;
+        }
+        Engine engine = EngineFactory.pytorch();
+        TorchlightServer server;
+        try {
+            server = TorchlightServer.start(serverConfig, engine);
+        } catch (ConfigException e) {
+            err.println("torchlight serve: " + e.getMessage());
+            return 2;
+        } catch (RuntimeException e) {
+            err.println("torchlight serve: cannot start: " + e.getMessage());
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** Merges defaults, the config file, the environment and these flags. */
+    ServerConfig resolve(Map<String, String> env) {
+        Map<ServerSetting, String> flags = new EnumMap<>(ServerSetting.class);
+        put(flags, ServerSetting.MODEL_REPOSITORY, modelRepository);
+        put(flags, ServerSetting.MODELS, models);
+        put(flags, ServerSetting.HOST, host);
+        put(flags, ServerSetting.HTTP_PORT, httpPort);
+        put(flags, ServerSetting.MAX_REQUEST_SIZE, maxRequestSize);
+        Path file = config;
+        if (file == null && env.get(ServerConfigLoader.CONFIG_ENV) != null) {
+            file = Path.of(env.get(ServerConfigLoader.CONFIG_ENV));
+        }
+        return ServerConfigLoader.load(ServerConfig.defaults(defaultRepository()), file, env, flags);
+    }
+
+    private static void put(Map<ServerSetting, String> flags, ServerSetting setting, String value) {
+        if (value != null) {
+            flags.put(setting, value);
+        }
+    }
+
+    /** The launcher passes the project directory so that the bundled models are found from anywhere. */
+    private static Path defaultRepository() {
+        String home = System.getProperty("torchlight.home");
+        return home == null ? Path.of("models") : Path.of(home, "models");
+    }
+}

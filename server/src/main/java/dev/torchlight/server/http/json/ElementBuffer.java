@@ -1,0 +1,60 @@
+package dev.torchlight.server.http.json;
+
+import dev.torchlight.api.ServingException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/** A growable little-endian byte buffer that tensor elements are written into as they are parsed. */
+final class ElementBuffer {
+    private static final int MAX_BYTES = Integer.MAX_VALUE - 16;
+
+    private ByteBuffer buffer;
+
+    ElementBuffer(long initialBytes) {
+        buffer = ByteBuffer.allocate((int) Math.max(16, Math.min(initialBytes, MAX_BYTES)))
+                .order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    void putByte(byte v) {
+        room(1).put(v);
+    }
+
+    void putShort(short v) {
+        room(2).putShort(v);
+    }
+
+    void putInt(int v) {
+        room(4).putInt(v);
+    }
+
+    void putLong(long v) {
+        room(8).putLong(v);
+    }
+
+    void putFloat(float v) {
+        room(4).putFloat(v);
+    }
+
+    void putDouble(double v) {
+        room(8).putDouble(v);
+    }
+
+    /** The bytes written, positioned at 0. */
+    ByteBuffer finish() {
+        return buffer.flip();
+    }
+
+    private ByteBuffer room(int bytes) {
+        if (buffer.remaining() < bytes) {
+            long wanted = Math.max((long) buffer.capacity() * 2, (long) buffer.position() + bytes);
+            if ((long) buffer.position() + bytes > MAX_BYTES) {
+                throw new ServingException.ResourceExhausted("tensor data exceeds " + MAX_BYTES + " bytes");
+            }
+            ByteBuffer grown = ByteBuffer.allocate((int) Math.min(wanted, MAX_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
+            buffer.flip();
+            grown.put(buffer);
+            buffer = grown;
+        }
+        return buffer;
+    }
+}

@@ -1,0 +1,190 @@
+package dev.torchlight.server.http.v2;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.torchlight.api.InferenceRequest;
+import dev.torchlight.api.InferenceResponse;
+import dev.torchlight.api.ServingException;
+import dev.torchlight.api.Tensor;
+import dev.torchlight.config.ModelConfig;
+import dev.torchlight.config.TensorSpec;
+import dev.torchlight.registry.ModelService;
+import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.server.http.HttpReply;
+import dev.torchlight.server.http.JsonReplies;
+import dev.torchlight.server.http.json.JsonTensorWriter;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The KServe Open Inference Protocol v2 REST endpoints: server and model metadata, health, and
+ * inference with JSON tensors. Failures are thrown (or complete the future) as
+ * {@link ServingException}s for the front end's error mapping.
+ */
+public final class V2Handler {
+    /** The v2 platform name for TorchScript models, reported for config platform {@code torchscript}. */
+    public static final String TORCHSCRIPT_PLATFORM = "pytorch_torchscript";
+
+    private final ModelService service;
+    private final String serverVersion;
+
+    public V2Handler(ModelService service, String serverVersion) {
+        this.service = Objects.requireNonNull(service, "service");
+        this.serverVersion = Objects.requireNonNull(serverVersion, "serverVersion");
+    }
+
+    /** {@code GET /v2}. */
+    public HttpReply serverMetadata() {
+        return JsonReplies.json(HttpResponseStatus.OK, g -> {
+            g.writeStartObject();
+            g.writeStringField("name", "torchlight");
+            g.writeStringField("version", serverVersion);
+            g.writeArrayFieldStart("extensions");
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+    }
+
+    /** {@code GET /v2/health/live}: answering at all means live. */
+    public HttpReply live() {
+        return flag(HttpResponseStatus.OK, "live", true);
+    }
+
+    /** {@code GET /v2/health/ready}: 200 when every model is ready, else 503. */
+    public HttpReply ready() {
+        boolean ready = service.ready();
+        return flag(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, "ready", ready);
+    }
+
+    /** {@code GET /v2/models/{m}[/versions/{v}]/ready}: 200 when that version is ready, else 503. */
+    public HttpReply modelReady(String model, Long version) {
+        ModelVersionInfo info = service.describe(model, version);
+        boolean ready = info.ready();
+        return JsonReplies.json(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, g -> {
+            g.writeStartObject();
+            g.writeStringField("name", info.name());
+            g.writeBooleanField("ready", ready);
+            g.writeEndObject();
+        });
+    }
+
+    /** {@code GET /v2/models/{m}[/versions/{v}]}. */
+    public HttpReply modelMetadata(String model, Long version) {
+        ModelVersionInfo info = service.describe(model, version);
+        return JsonReplies.json(HttpResponseStatus.OK, g -> writeMetadata(g, info));
+    }
+
+    /** {@code POST /v2/models/{m}[/versions/{v}]/infer}; the body is parsed before this returns. */
+    public CompletableFuture<HttpReply> infer(String model, Long version, byte[] body) {
+        InferenceRequest request = V2RequestReader.read(body, model, version);
+        if (!request.outputs().isEmpty()) {
+            checkOutputsExist(request);
+        }
+        return service.infer(request).thenApply(response -> JsonReplies.json(HttpResponseStatus.OK,
+                g -> writeResponse(g, response, request.id(), request.outputs())));
+    }
+
+    /** Unknown requested outputs are refused before the model runs. */
+    private void checkOutputsExist(InferenceRequest request) {
+        ModelConfig config = service.describe(request.model(), request.version()).config();
+        if (config == null) {
+            return; // not ready: infer reports it
+        }
+        List<String> declared = config.outputs().stream().map(TensorSpec::name).toList();
+        for (String name : request.outputs()) {
+            if (!declared.contains(name)) {
+                throw new ServingException.InvalidInput("model '" + request.model() + "' has no output '" + name
+                        + "'; its outputs are " + declared);
+            }
+        }
+    }
+
+    static void writeResponse(JsonGenerator g, InferenceResponse response, String id, List<String> requested)
+            throws IOException {
+        g.writeStartObject();
+        g.writeStringField("model_name", response.model());
+        g.writeStringField("model_version", Long.toString(response.version()));
+        if (id != null) {
+            g.writeStringField("id", id);
+        }
+        g.writeArrayFieldStart("outputs");
+        for (Tensor output : response.outputs()) {
+            if (!requested.isEmpty() && !requested.contains(output.name())) {
+                continue;
+            }
+            g.writeStartObject();
+            g.writeStringField("name", output.name());
+            g.writeStringField("datatype", output.dataType().name());
+            writeShape(g, output.shape());
+            g.writeFieldName("data");
+            JsonTensorWriter.writeFlat(g, output);
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    static void writeMetadata(JsonGenerator g, ModelVersionInfo info) throws IOException {
+        ModelConfig config = info.config();
+        g.writeStartObject();
+        g.writeStringField("name", info.name());
+        g.writeArrayFieldStart("versions");
+        for (long v : info.versions()) {
+            g.writeString(Long.toString(v));
+        }
+        g.writeEndArray();
+        g.writeStringField("platform", config == null ? TORCHSCRIPT_PLATFORM : platform(config.platform()));
+        g.writeArrayFieldStart("inputs");
+        if (config != null) {
+            writeSpecs(g, config.inputs(), config.batched());
+        }
+        g.writeEndArray();
+        g.writeArrayFieldStart("outputs");
+        if (config != null) {
+            writeSpecs(g, config.outputs(), config.batched());
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    /** Config platform {@code torchscript} is reported as v2's {@value #TORCHSCRIPT_PLATFORM}; others as written. */
+    static String platform(String configured) {
+        return "torchscript".equals(configured) ? TORCHSCRIPT_PLATFORM : configured;
+    }
+
+    private static void writeSpecs(JsonGenerator g, List<TensorSpec> specs, boolean batched) throws IOException {
+        for (TensorSpec spec : specs) {
+            g.writeStartObject();
+            g.writeStringField("name", spec.name());
+            g.writeStringField("datatype", spec.dataType().name());
+            long[] shape = spec.shape();
+            g.writeArrayFieldStart("shape");
+            if (batched) {
+                g.writeNumber(-1);
+            }
+            for (long d : shape) {
+                g.writeNumber(d);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        }
+    }
+
+    private static void writeShape(JsonGenerator g, long[] shape) throws IOException {
+        g.writeArrayFieldStart("shape");
+        for (long d : shape) {
+            g.writeNumber(d);
+        }
+        g.writeEndArray();
+    }
+
+    private static HttpReply flag(HttpResponseStatus status, String field, boolean value) {
+        return JsonReplies.json(status, g -> {
+            g.writeStartObject();
+            g.writeBooleanField(field, value);
+            g.writeEndObject();
+        });
+    }
+}

@@ -1,0 +1,248 @@
+package dev.torchlight.server.http.v2;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.torchlight.api.DataType;
+import dev.torchlight.api.InferenceRequest;
+import dev.torchlight.api.ServingException;
+import dev.torchlight.api.Tensor;
+import dev.torchlight.server.http.json.Json;
+import dev.torchlight.server.http.json.JsonTensorReader;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Parses a v2 inference request body ({@code {id, parameters, inputs, outputs}}) with the
+ * streaming parser. Tensor data is decoded as it streams when the input's name, datatype and
+ * shape came before its {@code data}; otherwise the data's position is remembered and decoded
+ * once the input object is complete, so field order never matters. Unknown fields are skipped.
+ */
+public final class V2RequestReader {
+    private final byte[] body;
+    private final JsonParser parser;
+
+    private V2RequestReader(byte[] body, JsonParser parser) {
+        this.body = body;
+        this.parser = parser;
+    }
+
+    /**
+     * @throws ServingException.InvalidInput for malformed JSON (with its line and column) and for
+     *     anything that does not follow the v2 request schema, naming the offending input
+     */
+    public static InferenceRequest read(byte[] body, String model, Long version) {
+        try (JsonParser parser = Json.FACTORY.createParser(body)) {
+            return new V2RequestReader(body, parser).request(model, version);
+        } catch (IOException e) {
+            throw new ServingException.InvalidInput(Json.describe(e));
+        }
+    }
+
+    private InferenceRequest request(String model, Long version) throws IOException {
+        JsonToken first = parser.nextToken();
+        if (first == null) {
+            throw invalid("the request body is empty; expected a JSON object with 'inputs'");
+        }
+        if (first != JsonToken.START_OBJECT) {
+            throw invalid("the request body must be a JSON object with 'inputs'");
+        }
+        String id = null;
+        Map<String, Object> parameters = Map.of();
+        List<Tensor> inputs = null;
+        List<String> outputs = List.of();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            switch (field) {
+                case "id" -> id = string(value, "'id'");
+                case "parameters" -> parameters = parameters(value, "'parameters'");
+                case "inputs" -> inputs = inputs(value);
+                case "outputs" -> outputs = outputs(value);
+                default -> parser.skipChildren();
+            }
+        }
+        if (parser.nextToken() != null) {
+            throw invalid("unexpected content after the request object");
+        }
+        if (inputs == null) {
+            throw invalid("the request has no 'inputs'");
+        }
+        return new InferenceRequest(id, model, version, inputs, outputs, parameters);
+    }
+
+    private List<Tensor> inputs(JsonToken value) throws IOException {
+        if (value != JsonToken.START_ARRAY) {
+            throw invalid("'inputs' must be an array of input objects");
+        }
+        List<Tensor> inputs = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        while (parser.nextToken() != JsonToken.END_ARRAY) {
+            Tensor input = input(inputs.size());
+            if (!names.add(input.name())) {
+                throw invalid("input '" + input.name() + "' appears more than once");
+            }
+            inputs.add(input);
+        }
+        return inputs;
+    }
+
+    /** One {@code {name, datatype, shape, parameters, data}} object, the parser on its first token. */
+    private Tensor input(int index) throws IOException {
+        String where = "inputs[" + index + "]";
+        if (parser.currentToken() != JsonToken.START_OBJECT) {
+            throw invalid(where + " must be an object with name, datatype, shape and data");
+        }
+        String name = null;
+        String datatype = null;
+        long[] shape = null;
+        Tensor tensor = null;
+        long deferredData = -1; // byte offset of a data array seen before name, datatype and shape
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            switch (field) {
+                case "name" -> name = string(value, where + ".name");
+                case "datatype" -> datatype = string(value, where + ".datatype");
+                case "shape" -> shape = shape(value, name != null ? "input '" + name + "'" : where);
+                case "parameters" -> parameters(value, where + ".parameters");
+                case "data" -> {
+                    if (value != JsonToken.START_ARRAY) {
+                        throw invalid((name != null ? "input '" + name + "'" : where) + ": 'data' must be an array");
+                    }
+                    if (name != null && datatype != null && shape != null) {
+                        tensor = JsonTensorReader.read(parser, name, dataType(name, datatype), shape, maxElements());
+                    } else {
+                        deferredData = parser.currentTokenLocation().getByteOffset();
+                        parser.skipChildren();
+                    }
+                }
+                default -> parser.skipChildren();
+            }
+        }
+        if (name == null) {
+            throw invalid(where + " has no 'name'");
+        }
+        String label = "input '" + name + "'";
+        if (datatype == null) {
+            throw invalid(label + " has no 'datatype'");
+        }
+        if (shape == null) {
+            throw invalid(label + " has no 'shape'");
+        }
+        if (tensor != null) {
+            return tensor;
+        }
+        if (deferredData < 0) {
+            throw invalid(label + " has no 'data' (binary tensor data is not supported)");
+        }
+        DataType type = dataType(name, datatype);
+        int offset = (int) deferredData;
+        try (JsonParser data = Json.FACTORY.createParser(body, offset, body.length - offset)) {
+            data.nextToken();
+            return JsonTensorReader.read(data, name, type, shape, maxElements());
+        }
+    }
+
+    private static DataType dataType(String name, String datatype) {
+        try {
+            return DataType.parse(datatype);
+        } catch (IllegalArgumentException e) {
+            throw invalid("input '" + name + "': " + e.getMessage());
+        }
+    }
+
+    /** Each element takes at least two bytes ("1,"), which bounds what a body can hold. */
+    private long maxElements() {
+        return body.length / 2 + 1;
+    }
+
+    private long[] shape(JsonToken value, String label) throws IOException {
+        if (value != JsonToken.START_ARRAY) {
+            throw invalid(label + ": 'shape' must be an array of non-negative integers");
+        }
+        long[] dims = new long[JsonTensorReader.MAX_RANK];
+        int rank = 0;
+        JsonToken token;
+        while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
+            if (token != JsonToken.VALUE_NUMBER_INT || parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                    || parser.getLongValue() < 0) {
+                throw invalid(label + ": 'shape' must be an array of non-negative integers, found "
+                        + (token == null ? "the end" : parser.getText()));
+            }
+            if (rank == dims.length) {
+                throw invalid(label + ": 'shape' has more than " + dims.length + " dimensions");
+            }
+            dims[rank++] = parser.getLongValue();
+        }
+        return Arrays.copyOf(dims, rank);
+    }
+
+    private List<String> outputs(JsonToken value) throws IOException {
+        if (value != JsonToken.START_ARRAY) {
+            throw invalid("'outputs' must be an array of {\"name\": ...} objects");
+        }
+        List<String> names = new ArrayList<>();
+        while (parser.nextToken() != JsonToken.END_ARRAY) {
+            String where = "outputs[" + names.size() + "]";
+            if (parser.currentToken() != JsonToken.START_OBJECT) {
+                throw invalid(where + " must be an object with a 'name'");
+            }
+            String name = null;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken v = parser.nextToken();
+                switch (field) {
+                    case "name" -> name = string(v, where + ".name");
+                    case "parameters" -> parameters(v, where + ".parameters");
+                    default -> parser.skipChildren();
+                }
+            }
+            if (name == null) {
+                throw invalid(where + " has no 'name'");
+            }
+            if (names.contains(name)) {
+                throw invalid("output '" + name + "' is requested more than once");
+            }
+            names.add(name);
+        }
+        return names;
+    }
+
+    /** {@code {key: string | number | boolean}}; null values are dropped. */
+    private Map<String, Object> parameters(JsonToken value, String label) throws IOException {
+        if (value != JsonToken.START_OBJECT) {
+            throw invalid(label + " must be an object");
+        }
+        Map<String, Object> parameters = new LinkedHashMap<>();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String key = parser.currentName();
+            JsonToken v = parser.nextToken();
+            switch (v) {
+                case VALUE_STRING -> parameters.put(key, parser.getText());
+                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> parameters.put(key, parser.getNumberValue());
+                case VALUE_TRUE -> parameters.put(key, Boolean.TRUE);
+                case VALUE_FALSE -> parameters.put(key, Boolean.FALSE);
+                case VALUE_NULL -> { }
+                default -> throw invalid(label + "." + key + " must be a string, number or boolean");
+            }
+        }
+        return parameters;
+    }
+
+    private String string(JsonToken value, String label) throws IOException {
+        if (value != JsonToken.VALUE_STRING) {
+            throw invalid(label + " must be a string");
+        }
+        return parser.getText();
+    }
+
+    private static ServingException.InvalidInput invalid(String message) {
+        return new ServingException.InvalidInput(message);
+    }
+}

@@ -1,0 +1,24 @@
+package dev.torchlight.server.runtime;
+
+import dev.torchlight.engine.Engine;
+import dev.torchlight.engine.pytorch.PyTorchEngine;
+import dev.torchlight.engine.pytorch.PyTorchRuntime;
+import java.nio.file.Path;
+
+/** Creates the production engine; the one place the server names a concrete engine. */
+public final class EngineFactory {
+    private EngineFactory() {}
+
+    /**
+     * The DJL PyTorch engine on CPU, offline, with libtorch extracted under
+     * {@code ~/.cache/torchlight/djl} unless {@code DJL_CACHE_DIR} says otherwise.
+     */
+    public static Engine pytorch() {
+        PyTorchRuntime.configureOffline(defaultCacheDir());
+        return new PyTorchEngine();
+    }
+
+    static Path defaultCacheDir() {
+        return Path.of(System.getProperty("user.home"), ".cache", "torchlight", "djl");
+    }
+}

@@ -1,0 +1,69 @@
+package dev.torchlight.server.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.torchlight.config.ServerConfig;
+import dev.torchlight.server.runtime.EngineFactory;
+import dev.torchlight.server.runtime.TorchlightServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** The real server with the real PyTorch engine on an ephemeral port, and a real HTTP client. */
+final class ServerHarness implements AutoCloseable {
+    final TorchlightServer server;
+    final URI base;
+    final HttpClient client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
+
+    ServerHarness(Path repository, List<String> models, long maxRequestSize) {
+        server = TorchlightServer.start(
+                new ServerConfig("127.0.0.1", 0, repository, models, maxRequestSize), EngineFactory.pytorch());
+        base = URI.create("http://127.0.0.1:" + server.httpAddress().getPort());
+    }
+
+    static ServerHarness fixtures() {
+        return new ServerHarness(TestData.models(), List.of(), ServerConfig.DEFAULT_MAX_REQUEST_SIZE);
+    }
+
+    HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).GET());
+    }
+
+    HttpResponse<String> post(String path, String body) {
+        return send(HttpRequest.newBuilder(base.resolve(path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return client.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static JsonNode json(HttpResponse<String> response) {
+        try {
+            return TestData.JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
