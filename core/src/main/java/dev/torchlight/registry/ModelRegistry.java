@@ -9,6 +9,7 @@ import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.ModelConfigParser;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.metrics.ModelStats;
 import dev.torchlight.repository.ModelSource;
 import dev.torchlight.worker.ModelWorker;
 import java.nio.file.Files;
@@ -30,8 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class ModelRegistry implements ModelService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
 
-    /** A loaded or failed version. {@code worker} is null unless ready. */
-    private record VersionSlot(long version, ModelState state, String error, ModelWorker worker) {}
+    /** A loaded or failed version. {@code worker} and {@code stats} are null unless ready. */
+    private record VersionSlot(long version, ModelState state, String error, ModelWorker worker, ModelStats stats) {}
 
     /** A model: its config (null if unreadable) and its versions. */
     private record ModelEntry(String name, ModelConfig config, String error, NavigableMap<Long, VersionSlot> versions) {}
@@ -73,10 +74,11 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
         long start = System.nanoTime();
         try {
             LoadedModel model = engine.load(config, file);
-            ModelWorker worker = new ModelWorker(label + "#0", model);
+            ModelStats stats = new ModelStats();
+            ModelWorker worker = new ModelWorker(label + "#0", model, stats);
             LOG.info("loaded model {} version {} ({}, {} ms)", config.name(), version, engine.name(),
                     (System.nanoTime() - start) / 1_000_000);
-            return new VersionSlot(version, ModelState.READY, null, worker);
+            return new VersionSlot(version, ModelState.READY, null, worker, stats);
         } catch (RuntimeException e) {
             return failed(label, version, e.getMessage() == null ? e.toString() : e.getMessage());
         }
@@ -84,13 +86,13 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
 
     private static VersionSlot failed(String label, long version, String error) {
         LOG.error("model {} failed to load: {}", label, error);
-        return new VersionSlot(version, ModelState.FAILED, error, null);
+        return new VersionSlot(version, ModelState.FAILED, error, null, null);
     }
 
     private void fail(ModelSource source, String error) {
         LOG.error("model {} failed to load: {}", source.name(), error);
         NavigableMap<Long, VersionSlot> versions = new TreeMap<>();
-        source.versions().keySet().forEach(v -> versions.put(v, new VersionSlot(v, ModelState.FAILED, error, null)));
+        source.versions().keySet().forEach(v -> versions.put(v, new VersionSlot(v, ModelState.FAILED, error, null, null)));
         models.put(source.name(), new ModelEntry(source.name(), null, error, versions));
     }
 
@@ -134,7 +136,17 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
             ModelConfig config = entry.config();
             List<Tensor> inputs = RequestValidator.inputsInOrder(config, request);
             RequestValidator.checkRequestedOutputs(config, request.outputs());
-            return slot.worker().submit(inputs)
+            long start = System.nanoTime();
+            int rows = config.batched() ? (int) inputs.get(0).dim(0) : 1;
+            ModelStats stats = slot.stats();
+            return slot.worker().submit(inputs, rows)
+                    .whenComplete((outputs, failure) -> {
+                        if (failure == null) {
+                            stats.recordSuccess(System.nanoTime() - start);
+                        } else {
+                            stats.recordFailure(System.nanoTime() - start);
+                        }
+                    })
                     .thenApply(outputs -> new InferenceResponse(entry.name(), slot.version(), request.id(),
                             select(outputs, request.outputs())));
         } catch (ServingException e) {
@@ -182,9 +194,11 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
     private static ModelVersionInfo info(ModelEntry entry, VersionSlot slot) {
         List<Long> versions = List.copyOf(entry.versions().keySet());
         if (slot == null) {
-            return new ModelVersionInfo(entry.name(), 0, versions, entry.config(), ModelState.FAILED, entry.error());
+            return new ModelVersionInfo(entry.name(), 0, versions, entry.config(), ModelState.FAILED, entry.error(),
+                    ModelStats.Snapshot.EMPTY);
         }
-        return new ModelVersionInfo(entry.name(), slot.version(), versions, entry.config(), slot.state(), slot.error());
+        return new ModelVersionInfo(entry.name(), slot.version(), versions, entry.config(), slot.state(), slot.error(),
+                slot.stats() == null ? ModelStats.Snapshot.EMPTY : slot.stats().snapshot());
     }
 
     /** Finishes queued work and releases every model. */

@@ -4,6 +4,7 @@ import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.metrics.ModelStats;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -18,12 +19,13 @@ import org.slf4j.LoggerFactory;
 public final class ModelWorker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelWorker.class);
 
-    private record Job(List<Tensor> inputs, CompletableFuture<List<Tensor>> result) {}
+    private record Job(List<Tensor> inputs, int rows, long enqueuedNanos, CompletableFuture<List<Tensor>> result) {}
 
-    private static final Job STOP = new Job(List.of(), new CompletableFuture<>());
+    private static final Job STOP = new Job(List.of(), 0, 0, new CompletableFuture<>());
 
     private final String label;
     private final LoadedModel model;
+    private final ModelStats stats;
     private final BlockingQueue<Job> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
@@ -32,10 +34,12 @@ public final class ModelWorker implements AutoCloseable {
      * Starts the worker thread.
      *
      * @param label names the thread and log lines, e.g. {@code mlp/1#0}
+     * @param stats where queue and compute times are recorded
      */
-    public ModelWorker(String label, LoadedModel model) {
+    public ModelWorker(String label, LoadedModel model, ModelStats stats) {
         this.label = label;
         this.model = model;
+        this.stats = stats;
         this.thread = Thread.ofPlatform().name("worker-" + label).daemon(true).unstarted(this::run);
         thread.start();
     }
@@ -43,12 +47,14 @@ public final class ModelWorker implements AutoCloseable {
     /**
      * Queues one run. The future completes on the worker thread with the outputs, or exceptionally
      * with a {@link ServingException}.
+     *
+     * @param rows rows in this run (the batch dimension, or 1), for the statistics
      */
-    public CompletableFuture<List<Tensor>> submit(List<Tensor> inputs) {
+    public CompletableFuture<List<Tensor>> submit(List<Tensor> inputs, int rows) {
         CompletableFuture<List<Tensor>> result = new CompletableFuture<>();
         synchronized (queue) {
             if (!closed) {
-                queue.add(new Job(inputs, result));
+                queue.add(new Job(inputs, rows, System.nanoTime(), result));
                 return result;
             }
         }
@@ -73,8 +79,12 @@ public final class ModelWorker implements AutoCloseable {
     }
 
     private void execute(Job job) {
+        long start = System.nanoTime();
+        stats.recordQueue(start - job.enqueuedNanos);
         try {
-            job.result.complete(model.infer(job.inputs));
+            List<Tensor> outputs = model.infer(job.inputs);
+            stats.recordExecution(job.rows, System.nanoTime() - start);
+            job.result.complete(outputs);
         } catch (EngineException e) {
             job.result.completeExceptionally(new ServingException.Internal(
                     "model " + label + " failed: " + e.getMessage(), e));

@@ -522,6 +522,27 @@ class ModelRegistryTest {
     }
 
     @Test
+    void statisticsCountRequestsRowsAndRunsPerVersion() throws Exception {
+        registry("adder");
+        success(registry.infer(request("adder",
+                fp32("a", new long[] {4, 2}, 1, 2, 3, 4, 5, 6, 7, 8), fp32("b", new long[] {4, 1}, 0, 0, 0, 0))));
+        success(registry.infer(adderRequest(null)));
+        loadedWithDelta(10).failNext.set("boom");
+        failure(registry.infer(adderRequest(null)), ServingException.Internal.class);
+        failure(registry.infer(request("adder", fp32("a", new long[] {1, 3}, 1, 2, 3))), ServingException.InvalidInput.class);
+
+        var stats = registry.describe("adder", 2L).stats();
+        assertThat(stats.successCount()).isEqualTo(2);
+        assertThat(stats.failCount()).as("engine failures count; requests refused before the queue do not").isEqualTo(1);
+        assertThat(stats.inferenceCount()).as("rows of successful runs").isEqualTo(5);
+        assertThat(stats.executionCount()).isEqualTo(2);
+        assertThat(stats.queueCount()).isEqualTo(3);
+        assertThat(stats.successNs()).isPositive();
+        assertThat(stats.lastInferenceMillis()).isPositive();
+        assertThat(registry.describe("adder", 1L).stats().successCount()).isZero();
+    }
+
+    @Test
     void unexpectedEngineCrashIsInternalWithoutLeakingDetails() throws Exception {
         registry("adder");
         loadedWithDelta(10).crashNext.set(new IllegalStateException("secret native detail"));

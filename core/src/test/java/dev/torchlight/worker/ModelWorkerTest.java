@@ -8,6 +8,7 @@ import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.metrics.ModelStats;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,9 +74,9 @@ class ModelWorkerTest {
             return inputs;
         });
         List<CompletableFuture<List<Tensor>>> futures = new ArrayList<>();
-        try (ModelWorker worker = new ModelWorker("m/1#0", model)) {
+        try (ModelWorker worker = new ModelWorker("m/1#0", model, new ModelStats())) {
             for (int i = 0; i < 5; i++) {
-                futures.add(worker.submit(List.of(tensor("t" + i))));
+                futures.add(worker.submit(List.of(tensor("t" + i)), 1));
             }
             assertThat(futures.get(4)).isNotDone();
             release.countDown();
@@ -98,9 +99,9 @@ class ModelWorkerTest {
             }
             return inputs;
         });
-        ModelWorker worker = new ModelWorker("m/1#0", model);
-        CompletableFuture<List<Tensor>> first = worker.submit(List.of(tensor("a")));
-        CompletableFuture<List<Tensor>> second = worker.submit(List.of(tensor("b")));
+        ModelWorker worker = new ModelWorker("m/1#0", model, new ModelStats());
+        CompletableFuture<List<Tensor>> first = worker.submit(List.of(tensor("a")), 1);
+        CompletableFuture<List<Tensor>> second = worker.submit(List.of(tensor("b")), 1);
         release.countDown();
 
         worker.close();
@@ -115,11 +116,11 @@ class ModelWorkerTest {
     @Test
     void submitAfterCloseIsNotReady() {
         RecordingModel model = new RecordingModel(inputs -> inputs);
-        ModelWorker worker = new ModelWorker("m/1#0", model);
+        ModelWorker worker = new ModelWorker("m/1#0", model, new ModelStats());
         worker.close();
         worker.close(); // idempotent
 
-        assertThat(cause(worker.submit(List.of(tensor("late")))))
+        assertThat(cause(worker.submit(List.of(tensor("late")), 1)))
                 .isInstanceOf(ServingException.NotReady.class)
                 .hasMessageContaining("m/1#0")
                 .hasMessageContaining("shutting down");
@@ -134,12 +135,12 @@ class ModelWorkerTest {
             }
             return inputs;
         });
-        try (ModelWorker worker = new ModelWorker("m/2#0", model)) {
-            assertThat(cause(worker.submit(List.of(tensor("bad")))))
+        try (ModelWorker worker = new ModelWorker("m/2#0", model, new ModelStats())) {
+            assertThat(cause(worker.submit(List.of(tensor("bad")), 1)))
                     .isInstanceOf(ServingException.Internal.class)
                     .hasMessageContaining("m/2#0")
                     .hasMessageContaining("expected 3 channels, got 4");
-            assertThat(worker.submit(List.of(tensor("good"))).get(10, TimeUnit.SECONDS)).hasSize(1);
+            assertThat(worker.submit(List.of(tensor("good")), 1).get(10, TimeUnit.SECONDS)).hasSize(1);
         }
     }
 
@@ -151,12 +152,12 @@ class ModelWorkerTest {
             }
             return inputs;
         });
-        try (ModelWorker worker = new ModelWorker("m/1#0", model)) {
-            Throwable cause = cause(worker.submit(List.of(tensor("bad"))));
+        try (ModelWorker worker = new ModelWorker("m/1#0", model, new ModelStats())) {
+            Throwable cause = cause(worker.submit(List.of(tensor("bad")), 1));
             assertThat(cause).isInstanceOf(ServingException.Internal.class)
                     .hasMessageContaining("internal error")
                     .hasMessageNotContaining("deadbeef");
-            assertThat(worker.submit(List.of(tensor("good"))).get(10, TimeUnit.SECONDS)).hasSize(1);
+            assertThat(worker.submit(List.of(tensor("good")), 1).get(10, TimeUnit.SECONDS)).hasSize(1);
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.torchlight.api.ServingException;
 import dev.torchlight.registry.ModelService;
 import dev.torchlight.server.http.torchserve.TorchServeHandler;
 import dev.torchlight.server.http.v2.V2Handler;
+import dev.torchlight.server.http.v2.V2Statistics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -26,9 +27,11 @@ final class HttpRouter {
 
     private final V2Handler v2;
     private final TorchServeHandler torchServe;
+    private final V2Statistics statistics;
 
     HttpRouter(ModelService service, String serverVersion) {
         this.v2 = new V2Handler(service, serverVersion);
+        this.statistics = new V2Statistics(service);
         this.torchServe = new TorchServeHandler(service);
     }
 
@@ -63,13 +66,16 @@ final class HttpRouter {
                 }
             }
         }
+        if (n == 3 && s.get(1).equals("models") && s.get(2).equals("stats")) {
+            return only(HttpMethod.GET, method, () -> done(statistics.statistics(null, null)));
+        }
         if (n >= 3 && s.get(1).equals("models")) {
             return model(request, method, s);
         }
         return notFound(method, request.uri());
     }
 
-    /** {@code /v2/models/{m}[/versions/{v}][/ready|/infer]}. */
+    /** {@code /v2/models/{m}[/versions/{v}][/ready|/infer|/stats]}. */
     private CompletableFuture<HttpReply> model(FullHttpRequest request, HttpMethod method, List<String> s) {
         String model = s.get(2);
         int n = s.size();
@@ -85,6 +91,7 @@ final class HttpRouter {
         return switch (s.get(actionAt)) {
             case "ready" -> only(HttpMethod.GET, method, () -> done(v2.modelReady(model, version.get())));
             case "infer" -> only(HttpMethod.POST, method, () -> v2.infer(model, version.get(), body(request)));
+            case "stats" -> only(HttpMethod.GET, method, () -> done(statistics.statistics(model, version.get())));
             default -> notFound(method, request.uri());
         };
     }

@@ -8,6 +8,7 @@ import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
 import dev.torchlight.registry.ModelService;
+import dev.torchlight.metrics.ModelStats;
 import dev.torchlight.registry.ModelState;
 import dev.torchlight.registry.ModelVersionInfo;
 import java.nio.ByteBuffer;
@@ -162,7 +163,7 @@ final class FakeModelService implements ModelService, AutoCloseable {
         }
         boolean ready = readiness.get(model);
         return new ModelVersionInfo(model, v, m.versions(), m.config(), ready ? ModelState.READY : ModelState.LOADING,
-                null);
+                null, ModelStats.Snapshot.EMPTY);
     }
 
     @Override

@@ -162,6 +162,34 @@ class EndpointsTest {
     }
 
     @Test
+    void statisticsCountWhatWasServed() {
+        long before = successCount("/v2/models/cnn/versions/1/stats");
+        String image = "{\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP32\",\"shape\":[2,3,32,32],\"data\":["
+                + "0.5,".repeat(2 * 3 * 32 * 32 - 1) + "0.5]}]}";
+        for (int i = 0; i < 3; i++) {
+            assertThat(harness.post("/v2/models/cnn/infer", image).statusCode()).isEqualTo(200);
+        }
+
+        JsonNode stats = ServerHarness.json(harness.get("/v2/models/cnn/stats")).get("model_stats").get(0);
+        assertThat(stats.get("name").asText()).isEqualTo("cnn");
+        assertThat(stats.get("version").asText()).isEqualTo("1");
+        assertThat(stats.get("inference_stats").get("success").get("count").asLong()).isEqualTo(before + 3);
+        assertThat(stats.get("inference_stats").get("success").get("ns").asLong()).isPositive();
+        assertThat(stats.get("inference_stats").get("compute_infer").get("count").asLong()).isEqualTo(before + 3);
+        assertThat(stats.get("inference_count").asLong()).as("rows").isEqualTo(2 * (before + 3));
+        assertThat(stats.get("execution_count").asLong()).isEqualTo(before + 3);
+
+        JsonNode all = ServerHarness.json(harness.get("/v2/models/stats")).get("model_stats");
+        assertThat(all.size()).as("every version of every model").isEqualTo(7);
+        assertThat(harness.get("/v2/models/nope/stats").statusCode()).isEqualTo(404);
+    }
+
+    private static long successCount(String path) {
+        return ServerHarness.json(harness.get(path)).get("model_stats").get(0).get("inference_stats").get("success")
+                .get("count").asLong();
+    }
+
+    @Test
     void wrongMethodIs405AndUnknownPathIs404() {
         HttpResponse<String> get = harness.get("/v2/models/mlp/infer");
         assertThat(get.statusCode()).isEqualTo(405);

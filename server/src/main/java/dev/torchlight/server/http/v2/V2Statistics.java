@@ -1,0 +1,81 @@
+package dev.torchlight.server.http.v2;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.torchlight.metrics.ModelStats;
+import dev.torchlight.registry.ModelService;
+import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.server.http.HttpReply;
+import dev.torchlight.server.http.JsonReplies;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The v2 statistics extension ({@code GET /v2/models[/{m}[/versions/{v}]]/stats}) in Triton's
+ * JSON shape: per model version, request success/fail, queue and compute counts with summed
+ * nanoseconds. torchlight runs input copy, inference and output copy as one engine call, so all
+ * of it is reported as {@code compute_infer}; {@code compute_input} and {@code compute_output} are
+ * zero.
+ */
+public final class V2Statistics {
+    private final ModelService service;
+
+    public V2Statistics(ModelService service) {
+        this.service = service;
+    }
+
+    /**
+     * @param model a model name, or null for every model
+     * @param version a version, or null for every version of {@code model}
+     */
+    public HttpReply statistics(String model, Long version) {
+        List<ModelVersionInfo> versions;
+        if (model == null) {
+            versions = service.models();
+        } else if (version != null) {
+            versions = List.of(service.describe(model, version));
+        } else {
+            service.describe(model, null); // 404 for an unknown model
+            versions = service.models().stream().filter(v -> v.name().equals(model)).toList();
+        }
+        // Version 0 stands for a model with no version folders: nothing to report.
+        List<ModelVersionInfo> loaded = versions.stream().filter(v -> v.version() > 0).toList();
+        return JsonReplies.json(HttpResponseStatus.OK, g -> {
+            g.writeStartObject();
+            g.writeArrayFieldStart("model_stats");
+            for (ModelVersionInfo info : loaded) {
+                write(g, info);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+    }
+
+    private static void write(JsonGenerator g, ModelVersionInfo info) throws IOException {
+        ModelStats.Snapshot s = info.stats();
+        g.writeStartObject();
+        g.writeStringField("name", info.name());
+        g.writeStringField("version", Long.toString(info.version()));
+        g.writeNumberField("last_inference", s.lastInferenceMillis());
+        g.writeNumberField("inference_count", s.inferenceCount());
+        g.writeNumberField("execution_count", s.executionCount());
+        g.writeObjectFieldStart("inference_stats");
+        duration(g, "success", s.successCount(), s.successNs());
+        duration(g, "fail", s.failCount(), s.failNs());
+        duration(g, "queue", s.queueCount(), s.queueNs());
+        duration(g, "compute_input", s.computeCount(), 0);
+        duration(g, "compute_infer", s.computeCount(), s.computeNs());
+        duration(g, "compute_output", s.computeCount(), 0);
+        g.writeEndObject();
+        g.writeArrayFieldStart("batch_stats");
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    private static void duration(JsonGenerator g, String name, long count, long ns) throws IOException {
+        g.writeObjectFieldStart(name);
+        g.writeNumberField("count", count);
+        g.writeNumberField("ns", ns);
+        g.writeEndObject();
+    }
+}
