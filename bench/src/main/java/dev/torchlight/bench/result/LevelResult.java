@@ -8,7 +8,7 @@ import java.util.Map;
  * @param concurrency requests in flight (closed loop) or engine threads (raw); null for open loop
  * @param rate target requests per second (open loop); null otherwise
  * @param batchSize rows per request (per engine call in raw mode)
- * @param throughputRps completed requests per second during the measured window
+ * @param throughputRps successful requests per second during the measured window (errors excluded)
  * @param itemsPerS rows per second ({@code throughputRps * batchSize} for successes)
  * @param p50Ms median latency in milliseconds
  * @param p90Ms 90th percentile latency in milliseconds

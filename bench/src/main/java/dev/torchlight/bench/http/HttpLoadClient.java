@@ -1,0 +1,93 @@
+package dev.torchlight.bench.http;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Opens {@link HttpConnection}s to one server on a few shared NIO event loops: many connections
+ * per thread, no thread per request or per connection.
+ */
+public final class HttpLoadClient implements AutoCloseable {
+    private final EventLoopGroup group;
+    private final Bootstrap bootstrap;
+    private final HttpTarget target;
+
+    /**
+     * @param target the server
+     * @param ioThreads event loop threads (e.g. {@link #defaultIoThreads()})
+     * @param requestTimeout how long a request may wait for its answer; also the connect timeout
+     */
+    public HttpLoadClient(HttpTarget target, int ioThreads, Duration requestTimeout) {
+        this.target = target;
+        long timeoutNanos = requestTimeout.toNanos();
+        this.group = new MultiThreadIoEventLoopGroup(
+                ioThreads, new DefaultThreadFactory("torchlight-bench-io", true), NioIoHandler.newFactory());
+        this.bootstrap = new Bootstrap()
+                .group(group)
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                        (int) Math.min(Integer.MAX_VALUE, Math.max(1, requestTimeout.toMillis())))
+                .remoteAddress(target.host(), target.port())
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        // Requests go out pre-encoded (PreparedRequest) and answers are parsed by
+                        // HttpConnection itself: no HTTP codec in the pipeline.
+                        ch.pipeline().addLast(new HttpConnection(ch, timeoutNanos));
+                    }
+                });
+    }
+
+    /** Event loop threads for the load generator: the cores, at most 4 (enough for ~10^5 req/s). */
+    public static int defaultIoThreads() {
+        return Math.min(Runtime.getRuntime().availableProcessors(), 4);
+    }
+
+    /** The server this client connects to. */
+    public HttpTarget target() {
+        return target;
+    }
+
+    /** Opens a connection; {@code listener} hears the outcome on an event loop. */
+    public void connect(ConnectListener listener) {
+        ChannelFuture future = bootstrap.connect();
+        future.addListener(f -> {
+            Channel channel = future.channel();
+            if (f.isSuccess()) {
+                listener.onConnected(channel.pipeline().get(HttpConnection.class));
+            } else {
+                listener.onConnectFailed(f.cause());
+            }
+        });
+    }
+
+    /**
+     * Runs {@code task} on an event loop after a delay (retry back-off, without a sleeping
+     * thread); once the client is closing, the task is dropped.
+     */
+    public void schedule(Runnable task, Duration delay) {
+        try {
+            group.next().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // closing: nothing more to run
+        }
+    }
+
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

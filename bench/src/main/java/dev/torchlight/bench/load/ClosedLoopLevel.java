@@ -1,0 +1,135 @@
+package dev.torchlight.bench.load;
+
+import dev.torchlight.bench.http.ConnectListener;
+import dev.torchlight.bench.http.Failure;
+import dev.torchlight.bench.http.HttpConnection;
+import dev.torchlight.bench.http.HttpLoadClient;
+import dev.torchlight.bench.http.ResponseListener;
+import dev.torchlight.bench.result.LevelResult;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Closed loop: {@code concurrency} connections, each sending its next request as soon as the
+ * previous answer arrives. Latency is from send to the end of the answer.
+ */
+final class ClosedLoopLevel extends LoadLevel {
+    /** Pause before reconnecting after a failed connect, so a gone server is not hammered in a spin. */
+    static final Duration RECONNECT_DELAY = Duration.ofMillis(20);
+
+    private final int concurrency;
+    private final List<Sender> senders = new ArrayList<>();
+
+    ClosedLoopLevel(HttpLoadClient client, RequestPool requests, Protocol protocol, ServerWatch watch, int batch,
+            int concurrency) {
+        super(client, requests, protocol, watch, batch);
+        this.concurrency = concurrency;
+    }
+
+    @Override
+    String label() {
+        return "c=" + concurrency;
+    }
+
+    @Override
+    void start() {
+        for (int i = 0; i < concurrency; i++) {
+            Sender sender = new Sender(i);
+            senders.add(sender);
+            sender.connect();
+        }
+    }
+
+    @Override
+    void stop() {
+        // Senders see stats.running() == false and send nothing more.
+    }
+
+    @Override
+    void closeConnections() {
+        senders.forEach(Sender::close);
+    }
+
+    @Override
+    LevelResult result() {
+        return stats.result(concurrency, null, batch);
+    }
+
+    /** One slot of the loop: a connection and the request on it. State is touched on its event loop. */
+    private final class Sender implements ConnectListener, ResponseListener {
+        private volatile HttpConnection connection;
+        private long sent;
+        private long sentAt;
+        private boolean measured;
+
+        Sender(int index) {
+            // Spread the slots over the distinct bodies so they do not all send the same one.
+            this.sent = index;
+        }
+
+        void connect() {
+            if (stats.running()) {
+                client.connect(this);
+            }
+        }
+
+        void close() {
+            HttpConnection c = connection;
+            if (c != null) {
+                c.close();
+            }
+        }
+
+        @Override
+        public void onConnected(HttpConnection c) {
+            watch.alive();
+            connection = c;
+            if (!stats.running()) {
+                c.close();
+                return;
+            }
+            send(c);
+        }
+
+        @Override
+        public void onConnectFailed(Throwable cause) {
+            if (!stats.running()) {
+                return;
+            }
+            watch.connectFailed(cause);
+            stats.error(Failure.CONNECT.kind());
+            client.schedule(this::connect, RECONNECT_DELAY);
+        }
+
+        @Override
+        public void onResponse(HttpConnection c, int status, boolean keepAlive) {
+            answered(status, System.nanoTime() - sentAt, measured);
+            stats.ended();
+            if (keepAlive) {
+                send(c);
+            } else {
+                connect();
+            }
+        }
+
+        @Override
+        public void onFailure(HttpConnection c, Failure failure, Throwable cause) {
+            stats.error(failure.kind(), measured);
+            stats.ended();
+            connect();
+        }
+
+        private void send(HttpConnection c) {
+            // One read of the phase decides both whether to send and whether the request is measured.
+            LevelStats.Phase phase = stats.phase();
+            if (phase == LevelStats.Phase.DONE) {
+                return;
+            }
+            measured = phase == LevelStats.Phase.MEASURE;
+            stats.sending();
+            sentAt = System.nanoTime();
+            c.send(requests.get(sent++), this);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+package dev.torchlight.bench.load;
+
+import dev.torchlight.bench.http.ConnectListener;
+import dev.torchlight.bench.http.Failure;
+import dev.torchlight.bench.http.HttpConnection;
+import dev.torchlight.bench.http.HttpLoadClient;
+import dev.torchlight.bench.http.ResponseListener;
+import dev.torchlight.bench.result.LevelResult;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Open loop: a pacing thread releases sends at their intended times ({@link OpenLoopSchedule});
+ * each goes out on an idle connection, on a new one while fewer than {@code connections} are
+ * open, or else waits in a queue. Latency runs from the intended send time, so time spent queued
+ * counts. A queued send that has waited longer than the request timeout fails as {@code timeout}.
+ * When the level stops, sends already due are still made (or time out) before it ends.
+ */
+final class OpenLoopLevel extends LoadLevel {
+    private final double rate;
+    private final int maxConnections;
+    private final long timeoutNanos;
+    private final NanoClock clock;
+    private final Set<Slot> slots = ConcurrentHashMap.newKeySet();
+    private volatile OpenLoopSchedule schedule;
+    private Thread pacer;
+
+    // Guarded by this.
+    private final ArrayDeque<Slot> idle = new ArrayDeque<>();
+    private final ArrayDeque<Long> queued = new ArrayDeque<>();
+    private int open;
+    private long sent;
+
+    OpenLoopLevel(HttpLoadClient client, RequestPool requests, Protocol protocol, ServerWatch watch, int batch,
+            double rate, int maxConnections, Duration requestTimeout, NanoClock clock) {
+        super(client, requests, protocol, watch, batch);
+        this.rate = rate;
+        this.maxConnections = maxConnections;
+        this.timeoutNanos = requestTimeout.toNanos();
+        this.clock = clock;
+    }
+
+    @Override
+    String label() {
+        return String.format(Locale.ROOT, "rate=%.0f/s", rate);
+    }
+
+    @Override
+    void start() {
+        schedule = new OpenLoopSchedule(clock, rate); // send 0 is due now
+        pacer = Thread.ofPlatform().name("torchlight-bench-pacer").daemon().start(this::pace);
+    }
+
+    @Override
+    void stop() {
+        pacer.interrupt();
+        try {
+            pacer.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    synchronized boolean idle() {
+        return queued.isEmpty();
+    }
+
+    @Override
+    void closeConnections() {
+        slots.forEach(Slot::close);
+    }
+
+    @Override
+    LevelResult result() {
+        return stats.result(null, rate, batch);
+    }
+
+    private void pace() {
+        while (stats.running() && !Thread.currentThread().isInterrupted()) {
+            long intended = schedule.takeDue();
+            if (intended != OpenLoopSchedule.NONE) {
+                dispatch(intended);
+            } else {
+                // parkNanos wakes ~50 µs late at worst; sends due meanwhile go out together.
+                LockSupport.parkNanos(schedule.nanosUntilNext());
+            }
+        }
+    }
+
+    /** Sends now on an idle or new connection, or queues. */
+    private void dispatch(long intended) {
+        Slot slot;
+        boolean fresh = false;
+        synchronized (this) {
+            slot = idle.poll();
+            if (slot == null) {
+                if (open >= maxConnections) {
+                    queued.add(intended);
+                    return;
+                }
+                open++;
+                slot = new Slot();
+                fresh = true;
+            }
+        }
+        if (fresh) {
+            slot.open(intended);
+        } else {
+            slot.send(intended);
+        }
+    }
+
+    /**
+     * A slot finished its request: it takes the next queued send, or goes idle. A slot whose
+     * connection is gone hands the queued send to a new slot instead.
+     */
+    private void release(Slot slot, boolean usable) {
+        long next;
+        synchronized (this) {
+            next = pollQueued();
+            if (next == OpenLoopSchedule.NONE) {
+                if (usable) {
+                    idle.push(slot);
+                } else {
+                    open--;
+                    slots.remove(slot);
+                }
+                return;
+            }
+            if (!usable) {
+                slots.remove(slot);
+                slot = new Slot();
+            }
+        }
+        if (usable) {
+            slot.send(next);
+        } else {
+            slot.open(next);
+        }
+    }
+
+    /** The oldest queued send still worth making; those past the request timeout fail as timeouts. */
+    private long pollQueued() {
+        long now = clock.nanoTime();
+        Long next;
+        while ((next = queued.poll()) != null) {
+            if (now - next <= timeoutNanos) {
+                return next;
+            }
+            stats.error(Failure.TIMEOUT.kind(), stats.measures(next));
+        }
+        return OpenLoopSchedule.NONE;
+    }
+
+    private synchronized long nextIndex() {
+        return sent++;
+    }
+
+    /**
+     * One connection and the send it carries. A send counts as in flight from the moment it is
+     * given to a slot, connecting included, so the level does not end under it.
+     */
+    private final class Slot implements ConnectListener, ResponseListener {
+        private volatile HttpConnection connection;
+        private long intended;
+        private boolean measured;
+
+        /** Opens this slot's connection and then makes the send. */
+        void open(long intendedTime) {
+            take(intendedTime);
+            slots.add(this);
+            client.connect(this);
+        }
+
+        /** Makes the send on this slot's open connection. */
+        void send(long intendedTime) {
+            take(intendedTime);
+            write();
+        }
+
+        void close() {
+            HttpConnection c = connection;
+            if (c != null) {
+                c.close();
+            }
+        }
+
+        private void take(long intendedTime) {
+            intended = intendedTime;
+            measured = stats.measures(intendedTime);
+            stats.sending();
+        }
+
+        private void write() {
+            if (schedule.sent(intended, clock.nanoTime())) {
+                stats.behindSchedule(measured);
+            }
+            connection.send(requests.get(nextIndex()), this);
+        }
+
+        @Override
+        public void onConnected(HttpConnection c) {
+            watch.alive();
+            connection = c;
+            write();
+        }
+
+        @Override
+        public void onConnectFailed(Throwable cause) {
+            watch.connectFailed(cause);
+            stats.error(Failure.CONNECT.kind(), measured);
+            stats.ended();
+            release(this, false);
+        }
+
+        @Override
+        public void onResponse(HttpConnection c, int status, boolean keepAlive) {
+            answered(status, clock.nanoTime() - intended, measured);
+            stats.ended();
+            release(this, keepAlive);
+        }
+
+        @Override
+        public void onFailure(HttpConnection c, Failure failure, Throwable cause) {
+            stats.error(failure.kind(), measured);
+            stats.ended();
+            release(this, false);
+        }
+    }
+}

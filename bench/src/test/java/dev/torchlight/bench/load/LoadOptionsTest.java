@@ -1,0 +1,64 @@
+package dev.torchlight.bench.load;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LoadOptionsTest {
+    private static final URI URL = URI.create("http://127.0.0.1:8080");
+
+    @Test
+    void theBuilderFillsInTheDefaults() {
+        LoadOptions o = LoadOptions.builder(URL, "mlp").concurrency(List.of(1, 8)).build();
+        assertThat(o.protocol()).isEqualTo(Protocol.V2_JSON);
+        assertThat(o.closedLoop()).isTrue();
+        assertThat(o.rates()).isEmpty();
+        assertThat(o.warmup()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(o.duration()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(o.batch()).isEqualTo(1);
+        assertThat(o.seed()).isEqualTo(LoadOptions.DEFAULT_SEED);
+        assertThat(o.requestTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(o.connections()).isEqualTo(64);
+        assertThat(o.inputFile()).isNull();
+        assertThat(o.modelVersion()).isNull();
+    }
+
+    @Test
+    void exactlyOneOfConcurrencyAndRatesIsGiven() {
+        assertThatIllegalArgumentException().isThrownBy(() -> LoadOptions.builder(URL, "m").build())
+                .withMessageContaining("neither");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> LoadOptions.builder(URL, "m").concurrency(List.of(1)).rates(List.of(5.0)).build())
+                .withMessageContaining("both");
+        assertThat(LoadOptions.builder(URL, "m").rates(List.of(500.0)).build().closedLoop()).isFalse();
+    }
+
+    @Test
+    void nonsenseIsRefusedWithAReason() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> LoadOptions.builder(URL, "m").concurrency(List.of(0)).build())
+                .withMessageContaining("concurrency");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> LoadOptions.builder(URL, "m").rates(List.of(-1.0)).build())
+                .withMessageContaining("rates");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> LoadOptions.builder(URL, "m").concurrency(List.of(1)).batch(0).build())
+                .withMessageContaining("batch");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> LoadOptions.builder(URL, "m").concurrency(List.of(1)).duration(Duration.ZERO).build())
+                .withMessageContaining("duration");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> LoadOptions.builder(URL, null).concurrency(List.of(1)).build())
+                .withMessageContaining("model");
+    }
+
+    @Test
+    void theHealthProtocolNeedsNoModel() {
+        LoadOptions o = LoadOptions.builder(URL, null).protocol(Protocol.HEALTH).concurrency(List.of(1)).build();
+        assertThat(o.model()).isNull();
+    }
+}
