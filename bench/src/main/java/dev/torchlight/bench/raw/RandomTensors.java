@@ -1,0 +1,71 @@
+package dev.torchlight.bench.raw;
+
+import dev.torchlight.api.DataType;
+import dev.torchlight.api.Shapes;
+import dev.torchlight.api.Tensor;
+import dev.torchlight.config.TensorSpec;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** Random input tensors shaped by a model's config, the same for the same seed. */
+final class RandomTensors {
+    /** libtorch reads native, aligned memory in place; anything else the engine copies first. */
+    private static final int ALIGNMENT = 64;
+
+    private RandomTensors() {}
+
+    /**
+     * One tensor per spec: {@code [batch, ...shape]} when {@code batch > 0}, the declared shape
+     * alone when the model is unbatched ({@code batch == 0}); variable dimensions (-1) become 1.
+     */
+    static List<Tensor> of(List<TensorSpec> specs, int batch, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<Tensor> tensors = new ArrayList<>(specs.size());
+        for (TensorSpec spec : specs) {
+            long[] shape = shape(spec.shape(), batch);
+            long bytes = Math.multiplyExact(Shapes.elementCount(shape), spec.dataType().byteSize());
+            // alignedSlice rounds both ends inwards: round the size up and leave room for the start.
+            int rounded = Math.toIntExact((bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
+            ByteBuffer data = ByteBuffer.allocateDirect(rounded + ALIGNMENT)
+                    .alignedSlice(ALIGNMENT).order(ByteOrder.LITTLE_ENDIAN);
+            data.limit(Math.toIntExact(bytes));
+            while (data.hasRemaining()) {
+                put(data, spec.dataType(), random);
+            }
+            tensors.add(new Tensor(spec.name(), spec.dataType(), shape, data.flip()));
+        }
+        return tensors;
+    }
+
+    static long[] shape(long[] declared, int batch) {
+        int offset = batch > 0 ? 1 : 0;
+        long[] shape = new long[declared.length + offset];
+        if (batch > 0) {
+            shape[0] = batch;
+        }
+        for (int i = 0; i < declared.length; i++) {
+            shape[i + offset] = declared[i] == -1 ? 1 : declared[i];
+        }
+        return shape;
+    }
+
+    // Floats in [0, 1) look like normalised features or pixels; small non-negative integers stay
+    // valid as indices or token ids for any model that takes them.
+    private static void put(ByteBuffer data, DataType type, SplittableRandom random) {
+        switch (type) {
+            case BOOL -> data.put((byte) random.nextInt(2));
+            case UINT8 -> data.put((byte) random.nextInt(256));
+            case INT8 -> data.put((byte) random.nextInt(100));
+            case INT16 -> data.putShort((short) random.nextInt(100));
+            case INT32 -> data.putInt(random.nextInt(100));
+            case INT64 -> data.putLong(random.nextInt(100));
+            case FP16 -> data.putShort(Float.floatToFloat16((float) random.nextDouble()));
+            case BF16 -> data.putShort((short) (Float.floatToRawIntBits((float) random.nextDouble()) >>> 16));
+            case FP32 -> data.putFloat((float) random.nextDouble());
+            case FP64 -> data.putDouble(random.nextDouble());
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package dev.torchlight.bench.output;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.torchlight.bench.result.BenchReport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PerformanceTablesTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void overheadIsServerP50MinusRawP50InMicroseconds() {
+        String md = PerformanceTables.markdown(Samples.standardRuns(), null, null);
+
+        // 0.31 ms server - 0.068 ms raw
+        assertThat(md).contains("| **server − raw (µs)** | **242** |")
+                .contains("Server overhead: **242 µs** per request at concurrency 1 (server p50 0.310 ms − raw p50 0.068 ms)")
+                .contains("| server (v2-json, concurrency 1) | 0.310 | 0.403 | 0.620 | 0.930 | 3100 |")
+                .contains("| raw engine (batch 1, 1 thread) | 0.068 |");
+    }
+
+    @Test
+    void riskComparesBestServerRequestsWithBestRawRowsAndListsEveryConcurrency() {
+        String md = PerformanceTables.markdown(Samples.standardRuns(), null, null);
+        String risk = md.substring(md.indexOf("### 2."), md.indexOf("### 3."));
+
+        // 20500 / 54400 = 37.7 %
+        assertThat(risk).contains("Best server: **20500 req/s** at concurrency 64 (p99 6.24 ms), **38 %** of the raw "
+                        + "engine's best **54400 rows/s** (batch 64).")
+                .contains("Best with p99 ≤ 10 ms: 20500 req/s at concurrency 64.")
+                .contains("| 1 | 2400 | 0.417 | 0.542 | 0.833 | 1.25 | 0 | 4 % |")
+                .contains("| 64 | 20500 | 3.12 | 4.06 | 6.24 | 9.37 | 0 | 38 % |")
+                .contains("| 64 | 850 | 54400 | 1.17 | 1.29 | 1.76 | 2.34 |");
+        assertThat(risk.lines().filter(l -> l.matches("\\| \\d+ \\| .* % \\|"))).hasSize(7);
+    }
+
+    @Test
+    void resnetComparesImagesPerSecond() {
+        String md = PerformanceTables.markdown(Samples.standardRuns(), null, null);
+
+        assertThat(md.substring(md.indexOf("### 3."))).contains("Best server: **27.5 img/s** at concurrency 16")
+                .contains("**98 %** of the raw engine's best **28 img/s** (batch 8)")
+                .contains("No concurrency kept p99 within 10 ms.");
+    }
+
+    @Test
+    void missingWorkloadsSayNotRunAndTheHeaderNamesCommitAndCommand() {
+        Map<String, BenchReport> onlyRisk = Map.of("risk-server", Samples.riskServer());
+
+        String md = PerformanceTables.markdown(onlyRisk, "abc1234", "bench/run.sh");
+
+        assertThat(md).contains("- Commit: `abc1234`").contains("- Command: `bench/run.sh`")
+                .contains("- Machine: Intel(R) Xeon(R) CPU @ 2.20GHz, 2 cores, Linux 6.1.0 amd64");
+        assertThat(md.substring(md.indexOf("### 1."), md.indexOf("### 2."))).contains("_Not run._");
+        assertThat(md.substring(md.indexOf("### 2."), md.indexOf("### 3."))).contains("| 64 | 20500 |")
+                .doesNotContain("Best server");
+        assertThat(md.substring(md.indexOf("### 3."))).contains("_Not run._");
+    }
+
+    @Test
+    void mainCombinesTheRunDirectoryIntoJsonAndMarkdownBesideIt() throws IOException {
+        Path dir = tmp.resolve("2026-11-25-host");
+        for (Map.Entry<String, BenchReport> run : new TreeMap<>(Samples.standardRuns()).entrySet()) {
+            JsonResultWriter.write(run.getValue(), dir.resolve(run.getKey() + ".json"));
+        }
+
+        PerformanceTables.main(new String[] {dir.toString(), "--commit", "abc1234", "--command", "bench/run.sh"});
+
+        JsonNode combined = new ObjectMapper().readTree(tmp.resolve("2026-11-25-host.json").toFile());
+        assertThat(combined.get("commit").asText()).isEqualTo("abc1234");
+        assertThat(combined.get("runs").fieldNames()).toIterable().containsExactly("overhead-raw", "overhead-server",
+                "resnet50-raw", "resnet50-server", "risk-raw", "risk-server");
+        assertThat(JsonResultWriter.fromJson(combined.get("runs").get("risk-raw").toString()))
+                .isEqualTo(Samples.riskRaw());
+        assertThat(Files.readString(tmp.resolve("2026-11-25-host.md")))
+                .isEqualTo(PerformanceTables.markdown(PerformanceTables.read(dir), "abc1234", "bench/run.sh"))
+                .contains("**242 µs**");
+        assertThat(PerformanceTables.read(dir).values()).containsAll(List.copyOf(Samples.standardRuns().values()));
+    }
+}
