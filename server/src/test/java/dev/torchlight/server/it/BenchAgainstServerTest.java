@@ -1,0 +1,75 @@
+package dev.torchlight.server.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.torchlight.bench.load.LoadBench;
+import dev.torchlight.bench.load.LoadOptions;
+import dev.torchlight.bench.load.Protocol;
+import dev.torchlight.bench.output.JsonResultWriter;
+import dev.torchlight.bench.result.BenchReport;
+import dev.torchlight.bench.result.LevelResult;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The load generator against the real server: the file has the documented shape and the counts agree. */
+class BenchAgainstServerTest {
+    static ServerHarness harness;
+
+    @BeforeAll
+    static void start() {
+        harness = ServerHarness.fixtures();
+    }
+
+    @AfterAll
+    static void stop() {
+        harness.close();
+    }
+
+    @Test
+    void oneSecondOfLoadIsCountedLikeTheServerCountsIt(@TempDir Path dir) throws Exception {
+        for (Protocol protocol : List.of(Protocol.V2_JSON, Protocol.TORCHSERVE)) {
+            long before = serverSuccesses();
+            LoadOptions options = LoadOptions.builder(harness.base, "mlp")
+                    .protocol(protocol)
+                    .concurrency(List.of(2))
+                    .warmup(Duration.ZERO) // every request sent is then a measured one
+                    .duration(Duration.ofSeconds(1))
+                    .build();
+            ByteArrayOutputStream progress = new ByteArrayOutputStream();
+
+            BenchReport report = new LoadBench("test").run(options, new PrintStream(progress, true, StandardCharsets.UTF_8));
+
+            LevelResult level = report.results().get(0);
+            assertThat(level.errors()).as(progress.toString(StandardCharsets.UTF_8)).isZero();
+            assertThat(level.requests()).isPositive();
+            assertThat(serverSuccesses() - before).as("server's own count for " + protocol).isEqualTo(level.requests());
+
+            Path file = dir.resolve(protocol.wireName() + ".json");
+            JsonResultWriter.write(report, file);
+            JsonNode json = TestData.JSON.readTree(file.toFile());
+            assertThat(json.fieldNames()).toIterable().contains(
+                    "tool", "version", "date", "host", "url", "model", "protocol", "results");
+            assertThat(json.get("host").fieldNames()).toIterable().contains("cores", "cpu", "os", "java");
+            assertThat(json.get("protocol").asText()).isEqualTo(protocol.wireName());
+            assertThat(json.get("results").get(0).fieldNames()).toIterable().contains(
+                    "concurrency", "rate", "throughput_rps", "items_per_s", "p50_ms", "p90_ms", "p99_ms",
+                    "p999_ms", "max_ms", "requests", "errors");
+            assertThat(json.get("results").get(0).get("requests").asLong()).isEqualTo(level.requests());
+        }
+    }
+
+    private static long serverSuccesses() {
+        return ServerHarness.json(harness.get("/v2/models/mlp/stats")).get("model_stats").findValues("success").stream()
+                .mapToLong(s -> s.get("count").asLong())
+                .sum();
+    }
+}
