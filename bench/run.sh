@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Reproduces the numbers in docs/PERFORMANCE.md on this machine, from the repository root:
+#
+#   bench/run.sh                 # the full run (about 6 minutes)
+#   BENCH_QUICK=1 bench/run.sh   # every step with short runs: a smoke test, not numbers to publish
+#
+# It builds torchlight, makes the workload models (tools/make_bench_models.py, Debian's python3-torch),
+# measures the raw engine, starts `torchlight serve` on a free port, measures the server over HTTP,
+# and writes
+#   bench/results/<date>-<host>/<run>.json|.csv   one file per bench run
+#   bench/results/<date>-<host>/<workload>/index.html   server next to raw engine, as charts
+#   bench/results/<date>-<host>.json              every run combined
+#   bench/results/<date>-<host>.md                the tables for docs/PERFORMANCE.md
+#
+# Settings (environment): BENCH_WARMUP, BENCH_DURATION (default 2s, 10s), BENCH_RESNET_DURATION (5s),
+# BENCH_START_TIMEOUT (seconds to wait for the server, 300), BENCH_RESULTS (bench/results).
+# Run it on an otherwise idle machine: the server, the load generator and the raw engine share its cores.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+  warmup=${BENCH_WARMUP:-500ms}; duration=${BENCH_DURATION:-1s}; resnet_duration=${BENCH_RESNET_DURATION:-1s}
+  risk_concurrency=1,8,64; risk_batches=1,64
+  resnet_concurrency=1,2; resnet_batches=1,2
+else
+  warmup=${BENCH_WARMUP:-2s}; duration=${BENCH_DURATION:-10s}; resnet_duration=${BENCH_RESNET_DURATION:-5s}
+  risk_concurrency=1,2,4,8,16,32,64; risk_batches=1,8,16,32,64
+  resnet_concurrency=1,2,4,8,16; resnet_batches=1,2,4,8,16,32
+fi
+start_timeout=${BENCH_START_TIMEOUT:-300}
+models=bench/models
+work=bench/work
+results=${BENCH_RESULTS:-bench/results}
+run_name="$(date -u +%Y-%m-%d)-$(uname -n | cut -d. -f1)"
+out="$results/$run_name"
+failed=()
+
+say() { echo "run.sh: $*" >&2; }
+
+# --- build (the launcher rebuilds server/target/torchlight.jar when sources are newer) and models ---
+say "building torchlight"
+./torchlight --help >/dev/null
+jar="$root/server/target/torchlight.jar"
+say "making the workload models in $models"
+/usr/bin/python3 tools/make_bench_models.py --out "$models"
+mkdir -p "$out" "$work"
+
+# The same JDK the launcher picks, for the tools run from the jar below.
+java_bin() {
+  local home
+  for home in "${JAVA_HOME:-}" $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -Vr); do
+    home="${home%/}"
+    if [ -n "$home" ] && [ -x "$home/bin/java" ] && "$home/bin/java" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then
+      echo "$home/bin/java"; return 0
+    fi
+  done
+  command -v java
+}
+java="$(java_bin)"
+
+# bench NAME ARGS...: one `torchlight bench` run writing $out/NAME.json and .csv; a failure is noted, not fatal,
+# so that the runs that worked still make it into the tables.
+bench() {
+  local name=$1; shift
+  say "$name: torchlight bench $*"
+  if ! ./torchlight bench "$@" --warmup "$warmup" --json "$out/$name.json" --csv "$out/$name.csv"; then
+    say "$name: FAILED (partial results, if any, are in $out/$name.json)"
+    failed+=("$name")
+  fi
+}
+raw() { # raw NAME MODEL BATCH_SIZES DURATION
+  bench "$1" --raw --model-repository "$models" --model "$2" --batch-sizes "$3" --threads 1 --duration "$4"
+}
+server() { # server NAME MODEL CONCURRENCY DURATION
+  bench "$1" --url "$url" --model "$2" --protocol v2-json --concurrency "$3" --duration "$4"
+}
+
+# --- the raw engine first, while no server competes for the cores ---
+raw overhead-raw mlp 1 "$duration"
+raw risk-raw risk "$risk_batches" "$duration"
+raw resnet50-raw resnet50 "$resnet_batches" "$resnet_duration"
+
+# --- the server ---
+log="$work/server.log"
+say "starting torchlight serve (log: $log)"
+./torchlight serve --model-repository "$models" --http-port 0 >"$log" 2>&1 &
+server_pid=$!
+stop_server() {
+  if kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+deadline=$((SECONDS + start_timeout))
+url=""
+until [ -n "$url" ] && curl -fs -o /dev/null "$url/v2/health/ready"; do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    say "the server exited before it was ready; the end of its log:"; tail -n 30 "$log" >&2; exit 1
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    say "the server was not ready within ${start_timeout}s; the end of its log:"; tail -n 30 "$log" >&2; exit 1
+  fi
+  if [ -z "$url" ]; then
+    # "... on http://127.0.0.1:PORT" once the listener is bound.
+    url="$(grep -Eo 'on http://[0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/^on //' || true)"
+  fi
+  sleep 0.5
+done
+say "server ready at $url"
+
+server overhead-server mlp 1 "$duration"
+server risk-server risk "$risk_concurrency" "$duration"
+server resnet50-server resnet50 "$resnet_concurrency" "$resnet_duration"
+stop_server
+
+# --- combine: reports, the combined JSON and the markdown tables ---
+for workload in overhead risk resnet50; do
+  files=()
+  for f in "$out/$workload-server.json" "$out/$workload-raw.json"; do [ -f "$f" ] && files+=("$f"); done
+  if [ "${#files[@]}" -gt 0 ]; then
+    "$java" -cp "$jar" dev.torchlight.bench.report.HtmlReport "$out/$workload" "${files[@]}" >&2
+  fi
+done
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+command="bench/run.sh"
+[ "${BENCH_QUICK:-0}" = 1 ] && command="BENCH_QUICK=1 $command"
+"$java" -cp "$jar" dev.torchlight.bench.output.PerformanceTables "$out" --commit "$commit" --command "$command" >&2
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  say "these runs failed: ${failed[*]}"
+  exit 1
+fi
+say "done: $results/$run_name.md"

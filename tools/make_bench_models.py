@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""Writes the benchmark model repository (default bench/models/) used by bench/run.sh.
+
+  risk      MLP 256 -> 1024 -> ReLU -> 1024 -> ReLU -> 2, FP32, max_batch_size 64
+  resnet50  torchvision ResNet-50, random weights, traced at 1x3x224x224, max_batch_size 32
+  mlp       a copy of the bundled demo model (models/mlp)
+
+Run with Debian's /usr/bin/python3 (packages python3-torch, python3-torchvision). Nothing is
+downloaded: every weight is random from a fixed seed. A model whose files exist is left alone
+unless --force is given.
+"""
+
+import argparse
+import pathlib
+import shutil
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+RISK_CONFIG = """\
+name: risk
+platform: torchscript
+max_batch_size: 64
+inputs:
+  - name: input
+    datatype: FP32
+    shape: [256]
+outputs:
+  - name: output
+    datatype: FP32
+    shape: [2]
+"""
+
+RESNET50_CONFIG = """\
+name: resnet50
+platform: torchscript
+max_batch_size: 32
+inputs:
+  - name: image
+    datatype: FP32
+    shape: [3, 224, 224]
+outputs:
+  - name: logits
+    datatype: FP32
+    shape: [1000]
+"""
+
+
+def make_risk(torch):
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(256, 1024),
+        torch.nn.ReLU(),
+        torch.nn.Linear(1024, 1024),
+        torch.nn.ReLU(),
+        torch.nn.Linear(1024, 2),
+    ).eval()
+    return torch.jit.script(model)
+
+
+def make_resnet50(torch):
+    import torchvision
+
+    torch.manual_seed(2)
+    model = torchvision.models.resnet50(weights=None).eval()
+    with torch.no_grad():
+        # Traced, not scripted: the traced graph is what users of torchvision models deploy.
+        return torch.jit.trace(model, torch.rand(1, 3, 224, 224))
+
+
+def write_model(repo, name, config, build, force):
+    folder = repo / name
+    model_file = folder / "1" / "model.pt"
+    if not force and model_file.is_file() and (folder / "config.yaml").is_file():
+        print(f"{name}: {folder} exists, kept (--force remakes it)")
+        return
+    import torch  # imported late so that a repository that is complete needs no torch at all
+
+    print(f"{name}: making {model_file} ...", flush=True)
+    module = build(torch)
+    model_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = model_file.with_suffix(".tmp")
+    module.save(str(tmp))
+    tmp.replace(model_file)  # a run killed half-way never leaves a truncated model.pt
+    (folder / "config.yaml").write_text(config)
+
+
+def copy_demo(repo, force):
+    source = ROOT / "models" / "mlp"
+    target = repo / "mlp"
+    if target.exists():
+        if not force:
+            print(f"mlp: {target} exists, kept (--force remakes it)")
+            return
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    print(f"mlp: copied {source} to {target}")
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=pathlib.Path, default=ROOT / "bench" / "models",
+                        help="model repository to write (default: bench/models)")
+    parser.add_argument("--force", action="store_true", help="remake models that already exist")
+    args = parser.parse_args(argv)
+    repo = args.out
+    repo.mkdir(parents=True, exist_ok=True)
+    write_model(repo, "risk", RISK_CONFIG, make_risk, args.force)
+    write_model(repo, "resnet50", RESNET50_CONFIG, make_resnet50, args.force)
+    copy_demo(repo, args.force)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
