@@ -11,15 +11,38 @@ import java.util.Objects;
  * @param maxBatchSize largest batch the model takes; 0 means the model has no batch dimension
  * @param inputs declared inputs, in the order the model's forward takes them
  * @param outputs declared outputs, in the order the model returns them
+ * @param dynamicBatching how requests are gathered into batches; null means each request runs alone
+ * @param instanceGroups where and how many instances run; never empty
+ * @param intraOpThreads threads the engine uses inside one operator; 0 picks cores / instances
  */
 public record ModelConfig(
-        String name, String platform, int maxBatchSize, List<TensorSpec> inputs, List<TensorSpec> outputs) {
+        String name,
+        String platform,
+        int maxBatchSize,
+        List<TensorSpec> inputs,
+        List<TensorSpec> outputs,
+        DynamicBatching dynamicBatching,
+        List<InstanceGroup> instanceGroups,
+        int intraOpThreads) {
 
     public ModelConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(platform, "platform");
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
+        instanceGroups = instanceGroups == null || instanceGroups.isEmpty()
+                ? List.of(InstanceGroup.oneCpu()) : List.copyOf(instanceGroups);
+    }
+
+    /** No batching, one CPU instance, engine-chosen threads. */
+    public ModelConfig(
+            String name, String platform, int maxBatchSize, List<TensorSpec> inputs, List<TensorSpec> outputs) {
+        this(name, platform, maxBatchSize, inputs, outputs, null, List.of(), 0);
+    }
+
+    /** Total instances over every group. */
+    public int instanceCount() {
+        return instanceGroups.stream().mapToInt(InstanceGroup::count).sum();
     }
 
     /** Whether tensors carry a leading batch dimension in front of the declared shape. */

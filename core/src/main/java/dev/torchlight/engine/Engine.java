@@ -17,4 +17,9 @@ public interface Engine {
      * @throws EngineException when the file cannot be loaded; the message says why
      */
     LoadedModel load(ModelConfig config, Path modelFile);
+
+    /** GPUs this engine can place instances on; 0 where it runs on CPU only. */
+    default int gpuCount() {
+        return 0;
+    }
 }

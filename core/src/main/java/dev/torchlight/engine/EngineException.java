@@ -4,11 +4,26 @@ package dev.torchlight.engine;
 public class EngineException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    private final boolean outOfMemory;
+
     public EngineException(String message, Throwable cause) {
-        super(message, cause);
+        this(message, cause, false);
     }
 
     public EngineException(String message) {
-        super(message);
+        this(message, null, false);
+    }
+
+    /**
+     * @param outOfMemory the run failed for lack of (device) memory: a smaller batch may succeed
+     */
+    public EngineException(String message, Throwable cause, boolean outOfMemory) {
+        super(message, cause);
+        this.outOfMemory = outOfMemory;
+    }
+
+    /** Whether a smaller batch might succeed where this one ran out of memory. */
+    public boolean outOfMemory() {
+        return outOfMemory;
     }
 }

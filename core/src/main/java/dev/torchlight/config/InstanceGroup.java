@@ -1,0 +1,28 @@
+package dev.torchlight.config;
+
+import java.util.List;
+
+/**
+ * One entry of a model's {@code instance_group}: how many instances of the model run, and where.
+ *
+ * @param count instances in this group
+ * @param kind CPU or GPU
+ * @param devices GPU device ordinals the instances are spread over; empty means every GPU (ignored for CPU)
+ */
+public record InstanceGroup(int count, Kind kind, List<Integer> devices) {
+
+    /** Where an instance runs. */
+    public enum Kind {
+        CPU,
+        GPU
+    }
+
+    public InstanceGroup {
+        devices = List.copyOf(devices);
+    }
+
+    /** One CPU instance: the default when a config has no {@code instance_group}. */
+    public static InstanceGroup oneCpu() {
+        return new InstanceGroup(1, Kind.CPU, List.of());
+    }
+}
