@@ -75,6 +75,9 @@ raw() { # raw NAME MODEL BATCH_SIZES DURATION
 }
 server() { # server NAME MODEL CONCURRENCY DURATION
   bench "$1" --url "$url" --model "$2" --protocol v2-json --concurrency "$3" --duration "$4"
+  # The server's own view (batch sizes formed, queue vs compute time), for the batching tables.
+  mkdir -p "$out/stats"
+  curl -fs "$url/v2/models/$2/stats" >"$out/stats/$1.json" || rm -f "$out/stats/$1.json"
 }
 
 # --- the raw engine first, while no server competes for the cores ---
@@ -116,12 +119,15 @@ say "server ready at $url"
 server overhead-server mlp 1 "$duration"
 server risk-server risk "$risk_concurrency" "$duration"
 server resnet50-server resnet50 "$resnet_concurrency" "$resnet_duration"
+# The same models with dynamic batching on, in the same server run.
+server risk-batched-server risk_batched "$risk_concurrency" "$duration"
+server resnet50-batched-server resnet50_batched "$resnet_concurrency" "$resnet_duration"
 stop_server
 
 # --- combine: reports, the combined JSON and the markdown tables ---
-for workload in overhead risk resnet50; do
+for workload in overhead risk resnet50 risk-batched resnet50-batched; do
   files=()
-  for f in "$out/$workload-server.json" "$out/$workload-raw.json"; do [ -f "$f" ] && files+=("$f"); done
+  for f in "$out/$workload-server.json" "$out/${workload%-batched}-raw.json"; do [ -f "$f" ] && files+=("$f"); done
   if [ "${#files[@]}" -gt 0 ]; then
     "$java" -cp "$jar" dev.torchlight.bench.report.HtmlReport "$out/$workload" "${files[@]}" >&2
   fi

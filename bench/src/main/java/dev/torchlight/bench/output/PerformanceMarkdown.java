@@ -1,5 +1,6 @@
 package dev.torchlight.bench.output;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.torchlight.bench.result.BenchReport;
 import dev.torchlight.bench.result.HostInfo;
 import dev.torchlight.bench.result.LevelResult;
@@ -14,14 +15,16 @@ final class PerformanceMarkdown {
     static final double P99_BOUND_MS = 10;
 
     private final Map<String, BenchReport> runs;
+    private final Map<String, JsonNode> stats;
     private final StringBuilder md = new StringBuilder();
 
-    private PerformanceMarkdown(Map<String, BenchReport> runs) {
+    private PerformanceMarkdown(Map<String, BenchReport> runs, Map<String, JsonNode> stats) {
         this.runs = runs;
+        this.stats = stats;
     }
 
-    static String render(Map<String, BenchReport> runs, String commit, String command) {
-        return new PerformanceMarkdown(runs).all(commit, command);
+    static String render(Map<String, BenchReport> runs, Map<String, JsonNode> stats, String commit, String command) {
+        return new PerformanceMarkdown(runs, stats).all(commit, command);
     }
 
     private String all(String commit, String command) {
@@ -30,6 +33,10 @@ final class PerformanceMarkdown {
         serverVsRaw("2. Risk scoring: MLP 256 → 1024 → 1024 → 2, one row per request", PerformanceTables.RISK,
                 "req/s", "rows/s");
         serverVsRaw("3. ResNet-50: one 3×224×224 image per request", PerformanceTables.RESNET, "img/s", "img/s");
+        BatchingMarkdown.render(md, runs, stats, "4. Dynamic batching on vs off: risk scoring", PerformanceTables.RISK,
+                "req/s");
+        BatchingMarkdown.render(md, runs, stats, "5. Dynamic batching on vs off: ResNet-50", PerformanceTables.RESNET,
+                "img/s");
         return md.toString();
     }
 

@@ -1,5 +1,6 @@
 package dev.torchlight.bench.output;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.torchlight.bench.result.BenchReport;
 import java.io.IOException;
@@ -27,6 +28,8 @@ public final class PerformanceTables {
     static final String RESNET = "resnet50";
     static final String SERVER = "-server";
     static final String RAW = "-raw";
+    /** Sub-folder of RUN_DIR with the server's statistics after each run. */
+    static final String STATS = "stats";
 
     private PerformanceTables() {}
 
@@ -50,11 +53,12 @@ public final class PerformanceTables {
             usage("missing RUN_DIR");
         }
         Map<String, BenchReport> runs = read(dir);
+        Map<String, JsonNode> stats = readStats(dir.resolve(STATS));
         String name = dir.toAbsolutePath().normalize().getFileName().toString();
         Path json = dir.resolveSibling(name + ".json");
         Path md = dir.resolveSibling(name + ".md");
         Files.writeString(json, combinedJson(runs, commit));
-        Files.writeString(md, markdown(runs, commit, command));
+        Files.writeString(md, markdown(runs, stats, commit, command));
         System.out.println("wrote " + json + " and " + md + " from " + runs.keySet());
     }
 
@@ -70,6 +74,21 @@ public final class PerformanceTables {
             runs.put(name.substring(0, name.length() - ".json".length()), JsonResultWriter.read(file));
         }
         return runs;
+    }
+
+    /** The server statistics saved after each run: {@code RUN_DIR/stats/<run>.json}, by run name; empty if none. */
+    public static Map<String, JsonNode> readStats(Path dir) throws IOException {
+        Map<String, JsonNode> stats = new LinkedHashMap<>();
+        if (!Files.isDirectory(dir)) {
+            return stats;
+        }
+        try (Stream<Path> list = Files.list(dir)) {
+            for (Path file : list.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList()) {
+                String name = file.getFileName().toString();
+                stats.put(name.substring(0, name.length() - ".json".length()), JsonResultWriter.mapper().readTree(file.toFile()));
+            }
+        }
+        return stats;
     }
 
     /** {@code {tool, commit, runs: {<run>: <report>}}}, each report as {@link JsonResultWriter} writes it. */
@@ -90,7 +109,13 @@ public final class PerformanceTables {
      * @param command the command that produced the runs, or null
      */
     public static String markdown(Map<String, BenchReport> runs, String commit, String command) {
-        return PerformanceMarkdown.render(runs, commit, command);
+        return markdown(runs, Map.of(), commit, command);
+    }
+
+    /** As {@link #markdown(Map, String, String)}, with the server statistics of the batched runs. */
+    public static String markdown(Map<String, BenchReport> runs, Map<String, JsonNode> stats, String commit,
+            String command) {
+        return PerformanceMarkdown.render(runs, stats, commit, command);
     }
 
     private static String value(String[] args, int i) {

@@ -30,6 +30,32 @@ class PerformanceTablesTest {
     }
 
     @Test
+    void batchingOnVersusOffShowsTheRatioAndTheBatchSizesTheServerFormed() throws Exception {
+        Map<String, BenchReport> runs = new java.util.LinkedHashMap<>(Samples.standardRuns());
+        runs.put("risk-batched-server", Samples.server("risk_batched",
+                List.of(Samples.closed(1, 4000, 0.25), Samples.closed(64, 61500, 1.0))));
+        JsonNode stats = JsonResultWriter.mapper().readTree("""
+                {"model_stats": [{"name": "risk_batched", "version": "1", "inference_count": 1000,
+                  "execution_count": 20,
+                  "inference_stats": {"success": {"count": 1000, "ns": 2000000000},
+                    "queue": {"count": 1000, "ns": 500000000},
+                    "compute_infer": {"count": 20, "ns": 40000000}},
+                  "batch_stats": [{"batch_size": 32, "compute_infer": {"count": 5, "ns": 5000000}},
+                                  {"batch_size": 64, "compute_infer": {"count": 15, "ns": 35000000}}]}]}
+                """);
+
+        String md = PerformanceTables.markdown(runs, Map.of("risk-batched-server", stats), null, null);
+        String section = md.substring(md.indexOf("### 4."), md.indexOf("### 5."));
+
+        // 61500 / 20500 at concurrency 64
+        assertThat(section).contains("| 64 | 20500 | 61500 | 3.00× |")
+                .contains("1000 requests in 20 engine runs (50.0 rows per run)")
+                .contains("waited 0.500 ms in the queue on average")
+                .contains("| 64 | 15 | 75.0 % |");
+        assertThat(md.substring(md.indexOf("### 5."))).contains("_Not run._");
+    }
+
+    @Test
     void riskComparesBestServerRequestsWithBestRawRowsAndListsEveryConcurrency() {
         String md = PerformanceTables.markdown(Samples.standardRuns(), null, null);
         String risk = md.substring(md.indexOf("### 2."), md.indexOf("### 3."));
