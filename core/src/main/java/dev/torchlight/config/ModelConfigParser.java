@@ -5,15 +5,38 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
-/** Reads and validates a model's {@code config.yaml}. */
+/**
+ * Reads and validates a model's {@code config.yaml}: {@code name}, {@code platform},
+ * {@code max_batch_size}, {@code inputs}, {@code outputs}, and the optional
+ * {@code dynamic_batching} (absent: no batching; {@code {}}: batching with the defaults, which
+ * needs {@code max_batch_size >= 1}), {@code instance_group} (absent: one CPU instance) and
+ * {@code intra_op_threads} (absent or 0: the engine's choice). Unknown keys, wrong types and values
+ * out of range are errors naming the file and the key path, e.g. {@code dynamic_batching.max_queue_size}.
+ */
 public final class ModelConfigParser {
     /** The only platform this engine serves. */
     public static final String TORCHSCRIPT = "torchscript";
 
-    private static final Set<String> KEYS = Set.of("name", "platform", "max_batch_size", "inputs", "outputs");
+    /** {@code dynamic_batching.max_queue_delay_us} when not given: 1 ms. */
+    public static final long DEFAULT_MAX_QUEUE_DELAY_US = 1_000;
+    /** Upper bound of {@code dynamic_batching.max_queue_delay_us}: one minute. */
+    public static final long MAX_QUEUE_DELAY_US = 60_000_000;
+    /** Upper bound of {@code dynamic_batching.priority_levels}. */
+    public static final int MAX_PRIORITY_LEVELS = 100;
+    /** Upper bound of {@code instance_group[i].count}. */
+    public static final int MAX_INSTANCES_PER_GROUP = 256;
+    /** Upper bound of {@code intra_op_threads} and of a GPU device ordinal. */
+    public static final int MAX_THREADS = 1024;
+
+    private static final Set<String> KEYS = Set.of("name", "platform", "max_batch_size", "inputs", "outputs",
+            "dynamic_batching", "instance_group", "intra_op_threads");
     private static final Set<String> TENSOR_KEYS = Set.of("name", "datatype", "shape");
+    private static final Set<String> BATCHING_KEYS = Set.of("max_queue_delay_us", "preferred_batch_sizes",
+            "max_queue_size", "default_timeout_ms", "priority_levels", "default_priority_level");
+    private static final Set<String> GROUP_KEYS = Set.of("count", "kind", "devices");
 
     private ModelConfigParser() {}
 
@@ -37,7 +60,144 @@ public final class ModelConfigParser {
         int maxBatchSize = yaml.requireInt("max_batch_size", 0, 1 << 20);
         List<TensorSpec> inputs = tensors(yaml, "inputs");
         List<TensorSpec> outputs = tensors(yaml, "outputs");
-        return new ModelConfig(name, platform, maxBatchSize, inputs, outputs);
+        DynamicBatching batching = dynamicBatching(yaml, maxBatchSize);
+        List<InstanceGroup> groups = instanceGroups(yaml);
+        int intraOpThreads = optInt(yaml, "intra_op_threads", 0, MAX_THREADS, 0, " (0 = cores / instances)");
+        return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, batching, groups, intraOpThreads);
+    }
+
+    /** {@code dynamic_batching}: absent is null (no batching); {@code {}} is batching with the defaults. */
+    private static DynamicBatching dynamicBatching(YamlSection yaml, int maxBatchSize) {
+        String key = "dynamic_batching";
+        if (!yaml.keys().contains(key)) {
+            return null;
+        }
+        if (yaml.raw(key) == null) {
+            throw yaml.error(key, "a mapping (write 'dynamic_batching: {}' for batching with the defaults)", null);
+        }
+        YamlSection b = yaml.requireSection(key);
+        b.rejectUnknownKeys(BATCHING_KEYS);
+        if (maxBatchSize == 0) {
+            throw new ConfigException(yaml.where(key) + "needs max_batch_size of at least 1; with max_batch_size 0"
+                    + " the model takes no batch dimension, so its requests cannot be batched"
+                    + " (remove dynamic_batching or set max_batch_size)");
+        }
+        long delay = optLong(b, "max_queue_delay_us", 0, MAX_QUEUE_DELAY_US, DEFAULT_MAX_QUEUE_DELAY_US,
+                " (microseconds)");
+        List<Integer> preferred = preferredBatchSizes(b, maxBatchSize);
+        int maxQueueSize = optInt(b, "max_queue_size", 0, Integer.MAX_VALUE, 0, " (0 = no limit)");
+        int timeoutMs = optInt(b, "default_timeout_ms", 0, Integer.MAX_VALUE, 0, " (0 = no deadline)");
+        int levels = optInt(b, "priority_levels", 0, MAX_PRIORITY_LEVELS, 0, " (0 = one level)");
+        int defaultLevel = optInt(b, "default_priority_level", 0, levels, 0,
+                " (priority_levels is " + levels + "; 0 = the lowest level)");
+        return new DynamicBatching(delay, preferred, maxQueueSize, timeoutMs, levels, defaultLevel);
+    }
+
+    private static List<Integer> preferredBatchSizes(YamlSection b, int maxBatchSize) {
+        String key = "preferred_batch_sizes";
+        if (!b.keys().contains(key)) {
+            return List.of();
+        }
+        if (!(b.raw(key) instanceof List<?> list)) {
+            throw b.error(key, "a list of batch sizes", b.raw(key));
+        }
+        List<Integer> sizes = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            Object v = list.get(i);
+            if (!isInteger(v) || ((Number) v).longValue() < 1 || ((Number) v).longValue() > maxBatchSize) {
+                throw new ConfigException(b.where(key) + "expected integers from 1 to max_batch_size ("
+                        + maxBatchSize + "), but element " + i + " is " + YamlSection.describe(v));
+            }
+            int size = ((Number) v).intValue();
+            if (!sizes.isEmpty() && size <= sizes.get(sizes.size() - 1)) {
+                throw new ConfigException(b.where(key) + "expected sizes in ascending order without duplicates,"
+                        + " but element " + i + " (" + size + ") follows " + sizes.get(sizes.size() - 1));
+            }
+            sizes.add(size);
+        }
+        return sizes;
+    }
+
+    /** {@code instance_group}: absent is one CPU instance. */
+    private static List<InstanceGroup> instanceGroups(YamlSection yaml) {
+        String key = "instance_group";
+        if (!yaml.keys().contains(key)) {
+            return List.of();
+        }
+        if (!(yaml.raw(key) instanceof List<?> list) || list.isEmpty()) {
+            throw yaml.error(key, "a list of at least one {count, kind, devices} group", yaml.raw(key));
+        }
+        List<InstanceGroup> groups = new ArrayList<>();
+        for (YamlSection g : yaml.requireSections(key)) {
+            g.rejectUnknownKeys(GROUP_KEYS);
+            int count = optInt(g, "count", 1, MAX_INSTANCES_PER_GROUP, 1, "");
+            InstanceGroup.Kind kind = InstanceGroup.Kind.CPU;
+            if (g.keys().contains("kind")) {
+                Object raw = g.raw("kind");
+                if (!(raw instanceof String k)) {
+                    throw g.error("kind", "CPU or GPU", raw);
+                }
+                kind = switch (k.strip().toUpperCase(Locale.ROOT)) {
+                    case "CPU" -> InstanceGroup.Kind.CPU;
+                    case "GPU" -> InstanceGroup.Kind.GPU;
+                    default -> throw g.error("kind", "CPU or GPU", raw);
+                };
+            }
+            groups.add(new InstanceGroup(count, kind, devices(g, kind)));
+        }
+        return groups;
+    }
+
+    private static List<Integer> devices(YamlSection g, InstanceGroup.Kind kind) {
+        String key = "devices";
+        if (!g.keys().contains(key)) {
+            return List.of();
+        }
+        if (kind != InstanceGroup.Kind.GPU) {
+            throw new ConfigException(g.where(key) + "devices are GPU ordinals and only apply to kind GPU;"
+                    + " this group's kind is " + kind);
+        }
+        if (!(g.raw(key) instanceof List<?> list) || list.isEmpty()) {
+            throw g.error(key, "a list of GPU ordinals such as [0, 1] (leave devices out to use every GPU)",
+                    g.raw(key));
+        }
+        List<Integer> devices = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            Object v = list.get(i);
+            if (!isInteger(v) || ((Number) v).longValue() < 0 || ((Number) v).longValue() >= MAX_THREADS) {
+                throw new ConfigException(g.where(key) + "expected GPU ordinals (integers from 0), but element " + i
+                        + " is " + YamlSection.describe(v));
+            }
+            int device = ((Number) v).intValue();
+            if (devices.contains(device)) {
+                throw new ConfigException(g.where(key) + "device " + device + " is listed more than once");
+            }
+            devices.add(device);
+        }
+        return devices;
+    }
+
+    /**
+     * An optional integer within [min, max]: {@code fallback} when the key is absent; present, it must
+     * be an integer in range (a key with no value is an error, not the default).
+     */
+    private static long optLong(YamlSection s, String key, long min, long max, long fallback, String note) {
+        if (!s.keys().contains(key)) {
+            return fallback;
+        }
+        Object v = s.raw(key);
+        if (!isInteger(v) || ((Number) v).longValue() < min || ((Number) v).longValue() > max) {
+            throw s.error(key, "an integer from " + min + " to " + max + note, v);
+        }
+        return ((Number) v).longValue();
+    }
+
+    private static int optInt(YamlSection s, String key, int min, int max, int fallback, String note) {
+        return (int) optLong(s, key, min, max, fallback, note);
+    }
+
+    private static boolean isInteger(Object v) {
+        return v instanceof Integer || v instanceof Long;
     }
 
     private static List<TensorSpec> tensors(YamlSection yaml, String key) {

@@ -146,6 +146,11 @@ public final class YamlSection {
         return sections;
     }
 
+    /** A nested mapping, a section whose errors name {@code key.sub}. */
+    public YamlSection requireSection(String key) {
+        return of(source, qualified(key), require(key));
+    }
+
     /** "file: key 'a.b': " — the prefix for messages about {@code key}. */
     public String where(String key) {
         return where(source, qualified(key));

@@ -11,7 +11,11 @@ import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.LoadedModel;
 import dev.torchlight.metrics.ModelStats;
 import dev.torchlight.repository.ModelSource;
-import dev.torchlight.worker.ModelWorker;
+import dev.torchlight.scheduler.InstancePlacement;
+import dev.torchlight.scheduler.InstanceStatus;
+import dev.torchlight.scheduler.ModelScheduler;
+import dev.torchlight.scheduler.NanoClock;
+import dev.torchlight.scheduler.ShapeKey;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,27 +25,50 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The models the server knows, each with its versions and their workers. A model whose config or
- * files are broken is kept as failed so clients and probes can see why; the others serve.
+ * The models the server knows, each with its versions and their schedulers (queue, batcher and
+ * instances). A model whose config or files are broken is kept as failed so clients and probes can
+ * see why; the others serve. A loaded version whose instances are all being reloaded reports
+ * {@link ModelState#LOADING} until one is back.
  */
 public final class ModelRegistry implements ModelService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
 
-    /** A loaded or failed version. {@code worker} and {@code stats} are null unless ready. */
-    private record VersionSlot(long version, ModelState state, String error, ModelWorker worker, ModelStats stats) {}
+    /** A loaded or failed version. {@code scheduler} and {@code stats} are null unless it loaded. */
+    private record VersionSlot(long version, ModelState state, String error, ModelScheduler scheduler, ModelStats stats) {
+
+        /** The state now: a loaded version is not ready while none of its instances is healthy. */
+        ModelState currentState() {
+            if (state != ModelState.READY || scheduler.ready()) {
+                return state;
+            }
+            return scheduler.closing() ? ModelState.UNLOADED : ModelState.LOADING;
+        }
+
+        String currentError() {
+            return state == ModelState.READY && !scheduler.ready() ? scheduler.notReadyReason() : error;
+        }
+    }
 
     /** A model: its config (null if unreadable) and its versions. */
     private record ModelEntry(String name, ModelConfig config, String error, NavigableMap<Long, VersionSlot> versions) {}
 
     private final Engine engine;
+    private final NanoClock clock;
     private final Map<String, ModelEntry> models = new ConcurrentSkipListMap<>();
 
     public ModelRegistry(Engine engine) {
+        this(engine, NanoClock.SYSTEM);
+    }
+
+    /** @param clock times queues, deadlines and statistics */
+    public ModelRegistry(Engine engine, NanoClock clock) {
         this.engine = engine;
+        this.clock = clock;
     }
 
     /**
@@ -73,12 +100,13 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
         }
         long start = System.nanoTime();
         try {
-            LoadedModel model = engine.load(config, file);
-            ModelStats stats = new ModelStats();
-            ModelWorker worker = new ModelWorker(label + "#0", model, stats);
-            LOG.info("loaded model {} version {} ({}, {} ms)", config.name(), version, engine.name(),
-                    (System.nanoTime() - start) / 1_000_000);
-            return new VersionSlot(version, ModelState.READY, null, worker, stats);
+            InstancePlacement.check(config, engine.gpuCount());
+            ModelStats stats = new ModelStats(config.maxBatchSize());
+            Supplier<LoadedModel> loader = () -> engine.load(config, file);
+            ModelScheduler scheduler = ModelScheduler.start(config, version, loader, stats, clock);
+            LOG.info("loaded model {} version {} ({}, {} instance(s), {} ms)", config.name(), version, engine.name(),
+                    config.instanceCount(), (System.nanoTime() - start) / 1_000_000);
+            return new VersionSlot(version, ModelState.READY, null, scheduler, stats);
         } catch (RuntimeException e) {
             return failed(label, version, e.getMessage() == null ? e.toString() : e.getMessage());
         }
@@ -118,7 +146,7 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
     public boolean ready() {
         return !models.isEmpty() && models.values().stream().allMatch(e -> {
             Map.Entry<Long, VersionSlot> newest = e.versions().lastEntry();
-            return newest != null && newest.getValue().state() == ModelState.READY;
+            return newest != null && newest.getValue().currentState() == ModelState.READY;
         });
     }
 
@@ -136,15 +164,17 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
             ModelConfig config = entry.config();
             List<Tensor> inputs = RequestValidator.inputsInOrder(config, request);
             RequestValidator.checkRequestedOutputs(config, request.outputs());
-            long start = System.nanoTime();
+            long start = clock.nanoTime();
             int rows = config.batched() ? (int) inputs.get(0).dim(0) : 1;
             ModelStats stats = slot.stats();
-            return slot.worker().submit(inputs, rows)
+            // Refusals (bad priority, full queue, no healthy instance) throw here and are not counted.
+            return slot.scheduler().submit(inputs, rows, ShapeKey.of(inputs, config.batched()), request.priority(),
+                            request.timeoutMicros())
                     .whenComplete((outputs, failure) -> {
                         if (failure == null) {
-                            stats.recordSuccess(System.nanoTime() - start);
+                            stats.recordSuccess(clock.nanoTime() - start);
                         } else {
-                            stats.recordFailure(System.nanoTime() - start);
+                            stats.recordFailure(clock.nanoTime() - start);
                         }
                     })
                     .thenApply(outputs -> new InferenceResponse(entry.name(), slot.version(), request.id(),
@@ -197,17 +227,29 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
             return new ModelVersionInfo(entry.name(), 0, versions, entry.config(), ModelState.FAILED, entry.error(),
                     ModelStats.Snapshot.EMPTY);
         }
-        return new ModelVersionInfo(entry.name(), slot.version(), versions, entry.config(), slot.state(), slot.error(),
-                slot.stats() == null ? ModelStats.Snapshot.EMPTY : slot.stats().snapshot());
+        return new ModelVersionInfo(entry.name(), slot.version(), versions, entry.config(), slot.currentState(),
+                slot.currentError(), slot.stats() == null ? ModelStats.Snapshot.EMPTY : slot.stats().snapshot());
     }
 
-    /** Finishes queued work and releases every model. */
+    /**
+     * The instances of one model version: health, reloads, and the safe batch size each learned
+     * from running out of memory. Empty for a version that did not load.
+     *
+     * @param version explicit version, or null for the newest
+     * @throws ServingException.NotFound for an unknown model or version
+     */
+    public List<InstanceStatus> instances(String model, Long version) {
+        VersionSlot slot = slot(entry(model), version);
+        return slot == null || slot.scheduler() == null ? List.of() : slot.scheduler().instances();
+    }
+
+    /** Runs what is queued, then releases every model. */
     @Override
     public void close() {
         for (ModelEntry entry : models.values()) {
             for (VersionSlot slot : entry.versions().values()) {
-                if (slot.worker() != null) {
-                    slot.worker().close();
+                if (slot.scheduler() != null) {
+                    slot.scheduler().close();
                 }
             }
         }

@@ -265,4 +265,254 @@ class ModelConfigParserTest {
                 .hasMessageContaining("not valid YAML")
                 .hasMessageContaining("!torch");
     }
+
+    // ---- dynamic_batching, instance_group, intra_op_threads ----
+
+    private ModelConfig parseValid(String extra) throws IOException {
+        return ModelConfigParser.parse(write("adder", VALID + extra), "adder");
+    }
+
+    @Test
+    void withoutTheNewKeysThereIsNoBatchingOneCpuInstanceAndAutomaticThreads() throws IOException {
+        ModelConfig config = parseValid("");
+
+        assertThat(config.dynamicBatching()).isNull();
+        assertThat(config.instanceGroups()).containsExactly(InstanceGroup.oneCpu());
+        assertThat(config.instanceCount()).isEqualTo(1);
+        assertThat(config.intraOpThreads()).isZero();
+    }
+
+    @Test
+    void emptyDynamicBatchingMeansBatchingWithTheDefaults() throws IOException {
+        DynamicBatching b = parseValid("dynamic_batching: {}\n").dynamicBatching();
+
+        assertThat(b).isEqualTo(new DynamicBatching(ModelConfigParser.DEFAULT_MAX_QUEUE_DELAY_US, List.of(), 0, 0, 0, 0));
+        assertThat(b.maxQueueDelayMicros()).isEqualTo(1000);
+        assertThat(b.levels()).isEqualTo(1);
+        assertThat(b.defaultLevel()).isEqualTo(1);
+    }
+
+    @Test
+    void everyDynamicBatchingKey() throws IOException {
+        DynamicBatching b = parseValid("""
+                dynamic_batching:
+                  max_queue_delay_us: 250
+                  preferred_batch_sizes: [2, 4, 8]
+                  max_queue_size: 100
+                  default_timeout_ms: 30
+                  priority_levels: 3
+                  default_priority_level: 2
+                """).dynamicBatching();
+
+        assertThat(b).isEqualTo(new DynamicBatching(250, List.of(2, 4, 8), 100, 30, 3, 2));
+        assertThat(b.levels()).isEqualTo(3);
+        assertThat(b.defaultLevel()).isEqualTo(2);
+    }
+
+    @Test
+    void zeroDelayAndDefaultLevelZeroAreAccepted() throws IOException {
+        DynamicBatching b = parseValid("""
+                dynamic_batching:
+                  max_queue_delay_us: 0
+                  priority_levels: 2
+                  default_priority_level: 0
+                """).dynamicBatching();
+
+        assertThat(b.maxQueueDelayMicros()).isZero();
+        assertThat(b.defaultLevel()).as("0 = the lowest level").isEqualTo(2);
+    }
+
+    @Test
+    void dynamicBatchingWithoutAValueIsAnErrorThatShowsTheEmptyMapping() throws IOException {
+        assertRejected(VALID + "dynamic_batching:\n")
+                .hasMessageContaining("key 'dynamic_batching'")
+                .hasMessageContaining("dynamic_batching: {}")
+                .hasMessageContaining("got nothing");
+    }
+
+    @Test
+    void dynamicBatchingNotAMapping() throws IOException {
+        assertRejected(VALID + "dynamic_batching: true\n")
+                .hasMessageContaining("key 'dynamic_batching'")
+                .hasMessageContaining("expected a mapping");
+    }
+
+    @Test
+    void dynamicBatchingNeedsABatchDimension() throws IOException {
+        assertRejected(VALID.replace("max_batch_size: 8", "max_batch_size: 0") + "dynamic_batching: {}\n")
+                .hasMessageContaining("key 'dynamic_batching'")
+                .hasMessageContaining("max_batch_size")
+                .hasMessageContaining("cannot be batched");
+    }
+
+    @Test
+    void unknownDynamicBatchingKeyNamesItsPath() throws IOException {
+        assertRejected(VALID + "dynamic_batching:\n  max_queue_delay_usec: 100\n")
+                .hasMessageContaining("key 'dynamic_batching.max_queue_delay_usec'")
+                .hasMessageContaining("unknown key")
+                .hasMessageContaining("max_queue_delay_us");
+    }
+
+    @Test
+    void maxQueueDelayMustBeANonNegativeIntegerUpToAMinute() throws IOException {
+        assertRejected(VALID + "dynamic_batching:\n  max_queue_delay_us: -1\n")
+                .hasMessageContaining("key 'dynamic_batching.max_queue_delay_us'")
+                .hasMessageContaining("expected an integer from 0 to 60000000 (microseconds)")
+                .hasMessageContaining("-1");
+        assertRejected(VALID + "dynamic_batching:\n  max_queue_delay_us: 1.5\n")
+                .hasMessageContaining("key 'dynamic_batching.max_queue_delay_us'")
+                .hasMessageContaining("got double 1.5");
+        assertRejected(VALID + "dynamic_batching:\n  max_queue_delay_us: 60000001\n")
+                .hasMessageContaining("key 'dynamic_batching.max_queue_delay_us'");
+        assertRejected(VALID + "dynamic_batching:\n  max_queue_delay_us:\n")
+                .hasMessageContaining("key 'dynamic_batching.max_queue_delay_us'")
+                .hasMessageContaining("got nothing");
+    }
+
+    @Test
+    void preferredBatchSizesMustBeAscendingWithinMaxBatchSize() throws IOException {
+        assertRejected(VALID + "dynamic_batching:\n  preferred_batch_sizes: [2, 16]\n")
+                .hasMessageContaining("key 'dynamic_batching.preferred_batch_sizes'")
+                .hasMessageContaining("from 1 to max_batch_size (8)")
+                .hasMessageContaining("element 1 is integer 16");
+        assertRejected(VALID + "dynamic_batching:\n  preferred_batch_sizes: [0]\n")
+                .hasMessageContaining("key 'dynamic_batching.preferred_batch_sizes'")
+                .hasMessageContaining("element 0 is integer 0");
+        assertRejected(VALID + "dynamic_batching:\n  preferred_batch_sizes: [4, 2]\n")
+                .hasMessageContaining("key 'dynamic_batching.preferred_batch_sizes'")
+                .hasMessageContaining("ascending order without duplicates")
+                .hasMessageContaining("element 1 (2) follows 4");
+        assertRejected(VALID + "dynamic_batching:\n  preferred_batch_sizes: [2, 2]\n")
+                .hasMessageContaining("element 1 (2) follows 2");
+        assertRejected(VALID + "dynamic_batching:\n  preferred_batch_sizes: [two]\n")
+                .hasMessageContaining("element 0 is 'two'");
+        assertRejected(VALID + "dynamic_batching:\n  preferred_batch_sizes: 4\n")
+                .hasMessageContaining("key 'dynamic_batching.preferred_batch_sizes'")
+                .hasMessageContaining("expected a list of batch sizes");
+    }
+
+    @Test
+    void maxQueueSizeAndDefaultTimeoutAreNonNegativeIntegers() throws IOException {
+        assertRejected(VALID + "dynamic_batching:\n  max_queue_size: -5\n")
+                .hasMessageContaining("key 'dynamic_batching.max_queue_size'")
+                .hasMessageContaining("(0 = no limit)");
+        assertRejected(VALID + "dynamic_batching:\n  max_queue_size: many\n")
+                .hasMessageContaining("key 'dynamic_batching.max_queue_size'")
+                .hasMessageContaining("'many'");
+        assertRejected(VALID + "dynamic_batching:\n  default_timeout_ms: -1\n")
+                .hasMessageContaining("key 'dynamic_batching.default_timeout_ms'")
+                .hasMessageContaining("(0 = no deadline)");
+        assertRejected(VALID + "dynamic_batching:\n  default_timeout_ms: 10000000000\n")
+                .hasMessageContaining("key 'dynamic_batching.default_timeout_ms'");
+    }
+
+    @Test
+    void priorityLevelsAndDefaultLevel() throws IOException {
+        assertRejected(VALID + "dynamic_batching:\n  priority_levels: -1\n")
+                .hasMessageContaining("key 'dynamic_batching.priority_levels'")
+                .hasMessageContaining("from 0 to 100");
+        assertRejected(VALID + "dynamic_batching:\n  priority_levels: 101\n")
+                .hasMessageContaining("key 'dynamic_batching.priority_levels'");
+        assertRejected(VALID + "dynamic_batching:\n  priority_levels: 2\n  default_priority_level: 3\n")
+                .hasMessageContaining("key 'dynamic_batching.default_priority_level'")
+                .hasMessageContaining("from 0 to 2")
+                .hasMessageContaining("priority_levels is 2");
+        assertRejected(VALID + "dynamic_batching:\n  default_priority_level: 1\n")
+                .hasMessageContaining("key 'dynamic_batching.default_priority_level'")
+                .hasMessageContaining("from 0 to 0");
+    }
+
+    @Test
+    void instanceGroups() throws IOException {
+        ModelConfig config = parseValid("""
+                instance_group:
+                  - count: 2
+                    kind: cpu
+                  - kind: GPU
+                    devices: [1, 0]
+                  - {}
+                """);
+
+        assertThat(config.instanceGroups()).containsExactly(
+                new InstanceGroup(2, InstanceGroup.Kind.CPU, List.of()),
+                new InstanceGroup(1, InstanceGroup.Kind.GPU, List.of(1, 0)),
+                new InstanceGroup(1, InstanceGroup.Kind.CPU, List.of()));
+        assertThat(config.instanceCount()).isEqualTo(4);
+    }
+
+    @Test
+    void gpuWithoutDevicesMeansEveryGpu() throws IOException {
+        assertThat(parseValid("instance_group: [{kind: GPU, count: 3}]\n").instanceGroups())
+                .containsExactly(new InstanceGroup(3, InstanceGroup.Kind.GPU, List.of()));
+    }
+
+    @Test
+    void instanceGroupErrors() throws IOException {
+        assertRejected(VALID + "instance_group: []\n")
+                .hasMessageContaining("key 'instance_group'")
+                .hasMessageContaining("at least one");
+        assertRejected(VALID + "instance_group:\n")
+                .hasMessageContaining("key 'instance_group'")
+                .hasMessageContaining("got nothing");
+        assertRejected(VALID + "instance_group: {count: 2}\n")
+                .hasMessageContaining("key 'instance_group'")
+                .hasMessageContaining("got a mapping");
+        assertRejected(VALID + "instance_group: [2]\n")
+                .hasMessageContaining("key 'instance_group[0]'")
+                .hasMessageContaining("expected a mapping");
+        assertRejected(VALID + "instance_group: [{count: 1}, {instances: 2}]\n")
+                .hasMessageContaining("key 'instance_group[1].instances'")
+                .hasMessageContaining("unknown key")
+                .hasMessageContaining("[count, devices, kind]");
+        assertRejected(VALID + "instance_group: [{count: 0}]\n")
+                .hasMessageContaining("key 'instance_group[0].count'")
+                .hasMessageContaining("from 1 to 256");
+        assertRejected(VALID + "instance_group: [{count: two}]\n")
+                .hasMessageContaining("key 'instance_group[0].count'")
+                .hasMessageContaining("'two'");
+        assertRejected(VALID + "instance_group: [{kind: TPU}]\n")
+                .hasMessageContaining("key 'instance_group[0].kind'")
+                .hasMessageContaining("expected CPU or GPU")
+                .hasMessageContaining("'TPU'");
+        assertRejected(VALID + "instance_group: [{kind: 1}]\n")
+                .hasMessageContaining("key 'instance_group[0].kind'")
+                .hasMessageContaining("expected CPU or GPU");
+    }
+
+    @Test
+    void devicesAreDistinctOrdinalsForGpuGroupsOnly() throws IOException {
+        assertRejected(VALID + "instance_group: [{devices: [0]}]\n")
+                .hasMessageContaining("key 'instance_group[0].devices'")
+                .hasMessageContaining("only apply to kind GPU")
+                .hasMessageContaining("kind is CPU");
+        assertRejected(VALID + "instance_group: [{kind: CPU, devices: [0]}]\n")
+                .hasMessageContaining("key 'instance_group[0].devices'")
+                .hasMessageContaining("only apply to kind GPU");
+        assertRejected(VALID + "instance_group: [{kind: GPU, devices: [-1]}]\n")
+                .hasMessageContaining("key 'instance_group[0].devices'")
+                .hasMessageContaining("element 0 is integer -1");
+        assertRejected(VALID + "instance_group: [{kind: GPU, devices: [0, x]}]\n")
+                .hasMessageContaining("element 1 is 'x'");
+        assertRejected(VALID + "instance_group: [{kind: GPU, devices: [0, 1, 0]}]\n")
+                .hasMessageContaining("key 'instance_group[0].devices'")
+                .hasMessageContaining("device 0 is listed more than once");
+        assertRejected(VALID + "instance_group: [{kind: GPU, devices: []}]\n")
+                .hasMessageContaining("key 'instance_group[0].devices'")
+                .hasMessageContaining("leave devices out");
+        assertRejected(VALID + "instance_group: [{kind: GPU, devices: 0}]\n")
+                .hasMessageContaining("key 'instance_group[0].devices'")
+                .hasMessageContaining("got integer 0");
+    }
+
+    @Test
+    void intraOpThreads() throws IOException {
+        assertThat(parseValid("intra_op_threads: 4\n").intraOpThreads()).isEqualTo(4);
+        assertThat(parseValid("intra_op_threads: 0\n").intraOpThreads()).isZero();
+        assertRejected(VALID + "intra_op_threads: -1\n")
+                .hasMessageContaining("key 'intra_op_threads'")
+                .hasMessageContaining("from 0 to 1024 (0 = cores / instances)");
+        assertRejected(VALID + "intra_op_threads: auto\n")
+                .hasMessageContaining("key 'intra_op_threads'")
+                .hasMessageContaining("'auto'");
+    }
 }

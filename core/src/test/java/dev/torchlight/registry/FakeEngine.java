@@ -25,6 +25,8 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class FakeEngine implements Engine {
     final List<FakeModel> loaded = new CopyOnWriteArrayList<>();
+    /** Runs at the start of every load; a test may block or fail it. */
+    volatile Runnable beforeLoad = () -> { };
 
     @Override
     public String name() {
@@ -33,6 +35,7 @@ final class FakeEngine implements Engine {
 
     @Override
     public LoadedModel load(ModelConfig config, Path modelFile) {
+        beforeLoad.run();
         String spec;
         try {
             spec = Files.readString(modelFile).strip();

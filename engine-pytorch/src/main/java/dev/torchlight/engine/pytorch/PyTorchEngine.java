@@ -17,9 +17,20 @@ import java.util.List;
  * Runs TorchScript models on the CPU with libtorch, through DJL's PyTorch engine.
  *
  * <p>libtorch is loaded on the first {@link #load}, not on construction, so building the object
- * graph stays cheap; call {@link PyTorchRuntime#configureOffline} before that. The intra-op thread
- * count in {@link PyTorchOptions} is process-wide in libtorch: every model in the process shares
- * it, and the engine that loads a model last sets it.
+ * graph stays cheap; call {@link PyTorchRuntime#configureOffline} before that.
+ *
+ * <p>Intra-op threads (the threads libtorch uses inside one operator): the model config's
+ * {@code intra_op_threads}, else {@link PyTorchOptions#intraOpThreads}, else
+ * {@code max(1, cores / instances of the model)} (see {@link #intraOpThreads}). libtorch keeps this
+ * count process-wide for threads that have not run an operator yet, and per thread after that: each
+ * load sets the process-wide value (so the last model loaded decides it for threads that have not
+ * run a model), and each model applies its own value on every thread that runs it, before its
+ * first call there.
+ *
+ * <p>Out of memory: a run or load that fails because libtorch could not allocate memory throws an
+ * {@link EngineException} whose {@link EngineException#outOfMemory()} is true.
+ *
+ * <p>GPUs: this build carries libtorch for the CPU only; {@link #gpuCount()} is 0.
  *
  * <p>Datatypes: BOOL, UINT8, INT8, INT32, INT64, FP16, FP32 and FP64. DJL 0.36 cannot pass INT16
  * or BF16 tensors to libtorch; a config that declares them is refused by {@link #load}.
@@ -57,9 +68,8 @@ public final class PyTorchEngine implements Engine {
                     + (Files.exists(modelFile) ? " is not a file" : " does not exist"));
         }
         ai.djl.engine.Engine djl = PyTorchRuntime.start();
-        if (options.intraOpThreads() > 0) {
-            PyTorchRuntime.setIntraOpThreads(options.intraOpThreads());
-        }
+        int threads = intraOpThreads(config, options.intraOpThreads(), Runtime.getRuntime().availableProcessors());
+        PyTorchRuntime.setIntraOpThreads(threads);
         PtNDManager manager = null;
         try {
             manager = (PtNDManager) djl.newBaseManager(Device.cpu());
@@ -67,14 +77,36 @@ public final class PyTorchEngine implements Engine {
             PtSymbolBlock module = JniUtils.loadModule(
                     manager, modelFile.toAbsolutePath(), true, NO_EXTRA_FILES, NO_EXTRA_FILES, false);
             JniUtils.enableInferenceMode(module);
-            return new PyTorchModel(config, manager, module, options.graphOptimizer());
+            return new PyTorchModel(config, manager, module, options.graphOptimizer(), threads);
         } catch (RuntimeException | LinkageError e) {
             if (manager != null) {
                 manager.close();
             }
             throw new EngineException("model '" + config.name() + "': cannot load " + modelFile
-                    + " as TorchScript: " + NativeErrors.message(e), e);
+                    + " as TorchScript: " + NativeErrors.message(e), e, NativeErrors.outOfMemory(e));
         }
+    }
+
+    /**
+     * libtorch's intra-op threads for one instance of a model: the config's {@code intra_op_threads}
+     * when set, else the engine's {@link PyTorchOptions#intraOpThreads} when set, else the cores shared
+     * out over the model's instances, {@code max(1, cores / instances)}, so that instances times
+     * threads do not exceed the cores.
+     */
+    static int intraOpThreads(ModelConfig config, int engineThreads, int cores) {
+        if (config.intraOpThreads() > 0) {
+            return config.intraOpThreads();
+        }
+        if (engineThreads > 0) {
+            return engineThreads;
+        }
+        return Math.max(1, cores / Math.max(1, config.instanceCount()));
+    }
+
+    /** This engine runs every instance on the CPU. */
+    @Override
+    public int gpuCount() {
+        return 0;
     }
 
     private static void checkDataTypes(ModelConfig config) {

@@ -31,12 +31,18 @@ final class PyTorchModel implements LoadedModel {
     private final PtNDManager manager;
     private final PtSymbolBlock module;
     private final boolean graphOptimizer;
+    private final int intraOpThreads;
     /** Native memory for inputs that arrive on the heap, reused by every call. */
     private ByteBuffer scratch = ByteBuffer.allocateDirect(0);
     private boolean closed;
 
-    PyTorchModel(ModelConfig config, PtNDManager manager, PtSymbolBlock module, boolean graphOptimizer) {
+    /**
+     * @param intraOpThreads libtorch's intra-op threads for the threads that run this model
+     */
+    PyTorchModel(ModelConfig config, PtNDManager manager, PtSymbolBlock module, boolean graphOptimizer,
+            int intraOpThreads) {
         this.name = config.name();
+        this.intraOpThreads = intraOpThreads;
         this.inputs = config.inputs();
         this.outputs = config.outputs();
         this.manager = manager;
@@ -65,14 +71,17 @@ final class PyTorchModel implements LoadedModel {
                 }
                 in.add(toNative(call, tensor, data));
             }
-            // The setting is per thread in libtorch, and the worker thread may not be the loader.
+            // Both settings are per thread in libtorch, and the worker thread may not be the loader.
             JniUtils.setGraphExecutorOptimize(graphOptimizer);
+            PyTorchRuntime.applyIntraOpThreads(intraOpThreads);
             // Straight to the module: PtSymbolBlock.forward would re-read DJL's system properties.
             return toTensors(IValueUtils.forward(module, in, false));
         } catch (EngineException e) {
             throw e;
         } catch (RuntimeException | OutOfMemoryError e) {
-            throw new EngineException("model '" + name + "': " + NativeErrors.message(e), e);
+            // Out of memory is marked so that the caller may retry the batch in smaller pieces.
+            throw new EngineException("model '" + name + "': " + NativeErrors.message(e), e,
+                    NativeErrors.outOfMemory(e));
         }
     }
 

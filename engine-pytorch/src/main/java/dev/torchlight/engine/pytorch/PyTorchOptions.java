@@ -3,9 +3,9 @@ package dev.torchlight.engine.pytorch;
 /**
  * Settings of the PyTorch engine.
  *
- * @param intraOpThreads threads libtorch uses inside one operator; 0 keeps libtorch's default (the
- *     core count). This is one process-wide setting in libtorch: the engine that loads a model last
- *     decides it for every model in the process.
+ * @param intraOpThreads threads libtorch uses inside one operator, for models whose config does not
+ *     set {@code intra_op_threads}; 0 = {@code max(1, cores / instances of the model)}. See
+ *     {@link PyTorchEngine} for how libtorch shares this setting between threads.
  * @param graphOptimizer whether TorchScript's profiling graph executor optimizes the model; it makes
  *     the first calls of each new input shape slower in exchange for fused, possibly faster steady
  *     calls. It replaces DJL's {@code ai.djl.pytorch.graph_optimizer} property, which this engine
@@ -16,11 +16,11 @@ public record PyTorchOptions(int intraOpThreads, boolean graphOptimizer) {
     public PyTorchOptions {
         if (intraOpThreads < 0) {
             throw new IllegalArgumentException(
-                    "intraOpThreads must be 0 (engine default) or positive, got " + intraOpThreads);
+                    "intraOpThreads must be 0 (cores / instances) or positive, got " + intraOpThreads);
         }
     }
 
-    /** libtorch's own defaults: all cores, graph optimizer on. */
+    /** Threads shared out by instances, graph optimizer on (libtorch's default). */
     public static PyTorchOptions defaults() {
         return new PyTorchOptions(0, true);
     }

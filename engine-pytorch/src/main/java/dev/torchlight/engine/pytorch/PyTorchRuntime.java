@@ -22,6 +22,8 @@ public final class PyTorchRuntime {
     static final String OFFLINE = "ai.djl.offline";
 
     private static volatile ai.djl.engine.Engine engine;
+    /** The intra-op thread count this thread last set, 0 if none. */
+    private static final ThreadLocal<int[]> APPLIED = ThreadLocal.withInitial(() -> new int[1]);
 
     private PyTorchRuntime() {}
 
@@ -66,9 +68,25 @@ public final class PyTorchRuntime {
         }
     }
 
-    /** Sets libtorch's intra-op thread count, which is shared by the whole process. */
+    /**
+     * Sets libtorch's intra-op thread count for the calling thread and as the default of every thread
+     * that has not run a parallel operator yet (libtorch with OpenMP reads the process-wide value once
+     * per thread, at that thread's first parallel operator).
+     */
     static void setIntraOpThreads(int threads) {
         JniUtils.setNumThreads(threads);
+        APPLIED.get()[0] = threads;
+    }
+
+    /**
+     * Makes the calling thread run with {@code threads} intra-op threads; one JNI call the first time
+     * (and whenever the value changes), a thread-local read after that.
+     */
+    static void applyIntraOpThreads(int threads) {
+        int[] applied = APPLIED.get();
+        if (applied[0] != threads) {
+            setIntraOpThreads(threads);
+        }
     }
 
     /** libtorch's current intra-op thread count. */

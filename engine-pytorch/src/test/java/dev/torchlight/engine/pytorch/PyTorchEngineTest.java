@@ -2,9 +2,14 @@ package dev.torchlight.engine.pytorch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.torchlight.api.DataType;
 import dev.torchlight.api.Tensor;
+import dev.torchlight.config.InstanceGroup;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.ModelConfigParser;
 import dev.torchlight.config.TensorSpec;
@@ -20,6 +25,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -225,6 +231,63 @@ class PyTorchEngineTest {
         } finally {
             PyTorchRuntime.setIntraOpThreads(before); // process-wide: leave it as found
         }
+    }
+
+    @Test
+    void intraOpThreadsComeFromTheConfigThenTheEngineThenCoresPerInstance() {
+        ModelConfig mlp = TestData.config("mlp");
+        ModelConfig four = withThreads(mlp, 4, List.of(new InstanceGroup(3, InstanceGroup.Kind.CPU, List.of())));
+        ModelConfig auto = withThreads(mlp, 0, List.of(new InstanceGroup(3, InstanceGroup.Kind.CPU, List.of())));
+        ModelConfig two = withThreads(mlp, 0, List.of(new InstanceGroup(1, InstanceGroup.Kind.CPU, List.of()),
+                new InstanceGroup(1, InstanceGroup.Kind.GPU, List.of())));
+
+        assertThat(PyTorchEngine.intraOpThreads(four, 2, 16)).as("the config wins").isEqualTo(4);
+        assertThat(PyTorchEngine.intraOpThreads(auto, 2, 16)).as("then the engine option").isEqualTo(2);
+        assertThat(PyTorchEngine.intraOpThreads(auto, 0, 16)).as("16 cores / 3 instances").isEqualTo(5);
+        assertThat(PyTorchEngine.intraOpThreads(two, 0, 16)).as("instances of every group").isEqualTo(8);
+        assertThat(PyTorchEngine.intraOpThreads(mlp, 0, 16)).as("one instance gets every core").isEqualTo(16);
+        assertThat(PyTorchEngine.intraOpThreads(auto, 0, 2)).as("never below one").isEqualTo(1);
+    }
+
+    @Test
+    void eachModelRunsWithItsOwnIntraOpThreadsOnTheThreadThatRunsIt() throws Exception {
+        Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/mlp_v1.json"));
+        PyTorchRuntime.start();
+        int before = PyTorchRuntime.intraOpThreads();
+        try (LoadedModel model = ENGINE.load(withThreads(TestData.config("mlp"), 1, List.of()),
+                TestData.modelFile("mlp", 1))) {
+            assertThat(PyTorchRuntime.intraOpThreads()).as("set on load").isEqualTo(1);
+            PyTorchRuntime.setIntraOpThreads(2); // as if another model loaded after it
+            int seen = CompletableFuture.supplyAsync(() -> {
+                model.infer(golden.inputs());
+                return PyTorchRuntime.intraOpThreads();
+            }, task -> Thread.ofPlatform().start(task)).get();
+
+            assertThat(seen).as("a fresh worker thread runs with the model's own value").isEqualTo(1);
+        } finally {
+            PyTorchRuntime.setIntraOpThreads(before); // process-wide: leave it as found
+        }
+    }
+
+    @Test
+    void libtorchsOwnOutOfMemoryErrorIsRecognized() {
+        try (NDManager manager = PyTorchRuntime.start().newBaseManager(Device.cpu())) {
+            // 4 PiB: more than any address space, so the allocation fails at once.
+            Throwable thrown = catchThrowable(() -> manager.zeros(new Shape(1L << 50)));
+
+            assertThat(thrown).isNotNull();
+            assertThat(NativeErrors.outOfMemory(thrown)).as(thrown.getMessage()).isTrue();
+        }
+    }
+
+    @Test
+    void gpuCountIsZeroOnThisCpuBuild() {
+        assertThat(ENGINE.gpuCount()).isZero();
+    }
+
+    private static ModelConfig withThreads(ModelConfig c, int threads, List<InstanceGroup> groups) {
+        return new ModelConfig(c.name(), c.platform(), c.maxBatchSize(), c.inputs(), c.outputs(), null, groups,
+                threads);
     }
 
     static Path fixture(String name) {

@@ -45,7 +45,8 @@ final class HttpRouter {
         }
         if ((n == 2 || n == 3) && s.get(0).equals("predictions")) {
             return only(HttpMethod.POST, method,
-                    () -> torchServe.predict(s.get(1), n == 3 ? version(s.get(2)) : null, body(request)));
+                    () -> torchServe.predict(s.get(1), n == 3 ? version(s.get(2)) : null, body(request),
+                            RequestControls.fromHeaders(request.headers())));
         }
         if (n == 0 || !s.get(0).equals("v2")) {
             return notFound(method, request.uri());
@@ -90,7 +91,8 @@ final class HttpRouter {
         }
         return switch (s.get(actionAt)) {
             case "ready" -> only(HttpMethod.GET, method, () -> done(v2.modelReady(model, version.get())));
-            case "infer" -> only(HttpMethod.POST, method, () -> v2.infer(model, version.get(), body(request)));
+            case "infer" -> only(HttpMethod.POST, method,
+                    () -> v2.infer(model, version.get(), body(request), RequestControls.fromHeaders(request.headers())));
             case "stats" -> only(HttpMethod.GET, method, () -> done(statistics.statistics(model, version.get())));
             default -> notFound(method, request.uri());
         };

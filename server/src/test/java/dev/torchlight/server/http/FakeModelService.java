@@ -58,6 +58,8 @@ final class FakeModelService implements ModelService, AutoCloseable {
     final Map<String, Boolean> readiness = new ConcurrentHashMap<>();
     final BlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
     final List<InferenceRequest> received = Collections.synchronizedList(new ArrayList<>());
+    /** Statistics reported for a model (every version); models without an entry report none. */
+    final Map<String, ModelStats> stats = new ConcurrentHashMap<>();
     volatile RuntimeException failure = new ServingException.Internal("engine failed", new IllegalStateException("x"));
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> new Thread(r, "fake-worker"));
 
@@ -163,7 +165,7 @@ final class FakeModelService implements ModelService, AutoCloseable {
         }
         boolean ready = readiness.get(model);
         return new ModelVersionInfo(model, v, m.versions(), m.config(), ready ? ModelState.READY : ModelState.LOADING,
-                null, ModelStats.Snapshot.EMPTY);
+                null, stats.containsKey(model) ? stats.get(model).snapshot() : ModelStats.Snapshot.EMPTY);
     }
 
     @Override

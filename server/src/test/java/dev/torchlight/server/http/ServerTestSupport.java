@@ -57,6 +57,7 @@ abstract class ServerTestSupport {
         service.pending.forEach(FakeModelService.Pending::answer);
         service.pending.clear();
         service.received.clear();
+        service.stats.clear();
     }
 
     static URI uri(String path) {

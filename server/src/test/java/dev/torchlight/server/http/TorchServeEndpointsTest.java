@@ -3,6 +3,7 @@ package dev.torchlight.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.torchlight.api.Tensor;
+import java.net.http.HttpRequest;
 import org.junit.jupiter.api.Test;
 
 /** TorchServe's /ping and /predictions end to end over a real socket, with a fake model service. */
@@ -106,5 +107,36 @@ class TorchServeEndpointsTest extends ServerTestSupport {
         assertError(post("/predictions", "[1]"), 404, "no such endpoint");
         assertError(post("/predictions/addone/1/extra", "[1]"), 404, "no such endpoint");
         assertError(post("/ping", ""), 405, "use GET");
+    }
+
+    @Test
+    void timeoutAndPriorityHeadersApply() throws Exception {
+        Reply plain = post("/predictions/addone", "[1, 2, 3, 4]");
+        assertThat(plain.status()).isEqualTo(200);
+        assertThat(service.received.get(0).timeoutMicros()).isZero();
+        assertThat(service.received.get(0).priority()).isZero();
+
+        Reply r = send(HttpRequest.newBuilder(uri("/predictions/addone"))
+                .header("Content-Type", "application/json")
+                .header("X-Request-Timeout-Ms", "25")
+                .header("X-Request-Priority", "1")
+                .POST(HttpRequest.BodyPublishers.ofString("[1, 2, 3, 4]")));
+
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(service.received.get(1).timeoutMicros()).isEqualTo(25_000);
+        assertThat(service.received.get(1).priority()).isEqualTo(1);
+    }
+
+    @Test
+    void badHeadersAre400sNamingThem() throws Exception {
+        assertError(send(HttpRequest.newBuilder(uri("/predictions/addone"))
+                .header("X-Request-Priority", "urgent")
+                .POST(HttpRequest.BodyPublishers.ofString("[1, 2, 3, 4]"))), 400,
+                "X-Request-Priority must be a priority level (a non-negative integer, 1 = highest), got 'urgent'");
+        assertError(send(HttpRequest.newBuilder(uri("/predictions/addone"))
+                .header("X-Request-Timeout-Ms", "1e3")
+                .POST(HttpRequest.BodyPublishers.ofString("[1, 2, 3, 4]"))), 400,
+                "X-Request-Timeout-Ms must be");
+        assertThat(service.received).isEmpty();
     }
 }

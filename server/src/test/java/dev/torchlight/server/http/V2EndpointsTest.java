@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.torchlight.api.ServingException;
+import dev.torchlight.metrics.ModelStats;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import org.junit.jupiter.api.Test;
@@ -237,5 +238,74 @@ class V2EndpointsTest extends ServerTestSupport {
         Reply r = post("/v2/models/echo/infer", body.replace("\"x\"", "\"fp32\""));
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.json().path("outputs").get(0).path("data")).hasSize(n);
+    }
+
+    private static Reply postWith(String path, String body, String... headers) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json").headers(headers)
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    @Test
+    void timeoutAndPriorityComeFromParametersThenHeaders() throws Exception {
+        assertThat(post("/v2/models/addone/infer", ADDONE).status()).isEqualTo(200);
+        assertThat(service.received.get(0).timeoutMicros()).as("none sent").isZero();
+        assertThat(service.received.get(0).priority()).isZero();
+
+        Reply fromBody = post("/v2/models/addone/infer", ADDONE.replace("\"inputs\"",
+                "\"parameters\": {\"timeout\": 1500, \"priority\": 2}, \"inputs\""));
+        assertThat(fromBody.status()).isEqualTo(200);
+        assertThat(service.received.get(1).timeoutMicros()).isEqualTo(1500);
+        assertThat(service.received.get(1).priority()).isEqualTo(2);
+
+        Reply fromHeaders = postWith("/v2/models/addone/infer", ADDONE,
+                "X-Request-Timeout-Ms", "40", "X-Request-Priority", "3");
+        assertThat(fromHeaders.status()).isEqualTo(200);
+        assertThat(service.received.get(2).timeoutMicros()).as("milliseconds to microseconds").isEqualTo(40_000);
+        assertThat(service.received.get(2).priority()).isEqualTo(3);
+
+        Reply both = postWith("/v2/models/addone/infer", ADDONE.replace("\"inputs\"",
+                "\"parameters\": {\"priority\": 1}, \"inputs\""), "X-Request-Timeout-Ms", "5", "X-Request-Priority", "3");
+        assertThat(both.status()).isEqualTo(200);
+        assertThat(service.received.get(3).priority()).as("the body wins").isEqualTo(1);
+        assertThat(service.received.get(3).timeoutMicros()).as("the header fills in").isEqualTo(5000);
+    }
+
+    @Test
+    void badTimeoutOrPriorityIs400NamingIt() throws Exception {
+        assertError(post("/v2/models/addone/infer", ADDONE.replace("\"inputs\"",
+                "\"parameters\": {\"timeout\": -1}, \"inputs\"")), 400, "'parameters.timeout' must be");
+        assertError(post("/v2/models/addone/infer", ADDONE.replace("\"inputs\"",
+                "\"parameters\": {\"priority\": \"high\"}, \"inputs\"")), 400, "'parameters.priority' must be");
+        assertError(postWith("/v2/models/addone/infer", ADDONE, "X-Request-Timeout-Ms", "soon"), 400,
+                "X-Request-Timeout-Ms must be a non-negative integer number of milliseconds, got 'soon'");
+        assertError(postWith("/v2/models/addone/infer", ADDONE, "X-Request-Priority", "-1"), 400,
+                "X-Request-Priority must be");
+        assertThat(service.received).as("nothing reached the model").isEmpty();
+    }
+
+    @Test
+    void statisticsShowEngineRunsByBatchSize() throws Exception {
+        ModelStats stats = new ModelStats(8);
+        stats.recordExecution(4, 4000);
+        stats.recordExecution(1, 100);
+        stats.recordExecution(4, 6000);
+        service.stats.put("addone", stats);
+
+        JsonNode model = get("/v2/models/addone/versions/2/stats").json().path("model_stats").get(0);
+
+        assertThat(model.path("execution_count").asLong()).isEqualTo(3);
+        assertThat(model.path("inference_count").asLong()).isEqualTo(9);
+        assertThat(model.path("batch_stats")).isEqualTo(JSON.readTree("""
+                [{"batch_size": 1,
+                  "compute_input": {"count": 1, "ns": 0},
+                  "compute_infer": {"count": 1, "ns": 100},
+                  "compute_output": {"count": 1, "ns": 0}},
+                 {"batch_size": 4,
+                  "compute_input": {"count": 2, "ns": 0},
+                  "compute_infer": {"count": 2, "ns": 10000},
+                  "compute_output": {"count": 2, "ns": 0}}]"""));
+        JsonNode idle = get("/v2/models/pair/stats").json().path("model_stats").get(0);
+        assertThat(idle.path("batch_stats").isArray()).isTrue();
+        assertThat(idle.path("batch_stats")).isEmpty();
     }
 }

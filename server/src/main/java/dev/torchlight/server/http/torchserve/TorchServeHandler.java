@@ -13,6 +13,7 @@ import dev.torchlight.registry.ModelService;
 import dev.torchlight.registry.ModelVersionInfo;
 import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.JsonReplies;
+import dev.torchlight.server.http.RequestControls;
 import dev.torchlight.server.http.json.Json;
 import dev.torchlight.server.http.json.JsonTensorReader;
 import dev.torchlight.server.http.json.JsonTensorWriter;
@@ -29,7 +30,8 @@ import java.util.concurrent.CompletableFuture;
  * declared one and its shape the nesting. For a batched model a body shaped like one item (the
  * declared shape) is sent as a batch of one and the answer loses that batch dimension again; a
  * body with a leading batch dimension is passed through as is. The answer is the first output
- * as a nested array, or {@code {name: nested array}} when the model has several outputs.
+ * as a nested array, or {@code {name: nested array}} when the model has several outputs. The
+ * request's timeout and priority come from the {@link RequestControls} headers.
  */
 public final class TorchServeHandler {
     private final ModelService service;
@@ -48,8 +50,17 @@ public final class TorchServeHandler {
         });
     }
 
-    /** {@code POST /predictions/{m}[/{v}]}; the body is parsed before this returns. */
+    /** {@code POST /predictions/{m}[/{v}]} without header controls. */
     public CompletableFuture<HttpReply> predict(String model, Long version, byte[] body) {
+        return predict(model, version, body, RequestControls.NONE);
+    }
+
+    /**
+     * {@code POST /predictions/{m}[/{v}]}; the body is parsed before this returns.
+     *
+     * @param headers the request's timeout and priority, from its headers
+     */
+    public CompletableFuture<HttpReply> predict(String model, Long version, byte[] body, RequestControls headers) {
         ModelVersionInfo info = service.describe(model, version);
         ModelConfig config = info.config();
         if (config == null) {
@@ -72,7 +83,8 @@ public final class TorchServeHandler {
             throw new ServingException.InvalidInput(expectedShapes(spec, config) + "; the body has shape "
                     + Shapes.format(shape));
         }
-        InferenceRequest request = new InferenceRequest(null, model, version, List.of(input), List.of(), Map.of());
+        InferenceRequest request = new InferenceRequest(null, model, version, List.of(input), List.of(), Map.of(),
+                headers.priorityOrDefault(), headers.timeoutMicrosOrDefault());
         boolean unbatch = addedBatch;
         return service.infer(request).thenApply(
                 response -> JsonReplies.json(HttpResponseStatus.OK, g -> writeAnswer(g, response, unbatch)));

@@ -11,6 +11,7 @@ import dev.torchlight.registry.ModelService;
 import dev.torchlight.registry.ModelVersionInfo;
 import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.JsonReplies;
+import dev.torchlight.server.http.RequestControls;
 import dev.torchlight.server.http.json.JsonTensorWriter;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
@@ -76,9 +77,19 @@ public final class V2Handler {
         return JsonReplies.json(HttpResponseStatus.OK, g -> writeMetadata(g, info));
     }
 
-    /** {@code POST /v2/models/{m}[/versions/{v}]/infer}; the body is parsed before this returns. */
+    /** {@code POST /v2/models/{m}[/versions/{v}]/infer} without header controls. */
     public CompletableFuture<HttpReply> infer(String model, Long version, byte[] body) {
-        InferenceRequest request = V2RequestReader.read(body, model, version);
+        return infer(model, version, body, RequestControls.NONE);
+    }
+
+    /**
+     * {@code POST /v2/models/{m}[/versions/{v}]/infer}; the body is parsed before this returns.
+     *
+     * @param headers timeout and priority from the request headers, used where the body's
+     *     parameters do not set them
+     */
+    public CompletableFuture<HttpReply> infer(String model, Long version, byte[] body, RequestControls headers) {
+        InferenceRequest request = V2RequestReader.read(body, model, version, headers);
         if (!request.outputs().isEmpty()) {
             checkOutputsExist(request);
         }

@@ -6,9 +6,11 @@ import dev.torchlight.api.DataType;
 import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
+import dev.torchlight.server.http.RequestControls;
 import dev.torchlight.server.http.json.Json;
 import dev.torchlight.server.http.json.JsonTensorReader;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -24,6 +26,11 @@ import java.util.Set;
  * once the input object is complete, so field order never matters. Unknown fields are skipped.
  */
 public final class V2RequestReader {
+    /** Request parameter: how long the request may wait before it runs, in microseconds (Triton's name). */
+    public static final String TIMEOUT = "timeout";
+    /** Request parameter: the request's priority level, 1 being the highest. */
+    public static final String PRIORITY = "priority";
+
     private final byte[] body;
     private final JsonParser parser;
 
@@ -32,19 +39,30 @@ public final class V2RequestReader {
         this.parser = parser;
     }
 
-    /**
-     * @throws ServingException.InvalidInput for malformed JSON (with its line and column) and for
-     *     anything that does not follow the v2 request schema, naming the offending input
-     */
+    /** Reads a request without header controls: see {@link #read(byte[], String, Long, RequestControls)}. */
     public static InferenceRequest read(byte[] body, String model, Long version) {
+        return read(body, model, version, RequestControls.NONE);
+    }
+
+    /**
+     * Reads a request. The request parameters {@code timeout} (microseconds, as Triton) and
+     * {@code priority} (1 = highest) become the request's timeout and priority; where the body does
+     * not set one, {@code headers} may (the body wins); otherwise it is 0, the model's default.
+     *
+     * @param headers the controls sent as HTTP headers
+     * @throws ServingException.InvalidInput for malformed JSON (with its line and column) and for
+     *     anything that does not follow the v2 request schema, naming the offending input or
+     *     parameter
+     */
+    public static InferenceRequest read(byte[] body, String model, Long version, RequestControls headers) {
         try (JsonParser parser = Json.FACTORY.createParser(body)) {
-            return new V2RequestReader(body, parser).request(model, version);
+            return new V2RequestReader(body, parser).request(model, version, headers);
         } catch (IOException e) {
             throw new ServingException.InvalidInput(Json.describe(e));
         }
     }
 
-    private InferenceRequest request(String model, Long version) throws IOException {
+    private InferenceRequest request(String model, Long version, RequestControls headers) throws IOException {
         JsonToken first = parser.nextToken();
         if (first == null) {
             throw invalid("the request body is empty; expected a JSON object with 'inputs'");
@@ -73,7 +91,37 @@ public final class V2RequestReader {
         if (inputs == null) {
             throw invalid("the request has no 'inputs'");
         }
-        return new InferenceRequest(id, model, version, inputs, outputs, parameters);
+        long timeout = control(parameters, TIMEOUT, "a non-negative integer number of microseconds",
+                RequestControls.MAX_TIMEOUT_MICROS);
+        long priority = control(parameters, PRIORITY, "a priority level (a non-negative integer, 1 = highest)",
+                Integer.MAX_VALUE);
+        return new InferenceRequest(id, model, version, inputs, outputs, parameters,
+                priority == RequestControls.UNSET ? headers.priorityOrDefault() : (int) priority,
+                timeout == RequestControls.UNSET ? headers.timeoutMicrosOrDefault() : timeout);
+    }
+
+    /** A request parameter that must be an integer from 0 to {@code max}; {@link RequestControls#UNSET} if absent. */
+    private static long control(Map<String, Object> parameters, String key, String expected, long max) {
+        Object value = parameters.get(key);
+        if (value == null) {
+            return RequestControls.UNSET;
+        }
+        String label = "'parameters." + key + "'";
+        if (value instanceof BigInteger) {
+            throw invalid(label + " is too large: " + value);
+        }
+        if (!(value instanceof Integer || value instanceof Long)) {
+            throw invalid(label + " must be " + expected + ", got " + (value instanceof String text
+                    ? "the string \"" + text + "\"" : value));
+        }
+        long n = ((Number) value).longValue();
+        if (n < 0) {
+            throw invalid(label + " must be " + expected + ", got " + n);
+        }
+        if (n > max) {
+            throw invalid(label + " is too large: " + n);
+        }
+        return n;
     }
 
     private List<Tensor> inputs(JsonToken value) throws IOException {

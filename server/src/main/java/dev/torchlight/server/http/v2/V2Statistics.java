@@ -13,9 +13,10 @@ import java.util.List;
 /**
  * The v2 statistics extension ({@code GET /v2/models[/{m}[/versions/{v}]]/stats}) in Triton's
  * JSON shape: per model version, request success/fail, queue and compute counts with summed
- * nanoseconds. torchlight runs input copy, inference and output copy as one engine call, so all
- * of it is reported as {@code compute_infer}; {@code compute_input} and {@code compute_output} are
- * zero.
+ * nanoseconds, and {@code batch_stats}: engine runs by batch size (rows per run), ascending, only
+ * sizes that ran. torchlight runs input copy, inference and output copy as one engine call, so all
+ * of it is reported as {@code compute_infer}; {@code compute_input} and {@code compute_output}
+ * carry the same counts with zero nanoseconds.
  */
 public final class V2Statistics {
     private final ModelService service;
@@ -68,6 +69,14 @@ public final class V2Statistics {
         duration(g, "compute_output", s.computeCount(), 0);
         g.writeEndObject();
         g.writeArrayFieldStart("batch_stats");
+        for (ModelStats.BatchStat b : s.batches()) {
+            g.writeStartObject();
+            g.writeNumberField("batch_size", b.batchSize());
+            duration(g, "compute_input", b.count(), 0);
+            duration(g, "compute_infer", b.count(), b.ns());
+            duration(g, "compute_output", b.count(), 0);
+            g.writeEndObject();
+        }
         g.writeEndArray();
         g.writeEndObject();
     }

@@ -7,6 +7,7 @@ import dev.torchlight.api.DataType;
 import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
+import dev.torchlight.server.http.RequestControls;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -122,5 +123,78 @@ class V2RequestReaderTest {
                 "input 'x': shape [2, 2] needs 4 elements, data has 3");
         assertInvalid("{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [2, 2], \"data\": [[1, 2, 3, 4]]}]}",
                 "input 'x': nested data has shape [1, 4] but the declared shape is [2, 2]");
+    }
+
+    private static final String INPUTS = "\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [1]}]";
+
+    private static InferenceRequest read(String json, RequestControls headers) {
+        return V2RequestReader.read(json.getBytes(StandardCharsets.UTF_8), "m", 3L, headers);
+    }
+
+    @Test
+    void withoutTimeoutOrPriorityBothAreTheModelsDefault() {
+        InferenceRequest r = read("{" + INPUTS + "}");
+
+        assertThat(r.timeoutMicros()).isZero();
+        assertThat(r.priority()).isZero();
+    }
+
+    @Test
+    void timeoutAndPriorityParametersAreReadAndKept() {
+        InferenceRequest r = read("{\"parameters\": {\"timeout\": 2500, \"priority\": 2}, " + INPUTS + "}");
+
+        assertThat(r.timeoutMicros()).isEqualTo(2500);
+        assertThat(r.priority()).isEqualTo(2);
+        assertThat(r.parameters()).containsEntry("timeout", 2500).containsEntry("priority", 2);
+    }
+
+    @Test
+    void largeTimeoutsAreLongs() {
+        assertThat(read("{\"parameters\": {\"timeout\": 9000000000000}, " + INPUTS + "}").timeoutMicros())
+                .isEqualTo(9_000_000_000_000L);
+    }
+
+    @Test
+    void headersFillInWhatTheBodyDoesNotSet() {
+        RequestControls headers = new RequestControls(4, 7000);
+
+        InferenceRequest none = read("{" + INPUTS + "}", headers);
+        assertThat(none.priority()).isEqualTo(4);
+        assertThat(none.timeoutMicros()).isEqualTo(7000);
+
+        InferenceRequest timeoutOnly = read("{\"parameters\": {\"timeout\": 10}, " + INPUTS + "}", headers);
+        assertThat(timeoutOnly.timeoutMicros()).as("the body wins").isEqualTo(10);
+        assertThat(timeoutOnly.priority()).isEqualTo(4);
+
+        InferenceRequest zero = read("{\"parameters\": {\"priority\": 0, \"timeout\": 0}, " + INPUTS + "}", headers);
+        assertThat(zero.priority()).as("an explicit 0 in the body still wins").isZero();
+        assertThat(zero.timeoutMicros()).isZero();
+
+        InferenceRequest nulls = read("{\"parameters\": {\"priority\": null}, " + INPUTS + "}", headers);
+        assertThat(nulls.priority()).as("null is not set").isEqualTo(4);
+    }
+
+    @Test
+    void badTimeoutAndPriorityParametersAre400sNamingThem() {
+        assertInvalid("{\"parameters\": {\"timeout\": -1}, " + INPUTS + "}",
+                "'parameters.timeout' must be a non-negative integer number of microseconds, got -1");
+        assertInvalid("{\"parameters\": {\"timeout\": 1.5}, " + INPUTS + "}",
+                "'parameters.timeout' must be a non-negative integer number of microseconds, got 1.5");
+        assertInvalid("{\"parameters\": {\"timeout\": \"100\"}, " + INPUTS + "}",
+                "'parameters.timeout' must be a non-negative integer number of microseconds, got the string \"100\"");
+        assertInvalid("{\"parameters\": {\"timeout\": true}, " + INPUTS + "}",
+                "'parameters.timeout' must be a non-negative integer number of microseconds, got true");
+        assertInvalid("{\"parameters\": {\"timeout\": 9223372036854776}, " + INPUTS + "}",
+                "'parameters.timeout' is too large: 9223372036854776");
+        assertInvalid("{\"parameters\": {\"timeout\": 99999999999999999999}, " + INPUTS + "}",
+                "'parameters.timeout' is too large: 99999999999999999999");
+        assertInvalid("{\"parameters\": {\"priority\": -2}, " + INPUTS + "}",
+                "'parameters.priority' must be a priority level (a non-negative integer, 1 = highest), got -2");
+        assertInvalid("{\"parameters\": {\"priority\": \"high\"}, " + INPUTS + "}",
+                "'parameters.priority' must be a priority level");
+        assertInvalid("{\"parameters\": {\"priority\": 1.0}, " + INPUTS + "}",
+                "'parameters.priority' must be a priority level (a non-negative integer, 1 = highest), got 1.0");
+        assertInvalid("{\"parameters\": {\"priority\": 3000000000}, " + INPUTS + "}",
+                "'parameters.priority' is too large: 3000000000");
     }
 }

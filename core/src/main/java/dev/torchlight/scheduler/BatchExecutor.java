@@ -1,0 +1,104 @@
+package dev.torchlight.scheduler;
+
+import dev.torchlight.api.ServingException;
+import dev.torchlight.api.Tensor;
+import dev.torchlight.engine.EngineException;
+import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.metrics.ModelStats;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one batch on one loaded model and answers every request of it exactly once. A failure fails
+ * only that batch's requests. An out-of-memory error splits the batch in halves (by requests) and
+ * runs each half, down to single requests, teaching the instance's {@link SafeBatchLimit} as it goes.
+ */
+final class BatchExecutor {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchExecutor.class);
+
+    private final String label;
+    private final boolean batched;
+    private final ModelStats stats;
+    private final NanoClock clock;
+    private final SafeBatchLimit limit;
+    private volatile String lastError;
+
+    /**
+     * @param label the model version in messages, e.g. {@code resnet50/1}
+     * @param batched whether the model's tensors carry a batch dimension
+     */
+    BatchExecutor(String label, boolean batched, ModelStats stats, NanoClock clock, SafeBatchLimit limit) {
+        this.label = label;
+        this.batched = batched;
+        this.stats = stats;
+        this.clock = clock;
+        this.limit = limit;
+    }
+
+    /** The last failure's message, or null. */
+    String lastError() {
+        return lastError;
+    }
+
+    /**
+     * Runs {@code batch} and answers each of its requests.
+     *
+     * @return false when some part of it failed for a reason other than memory: the instance may be
+     *     broken
+     */
+    boolean execute(LoadedModel model, List<PendingRequest> batch) {
+        int rows = 0;
+        for (PendingRequest r : batch) {
+            rows += r.rows();
+        }
+        List<List<Tensor>> answers;
+        try {
+            List<Tensor> inputs = BatchTensors.gather(batch, rows);
+            long start = clock.nanoTime();
+            List<Tensor> outputs = model.infer(inputs);
+            long ns = clock.nanoTime() - start;
+            answers = BatchTensors.split(outputs, batch, rows, batched);
+            stats.recordExecution(rows, ns);
+        } catch (EngineException e) {
+            if (e.outOfMemory()) {
+                return outOfMemory(model, batch, rows, e);
+            }
+            return failed(batch, new ServingException.Internal("model " + label + " failed: " + e.getMessage(), e));
+        } catch (BatchTensors.RowMismatch e) {
+            return failed(batch, new ServingException.Internal("model " + label + " failed: " + e.getMessage(), e));
+        } catch (RuntimeException | Error e) {
+            // Whatever went wrong, the thread lives on and every request gets an answer.
+            LOG.error("model {}: unexpected failure running a batch of {} rows", label, rows, e);
+            return failed(batch, new ServingException.Internal("model " + label + " failed with an internal error", e));
+        }
+        limit.succeeded(rows);
+        for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).succeed(answers.get(i));
+        }
+        return true;
+    }
+
+    private boolean outOfMemory(LoadedModel model, List<PendingRequest> batch, int rows, EngineException e) {
+        limit.outOfMemory(rows);
+        lastError = e.getMessage();
+        if (batch.size() == 1) {
+            batch.get(0).fail(new ServingException.ResourceExhausted("model " + label + " ran out of memory on a"
+                    + " request of " + rows + " rows: " + e.getMessage()));
+            return true;
+        }
+        LOG.warn("model {}: out of memory on a batch of {} rows, retrying it in halves", label, rows);
+        int half = batch.size() / 2;
+        boolean first = execute(model, batch.subList(0, half));
+        boolean second = execute(model, batch.subList(half, batch.size()));
+        return first && second;
+    }
+
+    private boolean failed(List<PendingRequest> batch, ServingException error) {
+        lastError = error.getMessage();
+        for (PendingRequest r : batch) {
+            r.fail(error);
+        }
+        return false;
+    }
+}

@@ -1,0 +1,40 @@
+package dev.torchlight.scheduler;
+
+import java.util.List;
+
+/**
+ * What {@link BatchPolicy} decided for a queue at one moment. Every kind also carries the requests
+ * whose deadline had passed: they were taken out of the queue and must be failed, never run.
+ */
+sealed interface Decision {
+
+    /** Requests taken out of the queue because their deadline passed. */
+    List<PendingRequest> expired();
+
+    /** Run these requests (taken out of the queue, in dispatch order) as one batch now. */
+    record Run(List<PendingRequest> batch, List<PendingRequest> expired) implements Decision {
+        public Run {
+            batch = List.copyOf(batch);
+            expired = List.copyOf(expired);
+        }
+
+        /** Rows in the batch. */
+        int rows() {
+            return batch.stream().mapToInt(PendingRequest::rows).sum();
+        }
+    }
+
+    /** Nothing to run yet; decide again in {@code delayNanos} (> 0) or when something changes. */
+    record Wait(long delayNanos, List<PendingRequest> expired) implements Decision {
+        public Wait {
+            expired = List.copyOf(expired);
+        }
+    }
+
+    /** The queue is empty; decide again when a request arrives. */
+    record Idle(List<PendingRequest> expired) implements Decision {
+        public Idle {
+            expired = List.copyOf(expired);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package dev.torchlight.scheduler;
+
+/**
+ * What the server may show about one model instance.
+ *
+ * @param label the instance, e.g. {@code resnet50/1#0}
+ * @param healthy false while the instance is being reloaded after repeated failures
+ * @param safeBatchSize the most rows it runs in one batch since it ran out of memory; 0 when it never
+ *     did (then {@code max_batch_size} applies)
+ * @param consecutiveFailures batches failed in a row (engine errors other than out-of-memory)
+ * @param reloads times it was reloaded
+ * @param lastError the last engine error it saw, or null
+ */
+public record InstanceStatus(
+        String label, boolean healthy, int safeBatchSize, int consecutiveFailures, long reloads, String lastError) {}

@@ -1,0 +1,211 @@
+package dev.torchlight.scheduler;
+
+import dev.torchlight.engine.LoadedModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One loaded instance of a model and the platform thread that owns it. Native engine calls block,
+ * so they run here, one batch at a time, handed over by the scheduler only while this instance is
+ * idle. After {@link #MAX_CONSECUTIVE_FAILURES} failed batches in a row the instance closes its model
+ * and loads a fresh one on this same thread, retrying with a growing pause if loading fails.
+ */
+final class ModelInstance {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelInstance.class);
+
+    /** Failed batches in a row (out-of-memory aside) after which the instance is reloaded. */
+    static final int MAX_CONSECUTIVE_FAILURES = 5;
+
+    static final long FIRST_RELOAD_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    static final long MAX_RELOAD_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    /** Tells the scheduler when this instance can take work, or its health changed. */
+    interface Listener {
+        /**
+         * The instance finished its batch and is idle.
+         *
+         * @return its next batch when one is ready now (the instance is busy again), else null
+         */
+        List<PendingRequest> finished(ModelInstance instance);
+
+        void healthChanged(ModelInstance instance);
+    }
+
+    /** The mailbox item that ends the thread; compared by identity. */
+    private static final List<PendingRequest> STOP = new ArrayList<>();
+
+    private final int index;
+    private final String label;
+    private final Supplier<LoadedModel> loader;
+    private final BatchExecutor executor;
+    private final SafeBatchLimit limit;
+    private final int maxBatchSize;
+    // The scheduler hands a batch only to an idle instance and STOP once: room for one of each.
+    private final BlockingQueue<List<PendingRequest>> mailbox = new ArrayBlockingQueue<>(2);
+    private final AtomicLong reloads = new AtomicLong();
+    private LoadedModel model;
+    private Listener listener;
+    private Thread thread;
+    private volatile boolean healthy = true;
+    private volatile int consecutiveFailures;
+    private volatile String loadError;
+
+    /**
+     * @param index position among the version's instances
+     * @param label names the thread and log lines, e.g. {@code resnet50/1#0}
+     * @param model the instance's loaded model, owned from now on
+     * @param loader loads a fresh model when this one is reloaded
+     */
+    ModelInstance(int index, String label, LoadedModel model, Supplier<LoadedModel> loader, BatchExecutor executor,
+            SafeBatchLimit limit, int maxBatchSize) {
+        this.index = index;
+        this.label = label;
+        this.model = model;
+        this.loader = loader;
+        this.executor = executor;
+        this.limit = limit;
+        this.maxBatchSize = maxBatchSize;
+    }
+
+    /** Starts the thread; {@code listener} hears from it from now on. */
+    void start(Listener listener) {
+        this.listener = listener;
+        this.thread = Thread.ofPlatform().name("worker-" + label).daemon(true).unstarted(this::loop);
+        thread.start();
+    }
+
+    int index() {
+        return index;
+    }
+
+    /** False while the instance is being reloaded. */
+    boolean healthy() {
+        return healthy;
+    }
+
+    /** Most rows one batch for this instance may hold. */
+    int maxRows() {
+        return limit.cap(maxBatchSize);
+    }
+
+    /** Hands over a batch; the instance must be idle. */
+    void run(List<PendingRequest> batch) {
+        if (!mailbox.offer(batch)) {
+            throw new IllegalStateException("instance " + label + " was handed a batch while busy");
+        }
+    }
+
+    /** Asks the thread to end once its current work is done, and waits for it. */
+    void stopAndJoin() {
+        mailbox.offer(STOP);
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Releases the model of an instance whose thread never started (a sibling failed to load). */
+    void discard() {
+        closeModel();
+    }
+
+    InstanceStatus status() {
+        String error = loadError != null && !healthy ? loadError : executor.lastError();
+        return new InstanceStatus(label, healthy, limit.safeBatchSize(maxBatchSize), consecutiveFailures,
+                reloads.get(), error);
+    }
+
+    private void loop() {
+        boolean stopped = false;
+        try {
+            while (true) {
+                List<PendingRequest> batch = mailbox.take();
+                if (batch == STOP) {
+                    stopped = true;
+                    return;
+                }
+                // Under load the next batch is taken straight away on this thread, sparing a round
+                // trip through the scheduler's thread; the mailbox is for when the queue ran dry.
+                while (batch != null) {
+                    boolean ok = executor.execute(model, batch);
+                    consecutiveFailures = ok ? 0 : consecutiveFailures + 1;
+                    if (consecutiveFailures >= MAX_CONSECUTIVE_FAILURES && !reload()) {
+                        stopped = true;
+                        return;
+                    }
+                    batch = listener.finished(this);
+                }
+            }
+        } catch (InterruptedException e) {
+            LOG.warn("instance {} interrupted; stopping", label);
+        } catch (RuntimeException | Error e) {
+            LOG.error("instance {} stopped by an unexpected failure", label, e);
+        } finally {
+            closeModel();
+            if (!stopped) {
+                // Out of service for good: let the scheduler stop counting on this instance.
+                healthy = false;
+                listener.healthChanged(this);
+            }
+        }
+    }
+
+    /** @return false when asked to stop while reloading */
+    private boolean reload() throws InterruptedException {
+        LOG.warn("instance {} failed {} batches in a row ({}); reloading it", label, consecutiveFailures,
+                executor.lastError());
+        healthy = false;
+        listener.healthChanged(this);
+        closeModel();
+        long pause = FIRST_RELOAD_PAUSE_NANOS;
+        while (true) {
+            try {
+                model = loader.get();
+                break;
+            } catch (RuntimeException | Error e) {
+                // Even an Error (a native library that failed to link, say) is retried after a pause.
+                loadError = "reload failed: " + (e.getMessage() == null ? e.toString() : e.getMessage());
+                LOG.error("instance {}: {}; retrying in {} ms", label, loadError, pause / 1_000_000);
+            }
+            // The pause doubles as the wait for STOP: nothing else arrives while unhealthy.
+            if (mailbox.poll(pause, TimeUnit.NANOSECONDS) == STOP) {
+                return false;
+            }
+            pause = Math.min(MAX_RELOAD_PAUSE_NANOS, pause * 2);
+        }
+        loadError = null;
+        consecutiveFailures = 0;
+        reloads.incrementAndGet();
+        LOG.info("instance {} reloaded", label);
+        healthy = true;
+        listener.healthChanged(this);
+        return true;
+    }
+
+    private void closeModel() {
+        if (model == null) {
+            return;
+        }
+        try {
+            model.close();
+        } catch (RuntimeException e) {
+            LOG.warn("instance {}: closing the model failed: {}", label, e.toString());
+        }
+        model = null;
+    }
+}
