@@ -1,5 +1,6 @@
 package dev.torchlight.scheduler;
 
+import dev.torchlight.api.BatchedCompletion;
 import dev.torchlight.engine.LoadedModel;
 import java.util.ArrayList;
 import java.util.List;
@@ -142,7 +143,9 @@ final class ModelInstance {
                 // Under load the next batch is taken straight away on this thread, sparing a round
                 // trip through the scheduler's thread; the mailbox is for when the queue ran dry.
                 while (batch != null) {
-                    boolean ok = executor.execute(model, batch);
+                    List<PendingRequest> running = batch;
+                    // Replies of one batch reach each I/O thread as one task, not one wake-up per request.
+                    boolean ok = BatchedCompletion.around(() -> executor.execute(model, running));
                     consecutiveFailures = ok ? 0 : consecutiveFailures + 1;
                     if (consecutiveFailures >= MAX_CONSECUTIVE_FAILURES && !reload()) {
                         stopped = true;

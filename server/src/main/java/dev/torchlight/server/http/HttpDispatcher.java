@@ -1,5 +1,6 @@
 package dev.torchlight.server.http;
 
+import dev.torchlight.api.BatchedCompletion;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -135,7 +136,9 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
         if (reply.isDone()) {
             complete(ctx, reply, keepAlive, http10);
         } else {
-            reply.whenCompleteAsync((r, e) -> complete(ctx, reply, keepAlive, http10), ctx.executor());
+            // Deferring: the replies of one engine batch reach this event loop as one task.
+            reply.whenCompleteAsync((r, e) -> complete(ctx, reply, keepAlive, http10),
+                    BatchedCompletion.deferring(ctx.executor()));
         }
     }
 

@@ -21,6 +21,8 @@ public final class Json {
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+            // Tensor data is mostly floats: the JDK's parser was the largest cost of a JSON request.
+            .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
             .enable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
             .build();
 
