@@ -172,9 +172,11 @@ final class ModelInstance {
     private boolean reload() throws InterruptedException {
         LOG.warn("instance {} failed {} batches in a row ({}); reloading it", label, consecutiveFailures,
                 executor.lastError());
+        // Released first (only this thread uses it), so that whoever sees the instance unhealthy
+        // also sees the broken model gone.
+        closeModel();
         healthy = false;
         listener.healthChanged(this);
-        closeModel();
         long pause = FIRST_RELOAD_PAUSE_NANOS;
         while (true) {
             try {
