@@ -106,18 +106,7 @@ final class ModelInstance {
     /** Asks the thread to end once its current work is done, and waits for it. */
     void stopAndJoin() {
         mailbox.offer(STOP);
-        boolean interrupted = false;
-        while (true) {
-            try {
-                thread.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.joinUninterruptibly(thread);
     }
 
     /** Releases the model of an instance whose thread never started (a sibling failed to load). */

@@ -45,7 +45,7 @@ public final class RawBench {
     }
 
     private static Engine defaultEngine() {
-        PyTorchRuntime.configureOffline(Path.of(System.getProperty("user.home"), ".cache", "torchlight", "djl"));
+        PyTorchRuntime.configureOffline();
         return new PyTorchEngine();
     }
 

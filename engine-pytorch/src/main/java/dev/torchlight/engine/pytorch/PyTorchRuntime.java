@@ -37,6 +37,11 @@ public final class PyTorchRuntime {
         setIfAbsent(OFFLINE, "true");
     }
 
+    /** {@link #configureOffline(Path)} with torchlight's cache, {@code ~/.cache/torchlight/djl}. */
+    public static void configureOffline() {
+        configureOffline(Path.of(System.getProperty("user.home"), ".cache", "torchlight", "djl"));
+    }
+
     /**
      * Loads libtorch once (the first call takes seconds, more when the cache is cold).
      *

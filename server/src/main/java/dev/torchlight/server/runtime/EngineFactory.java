@@ -3,7 +3,6 @@ package dev.torchlight.server.runtime;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.pytorch.PyTorchEngine;
 import dev.torchlight.engine.pytorch.PyTorchRuntime;
-import java.nio.file.Path;
 
 /** Creates the production engine; the one place the server names a concrete engine. */
 public final class EngineFactory {
@@ -14,11 +13,7 @@ public final class EngineFactory {
      * {@code ~/.cache/torchlight/djl} unless {@code DJL_CACHE_DIR} says otherwise.
      */
     public static Engine pytorch() {
-        PyTorchRuntime.configureOffline(defaultCacheDir());
+        PyTorchRuntime.configureOffline();
         return new PyTorchEngine();
-    }
-
-    static Path defaultCacheDir() {
-        return Path.of(System.getProperty("user.home"), ".cache", "torchlight", "djl");
     }
 }
