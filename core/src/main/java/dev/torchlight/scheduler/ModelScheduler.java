@@ -122,6 +122,12 @@ public final class ModelScheduler implements AutoCloseable {
     <F extends CompletableFuture<List<Tensor>>> F submit(List<Tensor> inputs, int rows, ShapeKey shape, int priority,
             long timeoutMicros, F answer) {
         int level = admission.level(priority);
+        List<PendingRequest> expired = List.of();
+        List<PendingRequest> broken = List.of();
+        ServingException brokenReason = null;
+        ModelInstance target = null;
+        List<PendingRequest> batch = List.of();
+        long now;
         lock.lock();
         try {
             if (stopping) {
@@ -130,21 +136,64 @@ public final class ModelScheduler implements AutoCloseable {
             if (!anyHealthy()) {
                 throw new ServingException.NotReady(notReadyReason());
             }
-            long now = clock.nanoTime();
+            now = clock.nanoTime();
             PendingRequest r = new PendingRequest(inputs, rows, shape, level, now, admission.deadline(now, timeoutMicros),
                     answer);
             if (!queue.add(r)) {
                 throw admission.queueFull(queue.size());
             }
-            // Wake the scheduler only when it has something to do: an idle instance to feed, or a
-            // deadline earlier than the time it already means to wake at.
-            if (waiting && (idleInstance() != null || r.deadlineNanos() < plannedWakeNanos)) {
-                signal();
+            // A parked scheduler relies on arrivals to tell it what changed. Rather than waking it for
+            // every request, decide here, on the caller's thread: a batch that can run now goes
+            // straight to the idle instance (one hand-off instead of two), and the scheduler is woken
+            // only when it must wake earlier than it planned to.
+            if (waiting) {
+                ModelInstance idle = idleInstance();
+                long wakeAt = r.deadlineNanos();
+                if (idle != null) {
+                    try {
+                        Decision d = decide(idle, now);
+                        expired = d.expired();
+                        if (d instanceof Decision.Run run) {
+                            target = idle;
+                            batch = run.batch();
+                        } else if (d instanceof Decision.Wait w) {
+                            wakeAt = Math.min(wakeAt, now + w.delayNanos());
+                        }
+                    } catch (RuntimeException e) {
+                        broken = queue.removeAll();
+                        brokenReason = internal(e);
+                    }
+                }
+                if (wakeAt < plannedWakeNanos) {
+                    signal();
+                }
             }
         } finally {
             lock.unlock();
         }
+        complete(expired, now, broken, brokenReason);
+        if (target != null) {
+            recordQueueWait(batch, now);
+            target.run(batch);
+        }
         return answer;
+    }
+
+    /** Fails expired and broken requests; outside the lock, since their callbacks may run any code. */
+    private static void complete(List<PendingRequest> expired, long now, List<PendingRequest> broken,
+            ServingException brokenReason) {
+        for (PendingRequest r : expired) {
+            r.fail(Admission.timedOut(r, now));
+        }
+        for (PendingRequest r : broken) {
+            r.fail(brokenReason);
+        }
+    }
+
+    private void recordQueueWait(List<PendingRequest> batch, long now) {
+        for (PendingRequest r : batch) {
+            stats.recordQueue(now - r.enqueuedNanos());
+        }
     }
 
     /** Whether requests are accepted: not shutting down and at least one instance healthy. */
@@ -271,21 +320,14 @@ public final class ModelScheduler implements AutoCloseable {
                 lock.unlock();
             }
             // Futures complete outside the lock: their callbacks may run arbitrary code.
-            for (PendingRequest r : expired) {
-                r.fail(Admission.timedOut(r, now));
-            }
+            complete(expired, now, broken, brokenReason);
             if (!refused.isEmpty()) {
                 ServingException.NotReady reason = exit || stopping() ? shuttingDown()
                         : new ServingException.NotReady(notReadyReason());
                 refused.forEach(r -> r.fail(reason));
             }
-            for (PendingRequest r : broken) {
-                r.fail(brokenReason);
-            }
             if (target != null) {
-                for (PendingRequest r : batch) {
-                    stats.recordQueue(now - r.enqueuedNanos());
-                }
+                recordQueueWait(batch, now);
                 target.run(batch);
             }
             if (exit) {
@@ -409,16 +451,9 @@ public final class ModelScheduler implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            for (PendingRequest r : expired) {
-                r.fail(Admission.timedOut(r, now));
-            }
-            for (PendingRequest r : broken) {
-                r.fail(brokenReason);
-            }
+            complete(expired, now, broken, brokenReason);
             if (batch != null) {
-                for (PendingRequest r : batch) {
-                    stats.recordQueue(now - r.enqueuedNanos());
-                }
+                recordQueueWait(batch, now);
             }
             return batch;
         }

@@ -23,17 +23,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves one connection, one request at a time. The channel does not read on its own (autoRead
- * off): this handler asks for more input only when it is idle and has nothing queued, and
- * requests decoded from one read while another is being served wait here in arrival order. So
- * pipelined requests are answered in order, a slow model holds back that connection alone, and
- * a client that keeps sending is held back by TCP. (Netty's FlowControlHandler would do the
- * queueing, but in 4.2 it forgets a read() asked for while a read cycle is still running, which
- * is exactly when a synchronous reply asks for the next request.) Inference completes on a worker
- * thread; the reply is rendered and written on the channel's event loop.
+ * Serves one connection, one request at a time. Requests decoded while another is being served
+ * wait here in arrival order, so pipelined requests are answered in order and a slow model holds
+ * back that connection alone. The channel reads on its own (asking for each read would cost two
+ * system calls per request to switch the socket's read interest on and off); only when a client
+ * has {@value #MAX_QUEUED} requests waiting does this handler stop reading, so that a client that
+ * keeps sending is held back by TCP, and it reads again once it has caught up. (Netty's
+ * FlowControlHandler would do the queueing, but in 4.2 it forgets a read() asked for while a read
+ * cycle is still running.) Inference completes on a worker thread; the reply is rendered and
+ * written on the channel's event loop.
  */
 final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(HttpDispatcher.class);
+    /** Pipelined requests a connection may have waiting before reading pauses. */
+    static final int MAX_QUEUED = 16;
 
     private final HttpRouter router;
     private final InFlightRequests inFlight;
@@ -53,24 +56,21 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        ctx.read();
-        ctx.fireChannelActive();
-    }
-
-    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (closing) {
             ReferenceCountUtil.release(msg);
             return;
         }
         waiting.add(msg);
+        if (waiting.size() >= MAX_QUEUED) {
+            ctx.channel().config().setAutoRead(false);
+        }
         if (!busy) {
             next(ctx);
         }
     }
 
-    /** Serves queued requests while replies complete synchronously; reads when idle with none left. */
+    /** Serves queued requests while replies complete synchronously; resumes reading when none are left. */
     private void next(ChannelHandlerContext ctx) {
         if (dispatching) {
             again = true; // a reply written from inside the loop below: let the loop continue
@@ -85,7 +85,9 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
                 }
                 Object msg = waiting.poll();
                 if (msg == null) {
-                    ctx.read();
+                    if (!ctx.channel().config().isAutoRead()) {
+                        ctx.channel().config().setAutoRead(true);
+                    }
                     return;
                 }
                 dispatch(ctx, msg);

@@ -6,15 +6,11 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,11 +32,12 @@ public final class HttpServer implements AutoCloseable {
 
     /** How long {@link #close()} lets running requests finish before closing their connections. */
     static final long DRAIN_SECONDS = 10;
-    /** Decoded requests a connection may queue; reading only when idle keeps this far from reached. */
+    /** Requests the codec pairs with responses; HttpDispatcher stops reading long before this. */
     private static final int MAX_PIPELINE_DEPTH = 8192;
     private static final int MAX_CHUNK_SIZE = 64 * 1024;
 
     private final HttpSettings settings;
+    private final Transport transport = Transport.best();
     private final HttpRouter router;
     private final InFlightRequests inFlight = new InFlightRequests();
     private final ChannelGroup connections = new DefaultChannelGroup("torchlight-http", GlobalEventExecutor.INSTANCE);
@@ -65,17 +62,13 @@ public final class HttpServer implements AutoCloseable {
         if (listener != null || closed) {
             throw new IllegalStateException(closed ? "server is closed" : "server already started");
         }
-        acceptor = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("torchlight-http-accept"),
-                NioIoHandler.newFactory());
-        workers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("torchlight-http"),
-                NioIoHandler.newFactory());
+        acceptor = transport.eventLoops(1, "torchlight-http-accept");
+        workers = transport.eventLoops(Transport.ioThreads(), "torchlight-http");
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptor, workers)
-                .channel(NioServerSocketChannel.class)
+                .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                // HttpDispatcher reads one request at a time (see there).
-                .childOption(ChannelOption.AUTO_READ, false)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -99,7 +92,7 @@ public final class HttpServer implements AutoCloseable {
             throw e;
         }
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();
-        log.debug("HTTP listening on {}", address);
+        log.debug("HTTP listening on {} ({})", address, transport.name());
         return address;
     }
 

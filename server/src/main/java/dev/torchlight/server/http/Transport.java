@@ -1,0 +1,49 @@
+package dev.torchlight.server.http;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/**
+ * The socket layer the listeners run on: Linux's native epoll where its library loads (fewer
+ * system calls and no selector bookkeeping per request), else the JDK's NIO, which works
+ * everywhere. Both behave the same to the handlers above them.
+ *
+ * @param name "epoll" or "nio", for logs
+ * @param ioHandlers makes the event loops' I/O handlers
+ * @param serverChannel the listening socket's channel class
+ */
+public record Transport(String name, IoHandlerFactory ioHandlers, Class<? extends ServerChannel> serverChannel) {
+    /** epoll when available, else NIO. */
+    public static Transport best() {
+        return Epoll.isAvailable() ? epoll() : nio();
+    }
+
+    public static Transport epoll() {
+        return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class);
+    }
+
+    public static Transport nio() {
+        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class);
+    }
+
+    /** An event loop group of {@code threads} threads named {@code name-N}. */
+    public EventLoopGroup eventLoops(int threads, String name) {
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name), ioHandlers);
+    }
+
+    /**
+     * Event loops for a listener: one per core. They only decode and encode, so more loops than
+     * cores would only add context switches, and fewer loops gather more ready sockets per wake-up.
+     */
+    public static int ioThreads() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+}
