@@ -74,7 +74,7 @@ class ServerConfigLoaderTest {
                 Map.of(ServerSetting.MAX_REQUEST_SIZE, "1MiB"));
 
         assertThat(config).isEqualTo(new ServerConfig("0.0.0.0", 9000, Path.of("/srv/models"), List.of("a", "b"),
-                1L << 20));
+                1L << 20, ServerConfig.DEFAULT_METRICS_PORT, ServerConfig.DEFAULT_ACCESS_LOG));
     }
 
     @Test

@@ -1,6 +1,9 @@
 package dev.torchlight.server.http;
 
 import dev.torchlight.api.BatchedCompletion;
+import dev.torchlight.api.InferenceResponse;
+import dev.torchlight.server.access.AccessEntry;
+import dev.torchlight.server.access.AccessLog;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -37,6 +40,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
 
     private final HttpRouter router;
     private final InFlightRequests inFlight;
+    private final AccessLog accessLog;
     /** Decoded requests not yet served (FullHttpRequest or OversizedRequest). */
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
     /** A request is being served: its response has not been written yet. */
@@ -48,9 +52,17 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private boolean again;
 
     HttpDispatcher(HttpRouter router, InFlightRequests inFlight) {
+        this(router, inFlight, AccessLog.OFF);
+    }
+
+    HttpDispatcher(HttpRouter router, InFlightRequests inFlight, AccessLog accessLog) {
         this.router = router;
         this.inFlight = inFlight;
+        this.accessLog = accessLog;
     }
+
+    /** What the access log needs from a request before its body is released; only made when logging. */
+    private record Arrival(long nanos, String method, String uri, int bytesIn) {}
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
@@ -132,12 +144,14 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
                     false, false);
             return;
         }
+        Arrival arrival = accessLog.enabled() ? new Arrival(System.nanoTime(), request.method().name(),
+                request.uri(), request.content().readableBytes()) : null;
         CompletableFuture<HttpReply> reply = route(request);
         if (reply.isDone()) {
-            complete(ctx, reply, keepAlive, http10);
+            complete(ctx, reply, keepAlive, http10, arrival);
         } else {
             // Deferring: the replies of one engine batch reach this event loop as one task.
-            reply.whenCompleteAsync((r, e) -> complete(ctx, reply, keepAlive, http10),
+            reply.whenCompleteAsync((r, e) -> complete(ctx, reply, keepAlive, http10, arrival),
                     BatchedCompletion.deferring(ctx.executor()));
         }
     }
@@ -154,7 +168,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     private void complete(ChannelHandlerContext ctx, CompletableFuture<HttpReply> reply, boolean keepAlive,
-            boolean http10) {
+            boolean http10, Arrival arrival) {
         HttpReply r;
         try {
             r = reply.join();
@@ -162,6 +176,9 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
             r = HttpErrorMapper.reply(t);
         }
         FullHttpResponse response = render(r, ctx.alloc());
+        if (arrival != null) {
+            log(arrival, r, response);
+        }
         if (keepAlive && http10) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
@@ -192,6 +209,15 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
                 Connections.lingerAndClose(ctx.channel());
             }
         });
+    }
+
+    private void log(Arrival arrival, HttpReply reply, FullHttpResponse response) {
+        InferenceResponse answered = reply instanceof InferenceReply inference ? inference.response() : null;
+        accessLog.record(new AccessEntry(System.currentTimeMillis(), arrival.method(), arrival.uri(),
+                answered == null ? null : answered.model(), answered == null ? 0 : answered.version(),
+                response.status().code(), answered == null ? 0 : answered.rows(),
+                answered == null ? 0 : answered.queueNanos(), answered == null ? 0 : answered.computeNanos(),
+                System.nanoTime() - arrival.nanos(), arrival.bytesIn(), response.content().readableBytes()));
     }
 
     /** Renders {@code reply}; a reply that fails to render becomes a 500, which cannot fail. */

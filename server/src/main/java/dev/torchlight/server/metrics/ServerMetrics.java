@@ -1,0 +1,46 @@
+package dev.torchlight.server.metrics;
+
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.function.LongSupplier;
+
+/** Server-wide metrics: uptime and the inference HTTP listener's connections. */
+public final class ServerMetrics implements MultiCollector {
+    private final LongSupplier nanoTime;
+    private final long startNanos;
+    private final LongSupplier openConnections;
+    private final LongSupplier acceptedConnections;
+
+    /**
+     * @param nanoTime a monotonic clock; uptime counts from the moment of construction
+     * @param openConnections HTTP connections open now
+     * @param acceptedConnections HTTP connections accepted since start
+     */
+    public ServerMetrics(LongSupplier nanoTime, LongSupplier openConnections, LongSupplier acceptedConnections) {
+        this.nanoTime = nanoTime;
+        this.startNanos = nanoTime.getAsLong();
+        this.openConnections = openConnections;
+        this.acceptedConnections = acceptedConnections;
+    }
+
+    @Override
+    public MetricSnapshots collect() {
+        return MetricSnapshots.of(
+                GaugeSnapshot.builder().name("torchlight_uptime_seconds").unit(Unit.SECONDS)
+                        .help("Time since the server started.")
+                        .dataPoint(Snapshots.gauge(Labels.EMPTY, Unit.nanosToSeconds(nanoTime.getAsLong() - startNanos)))
+                        .build(),
+                GaugeSnapshot.builder().name("torchlight_http_connections")
+                        .help("HTTP connections open now on the inference port.")
+                        .dataPoint(Snapshots.gauge(Labels.EMPTY, openConnections.getAsLong()))
+                        .build(),
+                CounterSnapshot.builder().name("torchlight_http_connections_accepted")
+                        .help("HTTP connections accepted on the inference port since start.")
+                        .dataPoint(Snapshots.counter(Labels.EMPTY, acceptedConnections.getAsLong()))
+                        .build());
+    }
+}
