@@ -134,6 +134,21 @@ class MetricsTest {
     }
 
     @Test
+    void everyTorchlightMetricInAScrapeIsDocumented() throws IOException {
+        String docs = Files.readString(TestData.root().resolve("docs/METRICS.md"));
+        List<String> families = new ArrayList<>();
+        for (String line : scrape().text.split("\n")) {
+            if (line.startsWith("# TYPE torchlight_")) {
+                families.add(line.split(" ")[2]);
+            }
+        }
+        assertThat(families).hasSizeGreaterThanOrEqualTo(16);
+        for (String family : families) {
+            assertThat(docs).as("docs/METRICS.md").contains("`" + family);
+        }
+    }
+
+    @Test
     void promtoolAcceptsALiveScrape() throws IOException, InterruptedException {
         Assumptions.assumeTrue(onPath("promtool"), "promtool is not installed (CI installs it through .ci/run)");
         harness.post("/v2/models/two_io/infer", twoIo(1));
