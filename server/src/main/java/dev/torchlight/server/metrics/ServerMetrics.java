@@ -16,13 +16,15 @@ public final class ServerMetrics implements MultiCollector {
     private final LongSupplier acceptedConnections;
 
     /**
-     * @param nanoTime a monotonic clock; uptime counts from the moment of construction
+     * @param nanoTime a monotonic clock
+     * @param startNanos its reading when the server began starting; uptime counts from there
      * @param openConnections HTTP connections open now
      * @param acceptedConnections HTTP connections accepted since start
      */
-    public ServerMetrics(LongSupplier nanoTime, LongSupplier openConnections, LongSupplier acceptedConnections) {
+    public ServerMetrics(LongSupplier nanoTime, long startNanos, LongSupplier openConnections,
+            LongSupplier acceptedConnections) {
         this.nanoTime = nanoTime;
-        this.startNanos = nanoTime.getAsLong();
+        this.startNanos = startNanos;
         this.openConnections = openConnections;
         this.acceptedConnections = acceptedConnections;
     }

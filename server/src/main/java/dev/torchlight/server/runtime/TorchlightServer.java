@@ -51,6 +51,7 @@ public final class TorchlightServer implements AutoCloseable {
      * @throws dev.torchlight.config.ConfigException when the repository or the model list is wrong
      */
     public static TorchlightServer start(ServerConfig config, Engine engine) {
+        long startNanos = System.nanoTime();
         ModelRepository repository = new ModelRepository(config.modelRepository());
         List<ModelSource> sources = repository.scan(config.models());
         // Histograms cost a few adders per request; without a metrics listener nobody reads them.
@@ -70,7 +71,7 @@ public final class TorchlightServer implements AutoCloseable {
         try {
             address = http.start();
             if (config.metricsEnabled()) {
-                metrics = startMetrics(config, registry, http);
+                metrics = startMetrics(config, registry, http, startNanos);
             }
         } catch (RuntimeException e) {
             http.close();
@@ -87,10 +88,12 @@ public final class TorchlightServer implements AutoCloseable {
         return new TorchlightServer(registry, http, address, metrics, accessLog);
     }
 
-    private static MetricsEndpoint startMetrics(ServerConfig config, ModelRegistry registry, HttpServer http) {
+    private static MetricsEndpoint startMetrics(ServerConfig config, ModelRegistry registry, HttpServer http,
+            long startNanos) {
         List<MultiCollector> collectors = new ArrayList<>();
         collectors.add(new ModelMetrics(registry));
-        collectors.add(new ServerMetrics(System::nanoTime, http::openConnections, http::acceptedConnections));
+        collectors.add(new ServerMetrics(System::nanoTime, startNanos, http::openConnections,
+                http::acceptedConnections));
         GpuMetrics.detect(JnaNvml.LIBRARY).ifPresent(collectors::add);
         return MetricsEndpoint.start(config.host(), config.metricsPort(), collectors);
     }
