@@ -69,7 +69,8 @@ public final class FileAccessLog implements AccessLog {
             log.writer.start();
             return log;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot open the access log " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot open the access log " + file + ": " + e
+                    + "; choose another file with --access-log FILE, or turn it off with --no-access-log", e);
         }
     }
 
