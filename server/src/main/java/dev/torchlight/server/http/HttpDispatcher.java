@@ -41,6 +41,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private final HttpRouter router;
     private final InFlightRequests inFlight;
     private final AccessLog accessLog;
+    private final StatusCounts statuses;
     /** Decoded requests not yet served (FullHttpRequest or OversizedRequest). */
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
     /** A request is being served: its response has not been written yet. */
@@ -52,13 +53,14 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private boolean again;
 
     HttpDispatcher(HttpRouter router, InFlightRequests inFlight) {
-        this(router, inFlight, AccessLog.OFF);
+        this(router, inFlight, AccessLog.OFF, new StatusCounts());
     }
 
-    HttpDispatcher(HttpRouter router, InFlightRequests inFlight, AccessLog accessLog) {
+    HttpDispatcher(HttpRouter router, InFlightRequests inFlight, AccessLog accessLog, StatusCounts statuses) {
         this.router = router;
         this.inFlight = inFlight;
         this.accessLog = accessLog;
+        this.statuses = statuses;
     }
 
     /** What the access log needs from a request before its body is released; only made when logging. */
@@ -190,6 +192,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     private void write(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive, boolean counted) {
+        statuses.record(response.status().code());
         HttpUtil.setContentLength(response, response.content().readableBytes());
         if (!keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

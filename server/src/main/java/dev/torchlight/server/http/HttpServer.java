@@ -47,6 +47,7 @@ public final class HttpServer implements AutoCloseable {
     private final InFlightRequests inFlight = new InFlightRequests();
     private final ChannelGroup connections = new DefaultChannelGroup("torchlight-http", GlobalEventExecutor.INSTANCE);
     private final LongAdder accepted = new LongAdder();
+    private final StatusCounts statuses = new StatusCounts();
     private final AccessLog accessLog;
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
@@ -67,6 +68,11 @@ public final class HttpServer implements AutoCloseable {
     /** Connections open now. */
     public long openConnections() {
         return connections.size();
+    }
+
+    /** Responses written since start, by status code. */
+    public StatusCounts responses() {
+        return statuses;
     }
 
     /** Connections accepted since start. */
@@ -105,7 +111,7 @@ public final class HttpServer implements AutoCloseable {
                                 .addLast("codec", new HttpServerCodec(
                                         new HttpDecoderConfig().setMaxChunkSize(MAX_CHUNK_SIZE), MAX_PIPELINE_DEPTH))
                                 .addLast("limit", new RequestSizeLimiter((int) settings.maxRequestSize()))
-                                .addLast("dispatch", new HttpDispatcher(router, inFlight, accessLog));
+                                .addLast("dispatch", new HttpDispatcher(router, inFlight, accessLog, statuses));
                     }
                 });
         try {

@@ -93,7 +93,7 @@ public final class TorchlightServer implements AutoCloseable {
         List<MultiCollector> collectors = new ArrayList<>();
         collectors.add(new ModelMetrics(registry));
         collectors.add(new ServerMetrics(System::nanoTime, startNanos, http::openConnections,
-                http::acceptedConnections));
+                http::acceptedConnections, () -> http.responses().snapshot()));
         GpuMetrics.detect(JnaNvml.LIBRARY).ifPresent(collectors::add);
         return MetricsEndpoint.start(config.host(), config.metricsPort(), collectors);
     }

@@ -64,8 +64,11 @@ class MetricsTest {
         // A priority the model does not have: refused by the scheduler.
         String priority = twoIo(1).replace("{\"inputs\"", "{\"parameters\":{\"priority\":7},\"inputs\"");
         assertThat(harness.post("/v2/models/two_io/infer", priority).statusCode()).isEqualTo(400);
+        // Not attributable to the model: a body that is not JSON. Counted by HTTP status only.
+        assertThat(harness.post("/v2/models/two_io/infer", "{not json").statusCode()).isEqualTo(400);
         Scrape after = scrape();
 
+        assertThat(responses(after, 400) - responses(before, 400)).isEqualTo(4);
         for (Outcome outcome : Outcome.values()) {
             double expected = switch (outcome) {
                 case SUCCESS -> 3;
@@ -126,6 +129,7 @@ class MetricsTest {
         assertThat(s.value("torchlight_uptime_seconds")).isPositive();
         assertThat(s.value("torchlight_http_connections")).isGreaterThanOrEqualTo(1);
         assertThat(s.value("torchlight_http_connections_accepted_total")).isGreaterThanOrEqualTo(1);
+        assertThat(s.value("torchlight_http_responses_total", "code", "200")).isGreaterThanOrEqualTo(1);
         assertThat(s.has("jvm_memory_used_bytes")).isTrue();
         assertThat(s.has("jvm_gc_collection_seconds_count")).isTrue();
         assertThat(s.has("process_start_time_seconds")).isTrue();
@@ -262,6 +266,11 @@ class MetricsTest {
         System.arraycopy(extra, 0, labels, 4, extra.length);
         Double was = before.find(name, labels);
         return after.value(name, labels) - (was == null ? 0 : was);
+    }
+
+    private static double responses(Scrape s, int code) {
+        Double count = s.find("torchlight_http_responses_total", "code", Integer.toString(code));
+        return count == null ? 0 : count;
     }
 
     private static void assertCumulative(Scrape s, String histogram) {
