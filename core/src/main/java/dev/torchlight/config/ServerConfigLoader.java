@@ -23,6 +23,9 @@ public final class ServerConfigLoader {
     /** Environment variable naming the config file, when {@code --config} is not given. */
     public static final String CONFIG_ENV = ServerSetting.ENV_PREFIX + "CONFIG";
 
+    /** The value that turns the metrics listener or the access log off. */
+    public static final String OFF = "off";
+
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]?I?B?)?", Pattern.CASE_INSENSITIVE);
 
     private ServerConfigLoader() {}
@@ -41,6 +44,8 @@ public final class ServerConfigLoader {
         values.put(ServerSetting.MODEL_REPOSITORY, defaults.modelRepository());
         values.put(ServerSetting.MODELS, defaults.models());
         values.put(ServerSetting.MAX_REQUEST_SIZE, defaults.maxRequestSize());
+        values.put(ServerSetting.METRICS_PORT, defaults.metricsPort());
+        values.put(ServerSetting.ACCESS_LOG, defaults.accessLog() == null ? OFF : defaults.accessLog());
 
         if (configFile != null) {
             YamlSection yaml = YamlSection.read(configFile);
@@ -76,7 +81,9 @@ public final class ServerConfigLoader {
                 (Integer) values.get(ServerSetting.HTTP_PORT),
                 (Path) values.get(ServerSetting.MODEL_REPOSITORY),
                 models,
-                (Long) values.get(ServerSetting.MAX_REQUEST_SIZE));
+                (Long) values.get(ServerSetting.MAX_REQUEST_SIZE),
+                (Integer) values.get(ServerSetting.METRICS_PORT),
+                values.get(ServerSetting.ACCESS_LOG) instanceof Path log ? log : null);
     }
 
     /**
@@ -113,6 +120,32 @@ public final class ServerConfigLoader {
                 }
             }
             case MODELS -> models(raw, where);
+            case METRICS_PORT -> {
+                if (raw instanceof String str && str.strip().equalsIgnoreCase(OFF) || Boolean.FALSE.equals(raw)) {
+                    yield ServerConfig.METRICS_OFF;
+                }
+                Long port = asLong(raw);
+                if (port == null || port < 0 || port > 65535) {
+                    throw new ConfigException(where + "expected a port from 0 to 65535 (0 = any free port) or '"
+                            + OFF + "', got " + YamlSection.describe(raw));
+                }
+                yield port.intValue();
+            }
+            case ACCESS_LOG -> {
+                if (raw instanceof String str && str.strip().equalsIgnoreCase(OFF) || Boolean.FALSE.equals(raw)) {
+                    yield OFF;
+                }
+                if (!(raw instanceof String p) || p.isBlank()) {
+                    throw new ConfigException(where + "expected a file path or '" + OFF + "', got "
+                            + YamlSection.describe(raw));
+                }
+                try {
+                    Path path = Path.of(p.strip());
+                    yield baseDir == null || path.isAbsolute() ? path : baseDir.resolve(path);
+                } catch (InvalidPathException e) {
+                    throw new ConfigException(where + "expected a file path, got '" + p + "': " + e.getReason());
+                }
+            }
             case MAX_REQUEST_SIZE -> {
                 long size = size(raw, where);
                 if (size < 1024) {

@@ -1,7 +1,9 @@
 package dev.torchlight.metrics;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,6 +18,10 @@ import java.util.concurrent.atomic.LongAdder;
  * given at construction live in a table indexed by size whose counters are created on a size's
  * first run, so recording allocates nothing once each size has been seen. Sizes outside the table
  * (which a batcher that respects {@code max_batch_size} never forms) are still counted, in a map.
+ *
+ * <p>For metrics it also keeps failures by {@link Outcome}, the requests in flight and, unless
+ * built without them, {@link BucketHistogram}s of end-to-end, queue and compute time and of batch
+ * sizes; all of it as adders, so the hot path stays free of locks and allocation.
  */
 public final class ModelStats {
     /** Largest batch size kept in the table when none is given: the table then costs 8 KiB at most. */
@@ -36,6 +42,14 @@ public final class ModelStats {
     private final AtomicReferenceArray<BatchCounter> batches;
     /** Batch sizes beyond the table (or below 1). */
     private final Map<Integer, BatchCounter> otherBatches = new ConcurrentHashMap<>();
+    /** Failures by outcome, indexed by {@link Outcome#ordinal()}; the SUCCESS slot stays unused. */
+    private final LongAdder[] failures = new LongAdder[Outcome.all().length];
+    private final LongAdder inFlight = new LongAdder();
+    /** Null when built without histograms. */
+    private final BucketHistogram requestLatency;
+    private final BucketHistogram queueLatency;
+    private final BucketHistogram computeLatency;
+    private final BucketHistogram batchSizes;
 
     private static final class BatchCounter {
         final LongAdder count = new LongAdder();
@@ -52,28 +66,77 @@ public final class ModelStats {
      *     {@code max_batch_size} (at least 1 is kept, for unbatched models)
      */
     public ModelStats(int maxBatchSize) {
+        this(maxBatchSize, true);
+    }
+
+    /**
+     * @param maxBatchSize as {@link #ModelStats(int)}
+     * @param histograms whether to keep latency and batch-size histograms (for metrics); without
+     *     them only the totals are kept
+     */
+    public ModelStats(int maxBatchSize, boolean histograms) {
         if (maxBatchSize < 0) {
             throw new IllegalArgumentException("maxBatchSize must be >= 0, got " + maxBatchSize);
         }
         this.batches = new AtomicReferenceArray<>(Math.max(1, maxBatchSize) + 1);
+        for (int i = 0; i < failures.length; i++) {
+            failures[i] = new LongAdder();
+        }
+        this.requestLatency = histograms ? new BucketHistogram(BucketHistogram.LATENCY_BOUNDS_NANOS) : null;
+        this.queueLatency = histograms ? new BucketHistogram(BucketHistogram.LATENCY_BOUNDS_NANOS) : null;
+        this.computeLatency = histograms ? new BucketHistogram(BucketHistogram.LATENCY_BOUNDS_NANOS) : null;
+        this.batchSizes = histograms ? new BucketHistogram(BucketHistogram.batchSizeBounds(maxBatchSize)) : null;
+    }
+
+    /** A request was accepted for this version; {@link #recordSuccess} or {@link #recordFailure} follows. */
+    public void requestStarted() {
+        inFlight.increment();
     }
 
     /** A request finished with an answer, {@code ns} after it arrived. */
     public void recordSuccess(long ns) {
         successCount.increment();
         successNs.add(ns);
+        if (requestLatency != null) {
+            requestLatency.observe(ns);
+        }
     }
 
-    /** A request finished with an error, {@code ns} after it arrived. */
+    /** A request finished with an internal error, {@code ns} after it arrived. */
     public void recordFailure(long ns) {
+        recordFailure(Outcome.INTERNAL, ns);
+    }
+
+    /**
+     * A request was refused before it was queued (invalid input, full queue, no healthy instance):
+     * counted by outcome only, not as a failure of the v2 statistics nor in the latency histogram.
+     */
+    public void recordRefusal(Outcome outcome) {
+        failures[outcome == Outcome.SUCCESS ? Outcome.INTERNAL.ordinal() : outcome.ordinal()].increment();
+    }
+
+    /** An accepted request failed with {@code outcome} (not SUCCESS), {@code ns} after it arrived. */
+    public void recordFailure(Outcome outcome, long ns) {
         failCount.increment();
         failNs.add(ns);
+        failures[outcome == Outcome.SUCCESS ? Outcome.INTERNAL.ordinal() : outcome.ordinal()].increment();
+        if (requestLatency != null) {
+            requestLatency.observe(ns);
+        }
+    }
+
+    /** A request counted by {@link #requestStarted} finished (after its success or failure was recorded). */
+    public void requestFinished() {
+        inFlight.decrement();
     }
 
     /** A request waited {@code ns} in the queue before its run began. */
     public void recordQueue(long ns) {
         queueCount.increment();
         queueNs.add(ns);
+        if (queueLatency != null) {
+            queueLatency.observe(ns);
+        }
     }
 
     /** One engine run of {@code rows} rows took {@code ns}; also counted under batch size {@code rows}. */
@@ -83,6 +146,10 @@ public final class ModelStats {
         inferenceCount.add(rows);
         executionCount.increment();
         recordBatch(rows, ns);
+        if (computeLatency != null) {
+            computeLatency.observe(ns);
+            batchSizes.observe(rows);
+        }
         lastInferenceMillis = System.currentTimeMillis();
     }
 
@@ -120,9 +187,20 @@ public final class ModelStats {
         }
         otherBatches.forEach((size, counter) -> sizes.add(new BatchStat(size, counter.count.sum(), counter.ns.sum())));
         sizes.sort(Comparator.comparingInt(BatchStat::batchSize));
-        return new Snapshot(successCount.sum(), successNs.sum(), failCount.sum(), failNs.sum(), queueCount.sum(),
+        Map<Outcome, Long> outcomes = new EnumMap<>(Outcome.class);
+        for (Outcome o : Outcome.all()) {
+            outcomes.put(o, o == Outcome.SUCCESS ? 0 : failures[o.ordinal()].sum());
+        }
+        long success = successCount.sum();
+        outcomes.put(Outcome.SUCCESS, success);
+        return new Snapshot(success, successNs.sum(), failCount.sum(), failNs.sum(), queueCount.sum(),
                 queueNs.sum(), computeCount.sum(), computeNs.sum(), inferenceCount.sum(), executionCount.sum(),
-                lastInferenceMillis, sizes);
+                lastInferenceMillis, sizes, outcomes, inFlight.sum(), histogram(requestLatency),
+                histogram(queueLatency), histogram(computeLatency), histogram(batchSizes));
+    }
+
+    private static BucketHistogram.Snapshot histogram(BucketHistogram h) {
+        return h == null ? null : h.snapshot();
     }
 
     /**
@@ -149,6 +227,14 @@ public final class ModelStats {
      * @param executionCount engine runs (batches)
      * @param lastInferenceMillis epoch millis of the last run, 0 if none
      * @param batches engine runs by batch size, ascending, only sizes that ran
+     * @param outcomes requests by outcome, refusals included (SUCCESS = {@code successCount}; the
+     *     others sum to {@code failCount} plus the refused requests); every outcome is present
+     * @param inFlight requests accepted and not yet finished
+     * @param requestLatency end-to-end times in ns of the requests counted by {@code successCount} and
+     *     {@code failCount}, or null without histograms
+     * @param queueLatency queue times in ns, or null
+     * @param computeLatency engine run times in ns, or null
+     * @param batchSizes rows per engine run, or null
      */
     public record Snapshot(
             long successCount,
@@ -162,13 +248,34 @@ public final class ModelStats {
             long inferenceCount,
             long executionCount,
             long lastInferenceMillis,
-            List<BatchStat> batches) {
+            List<BatchStat> batches,
+            Map<Outcome, Long> outcomes,
+            long inFlight,
+            BucketHistogram.Snapshot requestLatency,
+            BucketHistogram.Snapshot queueLatency,
+            BucketHistogram.Snapshot computeLatency,
+            BucketHistogram.Snapshot batchSizes) {
 
         /** All zeros, for versions that never loaded. */
         public static final Snapshot EMPTY = new Snapshot(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of());
 
         public Snapshot {
             batches = List.copyOf(batches);
+            Map<Outcome, Long> all = new EnumMap<>(Outcome.class);
+            for (Outcome o : Outcome.all()) {
+                all.put(o, 0L);
+            }
+            all.putAll(outcomes);
+            outcomes = Collections.unmodifiableMap(all);
+        }
+
+        /** Totals with batch-size statistics, without outcomes and histograms. */
+        public Snapshot(long successCount, long successNs, long failCount, long failNs, long queueCount, long queueNs,
+                long computeCount, long computeNs, long inferenceCount, long executionCount,
+                long lastInferenceMillis, List<BatchStat> batches) {
+            this(successCount, successNs, failCount, failNs, queueCount, queueNs, computeCount, computeNs,
+                    inferenceCount, executionCount, lastInferenceMillis, batches, Map.of(Outcome.SUCCESS, successCount),
+                    0, null, null, null, null);
         }
 
         /** Totals without batch-size statistics. */

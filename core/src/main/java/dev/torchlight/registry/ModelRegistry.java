@@ -10,12 +10,14 @@ import dev.torchlight.config.ModelConfigParser;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.LoadedModel;
 import dev.torchlight.metrics.ModelStats;
+import dev.torchlight.metrics.Outcome;
 import dev.torchlight.repository.ModelSource;
 import dev.torchlight.scheduler.InstancePlacement;
 import dev.torchlight.scheduler.InstanceStatus;
 import dev.torchlight.scheduler.ModelScheduler;
 import dev.torchlight.scheduler.NanoClock;
 import dev.torchlight.scheduler.ShapeKey;
+import dev.torchlight.scheduler.TimedAnswer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,6 +61,7 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
 
     private final Engine engine;
     private final NanoClock clock;
+    private final boolean histograms;
     private final Map<String, ModelEntry> models = new ConcurrentSkipListMap<>();
 
     public ModelRegistry(Engine engine) {
@@ -67,8 +70,18 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
 
     /** @param clock times queues, deadlines and statistics */
     public ModelRegistry(Engine engine, NanoClock clock) {
+        this(engine, clock, true);
+    }
+
+    /**
+     * @param clock times queues, deadlines and statistics
+     * @param histograms whether each version's {@link ModelStats} keeps latency and batch-size
+     *     histograms (metrics on) or only totals
+     */
+    public ModelRegistry(Engine engine, NanoClock clock, boolean histograms) {
         this.engine = engine;
         this.clock = clock;
+        this.histograms = histograms;
     }
 
     /**
@@ -101,7 +114,7 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
         long start = System.nanoTime();
         try {
             InstancePlacement.check(config, engine.gpuCount());
-            ModelStats stats = new ModelStats(config.maxBatchSize());
+            ModelStats stats = new ModelStats(config.maxBatchSize(), histograms);
             Supplier<LoadedModel> loader = () -> engine.load(config, file);
             ModelScheduler scheduler = ModelScheduler.start(config, version, loader, stats, clock);
             LOG.info("loaded model {} version {} ({}, {} instance(s), {} ms)", config.name(), version, engine.name(),
@@ -152,6 +165,7 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
 
     @Override
     public CompletableFuture<InferenceResponse> infer(InferenceRequest request) {
+        ModelStats stats = null;
         try {
             ModelEntry entry = entry(request.model());
             VersionSlot slot = slot(entry, request.version());
@@ -161,28 +175,40 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
                         + (slot != null ? " version " + slot.version() : "") + " is not ready"
                         + (why != null ? ": " + why : ""));
             }
+            // From here on every outcome is counted against this version: refusals by outcome only.
+            stats = slot.stats();
             ModelConfig config = entry.config();
             List<Tensor> inputs = RequestValidator.inputsInOrder(config, request);
             RequestValidator.checkRequestedOutputs(config, request.outputs());
-            long start = clock.nanoTime();
             int rows = config.batched() ? (int) inputs.get(0).dim(0) : 1;
-            ModelStats stats = slot.stats();
-            // Refusals (bad priority, full queue, no healthy instance) throw here and are not counted.
-            return slot.scheduler().submit(inputs, rows, ShapeKey.of(inputs, config.batched()), request.priority(),
-                            request.timeoutMicros())
+            ModelStats counted = stats;
+            long start = clock.nanoTime();
+            // Refusals (bad priority, full queue, no healthy instance) throw here.
+            TimedAnswer answer = slot.scheduler().submit(inputs, rows, ShapeKey.of(inputs, config.batched()),
+                    request.priority(), request.timeoutMicros(), new TimedAnswer());
+            counted.requestStarted();
+            return answer
                     .whenComplete((outputs, failure) -> {
+                        long ns = clock.nanoTime() - start;
                         if (failure == null) {
-                            stats.recordSuccess(clock.nanoTime() - start);
+                            counted.recordSuccess(ns);
                         } else {
-                            stats.recordFailure(clock.nanoTime() - start);
+                            counted.recordFailure(Outcome.of(failure), ns);
                         }
+                        counted.requestFinished();
                     })
                     .thenApply(outputs -> new InferenceResponse(entry.name(), slot.version(), request.id(),
-                            select(outputs, request.outputs())));
+                            select(outputs, request.outputs()), rows, answer.queueNanos(), answer.computeNanos()));
         } catch (ServingException e) {
+            if (stats != null) {
+                stats.recordRefusal(Outcome.of(e));
+            }
             return CompletableFuture.failedFuture(e);
         } catch (RuntimeException e) {
             LOG.error("inference on model {} failed", request.model(), e);
+            if (stats != null) {
+                stats.recordRefusal(Outcome.INTERNAL);
+            }
             return CompletableFuture.failedFuture(new ServingException.Internal("internal error", e));
         }
     }
@@ -238,9 +264,16 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
      * @param version explicit version, or null for the newest
      * @throws ServingException.NotFound for an unknown model or version
      */
+    @Override
     public List<InstanceStatus> instances(String model, Long version) {
         VersionSlot slot = slot(entry(model), version);
         return slot == null || slot.scheduler() == null ? List.of() : slot.scheduler().instances();
+    }
+
+    @Override
+    public int queued(String model, Long version) {
+        VersionSlot slot = slot(entry(model), version);
+        return slot == null || slot.scheduler() == null ? 0 : slot.scheduler().queued();
     }
 
     /** Runs what is queued, then releases every model. */

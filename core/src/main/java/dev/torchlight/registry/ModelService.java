@@ -2,6 +2,7 @@ package dev.torchlight.registry;
 
 import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
+import dev.torchlight.scheduler.InstanceStatus;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -28,4 +29,25 @@ public interface ModelService {
      * {@link dev.torchlight.api.ServingException}.
      */
     CompletableFuture<InferenceResponse> infer(InferenceRequest request);
+
+    /**
+     * The instances of one model version (health, learned safe batch size, last error); empty for
+     * a version that did not load.
+     *
+     * @param version explicit version, or null for the newest
+     * @throws dev.torchlight.api.ServingException.NotFound for an unknown model or version
+     */
+    default List<InstanceStatus> instances(String model, Long version) {
+        return List.of();
+    }
+
+    /**
+     * Requests waiting in one model version's queue now; 0 for a version that did not load.
+     *
+     * @param version explicit version, or null for the newest
+     * @throws dev.torchlight.api.ServingException.NotFound for an unknown model or version
+     */
+    default int queued(String model, Long version) {
+        return 0;
+    }
 }

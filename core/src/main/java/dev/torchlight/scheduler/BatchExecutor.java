@@ -53,11 +53,13 @@ final class BatchExecutor {
             rows += r.rows();
         }
         List<List<Tensor>> answers;
+        long start;
+        long ns;
         try {
             List<Tensor> inputs = BatchTensors.gather(batch, rows);
-            long start = clock.nanoTime();
+            start = clock.nanoTime();
             List<Tensor> outputs = model.infer(inputs);
-            long ns = clock.nanoTime() - start;
+            ns = clock.nanoTime() - start;
             answers = BatchTensors.split(outputs, batch, rows, batched);
             stats.recordExecution(rows, ns);
         } catch (EngineException e) {
@@ -74,7 +76,11 @@ final class BatchExecutor {
         }
         limit.succeeded(rows);
         for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).succeed(answers.get(i));
+            PendingRequest r = batch.get(i);
+            if (r.answer() instanceof TimedAnswer timed) {
+                timed.ran(start - r.enqueuedNanos(), ns);
+            }
+            r.succeed(answers.get(i));
         }
         return true;
     }

@@ -118,8 +118,11 @@ public final class ModelScheduler implements AutoCloseable {
         return submit(inputs, rows, shape, priority, timeoutMicros, new CompletableFuture<>());
     }
 
-    /** As {@link #submit(List, int, ShapeKey, int, long)}, answering into {@code answer}. */
-    <F extends CompletableFuture<List<Tensor>>> F submit(List<Tensor> inputs, int rows, ShapeKey shape, int priority,
+    /**
+     * As {@link #submit(List, int, ShapeKey, int, long)}, answering into {@code answer} (a
+     * {@link TimedAnswer} also learns the request's queue and compute time).
+     */
+    public <F extends CompletableFuture<List<Tensor>>> F submit(List<Tensor> inputs, int rows, ShapeKey shape, int priority,
             long timeoutMicros, F answer) {
         int level = admission.level(priority);
         List<PendingRequest> expired = List.of();

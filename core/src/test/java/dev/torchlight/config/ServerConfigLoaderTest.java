@@ -74,7 +74,7 @@ class ServerConfigLoaderTest {
                 Map.of(ServerSetting.MAX_REQUEST_SIZE, "1MiB"));
 
         assertThat(config).isEqualTo(new ServerConfig("0.0.0.0", 9000, Path.of("/srv/models"), List.of("a", "b"),
-                1L << 20));
+                1L << 20, ServerConfig.DEFAULT_METRICS_PORT, ServerConfig.DEFAULT_ACCESS_LOG));
     }
 
     @Test
@@ -288,5 +288,30 @@ class ServerConfigLoaderTest {
         assertThat(ServerSetting.byKey("max_request_size")).isEqualTo(ServerSetting.MAX_REQUEST_SIZE);
         assertThat(ServerSetting.byKey("nope")).isNull();
         assertThat(ServerConfigLoader.CONFIG_ENV).isEqualTo("TORCHLIGHT_CONFIG");
+    }
+
+    @Test
+    void metricsPortAndAccessLogHaveDefaultsAndCanBeTurnedOff() throws IOException {
+        ServerConfig defaults = load(null, Map.of(), Map.of());
+        assertThat(defaults.metricsPort()).isEqualTo(8082);
+        assertThat(defaults.metricsEnabled()).isTrue();
+        assertThat(defaults.accessLog()).isEqualTo(Path.of("logs/access.log"));
+
+        Path f = file("metrics_port: 9100\naccess_log: requests.log\n");
+        ServerConfig fromFile = load(f, Map.of(), Map.of());
+        assertThat(fromFile.metricsPort()).isEqualTo(9100);
+        assertThat(fromFile.accessLog()).isEqualTo(f.getParent().resolve("requests.log"));
+
+        ServerConfig off = load(f, Map.of("TORCHLIGHT_METRICS_PORT", "off"), Map.of(ServerSetting.ACCESS_LOG, "off"));
+        assertThat(off.metricsEnabled()).isFalse();
+        assertThat(off.accessLog()).isNull();
+    }
+
+    @Test
+    void aBadMetricsPortNamesTheFlagAndWhatWasExpected() {
+        assertThatThrownBy(() -> load(null, Map.of(), Map.of(ServerSetting.METRICS_PORT, "99999")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("flag --metrics-port")
+                .hasMessageContaining("or 'off'");
     }
 }

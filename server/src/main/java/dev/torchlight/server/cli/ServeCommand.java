@@ -50,6 +50,18 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "Server config file (YAML).")
     Path config;
 
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Prometheus port (GET /metrics on the same host); 0 = any free port, off = no metrics"
+                    + " (default: 8082).")
+    String metricsPort;
+
+    @Option(names = "--access-log", paramLabel = "FILE",
+            description = "One line per request to this file, or off (default: logs/access.log).")
+    String accessLog;
+
+    @Option(names = "--no-access-log", description = "Write no access log (as --access-log off).")
+    boolean noAccessLog;
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
@@ -92,6 +104,8 @@ public final class ServeCommand implements Callable<Integer> {
         put(flags, ServerSetting.HOST, host);
         put(flags, ServerSetting.HTTP_PORT, httpPort);
         put(flags, ServerSetting.MAX_REQUEST_SIZE, maxRequestSize);
+        put(flags, ServerSetting.METRICS_PORT, metricsPort);
+        put(flags, ServerSetting.ACCESS_LOG, noAccessLog ? ServerConfigLoader.OFF : accessLog);
         Path file = config;
         if (file == null && env.get(ServerConfigLoader.CONFIG_ENV) != null) {
             file = Path.of(env.get(ServerConfigLoader.CONFIG_ENV));

@@ -1,6 +1,9 @@
 package dev.torchlight.server.http;
 
 import dev.torchlight.api.BatchedCompletion;
+import dev.torchlight.api.InferenceResponse;
+import dev.torchlight.server.access.AccessEntry;
+import dev.torchlight.server.access.AccessLog;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -40,6 +43,8 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
 
     private final HttpRouter router;
     private final InFlightRequests inFlight;
+    private final AccessLog accessLog;
+    private final StatusCounts statuses;
     /** Decoded requests not yet served (FullHttpRequest or OversizedRequest). */
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
     /** A request is being served: its response has not been written yet. */
@@ -51,9 +56,18 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private boolean again;
 
     HttpDispatcher(HttpRouter router, InFlightRequests inFlight) {
+        this(router, inFlight, AccessLog.OFF, new StatusCounts());
+    }
+
+    HttpDispatcher(HttpRouter router, InFlightRequests inFlight, AccessLog accessLog, StatusCounts statuses) {
         this.router = router;
         this.inFlight = inFlight;
+        this.accessLog = accessLog;
+        this.statuses = statuses;
     }
+
+    /** What the access log needs from a request before its body is released; only made when logging. */
+    private record Arrival(long nanos, String method, String uri, int bytesIn) {}
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -134,12 +148,14 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
                     false, false);
             return;
         }
+        Arrival arrival = accessLog.enabled() ? new Arrival(System.nanoTime(), request.method().name(),
+                request.uri(), request.content().readableBytes()) : null;
         CompletableFuture<HttpReply> reply = route(request);
         if (reply.isDone()) {
-            complete(ctx, reply, keepAlive, http10);
+            complete(ctx, reply, keepAlive, http10, arrival);
         } else {
             // Deferring: the replies of one engine batch reach this event loop as one task.
-            reply.whenCompleteAsync((r, e) -> complete(ctx, reply, keepAlive, http10),
+            reply.whenCompleteAsync((r, e) -> complete(ctx, reply, keepAlive, http10, arrival),
                     BatchedCompletion.deferring(ctx.executor()));
         }
     }
@@ -156,7 +172,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     private void complete(ChannelHandlerContext ctx, CompletableFuture<HttpReply> reply, boolean keepAlive,
-            boolean http10) {
+            boolean http10, Arrival arrival) {
         HttpReply r;
         try {
             r = reply.join();
@@ -164,6 +180,9 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
             r = HttpErrorMapper.reply(t);
         }
         FullHttpResponse response = render(r, ctx.alloc());
+        if (arrival != null) {
+            log(arrival, r, response);
+        }
         if (keepAlive && http10) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
@@ -175,6 +194,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     private void write(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive, boolean counted) {
+        statuses.record(response.status().code());
         HttpUtil.setContentLength(response, response.content().readableBytes());
         if (!keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -194,6 +214,15 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
                 Connections.lingerAndClose(ctx.channel());
             }
         });
+    }
+
+    private void log(Arrival arrival, HttpReply reply, FullHttpResponse response) {
+        InferenceResponse answered = reply instanceof InferenceReply inference ? inference.response() : null;
+        accessLog.record(new AccessEntry(System.currentTimeMillis(), arrival.method(), arrival.uri(),
+                answered == null ? null : answered.model(), answered == null ? 0 : answered.version(),
+                response.status().code(), answered == null ? 0 : answered.rows(),
+                answered == null ? 0 : answered.queueNanos(), answered == null ? 0 : answered.computeNanos(),
+                System.nanoTime() - arrival.nanos(), arrival.bytesIn(), response.content().readableBytes()));
     }
 
     /** Renders {@code reply}; a reply that fails to render becomes a 500, which cannot fail. */

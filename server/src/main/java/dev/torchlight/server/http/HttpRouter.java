@@ -2,6 +2,7 @@ package dev.torchlight.server.http;
 
 import dev.torchlight.api.ServingException;
 import dev.torchlight.registry.ModelService;
+import dev.torchlight.server.health.HealthDetail;
 import dev.torchlight.server.http.torchserve.TorchServeHandler;
 import dev.torchlight.server.http.v2.V2Handler;
 import dev.torchlight.server.http.v2.V2Statistics;
@@ -28,11 +29,13 @@ final class HttpRouter {
     private final V2Handler v2;
     private final TorchServeHandler torchServe;
     private final V2Statistics statistics;
+    private final HealthDetail healthDetail;
 
     HttpRouter(ModelService service, String serverVersion) {
         this.v2 = new V2Handler(service, serverVersion);
         this.statistics = new V2Statistics(service);
         this.torchServe = new TorchServeHandler(service);
+        this.healthDetail = new HealthDetail(service);
     }
 
     /** Routes one request; may throw, and the returned future may fail, with the failure to answer. */
@@ -47,6 +50,9 @@ final class HttpRouter {
             return only(HttpMethod.POST, method,
                     () -> torchServe.predict(s.get(1), n == 3 ? version(s.get(2)) : null, body(request),
                             RequestControls.fromHeaders(request.headers())));
+        }
+        if (n == 2 && s.get(0).equals("health") && s.get(1).equals("detail")) {
+            return only(HttpMethod.GET, method, () -> done(healthDetail.reply()));
         }
         if (n == 0 || !s.get(0).equals("v2")) {
             return notFound(method, request.uri());

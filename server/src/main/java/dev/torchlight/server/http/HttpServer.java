@@ -1,6 +1,7 @@
 package dev.torchlight.server.http;
 
 import dev.torchlight.registry.ModelService;
+import dev.torchlight.server.access.AccessLog;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -17,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,14 +43,38 @@ public final class HttpServer implements AutoCloseable {
     private final HttpRouter router;
     private final InFlightRequests inFlight = new InFlightRequests();
     private final ChannelGroup connections = new DefaultChannelGroup("torchlight-http", GlobalEventExecutor.INSTANCE);
+    private final LongAdder accepted = new LongAdder();
+    private final StatusCounts statuses = new StatusCounts();
+    private final AccessLog accessLog;
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
     private Channel listener;
     private boolean closed;
 
     public HttpServer(HttpSettings settings, ModelService service) {
+        this(settings, service, AccessLog.OFF);
+    }
+
+    /** @param accessLog gets one entry per answered request (the caller closes it) */
+    public HttpServer(HttpSettings settings, ModelService service, AccessLog accessLog) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.router = new HttpRouter(Objects.requireNonNull(service, "service"), serverVersion());
+        this.accessLog = Objects.requireNonNull(accessLog, "accessLog");
+    }
+
+    /** Connections open now. */
+    public long openConnections() {
+        return connections.size();
+    }
+
+    /** Responses written since start, by status code. */
+    public StatusCounts responses() {
+        return statuses;
+    }
+
+    /** Connections accepted since start. */
+    public long acceptedConnections() {
+        return accepted.sum();
     }
 
     /**
@@ -73,11 +99,12 @@ public final class HttpServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
+                        accepted.increment();
                         ch.pipeline()
                                 .addLast("codec", new HttpServerCodec(
                                         new HttpDecoderConfig().setMaxChunkSize(MAX_CHUNK_SIZE), MAX_PIPELINE_DEPTH))
                                 .addLast("limit", new RequestSizeLimiter((int) settings.maxRequestSize()))
-                                .addLast("dispatch", new HttpDispatcher(router, inFlight));
+                                .addLast("dispatch", new HttpDispatcher(router, inFlight, accessLog, statuses));
                     }
                 });
         try {

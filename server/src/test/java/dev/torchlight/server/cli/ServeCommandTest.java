@@ -35,7 +35,7 @@ class ServeCommandTest {
         cli.setOut(new PrintWriter(out, true));
         assertThat(cli.execute("serve", "--help")).isZero();
         assertThat(out.toString()).contains("--model-repository", "--models", "--host", "--http-port", "--config",
-                "--max-request-size");
+                "--max-request-size", "--metrics-port", "--access-log", "--no-access-log");
     }
 
     @Test
@@ -104,5 +104,22 @@ class ServeCommandTest {
         Path file = dir.resolve("server.yaml");
         Files.writeString(file, "http_port: 1234\n");
         assertThat(new ServeCommand().resolve(Map.of("TORCHLIGHT_CONFIG", file.toString())).httpPort()).isEqualTo(1234);
+    }
+
+    @Test
+    void metricsAndAccessLogFlags() {
+        ServerConfig defaults = new ServeCommand().resolve(Map.of());
+        assertThat(defaults.metricsPort()).isEqualTo(8082);
+        assertThat(defaults.accessLog()).isEqualTo(Path.of("logs", "access.log"));
+
+        ServeCommand command = new ServeCommand();
+        command.metricsPort = "off";
+        command.accessLog = "/var/log/torchlight.log";
+        ServerConfig set = command.resolve(Map.of());
+        assertThat(set.metricsEnabled()).isFalse();
+        assertThat(set.accessLog()).isEqualTo(Path.of("/var/log/torchlight.log"));
+
+        command.noAccessLog = true;
+        assertThat(command.resolve(Map.of()).accessLog()).isNull();
     }
 }

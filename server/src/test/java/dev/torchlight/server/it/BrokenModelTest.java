@@ -73,6 +73,25 @@ class BrokenModelTest {
     }
 
     @Test
+    void healthDetailNamesEachBrokenModelAndWhy() {
+        HttpResponse<String> response = harness.get("/health/detail");
+        assertThat(response.statusCode()).isEqualTo(503);
+        JsonNode detail = ServerHarness.json(response);
+        assertThat(detail.get("ready").asBoolean()).isFalse();
+        java.util.Map<String, JsonNode> byName = new java.util.HashMap<>();
+        detail.get("models").forEach(v -> byName.put(v.get("name").asText(), v));
+        assertThat(byName).containsOnlyKeys("bad_config", "bad_file", "no_batch");
+        assertThat(byName.get("bad_config").get("state").asText()).isEqualTo("FAILED");
+        assertThat(byName.get("bad_config").get("error").asText()).contains("max_batch_size");
+        assertThat(byName.get("bad_file").get("state").asText()).isEqualTo("FAILED");
+        assertThat(byName.get("bad_file").get("error").asText()).contains("model.pt");
+        assertThat(byName.get("bad_file").get("instances")).isEmpty();
+        assertThat(byName.get("no_batch").get("state").asText()).isEqualTo("READY");
+        assertThat(byName.get("no_batch").get("error").isNull()).isTrue();
+        assertThat(byName.get("no_batch").get("instances").get(0).get("healthy").asBoolean()).isTrue();
+    }
+
+    @Test
     void theGoodModelServes() {
         HttpResponse<String> response = harness.post("/v2/models/no_batch/infer",
                 "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2,3],\"data\":[1,2,3,4,5,6]}]}");

@@ -12,6 +12,7 @@ import dev.torchlight.config.TensorSpec;
 import dev.torchlight.registry.ModelService;
 import dev.torchlight.registry.ModelVersionInfo;
 import dev.torchlight.server.http.HttpReply;
+import dev.torchlight.server.http.InferenceReply;
 import dev.torchlight.server.http.JsonReplies;
 import dev.torchlight.server.http.RequestControls;
 import dev.torchlight.server.http.json.Json;
@@ -86,8 +87,8 @@ public final class TorchServeHandler {
         InferenceRequest request = new InferenceRequest(null, model, version, List.of(input), List.of(), Map.of(),
                 headers.priorityOrDefault(), headers.timeoutMicrosOrDefault());
         boolean unbatch = addedBatch;
-        return service.infer(request).thenApply(
-                response -> JsonReplies.json(HttpResponseStatus.OK, g -> writeAnswer(g, response, unbatch)));
+        return service.infer(request).thenApply(response -> new InferenceReply(response,
+                JsonReplies.json(HttpResponseStatus.OK, g -> writeAnswer(g, response, unbatch))));
     }
 
     private static Tensor parse(TensorSpec spec, byte[] body) {

@@ -10,6 +10,7 @@ import dev.torchlight.config.TensorSpec;
 import dev.torchlight.registry.ModelService;
 import dev.torchlight.registry.ModelVersionInfo;
 import dev.torchlight.server.http.HttpReply;
+import dev.torchlight.server.http.InferenceReply;
 import dev.torchlight.server.http.JsonReplies;
 import dev.torchlight.server.http.RequestControls;
 import dev.torchlight.server.http.json.JsonTensorWriter;
@@ -93,8 +94,8 @@ public final class V2Handler {
         if (!request.outputs().isEmpty()) {
             checkOutputsExist(request);
         }
-        return service.infer(request).thenApply(response -> JsonReplies.json(HttpResponseStatus.OK,
-                g -> writeResponse(g, response, request.id(), request.outputs())));
+        return service.infer(request).thenApply(response -> new InferenceReply(response,
+                JsonReplies.json(HttpResponseStatus.OK, g -> writeResponse(g, response, request.id(), request.outputs()))));
     }
 
     /** Unknown requested outputs are refused before the model runs. */
