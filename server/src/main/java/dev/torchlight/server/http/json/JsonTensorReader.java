@@ -155,7 +155,7 @@ public final class JsonTensorReader {
             }
             case FP32 -> {
                 float value = token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT
-                        ? parser.getFloatValue()
+                        ? floatValue()
                         : (float) nonFinite(index, token);
                 if (store) {
                     out.putFloat(value);
@@ -185,6 +185,12 @@ public final class JsonTensorReader {
                 }
             }
         }
+    }
+
+    /** The current number as a float: the common short numbers directly from the parser's text. */
+    private float floatValue() throws IOException {
+        float value = FastFloats.parse(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
+        return Float.isNaN(value) ? parser.getFloatValue() : value;
     }
 
     /** The strings (or, with Jackson's bare literals already handled as numbers) naming non-finite values. */
