@@ -46,39 +46,28 @@ final class FastFloats {
         int significant = 0;
         int exponent = 0;
         int start = i;
+        int point = -1; // index of the decimal point, once seen
         for (; i < end; i++) {
-            int d = text[i] - '0';
+            char c = text[i];
+            if (c == '.' && point < 0) {
+                point = i;
+                continue;
+            }
+            int d = c - '0';
             if (d < 0 || d > 9) {
                 break;
             }
-            if (digits != 0 || d != 0) {
-                if (++significant > MAX_DIGITS) {
-                    return NOT_HANDLED;
-                }
-            }
-            digits = digits * 10 + d;
-        }
-        if (i == start) {
-            return NOT_HANDLED;
-        }
-        if (i < end && text[i] == '.') {
-            int fractionStart = ++i;
-            for (; i < end; i++) {
-                int d = text[i] - '0';
-                if (d < 0 || d > 9) {
-                    break;
-                }
-                if (digits != 0 || d != 0) {
-                    if (++significant > MAX_DIGITS) {
-                        return NOT_HANDLED;
-                    }
-                }
-                digits = digits * 10 + d;
-                exponent--;
-            }
-            if (i == fractionStart) {
+            if ((digits != 0 || d != 0) && ++significant > MAX_DIGITS) {
                 return NOT_HANDLED;
             }
+            digits = digits * 10 + d;
+            if (point >= 0) {
+                exponent--;
+            }
+        }
+        // JSON wants digits on both sides of the point.
+        if (i == start || point == start || point == i - 1) {
+            return NOT_HANDLED;
         }
         if (i < end && (text[i] == 'e' || text[i] == 'E')) {
             i++;
