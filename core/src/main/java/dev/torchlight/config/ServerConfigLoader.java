@@ -41,6 +41,7 @@ public final class ServerConfigLoader {
         values.put(ServerSetting.MODEL_REPOSITORY, defaults.modelRepository());
         values.put(ServerSetting.MODELS, defaults.models());
         values.put(ServerSetting.MAX_REQUEST_SIZE, defaults.maxRequestSize());
+        ManagementSettings.putDefaults(values, defaults);
 
         if (configFile != null) {
             YamlSection yaml = YamlSection.read(configFile);
@@ -76,7 +77,9 @@ public final class ServerConfigLoader {
                 (Integer) values.get(ServerSetting.HTTP_PORT),
                 (Path) values.get(ServerSetting.MODEL_REPOSITORY),
                 models,
-                (Long) values.get(ServerSetting.MAX_REQUEST_SIZE));
+                (Long) values.get(ServerSetting.MAX_REQUEST_SIZE),
+                ManagementSettings.management(values),
+                ManagementSettings.security(values));
     }
 
     /**
@@ -120,6 +123,9 @@ public final class ServerConfigLoader {
                 }
                 yield size;
             }
+            case MANAGEMENT_HOST, MANAGEMENT_PORT, MODEL_CONTROL, POLL_INTERVAL, SHUTDOWN_GRACE, DISABLE_TOKEN_AUTH,
+                    INFERENCE_TOKEN, KEY_FILE, ALLOWED_URLS, TLS_CERT, TLS_KEY ->
+                    ManagementSettings.parse(s, raw, where, baseDir);
         };
     }
 

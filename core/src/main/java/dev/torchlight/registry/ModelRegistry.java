@@ -151,6 +151,21 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
     }
 
     /**
+     * As {@link #load(ModelSource)}, running every version on {@code instances} instances.
+     */
+    public LoadOutcome load(ModelSource source, int instances) {
+        if (instances < 1) {
+            throw new ServingException.InvalidInput("instance count must be at least 1, got " + instances);
+        }
+        changes.lock();
+        try {
+            return apply(source, models.get(source.name()), instances);
+        } finally {
+            changes.unlock();
+        }
+    }
+
+    /**
      * Brings the registry in line with the repository: loads new models, reloads changed ones and
      * unloads models whose folders are gone. A model whose files did not change is not touched.
      *

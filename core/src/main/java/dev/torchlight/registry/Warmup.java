@@ -6,6 +6,7 @@ import dev.torchlight.config.ConfigException;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
 import dev.torchlight.config.WarmupSample;
+import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.LoadedModel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,7 +21,8 @@ import java.util.SplittableRandom;
  * for lazy initialisation and for each new input shape. Without configured samples it runs every
  * batch size from 1 to {@code max_batch_size} (any of which the scheduler may form) with generated
  * inputs: random values in [0, 1) for floating-point inputs, zeros for integer ones (safe as
- * indices), and 1 for each variable dimension.
+ * indices), and 1 for each variable dimension. It stops at the first batch size that runs out of
+ * memory.
  */
 final class Warmup {
     private Warmup() {}
@@ -42,7 +44,16 @@ final class Warmup {
             for (TensorSpec spec : config.inputs()) {
                 inputs.add(generate(spec, config.batched() ? batch : -1, random));
             }
-            model.infer(inputs);
+            try {
+                model.infer(inputs);
+            } catch (EngineException e) {
+                if (!e.outOfMemory() || batch == 1) {
+                    throw e;
+                }
+                // Larger batches do not fit: the scheduler learns the safe size from its own
+                // out-of-memory handling; warming them up here would only fail again.
+                return;
+            }
         }
     }
 

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
 final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(HttpDispatcher.class);
 
-    private final HttpRouter router;
+    private final HttpRoutes router;
     private final InFlightRequests inFlight;
     /** Decoded requests not yet served (FullHttpRequest or OversizedRequest). */
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
@@ -47,7 +47,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private boolean dispatching;
     private boolean again;
 
-    HttpDispatcher(HttpRouter router, InFlightRequests inFlight) {
+    HttpDispatcher(HttpRoutes router, InFlightRequests inFlight) {
         this.router = router;
         this.inFlight = inFlight;
     }

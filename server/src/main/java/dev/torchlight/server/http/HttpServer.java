@@ -14,6 +14,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
@@ -40,8 +41,10 @@ public final class HttpServer implements AutoCloseable {
     private static final int MAX_PIPELINE_DEPTH = 8192;
     private static final int MAX_CHUNK_SIZE = 64 * 1024;
 
+    private final String name;
     private final HttpSettings settings;
-    private final HttpRouter router;
+    private final HttpRoutes router;
+    private final SslContext ssl;
     private final InFlightRequests inFlight = new InFlightRequests();
     private final ChannelGroup connections = new DefaultChannelGroup("torchlight-http", GlobalEventExecutor.INSTANCE);
     private EventLoopGroup acceptor;
@@ -50,8 +53,25 @@ public final class HttpServer implements AutoCloseable {
     private boolean closed;
 
     public HttpServer(HttpSettings settings, ModelService service) {
+        this("http", settings, inferenceRoutes(service), null);
+    }
+
+    /**
+     * A listener serving {@code routes}.
+     *
+     * @param name names its threads and log lines, e.g. {@code http} or {@code management}
+     * @param ssl TLS for every connection, or null for plain HTTP
+     */
+    public HttpServer(String name, HttpSettings settings, HttpRoutes routes, SslContext ssl) {
+        this.name = Objects.requireNonNull(name, "name");
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.router = new HttpRouter(Objects.requireNonNull(service, "service"), serverVersion());
+        this.router = Objects.requireNonNull(routes, "routes");
+        this.ssl = ssl;
+    }
+
+    /** The inference API routes (KServe v2 and TorchServe) over {@code service}. */
+    public static HttpRoutes inferenceRoutes(ModelService service) {
+        return new HttpRouter(Objects.requireNonNull(service, "service"), serverVersion());
     }
 
     /**
@@ -65,9 +85,9 @@ public final class HttpServer implements AutoCloseable {
         if (listener != null || closed) {
             throw new IllegalStateException(closed ? "server is closed" : "server already started");
         }
-        acceptor = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("torchlight-http-accept"),
+        acceptor = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("torchlight-" + name + "-accept"),
                 NioIoHandler.newFactory());
-        workers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("torchlight-http"),
+        workers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("torchlight-" + name),
                 NioIoHandler.newFactory());
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptor, workers)
@@ -80,6 +100,9 @@ public final class HttpServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
+                        if (ssl != null) {
+                            ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast("codec", new HttpServerCodec(
                                         new HttpDecoderConfig().setMaxChunkSize(MAX_CHUNK_SIZE), MAX_PIPELINE_DEPTH))
@@ -99,7 +122,7 @@ public final class HttpServer implements AutoCloseable {
             throw e;
         }
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();
-        log.debug("HTTP listening on {}", address);
+        log.debug("{} listening on {}", name, address);
         return address;
     }
 
@@ -109,24 +132,43 @@ public final class HttpServer implements AutoCloseable {
      * Safe to call more than once, and without {@link #start()}.
      */
     @Override
-    public synchronized void close() {
+    public void close() {
+        close(TimeUnit.SECONDS.toNanos(DRAIN_SECONDS));
+    }
+
+    /** Stops accepting connections; those already open are still served. Safe to call more than once. */
+    public synchronized void stopAccepting() {
+        if (listener != null && listener.isOpen()) {
+            listener.close().syncUninterruptibly();
+        }
+    }
+
+    /**
+     * As {@link #close()}, letting running requests finish for up to {@code drainNanos}.
+     *
+     * @return true when every running request was answered in time
+     */
+    public synchronized boolean close(long drainNanos) {
         if (closed) {
-            return;
+            return true;
         }
         closed = true;
         if (listener == null) {
-            return;
+            return true;
         }
-        listener.close().syncUninterruptibly();
+        stopAccepting();
+        boolean drained = false;
         try {
-            if (!inFlight.closeAndAwait(DRAIN_SECONDS, TimeUnit.SECONDS)) {
-                log.warn("closing HTTP connections with requests still running after {} s", DRAIN_SECONDS);
+            drained = inFlight.closeAndAwait(drainNanos, TimeUnit.NANOSECONDS);
+            if (!drained) {
+                log.warn("closing {} connections with requests still running after {} ms", name, drainNanos / 1_000_000);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         connections.close().awaitUninterruptibly();
         shutDownLoops();
+        return drained;
     }
 
     private void shutDownLoops() {

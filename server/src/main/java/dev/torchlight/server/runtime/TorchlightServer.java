@@ -1,21 +1,41 @@
 package dev.torchlight.server.runtime;
 
+import dev.torchlight.config.ManagementConfig;
+import dev.torchlight.config.ModelControl;
+import dev.torchlight.config.SecurityConfig;
 import dev.torchlight.config.ServerConfig;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.registry.ModelRegistry;
 import dev.torchlight.registry.ModelService;
+import dev.torchlight.registry.RepositoryPoller;
 import dev.torchlight.repository.ModelRepository;
 import dev.torchlight.repository.ModelSource;
+import dev.torchlight.repository.archive.ArchiveStore;
+import dev.torchlight.scheduler.NanoClock;
+import dev.torchlight.server.auth.ApiKeys;
+import dev.torchlight.server.auth.BearerToken;
+import dev.torchlight.server.auth.TokenProtectedRoutes;
+import dev.torchlight.server.http.HttpRoutes;
 import dev.torchlight.server.http.HttpServer;
 import dev.torchlight.server.http.HttpSettings;
+import dev.torchlight.server.lifecycle.GracefulShutdown;
+import dev.torchlight.server.management.ManagementRouter;
+import dev.torchlight.server.management.ModelRegistrar;
+import dev.torchlight.server.tls.TlsContexts;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: builds the object graph for one server from its config and an engine,
- * loads the models and opens the listeners. Tests build it the same way the CLI does.
+ * loads the models and opens the listeners (inference, and management on its own address). Tests
+ * build it the same way the CLI does.
  */
 public final class TorchlightServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TorchlightServer.class);
@@ -23,35 +43,97 @@ public final class TorchlightServer implements AutoCloseable {
     private final ModelRegistry registry;
     private final HttpServer http;
     private final InetSocketAddress httpAddress;
+    private final HttpServer management;
+    private final InetSocketAddress managementAddress;
+    private final ApiKeys keys;
+    private final Path keyFile;
+    private final GracefulShutdown shutdown;
 
-    private TorchlightServer(ModelRegistry registry, HttpServer http, InetSocketAddress httpAddress) {
+    private TorchlightServer(ModelRegistry registry, HttpServer http, InetSocketAddress httpAddress,
+            HttpServer management, InetSocketAddress managementAddress, ApiKeys keys, Path keyFile,
+            GracefulShutdown shutdown) {
         this.registry = registry;
         this.http = http;
         this.httpAddress = httpAddress;
+        this.management = management;
+        this.managementAddress = managementAddress;
+        this.keys = keys;
+        this.keyFile = keyFile;
+        this.shutdown = shutdown;
     }
 
     /**
      * Loads the configured models and starts listening.
      *
-     * @throws dev.torchlight.config.ConfigException when the repository or the model list is wrong
+     * @throws dev.torchlight.config.ConfigException when the repository, the model list or TLS is wrong
      */
     public static TorchlightServer start(ServerConfig config, Engine engine) {
-        ModelRepository repository = new ModelRepository(config.modelRepository());
-        List<ModelSource> sources = repository.scan(config.models());
-        ModelRegistry registry = new ModelRegistry(engine);
-        sources.forEach(registry::load);
-        HttpServer http = new HttpServer(
-                new HttpSettings(config.host(), config.httpPort(), config.maxRequestSize()), registry);
-        InetSocketAddress address;
+        ManagementConfig mc = config.management();
+        SecurityConfig security = config.security();
+        SslContext ssl = security.tls() ? TlsContexts.server(security.tlsCert(), security.tlsKey()) : null;
+        ArchiveStore archives = ArchiveStore.temporary();
+        List<AutoCloseable> opened = new ArrayList<>();
+        opened.add(archives);
         try {
-            address = http.start();
+            ModelRepository repository = new ModelRepository(config.modelRepository(), archives);
+            List<ModelSource> sources = repository.scan(config.models());
+            ModelRegistry registry = new ModelRegistry(engine, NanoClock.SYSTEM, true);
+            opened.add(registry);
+            sources.forEach(registry::load);
+
+            ApiKeys keys = null;
+            Path keyFile = null;
+            if (security.tokenAuth()) {
+                keys = ApiKeys.generate(new SecureRandom());
+                keyFile = keys.write(security.keyFile());
+                LOG.info("API keys written to {} (readable by this user only); send 'Authorization: Bearer <key>'",
+                        keyFile);
+            } else {
+                LOG.warn("*** TOKEN AUTHENTICATION IS DISABLED (--disable-token-auth): anyone who can reach {}:{} can"
+                        + " load, unload and replace models{} ***", mc.host(), mc.port(),
+                        security.inferenceToken() ? "; --inference-token is ignored" : "");
+            }
+            HttpRoutes inference = HttpServer.inferenceRoutes(registry);
+            if (keys != null && security.inferenceToken()) {
+                inference = new TokenProtectedRoutes(new BearerToken(keys.inference(), "inference"), inference,
+                        TokenProtectedRoutes.PROBES);
+            }
+            ManagementRouter managementRouter = new ManagementRouter(registry, repository,
+                    new ModelRegistrar(config.modelRepository(), security.allowedUrls(), archives), mc.modelControl());
+            opened.add(managementRouter);
+            HttpRoutes managementRoutes = keys == null ? managementRouter
+                    : new TokenProtectedRoutes(new BearerToken(keys.management(), "management"), managementRouter, Set.of());
+
+            HttpServer http = new HttpServer("http",
+                    new HttpSettings(config.host(), config.httpPort(), config.maxRequestSize()), inference, ssl);
+            opened.add(http);
+            InetSocketAddress address = http.start();
+            HttpServer management = new HttpServer("management",
+                    new HttpSettings(mc.host(), mc.port(), config.maxRequestSize()), managementRoutes, ssl);
+            opened.add(management);
+            InetSocketAddress managementAddress = management.start();
+            RepositoryPoller poller = mc.modelControl() == ModelControl.POLL
+                    ? RepositoryPoller.start(registry, repository, config.models(), mc.pollInterval()) : null;
+
+            String scheme = ssl != null ? "https" : "http";
+            LOG.info("torchlight serving {} model(s) from {} on {}://{}:{} (management on {}://{}:{}, model control {})",
+                    sources.size(), repository.root().toAbsolutePath().normalize(), scheme, address.getHostString(),
+                    address.getPort(), scheme, managementAddress.getHostString(), managementAddress.getPort(),
+                    mc.modelControl().name().toLowerCase(java.util.Locale.ROOT));
+            GracefulShutdown shutdown = new GracefulShutdown(registry, List.of(http, management), poller,
+                    managementRouter, archives, mc.shutdownGrace());
+            return new TorchlightServer(registry, http, address, management, managementAddress, keys, keyFile,
+                    shutdown);
         } catch (RuntimeException e) {
-            registry.close();
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                try {
+                    opened.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             throw e;
         }
-        LOG.info("torchlight serving {} model(s) from {} on http://{}:{}", sources.size(),
-                repository.root().toAbsolutePath().normalize(), address.getHostString(), address.getPort());
-        return new TorchlightServer(registry, http, address);
     }
 
     /** The address the HTTP listener is bound to, with the actual port. */
@@ -59,15 +141,42 @@ public final class TorchlightServer implements AutoCloseable {
         return httpAddress;
     }
 
+    /** The address the management listener is bound to, with the actual port. */
+    public InetSocketAddress managementAddress() {
+        return managementAddress;
+    }
+
+    /** The generated keys, or null when token authentication is off. */
+    public ApiKeys keys() {
+        return keys;
+    }
+
+    /** Where the keys were written, or null when token authentication is off. */
+    public Path keyFile() {
+        return keyFile;
+    }
+
     public ModelService models() {
         return registry;
     }
 
-    /** Stops accepting connections, then releases the models. */
+    /** The registry, for components that manage models (a gRPC model repository service, say). */
+    public ModelRegistry registry() {
+        return registry;
+    }
+
+    /**
+     * Stops gracefully within the shutdown grace: readiness turns false, the listeners stop accepting
+     * connections, every request already accepted is answered, then the models are released.
+     */
     @Override
     public void close() {
-        http.close();
-        registry.close();
+        shutdown.run();
         LOG.info("torchlight stopped");
+    }
+
+    /** The HTTP servers, for tests of the listeners themselves. */
+    HttpServer[] listeners() {
+        return new HttpServer[] {http, management};
     }
 }

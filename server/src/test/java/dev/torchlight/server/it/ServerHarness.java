@@ -18,15 +18,23 @@ import java.util.List;
 final class ServerHarness implements AutoCloseable {
     final TorchlightServer server;
     final URI base;
+    /** The management listener (on an ephemeral port, tokens on). */
+    final URI management;
     final HttpClient client = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10))
             .build();
 
     ServerHarness(Path repository, List<String> models, long maxRequestSize) {
-        server = TorchlightServer.start(
-                new ServerConfig("127.0.0.1", 0, repository, models, maxRequestSize), EngineFactory.pytorch());
-        base = URI.create("http://127.0.0.1:" + server.httpAddress().getPort());
+        this(new ServerConfig("127.0.0.1", 0, repository, models, maxRequestSize));
+    }
+
+    /** A server with any config; use port 0 for both listeners. */
+    ServerHarness(ServerConfig config) {
+        server = TorchlightServer.start(config, EngineFactory.pytorch());
+        String scheme = config.security().tls() ? "https" : "http";
+        base = URI.create(scheme + "://127.0.0.1:" + server.httpAddress().getPort());
+        management = URI.create(scheme + "://127.0.0.1:" + server.managementAddress().getPort());
     }
 
     static ServerHarness fixtures() {
@@ -41,6 +49,16 @@ final class ServerHarness implements AutoCloseable {
         return send(HttpRequest.newBuilder(base.resolve(path))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    /** A management call with the management key (when tokens are on). */
+    HttpResponse<String> manage(String method, String path) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(management.resolve(path))
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (server.keys() != null) {
+            request.header("Authorization", "Bearer " + server.keys().management());
+        }
+        return send(request);
     }
 
     HttpResponse<String> send(HttpRequest.Builder request) {
