@@ -241,6 +241,19 @@ class ModelRegistryLifecycleTest {
     }
 
     @Test
+    void readinessTurnsFalseWhenShutdownBeginsWhileRequestsStillRun() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        registry(false).load(source());
+        assertThat(registry.ready()).isTrue();
+
+        registry.beginShutdown();
+
+        assertThat(registry.ready()).isFalse();
+        assertThat(delta(null)).isEqualTo(10);
+    }
+
+    @Test
     void aFolderThatDisappearsIsUnloaded() throws Exception {
         config(CONFIG);
         version(1, "10");
