@@ -58,55 +58,6 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
     /** Submissions that meet a version being drained retry against the model's new entry this often. */
     private static final int SWAP_RETRIES = 3;
 
-    /**
-     * A loaded or failed version. {@code scheduler} and {@code stats} are null unless it loaded.
-     *
-     * @param stamp size and modification time of the model file it was loaded from
-     */
-    private record VersionSlot(long version, ModelState state, String error, ModelScheduler scheduler, ModelStats stats,
-            ModelConfig config, String stamp) {
-
-        /** The state now: a loaded version is not ready while none of its instances is healthy. */
-        ModelState currentState() {
-            if (state != ModelState.READY || scheduler.ready()) {
-                return state;
-            }
-            return scheduler.closing() ? ModelState.UNLOADED : ModelState.LOADING;
-        }
-
-        String currentError() {
-            return state == ModelState.READY && !scheduler.ready() ? scheduler.notReadyReason() : error;
-        }
-    }
-
-    /**
-     * A model: its config (null if unreadable), its versions, and what a reload compares against.
-     *
-     * @param defaultVersion the version set as default, or null for the newest ready one
-     * @param instances instance count set by scaling, or 0 for the config's
-     * @param configStamp size and modification time of config.yaml at the last load
-     * @param rejected model-file stamps per version that failed to load, not retried until they change
-     * @param lastError why the last load of this model failed, or null
-     */
-    private record ModelEntry(String name, ModelConfig config, String error, NavigableMap<Long, VersionSlot> versions,
-            Long defaultVersion, int instances, ModelSource source, String configStamp, Map<Long, String> rejected,
-            String lastError) {
-
-        ModelEntry withDefault(Long version) {
-            return new ModelEntry(name, config, error, versions, version, instances, source, configStamp, rejected,
-                    lastError);
-        }
-
-        ModelEntry withVersions(NavigableMap<Long, VersionSlot> next) {
-            return new ModelEntry(name, config, error, next, defaultVersion != null && next.containsKey(defaultVersion)
-                    ? defaultVersion : null, instances, source, configStamp, rejected, lastError);
-        }
-
-        ModelEntry withLastError(String why, String stamp) {
-            return new ModelEntry(name, config, error, versions, defaultVersion, instances, source, stamp, rejected, why);
-        }
-    }
-
     private final Engine engine;
     private final NanoClock clock;
     private final boolean warmUp;

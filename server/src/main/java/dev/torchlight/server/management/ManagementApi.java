@@ -43,7 +43,11 @@ final class ManagementApi {
     HttpReply list(Integer limit, Integer pageToken) {
         Map<String, String> urls = new LinkedHashMap<>();
         for (ModelVersionInfo info : registry.models()) {
-            urls.computeIfAbsent(info.name(), n -> registry.source(n).directory().toString());
+            try {
+                urls.computeIfAbsent(info.name(), n -> registry.source(n).directory().toString());
+            } catch (ServingException.NotFound e) {
+                // unloaded while listing: leave it out
+            }
         }
         List<Map.Entry<String, String>> all = new ArrayList<>(urls.entrySet());
         int from = pageToken == null ? 0 : Math.min(pageToken, all.size());
@@ -71,7 +75,11 @@ final class ManagementApi {
         List<ModelVersionInfo> infos = new ArrayList<>();
         if (all) {
             for (long v : registry.describe(model, null).versions()) {
-                infos.add(registry.describe(model, v));
+                try {
+                    infos.add(registry.describe(model, v));
+                } catch (ServingException.NotFound e) {
+                    // that version was unloaded while listing
+                }
             }
         } else {
             infos.add(registry.describe(model, version == null ? null : Long.valueOf(version)));
