@@ -95,11 +95,14 @@ public final class ModelArchive {
      *     manifest; what was unpacked is deleted again
      */
     public static ModelSource unpack(Path archive, Path target, SafeZipExtractor extractor) {
-        List<Path> written = extractor.extract(archive, target);
+        boolean created = !Files.exists(target);
         try {
-            return verify(archive, target, written);
+            return verify(archive, target, extractor.extract(archive, target));
         } catch (RuntimeException e) {
-            delete(target);
+            // Only what this call created: an existing target the extractor refused is left alone.
+            if (created) {
+                delete(target);
+            }
             throw e;
         }
     }

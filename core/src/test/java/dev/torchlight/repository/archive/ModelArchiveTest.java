@@ -109,6 +109,19 @@ class ModelArchiveTest {
     }
 
     @Test
+    void aCompressedBombIsRefusedWhileUnpacking() throws IOException {
+        Path big = dir.resolve("big.pt");
+        Files.write(big, new byte[4 << 20]); // 4 MiB of zeros compresses to a few KiB
+        Path archive = ModelArchive.write("m", 1, big, config, dir.resolve("export"));
+        assertThat(Files.size(archive)).isLessThan(64 << 10);
+        SafeZipExtractor small = new SafeZipExtractor(new ExtractionLimits(100, 1 << 20, 1 << 20));
+        Path out = dir.resolve("out");
+
+        assertThatThrownBy(() -> ModelArchive.unpack(archive, out, small)).isInstanceOf(ArchiveException.class);
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
     void aRepositoryServesArchivesAndUnpacksEachChangeOnce() throws IOException {
         Path repo = Files.createDirectories(dir.resolve("repo"));
         ModelArchive.write("m", 1, model, config, repo);
