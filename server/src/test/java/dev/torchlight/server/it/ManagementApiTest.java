@@ -107,8 +107,10 @@ class ManagementApiTest {
 
     @Test
     void disabledTokenAuthOpensTheManagementApi() {
-        start(List.of("mlp"), ModelControl.EXPLICIT, new SecurityConfig(false, false, null, List.of(), null, null));
+        TestData.copyModels(repo, "mlp");
+        harness = ServerHarness.withoutTokens(repo, List.of("mlp"));
         assertThat(harness.server.keys()).isNull();
+        assertThat(harness.server.keyFile()).isNull();
         assertStatus(withToken("GET", "/models", null), 200);
     }
 

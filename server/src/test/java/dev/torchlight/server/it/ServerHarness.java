@@ -37,6 +37,13 @@ final class ServerHarness implements AutoCloseable {
         management = URI.create(scheme + "://127.0.0.1:" + server.managementAddress().getPort());
     }
 
+    /** A server whose listeners need no keys at all (management included). */
+    static ServerHarness withoutTokens(Path repository, List<String> models) {
+        ServerConfig config = new ServerConfig("127.0.0.1", 0, repository, models, ServerConfig.DEFAULT_MAX_REQUEST_SIZE);
+        return new ServerHarness(config.withSecurity(new dev.torchlight.config.SecurityConfig(false, false, null,
+                List.of(), null, null)));
+    }
+
     static ServerHarness fixtures() {
         return new ServerHarness(TestData.models(), List.of(), ServerConfig.DEFAULT_MAX_REQUEST_SIZE);
     }
