@@ -32,7 +32,9 @@ public final class ModelConfigParser {
     public static final int MAX_THREADS = 1024;
 
     private static final Set<String> KEYS = Set.of("name", "platform", "max_batch_size", "inputs", "outputs",
-            "dynamic_batching", "instance_group", "intra_op_threads");
+            "dynamic_batching", "instance_group", "intra_op_threads",
+            // Read by ModelLifecycleParser.
+            ModelLifecycleParser.VERSION_POLICY, ModelLifecycleParser.WARMUP);
     private static final Set<String> TENSOR_KEYS = Set.of("name", "datatype", "shape");
     private static final Set<String> BATCHING_KEYS = Set.of("max_queue_delay_us", "preferred_batch_sizes",
             "max_queue_size", "default_timeout_ms", "priority_levels", "default_priority_level");

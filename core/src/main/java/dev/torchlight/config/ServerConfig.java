@@ -15,9 +15,11 @@ import java.util.Objects;
  * @param metricsPort port of the Prometheus listener (same host); 0 picks any free port,
  *     {@link #METRICS_OFF} turns metrics off
  * @param accessLog file that gets one line per request, or null for no access log
+ * @param management the management listener and the model lifecycle
+ * @param security tokens, registration allowlist and TLS
  */
 public record ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize,
-        int metricsPort, Path accessLog) {
+        int metricsPort, Path accessLog, ManagementConfig management, SecurityConfig security) {
     /** 64 MiB. */
     public static final long DEFAULT_MAX_REQUEST_SIZE = 64L << 20;
     /** The Prometheus port by default, TorchServe's metrics port. */
@@ -34,17 +36,44 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
         if (metricsPort < METRICS_OFF || metricsPort > 65_535) {
             throw new IllegalArgumentException("metricsPort must be -1 (off) or 0 to 65535, got " + metricsPort);
         }
+        Objects.requireNonNull(management, "management");
+        Objects.requireNonNull(security, "security");
     }
 
-    /** Without metrics listener and access log (what embedded servers and tests want). */
+    /**
+     * For servers embedded in tests: no metrics listener, no access log, management on any free
+     * loopback port, default security.
+     */
     public ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize) {
-        this(host, httpPort, modelRepository, models, maxRequestSize, METRICS_OFF, null);
+        this(host, httpPort, modelRepository, models, maxRequestSize, METRICS_OFF, null, ManagementConfig.ephemeral(),
+                SecurityConfig.defaults());
     }
 
-    /** Loopback on 8080 with metrics on 8082, every model in {@code repository}, 64 MiB requests, logs/access.log. */
+    /** The same config with other metrics and access-log settings. */
+    public ServerConfig withObservability(int otherMetricsPort, Path otherAccessLog) {
+        return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, otherMetricsPort,
+                otherAccessLog, management, security);
+    }
+
+    /** The same config with other management settings. */
+    public ServerConfig withManagement(ManagementConfig other) {
+        return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog, other,
+                security);
+    }
+
+    /** The same config with other security settings. */
+    public ServerConfig withSecurity(SecurityConfig other) {
+        return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
+                management, other);
+    }
+
+    /**
+     * Loopback on 8080 (management on 8081, metrics on 8082), every model in {@code repository},
+     * 64 MiB requests, logs/access.log.
+     */
     public static ServerConfig defaults(Path repository) {
         return new ServerConfig("127.0.0.1", 8080, repository, List.of(), DEFAULT_MAX_REQUEST_SIZE,
-                DEFAULT_METRICS_PORT, DEFAULT_ACCESS_LOG);
+                DEFAULT_METRICS_PORT, DEFAULT_ACCESS_LOG, ManagementConfig.defaults(), SecurityConfig.defaults());
     }
 
     /** Whether the Prometheus listener runs. */

@@ -46,6 +46,7 @@ public final class ServerConfigLoader {
         values.put(ServerSetting.MAX_REQUEST_SIZE, defaults.maxRequestSize());
         values.put(ServerSetting.METRICS_PORT, defaults.metricsPort());
         values.put(ServerSetting.ACCESS_LOG, defaults.accessLog() == null ? OFF : defaults.accessLog());
+        ManagementSettings.putDefaults(values, defaults);
 
         if (configFile != null) {
             YamlSection yaml = YamlSection.read(configFile);
@@ -83,7 +84,9 @@ public final class ServerConfigLoader {
                 models,
                 (Long) values.get(ServerSetting.MAX_REQUEST_SIZE),
                 (Integer) values.get(ServerSetting.METRICS_PORT),
-                values.get(ServerSetting.ACCESS_LOG) instanceof Path log ? log : null);
+                values.get(ServerSetting.ACCESS_LOG) instanceof Path log ? log : null,
+                ManagementSettings.management(values),
+                ManagementSettings.security(values));
     }
 
     /**
@@ -153,6 +156,9 @@ public final class ServerConfigLoader {
                 }
                 yield size;
             }
+            case MANAGEMENT_HOST, MANAGEMENT_PORT, MODEL_CONTROL, POLL_INTERVAL, SHUTDOWN_GRACE, DISABLE_TOKEN_AUTH,
+                    INFERENCE_TOKEN, KEY_FILE, ALLOWED_URLS, TLS_CERT, TLS_KEY ->
+                    ManagementSettings.parse(s, raw, where, baseDir);
         };
     }
 

@@ -17,7 +17,18 @@ public enum ServerSetting {
     MODELS("models"),
     MAX_REQUEST_SIZE("max_request_size"),
     METRICS_PORT("metrics_port"),
-    ACCESS_LOG("access_log");
+    ACCESS_LOG("access_log"),
+    MANAGEMENT_HOST("management_host"),
+    MANAGEMENT_PORT("management_port"),
+    MODEL_CONTROL("model_control"),
+    POLL_INTERVAL("poll_interval"),
+    SHUTDOWN_GRACE("shutdown_grace"),
+    DISABLE_TOKEN_AUTH("disable_token_auth"),
+    INFERENCE_TOKEN("inference_token"),
+    KEY_FILE("key_file"),
+    ALLOWED_URLS("allowed_urls"),
+    TLS_CERT("tls_cert"),
+    TLS_KEY("tls_key");
 
     /** The environment variable prefix. */
     public static final String ENV_PREFIX = "TORCHLIGHT_";

@@ -1,6 +1,9 @@
 package dev.torchlight.repository;
 
 import dev.torchlight.config.ConfigException;
+import dev.torchlight.repository.archive.ArchiveException;
+import dev.torchlight.repository.archive.ArchiveStore;
+import dev.torchlight.repository.archive.ModelArchive;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,15 +18,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A directory laid out as {@code <repo>/<model>/config.yaml} and
- * {@code <repo>/<model>/<version>/model.pt}, versions being positive integers.
+ * {@code <repo>/<model>/<version>/model.pt}, versions being positive integers. With an
+ * {@link ArchiveStore}, model archives ({@code <repo>/<model>.tlar}) are served too, unpacked there.
  */
 public final class ModelRepository {
     private static final Logger LOG = LoggerFactory.getLogger(ModelRepository.class);
 
     private final Path root;
+    private final ArchiveStore archives;
 
     public ModelRepository(Path root) {
+        this(root, null);
+    }
+
+    /** @param archives where archives in the repository are unpacked; null ignores archives */
+    public ModelRepository(Path root, ArchiveStore archives) {
         this.root = root;
+        this.archives = archives;
     }
 
     public Path root() {
@@ -43,14 +54,30 @@ public final class ModelRepository {
                     + ": not a directory; expected <repo>/<model>/config.yaml and <repo>/<model>/<version>/model.pt");
         }
         Set<String> names = new TreeSet<>();
+        java.util.Map<String, Path> archiveFiles = new java.util.TreeMap<>();
         try (Stream<Path> children = Files.list(root)) {
-            children.filter(Files::isDirectory)
-                    .map(p -> p.getFileName().toString())
-                    .filter(n -> !n.startsWith("."))
-                    .forEach(names::add);
+            for (Path child : (Iterable<Path>) children::iterator) {
+                String file = child.getFileName().toString();
+                if (file.startsWith(".")) {
+                    continue;
+                }
+                if (Files.isDirectory(child)) {
+                    names.add(file);
+                } else if (archives != null && file.endsWith(ModelArchive.EXTENSION) && Files.isRegularFile(child)) {
+                    archiveFiles.put(file.substring(0, file.length() - ModelArchive.EXTENSION.length()), child);
+                }
+            }
         } catch (IOException e) {
             throw new ConfigException("model repository " + root + ": cannot list: " + e.getMessage(), e);
         }
+        archiveFiles.keySet().removeIf(n -> {
+            if (names.contains(n)) {
+                LOG.warn("model {}: both a folder and an archive; serving the folder", n);
+                return true;
+            }
+            return false;
+        });
+        names.addAll(archiveFiles.keySet());
         if (!only.isEmpty()) {
             List<String> missing = only.stream().filter(n -> !names.contains(n)).toList();
             if (!missing.isEmpty()) {
@@ -61,14 +88,33 @@ public final class ModelRepository {
         }
         List<ModelSource> sources = new ArrayList<>();
         for (String name : names) {
-            sources.add(source(name));
+            Path archive = archiveFiles.get(name);
+            if (archive == null) {
+                sources.add(source(name));
+                continue;
+            }
+            try {
+                ModelSource unpacked = archives.unpack(archive);
+                if (!unpacked.name().equals(name)) {
+                    LOG.error("archive {}: it holds model '{}'; rename the file to {}{}", archive, unpacked.name(),
+                            unpacked.name(), ModelArchive.EXTENSION);
+                    continue;
+                }
+                sources.add(unpacked);
+            } catch (ArchiveException e) {
+                LOG.error("model {}: cannot use archive {}: {}", name, archive, e.getMessage());
+            }
         }
         return sources;
     }
 
     /** Reads one model folder's versions. */
     public ModelSource source(String name) {
-        Path dir = root.resolve(name);
+        return folder(name, root.resolve(name));
+    }
+
+    /** Reads the versions of a model folder anywhere. */
+    public static ModelSource folder(String name, Path dir) {
         TreeMap<Long, Path> versions = new TreeMap<>();
         try (Stream<Path> children = Files.list(dir)) {
             for (Path child : (Iterable<Path>) children::iterator) {

@@ -48,6 +48,24 @@ final class BatchExecutor {
      *     broken
      */
     boolean execute(LoadedModel model, List<PendingRequest> batch) {
+        return execute(model, batch, false);
+    }
+
+    /**
+     * Records how long each request of a batch waited, from its arrival until its batch starts on
+     * this instance (hand-offs included), then runs it as {@link #execute(LoadedModel, List)}.
+     */
+    boolean run(LoadedModel model, List<PendingRequest> batch) {
+        return execute(model, batch, true);
+    }
+
+    private boolean execute(LoadedModel model, List<PendingRequest> batch, boolean recordQueue) {
+        if (recordQueue) {
+            long now = clock.nanoTime();
+            for (PendingRequest r : batch) {
+                stats.recordQueue(now - r.enqueuedNanos());
+            }
+        }
         int rows = 0;
         for (PendingRequest r : batch) {
             rows += r.rows();

@@ -134,7 +134,7 @@ final class ModelInstance {
                 while (batch != null) {
                     List<PendingRequest> running = batch;
                     // Replies of one batch reach each I/O thread as one task, not one wake-up per request.
-                    boolean ok = BatchedCompletion.around(() -> executor.execute(model, running));
+                    boolean ok = BatchedCompletion.around(() -> executor.run(model, running));
                     consecutiveFailures = ok ? 0 : consecutiveFailures + 1;
                     if (consecutiveFailures >= MAX_CONSECUTIVE_FAILURES && !reload()) {
                         stopped = true;

@@ -176,7 +176,6 @@ public final class ModelScheduler implements AutoCloseable {
         }
         complete(expired, now, broken, brokenReason);
         if (target != null) {
-            recordQueueWait(batch, now);
             target.run(batch);
         }
         return answer;
@@ -190,12 +189,6 @@ public final class ModelScheduler implements AutoCloseable {
         }
         for (PendingRequest r : broken) {
             r.fail(brokenReason);
-        }
-    }
-
-    private void recordQueueWait(List<PendingRequest> batch, long now) {
-        for (PendingRequest r : batch) {
-            stats.recordQueue(now - r.enqueuedNanos());
         }
     }
 
@@ -330,7 +323,6 @@ public final class ModelScheduler implements AutoCloseable {
                 refused.forEach(r -> r.fail(reason));
             }
             if (target != null) {
-                recordQueueWait(batch, now);
                 target.run(batch);
             }
             if (exit) {
@@ -455,9 +447,6 @@ public final class ModelScheduler implements AutoCloseable {
                 lock.unlock();
             }
             complete(expired, now, broken, brokenReason);
-            if (batch != null) {
-                recordQueueWait(batch, now);
-            }
             return batch;
         }
 

@@ -74,7 +74,37 @@ class ServerConfigLoaderTest {
                 Map.of(ServerSetting.MAX_REQUEST_SIZE, "1MiB"));
 
         assertThat(config).isEqualTo(new ServerConfig("0.0.0.0", 9000, Path.of("/srv/models"), List.of("a", "b"),
-                1L << 20, ServerConfig.DEFAULT_METRICS_PORT, ServerConfig.DEFAULT_ACCESS_LOG));
+                1L << 20, ServerConfig.DEFAULT_METRICS_PORT, ServerConfig.DEFAULT_ACCESS_LOG, ManagementConfig.defaults(),
+                SecurityConfig.defaults()));
+    }
+
+    @Test
+    void managementAndSecuritySettings() throws IOException {
+        Path f = file("management_port: 9001\nmodel_control: poll\npoll_interval: 500ms\n"
+                + "allowed_urls: ['https://models\\.example\\.com/.*']\ntls_cert: cert.pem\ntls_key: key.pem\n");
+        ServerConfig config = load(f, Map.of("TORCHLIGHT_SHUTDOWN_GRACE", "5"),
+                Map.of(ServerSetting.DISABLE_TOKEN_AUTH, "true", ServerSetting.MANAGEMENT_HOST, "0.0.0.0"));
+
+        assertThat(config.management()).isEqualTo(new ManagementConfig("0.0.0.0", 9001, ModelControl.POLL,
+                java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(5)));
+        assertThat(config.security().tokenAuth()).isFalse();
+        assertThat(config.security().inferenceToken()).isFalse();
+        assertThat(config.security().allowedUrls()).containsExactly("https://models\\.example\\.com/.*");
+        assertThat(config.security().tlsCert()).isEqualTo(f.getParent().resolve("cert.pem"));
+    }
+
+    @Test
+    void badManagementSettingsNameTheirSource() {
+        assertThatThrownBy(() -> load(null, Map.of(), Map.of(ServerSetting.MODEL_CONTROL, "sometimes")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("--model-control")
+                .hasMessageContaining("none, poll or explicit");
+        assertThatThrownBy(() -> load(null, Map.of(), Map.of(ServerSetting.POLL_INTERVAL, "0")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("--poll-interval");
+        assertThatThrownBy(() -> load(null, Map.of(), Map.of(ServerSetting.ALLOWED_URLS, "http://(")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("--allowed-urls")
+                .hasMessageContaining("not a valid regular expression");
+        assertThatThrownBy(() -> load(null, Map.of(), Map.of(ServerSetting.TLS_CERT, "c.pem")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("--tls-key");
     }
 
     @Test

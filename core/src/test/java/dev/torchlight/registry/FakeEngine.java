@@ -58,6 +58,10 @@ final class FakeEngine implements Engine {
         /** The next infer throws this unchecked exception, once. */
         final AtomicReference<RuntimeException> crashNext = new AtomicReference<>();
         final AtomicInteger calls = new AtomicInteger();
+        /** The batch size (first dimension of the first input) of every call, in order. */
+        final List<Long> batchSizes = new CopyOnWriteArrayList<>();
+        /** Runs at the start of every infer; a test may block it. */
+        volatile Runnable beforeInfer = () -> { };
         volatile boolean closed;
 
         FakeModel(ModelConfig config, float delta) {
@@ -70,7 +74,9 @@ final class FakeEngine implements Engine {
             if (closed) {
                 throw new IllegalStateException("infer after close");
             }
+            beforeInfer.run();
             calls.incrementAndGet();
+            batchSizes.add(inputs.get(0).rank() > 0 ? inputs.get(0).dim(0) : 1);
             String failure = failNext.getAndSet(null);
             if (failure != null) {
                 throw new EngineException(failure);

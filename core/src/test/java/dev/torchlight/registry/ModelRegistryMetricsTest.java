@@ -61,7 +61,7 @@ class ModelRegistryMetricsTest {
         Path dir = Files.createDirectories(repo.resolve("adder"));
         Files.writeString(dir.resolve(ModelSource.CONFIG_FILE), CONFIG);
         Files.writeString(Files.createDirectories(dir.resolve("1")).resolve(ModelSource.MODEL_FILE), "10");
-        registry = new ModelRegistry(engine, clock, histograms);
+        registry = new ModelRegistry(engine, clock, histograms, false);
         registry.load(new ModelRepository(repo).source("adder"));
     }
 

@@ -188,9 +188,16 @@ class ModelRegistryTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"broken", "badload", "empty", "rollback", "nofile"})
-    void notReadyWhileAnyModelsNewestVersionFailed(String bad) {
+    @ValueSource(strings = {"broken", "badload", "empty", "nofile"})
+    void notReadyWhileAnyModelHasNoReadyVersion(String bad) {
         assertThat(registry("adder", bad).ready()).isFalse();
+    }
+
+    @Test
+    void aFailedNewestVersionLeavesTheOlderOneServingAsDefault() {
+        assertThat(registry("adder", "rollback").ready()).isTrue();
+        assertThat(registry.defaultVersion("rollback")).isEqualTo(1L);
+        assertThat(registry.describe("rollback", 2L).state()).isEqualTo(ModelState.FAILED);
     }
 
     @Test
@@ -234,15 +241,15 @@ class ModelRegistryTest {
     }
 
     @Test
-    void describeDefaultsToTheNewestVersion() {
+    void describeDefaultsToTheNewestReadyVersion() {
         registry("adder", "rollback", "empty");
 
         assertThat(registry.describe("adder", null).version()).isEqualTo(2);
         assertThat(registry.describe("adder", 1L).version()).isEqualTo(1);
         ModelVersionInfo rollback = registry.describe("rollback", null);
-        assertThat(rollback.version()).isEqualTo(2);
-        assertThat(rollback.ready()).isFalse();
-        assertThat(registry.describe("rollback", 1L).ready()).isTrue();
+        assertThat(rollback.version()).isEqualTo(1);
+        assertThat(rollback.ready()).isTrue();
+        assertThat(registry.describe("rollback", 2L).ready()).isFalse();
         ModelVersionInfo empty = registry.describe("empty", null);
         assertThat(empty.state()).isEqualTo(ModelState.FAILED);
         assertThat(empty.error()).contains("no version folders");
@@ -486,7 +493,7 @@ class ModelRegistryTest {
     @Test
     void failedNewestVersionIsNotReadyButAnOlderOneServes() throws Exception {
         registry("rollback");
-        InferenceRequest newest = request("rollback", null, List.of(),
+        InferenceRequest newest = request("rollback", 2L, List.of(),
                 fp32("a", new long[] {1, 2}, 1, 2), fp32("b", new long[] {1, 1}, 1));
         assertThat(failure(registry.infer(newest), ServingException.NotReady.class))
                 .hasMessageContaining("'rollback' version 2 is not ready")

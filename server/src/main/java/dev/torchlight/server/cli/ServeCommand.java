@@ -61,6 +61,45 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--no-access-log", description = "Write no access log (as --access-log off).")
     boolean noAccessLog;
+    @Option(names = "--management-host", description = "Address the management API binds (default: 127.0.0.1).")
+    String managementHost;
+
+    @Option(names = "--management-port", paramLabel = "PORT",
+            description = "Management API port; 0 = any free port (default: 8081).")
+    String managementPort;
+
+    @Option(names = "--model-control", paramLabel = "MODE",
+            description = "none | poll | explicit (default): who changes the loaded models after start-up.")
+    String modelControl;
+
+    @Option(names = "--poll-interval", paramLabel = "DURATION",
+            description = "How often --model-control poll rescans the repository, e.g. 5s (default: 15s).")
+    String pollInterval;
+
+    @Option(names = "--shutdown-grace", paramLabel = "DURATION",
+            description = "How long a stop may take to answer accepted requests (default: 30s).")
+    String shutdownGrace;
+
+    @Option(names = "--disable-token-auth",
+            description = "Serve the management API without keys. Anyone who reaches it can replace models.")
+    boolean disableTokenAuth;
+
+    @Option(names = "--inference-token", description = "Require the inference key on the inference API too.")
+    boolean inferenceToken;
+
+    @Option(names = "--key-file", paramLabel = "FILE",
+            description = "Where the generated keys are written (default: a new private temporary directory).")
+    String keyFile;
+
+    @Option(names = "--allowed-urls", paramLabel = "REGEX,...",
+            description = "Registration URLs allowed besides the model repository (regular expressions).")
+    String allowedUrls;
+
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "TLS certificate chain for both listeners.")
+    String tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "TLS private key (PKCS#8 PEM) for both listeners.")
+    String tlsKey;
 
     @Override
     public Integer call() {
@@ -106,6 +145,17 @@ public final class ServeCommand implements Callable<Integer> {
         put(flags, ServerSetting.MAX_REQUEST_SIZE, maxRequestSize);
         put(flags, ServerSetting.METRICS_PORT, metricsPort);
         put(flags, ServerSetting.ACCESS_LOG, noAccessLog ? ServerConfigLoader.OFF : accessLog);
+        put(flags, ServerSetting.MANAGEMENT_HOST, managementHost);
+        put(flags, ServerSetting.MANAGEMENT_PORT, managementPort);
+        put(flags, ServerSetting.MODEL_CONTROL, modelControl);
+        put(flags, ServerSetting.POLL_INTERVAL, pollInterval);
+        put(flags, ServerSetting.SHUTDOWN_GRACE, shutdownGrace);
+        put(flags, ServerSetting.DISABLE_TOKEN_AUTH, disableTokenAuth ? "true" : null);
+        put(flags, ServerSetting.INFERENCE_TOKEN, inferenceToken ? "true" : null);
+        put(flags, ServerSetting.KEY_FILE, keyFile);
+        put(flags, ServerSetting.ALLOWED_URLS, allowedUrls);
+        put(flags, ServerSetting.TLS_CERT, tlsCert);
+        put(flags, ServerSetting.TLS_KEY, tlsKey);
         Path file = config;
         if (file == null && env.get(ServerConfigLoader.CONFIG_ENV) != null) {
             file = Path.of(env.get(ServerConfigLoader.CONFIG_ENV));

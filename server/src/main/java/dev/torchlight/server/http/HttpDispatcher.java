@@ -41,7 +41,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     /** Pipelined requests a connection may have waiting before reading pauses. */
     static final int MAX_QUEUED = 16;
 
-    private final HttpRouter router;
+    private final HttpRoutes router;
     private final InFlightRequests inFlight;
     private final AccessLog accessLog;
     private final StatusCounts statuses;
@@ -55,11 +55,11 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private boolean dispatching;
     private boolean again;
 
-    HttpDispatcher(HttpRouter router, InFlightRequests inFlight) {
+    HttpDispatcher(HttpRoutes router, InFlightRequests inFlight) {
         this(router, inFlight, AccessLog.OFF, new StatusCounts());
     }
 
-    HttpDispatcher(HttpRouter router, InFlightRequests inFlight, AccessLog accessLog, StatusCounts statuses) {
+    HttpDispatcher(HttpRoutes router, InFlightRequests inFlight, AccessLog accessLog, StatusCounts statuses) {
         this.router = router;
         this.inFlight = inFlight;
         this.accessLog = accessLog;

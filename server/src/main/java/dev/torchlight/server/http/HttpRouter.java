@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  * segments ignored, so a trailing slash does not matter) and each segment is percent-decoded;
  * the query string is ignored. A known path with the wrong method is a 405 with an Allow header.
  */
-final class HttpRouter {
+final class HttpRouter implements HttpRoutes {
     private static final int MAX_VERSION_DIGITS = 18; // fits a long
 
     private final V2Handler v2;
@@ -39,7 +39,8 @@ final class HttpRouter {
     }
 
     /** Routes one request; may throw, and the returned future may fail, with the failure to answer. */
-    CompletableFuture<HttpReply> route(FullHttpRequest request) {
+    @Override
+    public CompletableFuture<HttpReply> route(FullHttpRequest request) {
         HttpMethod method = request.method();
         List<String> s = segments(request.uri());
         int n = s.size();
@@ -123,7 +124,7 @@ final class HttpRouter {
     }
 
     /** A version path segment: a non-negative decimal integer, else 400. */
-    static long version(String segment) {
+    public static long version(String segment) {
         if (segment.isEmpty() || segment.length() > MAX_VERSION_DIGITS || !segment.chars().allMatch(HttpRouter::isDigit)) {
             throw new ServingException.InvalidInput(
                     "model version must be a non-negative integer, got '" + segment + "'");
@@ -140,7 +141,8 @@ final class HttpRouter {
         return ByteBufUtil.getBytes(content, content.readerIndex(), content.readableBytes(), false);
     }
 
-    static List<String> segments(String uri) {
+    /** The path's segments, percent-decoded; empty ones dropped. */
+    public static List<String> segments(String uri) {
         String raw = new QueryStringDecoder(uri).rawPath();
         List<String> out = new ArrayList<>(6);
         for (String part : raw.split("/")) {

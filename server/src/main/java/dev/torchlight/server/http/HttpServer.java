@@ -12,6 +12,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,9 +39,11 @@ public final class HttpServer implements AutoCloseable {
     private static final int MAX_PIPELINE_DEPTH = 8192;
     private static final int MAX_CHUNK_SIZE = 64 * 1024;
 
+    private final String name;
     private final HttpSettings settings;
     private final Transport transport = Transport.best();
-    private final HttpRouter router;
+    private final HttpRoutes router;
+    private final SslContext ssl;
     private final InFlightRequests inFlight = new InFlightRequests();
     private final ChannelGroup connections = new DefaultChannelGroup("torchlight-http", GlobalEventExecutor.INSTANCE);
     private final LongAdder accepted = new LongAdder();
@@ -52,14 +55,42 @@ public final class HttpServer implements AutoCloseable {
     private boolean closed;
 
     public HttpServer(HttpSettings settings, ModelService service) {
-        this(settings, service, AccessLog.OFF);
+        this("http", settings, inferenceRoutes(service), null, AccessLog.OFF);
     }
 
     /** @param accessLog gets one entry per answered request (the caller closes it) */
     public HttpServer(HttpSettings settings, ModelService service, AccessLog accessLog) {
+        this("http", settings, inferenceRoutes(service), null, accessLog);
+    }
+
+    /**
+     * A listener serving {@code routes}, without access log.
+     *
+     * @param name names its threads and log lines, e.g. {@code http} or {@code management}
+     * @param ssl TLS for every connection, or null for plain HTTP
+     */
+    public HttpServer(String name, HttpSettings settings, HttpRoutes routes, SslContext ssl) {
+        this(name, settings, routes, ssl, AccessLog.OFF);
+    }
+
+    /**
+     * A listener serving {@code routes}.
+     *
+     * @param name names its threads and log lines, e.g. {@code http} or {@code management}
+     * @param ssl TLS for every connection, or null for plain HTTP
+     * @param accessLog gets one entry per answered request (the caller closes it)
+     */
+    public HttpServer(String name, HttpSettings settings, HttpRoutes routes, SslContext ssl, AccessLog accessLog) {
+        this.name = Objects.requireNonNull(name, "name");
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.router = new HttpRouter(Objects.requireNonNull(service, "service"), serverVersion());
+        this.router = Objects.requireNonNull(routes, "routes");
+        this.ssl = ssl;
         this.accessLog = Objects.requireNonNull(accessLog, "accessLog");
+    }
+
+    /** The inference API routes (KServe v2 and TorchServe) over {@code service}. */
+    public static HttpRoutes inferenceRoutes(ModelService service) {
+        return new HttpRouter(Objects.requireNonNull(service, "service"), serverVersion());
     }
 
     /** Connections open now. */
@@ -88,8 +119,8 @@ public final class HttpServer implements AutoCloseable {
         if (listener != null || closed) {
             throw new IllegalStateException(closed ? "server is closed" : "server already started");
         }
-        acceptor = transport.eventLoops(1, "torchlight-http-accept");
-        workers = transport.eventLoops(Transport.ioThreads(), "torchlight-http");
+        acceptor = transport.eventLoops(1, "torchlight-" + name + "-accept");
+        workers = transport.eventLoops(Transport.ioThreads(), "torchlight-" + name);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptor, workers)
                 .channel(transport.serverChannel())
@@ -100,6 +131,9 @@ public final class HttpServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
                         accepted.increment();
+                        if (ssl != null) {
+                            ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast("codec", new HttpServerCodec(
                                         new HttpDecoderConfig().setMaxChunkSize(MAX_CHUNK_SIZE), MAX_PIPELINE_DEPTH))
@@ -119,7 +153,7 @@ public final class HttpServer implements AutoCloseable {
             throw e;
         }
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();
-        log.debug("HTTP listening on {} ({})", address, transport.name());
+        log.debug("{} listening on {} ({})", name, address, transport.name());
         return address;
     }
 
@@ -129,24 +163,43 @@ public final class HttpServer implements AutoCloseable {
      * Safe to call more than once, and without {@link #start()}.
      */
     @Override
-    public synchronized void close() {
+    public void close() {
+        close(TimeUnit.SECONDS.toNanos(DRAIN_SECONDS));
+    }
+
+    /** Stops accepting connections; those already open are still served. Safe to call more than once. */
+    public synchronized void stopAccepting() {
+        if (listener != null && listener.isOpen()) {
+            listener.close().syncUninterruptibly();
+        }
+    }
+
+    /**
+     * As {@link #close()}, letting running requests finish for up to {@code drainNanos}.
+     *
+     * @return true when every running request was answered in time
+     */
+    public synchronized boolean close(long drainNanos) {
         if (closed) {
-            return;
+            return true;
         }
         closed = true;
         if (listener == null) {
-            return;
+            return true;
         }
-        listener.close().syncUninterruptibly();
+        stopAccepting();
+        boolean drained = false;
         try {
-            if (!inFlight.closeAndAwait(DRAIN_SECONDS, TimeUnit.SECONDS)) {
-                log.warn("closing HTTP connections with requests still running after {} s", DRAIN_SECONDS);
+            drained = inFlight.closeAndAwait(drainNanos, TimeUnit.NANOSECONDS);
+            if (!drained) {
+                log.warn("closing {} connections with requests still running after {} ms", name, drainNanos / 1_000_000);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         connections.close().awaitUninterruptibly();
         shutDownLoops();
+        return drained;
     }
 
     private void shutDownLoops() {

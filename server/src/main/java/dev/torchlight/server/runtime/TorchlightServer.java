@@ -1,31 +1,49 @@
 package dev.torchlight.server.runtime;
 
+import dev.torchlight.config.ManagementConfig;
+import dev.torchlight.config.ModelControl;
+import dev.torchlight.config.SecurityConfig;
 import dev.torchlight.config.ServerConfig;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.registry.ModelRegistry;
 import dev.torchlight.registry.ModelService;
+import dev.torchlight.registry.RepositoryPoller;
 import dev.torchlight.repository.ModelRepository;
 import dev.torchlight.repository.ModelSource;
+import dev.torchlight.repository.archive.ArchiveStore;
 import dev.torchlight.scheduler.NanoClock;
 import dev.torchlight.server.access.AccessLog;
 import dev.torchlight.server.access.FileAccessLog;
+import dev.torchlight.server.auth.ApiKeys;
+import dev.torchlight.server.auth.BearerToken;
+import dev.torchlight.server.auth.TokenProtectedRoutes;
+import dev.torchlight.server.http.HttpRoutes;
 import dev.torchlight.server.http.HttpServer;
 import dev.torchlight.server.http.HttpSettings;
+import dev.torchlight.server.lifecycle.GracefulShutdown;
+import dev.torchlight.server.management.ManagementRouter;
+import dev.torchlight.server.management.ModelRegistrar;
 import dev.torchlight.server.metrics.MetricsEndpoint;
 import dev.torchlight.server.metrics.ModelMetrics;
 import dev.torchlight.server.metrics.ServerMetrics;
 import dev.torchlight.server.metrics.gpu.GpuMetrics;
 import dev.torchlight.server.metrics.gpu.JnaNvml;
+import dev.torchlight.server.tls.TlsContexts;
+import io.netty.handler.ssl.SslContext;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: builds the object graph for one server from its config and an engine,
- * loads the models and opens the listeners. Tests build it the same way the CLI does.
+ * loads the models and opens the listeners (inference, and management on its own address). Tests
+ * build it the same way the CLI does.
  */
 public final class TorchlightServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TorchlightServer.class);
@@ -33,14 +51,25 @@ public final class TorchlightServer implements AutoCloseable {
     private final ModelRegistry registry;
     private final HttpServer http;
     private final InetSocketAddress httpAddress;
+    private final HttpServer management;
+    private final InetSocketAddress managementAddress;
+    private final ApiKeys keys;
+    private final Path keyFile;
+    private final GracefulShutdown shutdown;
     private final MetricsEndpoint metrics;
     private final AccessLog accessLog;
 
     private TorchlightServer(ModelRegistry registry, HttpServer http, InetSocketAddress httpAddress,
-            MetricsEndpoint metrics, AccessLog accessLog) {
+            HttpServer management, InetSocketAddress managementAddress, ApiKeys keys, Path keyFile,
+            GracefulShutdown shutdown, MetricsEndpoint metrics, AccessLog accessLog) {
         this.registry = registry;
         this.http = http;
         this.httpAddress = httpAddress;
+        this.management = management;
+        this.managementAddress = managementAddress;
+        this.keys = keys;
+        this.keyFile = keyFile;
+        this.shutdown = shutdown;
         this.metrics = metrics;
         this.accessLog = accessLog;
     }
@@ -48,44 +77,88 @@ public final class TorchlightServer implements AutoCloseable {
     /**
      * Loads the configured models and starts listening.
      *
-     * @throws dev.torchlight.config.ConfigException when the repository or the model list is wrong
+     * @throws dev.torchlight.config.ConfigException when the repository, the model list or TLS is wrong
      */
     public static TorchlightServer start(ServerConfig config, Engine engine) {
         long startNanos = System.nanoTime();
-        ModelRepository repository = new ModelRepository(config.modelRepository());
-        List<ModelSource> sources = repository.scan(config.models());
-        // Histograms cost a few adders per request; without a metrics listener nobody reads them.
-        ModelRegistry registry = new ModelRegistry(engine, NanoClock.SYSTEM, config.metricsEnabled());
-        sources.forEach(registry::load);
-        AccessLog accessLog;
+        ManagementConfig mc = config.management();
+        SecurityConfig security = config.security();
+        SslContext ssl = security.tls() ? TlsContexts.server(security.tlsCert(), security.tlsKey()) : null;
+        ArchiveStore archives = ArchiveStore.temporary();
+        List<AutoCloseable> opened = new ArrayList<>();
+        opened.add(archives);
         try {
-            accessLog = config.accessLog() == null ? AccessLog.OFF : FileAccessLog.open(config.accessLog());
-        } catch (RuntimeException e) {
-            registry.close();
-            throw e;
-        }
-        HttpServer http = new HttpServer(
-                new HttpSettings(config.host(), config.httpPort(), config.maxRequestSize()), registry, accessLog);
-        InetSocketAddress address;
-        MetricsEndpoint metrics = null;
-        try {
-            address = http.start();
-            if (config.metricsEnabled()) {
-                metrics = startMetrics(config, registry, http, startNanos);
+            ModelRepository repository = new ModelRepository(config.modelRepository(), archives);
+            List<ModelSource> sources = repository.scan(config.models());
+            // Histograms cost a few adders per request; without a metrics listener nobody reads them.
+            ModelRegistry registry = new ModelRegistry(engine, NanoClock.SYSTEM, config.metricsEnabled(), true);
+            opened.add(registry);
+            sources.forEach(registry::load);
+
+            ApiKeys keys = null;
+            Path keyFile = null;
+            if (security.tokenAuth()) {
+                keys = ApiKeys.generate(new SecureRandom());
+                keyFile = keys.write(security.keyFile());
+                LOG.info("API keys written to {} (readable by this user only); send 'Authorization: Bearer <key>'",
+                        keyFile);
+            } else {
+                LOG.warn("*** TOKEN AUTHENTICATION IS DISABLED (--disable-token-auth): anyone who can reach {}:{} can"
+                        + " load, unload and replace models{} ***", mc.host(), mc.port(),
+                        security.inferenceToken() ? "; --inference-token is ignored" : "");
             }
+            HttpRoutes inference = HttpServer.inferenceRoutes(registry);
+            if (keys != null && security.inferenceToken()) {
+                inference = new TokenProtectedRoutes(new BearerToken(keys.inference(), "inference"), inference,
+                        TokenProtectedRoutes.PROBES);
+            }
+            ManagementRouter managementRouter = new ManagementRouter(registry, repository,
+                    new ModelRegistrar(config.modelRepository(), security.allowedUrls(), archives), mc.modelControl());
+            opened.add(managementRouter);
+            HttpRoutes managementRoutes = keys == null ? managementRouter
+                    : new TokenProtectedRoutes(new BearerToken(keys.management(), "management"), managementRouter, Set.of());
+
+            AccessLog accessLog = config.accessLog() == null ? AccessLog.OFF : FileAccessLog.open(config.accessLog());
+            opened.add(accessLog);
+            HttpServer http = new HttpServer("http",
+                    new HttpSettings(config.host(), config.httpPort(), config.maxRequestSize()), inference, ssl,
+                    accessLog);
+            opened.add(http);
+            InetSocketAddress address = http.start();
+            HttpServer management = new HttpServer("management",
+                    new HttpSettings(mc.host(), mc.port(), config.maxRequestSize()), managementRoutes, ssl);
+            opened.add(management);
+            InetSocketAddress managementAddress = management.start();
+            MetricsEndpoint metrics = config.metricsEnabled() ? startMetrics(config, registry, http, startNanos) : null;
+            if (metrics != null) {
+                opened.add(metrics);
+            }
+            RepositoryPoller poller = mc.modelControl() == ModelControl.POLL
+                    ? RepositoryPoller.start(registry, repository, config.models(), mc.pollInterval()) : null;
+
+            String scheme = ssl != null ? "https" : "http";
+            LOG.info("torchlight serving {} model(s) from {} on {}://{}:{} (management on {}://{}:{}, model control {})",
+                    sources.size(), repository.root().toAbsolutePath().normalize(), scheme, address.getHostString(),
+                    address.getPort(), scheme, managementAddress.getHostString(), managementAddress.getPort(),
+                    mc.modelControl().name().toLowerCase(java.util.Locale.ROOT));
+            if (metrics != null) {
+                LOG.info("metrics on http://{}:{}{}", metrics.address().getHostString(), metrics.address().getPort(),
+                        MetricsEndpoint.PATH);
+            }
+            GracefulShutdown shutdown = new GracefulShutdown(registry, List.of(http, management), poller,
+                    managementRouter, archives, mc.shutdownGrace());
+            return new TorchlightServer(registry, http, address, management, managementAddress, keys, keyFile,
+                    shutdown, metrics, accessLog);
         } catch (RuntimeException e) {
-            http.close();
-            registry.close();
-            accessLog.close();
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                try {
+                    opened.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             throw e;
         }
-        LOG.info("torchlight serving {} model(s) from {} on http://{}:{}", sources.size(),
-                repository.root().toAbsolutePath().normalize(), address.getHostString(), address.getPort());
-        if (metrics != null) {
-            LOG.info("metrics on http://{}:{}{}", metrics.address().getHostString(), metrics.address().getPort(),
-                    MetricsEndpoint.PATH);
-        }
-        return new TorchlightServer(registry, http, address, metrics, accessLog);
     }
 
     private static MetricsEndpoint startMetrics(ServerConfig config, ModelRegistry registry, HttpServer http,
@@ -108,19 +181,47 @@ public final class TorchlightServer implements AutoCloseable {
         return httpAddress;
     }
 
+    /** The address the management listener is bound to, with the actual port. */
+    public InetSocketAddress managementAddress() {
+        return managementAddress;
+    }
+
+    /** The generated keys, or null when token authentication is off. */
+    public ApiKeys keys() {
+        return keys;
+    }
+
+    /** Where the keys were written, or null when token authentication is off. */
+    public Path keyFile() {
+        return keyFile;
+    }
+
     public ModelService models() {
         return registry;
     }
 
-    /** Stops accepting connections, then releases the models. */
+    /** The registry, for components that manage models (a gRPC model repository service, say). */
+    public ModelRegistry registry() {
+        return registry;
+    }
+
+    /**
+     * Stops gracefully within the shutdown grace: readiness turns false, the listeners stop accepting
+     * connections, every request already accepted is answered, then the models are released.
+     */
     @Override
     public void close() {
+        shutdown.run();
+        // Scrapes and log lines until the last request was answered; then these go too.
         if (metrics != null) {
             metrics.close();
         }
-        http.close();
-        registry.close();
         accessLog.close();
         LOG.info("torchlight stopped");
+    }
+
+    /** The HTTP servers, for tests of the listeners themselves. */
+    HttpServer[] listeners() {
+        return new HttpServer[] {http, management};
     }
 }

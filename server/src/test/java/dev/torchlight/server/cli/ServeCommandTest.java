@@ -122,4 +122,46 @@ class ServeCommandTest {
         command.noAccessLog = true;
         assertThat(command.resolve(Map.of()).accessLog()).isNull();
     }
+
+    @Test
+    void managementAndSecurityFlagsParseThroughTheCommandLine() {
+        ServeCommand command = new ServeCommand();
+        picocli.CommandLine.ParseResult parsed = new CommandLine(command).parseArgs("--management-port", "0",
+                "--management-host", "10.0.0.1", "--model-control", "poll", "--poll-interval", "2s",
+                "--shutdown-grace", "5s", "--disable-token-auth", "--inference-token", "--key-file", "k.json",
+                "--allowed-urls", "https://a/.*,file:///srv/.*");
+        assertThat(parsed.errors()).isEmpty();
+
+        ServerConfig config = command.resolve(Map.of());
+
+        assertThat(config.management()).isEqualTo(new dev.torchlight.config.ManagementConfig("10.0.0.1", 0,
+                dev.torchlight.config.ModelControl.POLL, java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(5)));
+        assertThat(config.security().tokenAuth()).isFalse();
+        assertThat(config.security().inferenceToken()).isTrue();
+        assertThat(config.security().keyFile()).isEqualTo(Path.of("k.json"));
+        assertThat(config.security().allowedUrls()).containsExactly("https://a/.*", "file:///srv/.*");
+        ServerConfig defaults = new ServeCommand().resolve(Map.of());
+        assertThat(defaults.management().port()).isEqualTo(8081);
+        assertThat(defaults.management().host()).isEqualTo("127.0.0.1");
+        assertThat(defaults.security().tokenAuth()).isTrue();
+        assertThat(defaults.security().inferenceToken()).isFalse();
+    }
+
+    @Test
+    void archiveCommandWritesAnArchiveOrNamesWhatIsWrong() throws IOException {
+        Path config = dir.resolve("config.yaml");
+        Files.writeString(config, "name: m\nplatform: torchscript\nmax_batch_size: 0\n"
+                + "inputs: [{name: x, datatype: FP32, shape: [1]}]\noutputs: [{name: y, datatype: FP32, shape: [1]}]\n");
+        Path model = Files.writeString(dir.resolve("model.pt"), "weights");
+        Run ok = run("archive", "--model-name", "m", "--version", "2", "--serialized-file", model.toString(),
+                "--config", config.toString(), "--export-path", dir.resolve("out").toString());
+        assertThat(ok.exit()).as(ok.err()).isZero();
+        assertThat(dir.resolve("out/m.tlar")).isRegularFile();
+
+        Run wrongName = run("archive", "--model-name", "other", "--version", "2", "--serialized-file",
+                model.toString(), "--config", config.toString(), "--export-path", dir.resolve("out").toString());
+        assertThat(wrongName.exit()).isEqualTo(2);
+        assertThat(wrongName.err()).contains("torchlight archive:", "'other'");
+        assertThat(run("archive", "--model-name", "m").exit()).isEqualTo(2);
+    }
 }

@@ -3,6 +3,8 @@ package dev.torchlight.server.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.torchlight.config.ManagementConfig;
+import dev.torchlight.config.SecurityConfig;
 import dev.torchlight.config.ServerConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,7 +43,7 @@ class HealthTest {
         copy(TestData.models().resolve("embedding_bag"), repo.resolve("embedding_bag"));
         copy(TestData.models().resolve("no_batch"), repo.resolve("no_batch"));
         harness = new ServerHarness(new ServerConfig("127.0.0.1", 0, repo, List.of(),
-                ServerConfig.DEFAULT_MAX_REQUEST_SIZE, 0, null));
+                ServerConfig.DEFAULT_MAX_REQUEST_SIZE, 0, null, ManagementConfig.ephemeral(), SecurityConfig.defaults()));
     }
 
     @AfterAll

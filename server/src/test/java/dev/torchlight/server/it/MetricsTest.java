@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.torchlight.config.ManagementConfig;
+import dev.torchlight.config.SecurityConfig;
 import dev.torchlight.config.ServerConfig;
 import dev.torchlight.metrics.Outcome;
 import dev.torchlight.server.metrics.gpu.JnaNvml;
@@ -43,7 +45,8 @@ class MetricsTest {
     static void start() {
         accessLog = dir.resolve("logs/access.log");
         harness = new ServerHarness(new ServerConfig("127.0.0.1", 0, TestData.models(), List.of("two_io", "no_batch"),
-                ServerConfig.DEFAULT_MAX_REQUEST_SIZE, 0, accessLog));
+                ServerConfig.DEFAULT_MAX_REQUEST_SIZE, 0, accessLog, ManagementConfig.ephemeral(),
+                SecurityConfig.defaults()));
         metrics = URI.create("http://127.0.0.1:" + harness.server.metricsAddress().getPort() + "/metrics");
     }
 

@@ -18,6 +18,8 @@ import java.util.List;
 final class ServerHarness implements AutoCloseable {
     final TorchlightServer server;
     final URI base;
+    /** The management listener (on an ephemeral port, tokens on). */
+    final URI management;
     final HttpClient client = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10))
@@ -27,9 +29,19 @@ final class ServerHarness implements AutoCloseable {
         this(new ServerConfig("127.0.0.1", 0, repository, models, maxRequestSize));
     }
 
+    /** A server with any config; use port 0 for both listeners. */
     ServerHarness(ServerConfig config) {
         server = TorchlightServer.start(config, EngineFactory.pytorch());
-        base = URI.create("http://127.0.0.1:" + server.httpAddress().getPort());
+        String scheme = config.security().tls() ? "https" : "http";
+        base = URI.create(scheme + "://127.0.0.1:" + server.httpAddress().getPort());
+        management = URI.create(scheme + "://127.0.0.1:" + server.managementAddress().getPort());
+    }
+
+    /** A server whose listeners need no keys at all (management included). */
+    static ServerHarness withoutTokens(Path repository, List<String> models) {
+        ServerConfig config = new ServerConfig("127.0.0.1", 0, repository, models, ServerConfig.DEFAULT_MAX_REQUEST_SIZE);
+        return new ServerHarness(config.withSecurity(new dev.torchlight.config.SecurityConfig(false, false, null,
+                List.of(), null, null)));
     }
 
     static ServerHarness fixtures() {
@@ -44,6 +56,16 @@ final class ServerHarness implements AutoCloseable {
         return send(HttpRequest.newBuilder(base.resolve(path))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    /** A management call with the management key (when tokens are on). */
+    HttpResponse<String> manage(String method, String path) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(management.resolve(path))
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (server.keys() != null) {
+            request.header("Authorization", "Bearer " + server.keys().management());
+        }
+        return send(request);
     }
 
     HttpResponse<String> send(HttpRequest.Builder request) {

@@ -31,6 +31,25 @@ final class TestData {
         return root().resolve("testdata/models");
     }
 
+    /** Copies fixture model folders into {@code repository}. */
+    static void copyModels(Path repository, String... names) {
+        for (String name : names) {
+            Path from = models().resolve(name);
+            try (Stream<Path> files = Files.walk(from)) {
+                for (Path file : (Iterable<Path>) files::iterator) {
+                    Path to = repository.resolve(name).resolve(from.relativize(file).toString());
+                    if (Files.isDirectory(file)) {
+                        Files.createDirectories(to);
+                    } else {
+                        Files.copy(file, to);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
     /** Every golden file, e.g. mlp_v1.json. */
     static List<Path> goldens() {
         try (Stream<Path> files = Files.list(root().resolve("testdata/golden"))) {

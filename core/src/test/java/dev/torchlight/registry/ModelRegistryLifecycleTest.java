@@ -1,0 +1,308 @@
+package dev.torchlight.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.torchlight.api.DataType;
+import dev.torchlight.api.InferenceRequest;
+import dev.torchlight.api.InferenceResponse;
+import dev.torchlight.api.ServingException;
+import dev.torchlight.api.Tensor;
+import dev.torchlight.registry.FakeEngine.FakeModel;
+import dev.torchlight.repository.ModelRepository;
+import dev.torchlight.repository.ModelSource;
+import dev.torchlight.scheduler.NanoClock;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Loading, reloading, swapping, draining, scaling and warming up model versions, on a fake engine. */
+class ModelRegistryLifecycleTest {
+    private static final String CONFIG = """
+            name: m
+            platform: torchscript
+            max_batch_size: 4
+            inputs:
+              - {name: x, datatype: FP32, shape: [2]}
+            outputs:
+              - {name: y, datatype: FP32, shape: [2]}
+            """;
+
+    @TempDir
+    Path repo;
+
+    private final FakeEngine engine = new FakeEngine();
+    private ModelRegistry registry;
+
+    @AfterEach
+    void close() {
+        if (registry != null) {
+            registry.close();
+        }
+    }
+
+    private void config(String text) throws IOException {
+        Files.createDirectories(repo.resolve("m"));
+        Files.writeString(repo.resolve("m").resolve(ModelSource.CONFIG_FILE), text);
+    }
+
+    /** Writes a version whose model adds {@code delta}; a new mtime makes a rewrite visible at once. */
+    private void version(long version, String delta) throws IOException {
+        Path dir = Files.createDirectories(repo.resolve("m").resolve(Long.toString(version)));
+        Path file = dir.resolve(ModelSource.MODEL_FILE);
+        boolean existed = Files.exists(file);
+        Files.writeString(file, delta);
+        if (existed) {
+            Files.setLastModifiedTime(file, FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 10_000));
+        }
+    }
+
+    private ModelSource source() {
+        return new ModelRepository(repo).source("m");
+    }
+
+    private ModelRegistry registry(boolean warmUp) {
+        registry = new ModelRegistry(engine, NanoClock.SYSTEM, true, warmUp);
+        return registry;
+    }
+
+    private static InferenceRequest request(Long version) {
+        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2).flip();
+        return new InferenceRequest("r", "m", version, List.of(new Tensor("x", DataType.FP32, new long[] {1, 2}, b)),
+                List.of(), Map.of());
+    }
+
+    /** The first output element minus the input's 1: the answering model's delta. */
+    private float delta(Long version) throws Exception {
+        InferenceResponse response = registry.infer(request(version)).get(10, TimeUnit.SECONDS);
+        return response.outputs().get(0).data().getFloat(0) - 1;
+    }
+
+    @Test
+    void aChangedVersionIsSwappedInAndTheOldCopyReleased() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        registry(false).load(source());
+        FakeModel first = engine.loaded.get(0);
+        assertThat(delta(null)).isEqualTo(10);
+
+        version(1, "20");
+        LoadOutcome outcome = registry.reconcile(new ModelRepository(repo).scan(List.of())).get(0);
+
+        assertThat(outcome.ok()).isTrue();
+        assertThat(outcome.loaded()).containsExactly(1L);
+        assertThat(delta(null)).isEqualTo(20);
+        assertThat(first.closed).as("the replaced copy is released").isTrue();
+    }
+
+    @Test
+    void unchangedFilesAreNotReloaded() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        registry(false).load(source());
+
+        assertThat(registry.reconcile(new ModelRepository(repo).scan(List.of()))).isEmpty();
+        assertThat(engine.loaded).hasSize(1);
+    }
+
+    @Test
+    void aVersionThatFailsToReloadLeavesTheOldCopyServing() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        registry(false).load(source());
+
+        version(1, "fail: truncated upload");
+        List<LoadOutcome> outcomes = registry.reconcile(new ModelRepository(repo).scan(List.of()));
+
+        assertThat(outcomes).singleElement().satisfies(o -> {
+            assertThat(o.ok()).isFalse();
+            assertThat(o.failures()).singleElement().asString().contains("truncated upload").contains("keeps serving");
+            assertThat(o.serving()).containsExactly(1L);
+        });
+        assertThat(delta(null)).isEqualTo(10);
+        assertThat(registry.lastLoadError("m")).contains("truncated upload");
+        assertThat(registry.ready()).isTrue();
+        assertThat(registry.reconcile(new ModelRepository(repo).scan(List.of())))
+                .as("the same broken files are not retried every poll").isEmpty();
+    }
+
+    @Test
+    void aBrokenConfigOnReloadLeavesTheLoadedVersionsServing() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        registry(false).load(source());
+
+        config(CONFIG + "colour: blue\n");
+        Files.setLastModifiedTime(repo.resolve("m/config.yaml"), FileTime.fromMillis(System.currentTimeMillis() + 20_000));
+        LoadOutcome outcome = registry.load(source());
+
+        assertThat(outcome.failures()).singleElement().asString().contains("colour").contains("keep serving");
+        assertThat(delta(null)).isEqualTo(10);
+    }
+
+    @Test
+    void latestPolicyServesTheNewestVersionsAndRetiresOlderOnes() throws Exception {
+        config(CONFIG + "version_policy: {latest: 1}\n");
+        version(1, "10");
+        version(2, "20");
+        registry(false).load(source());
+        assertThat(registry.describe("m", null).versions()).containsExactly(2L);
+        FakeModel v2 = engine.loaded.get(0);
+
+        version(3, "30");
+        registry.reconcile(new ModelRepository(repo).scan(List.of()));
+
+        assertThat(registry.describe("m", null).versions()).containsExactly(3L);
+        assertThat(delta(null)).isEqualTo(30);
+        assertThat(v2.closed).isTrue();
+        assertThatThrownBy(() -> registry.describe("m", 2L)).isInstanceOf(ServingException.NotFound.class);
+    }
+
+    @Test
+    void specificPolicyServesOnlyTheNamedVersions() throws Exception {
+        config(CONFIG + "version_policy: {specific: [1, 3]}\n");
+        version(1, "10");
+        version(2, "20");
+        version(3, "30");
+        registry(false).load(source());
+        assertThat(registry.describe("m", null).versions()).containsExactly(1L, 3L);
+    }
+
+    @Test
+    void queuedAndRunningRequestsOfAReplacedVersionAreAnswered() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        registry(false).load(source());
+        FakeModel first = engine.loaded.get(0);
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        first.beforeInfer = () -> {
+            running.countDown();
+            await(release);
+        };
+        CompletableFuture<InferenceResponse> inFlight = registry.infer(request(null));
+        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<InferenceResponse> queued = registry.infer(request(null));
+
+        version(1, "20");
+        CompletableFuture<List<LoadOutcome>> swap = CompletableFuture.supplyAsync(
+                () -> registry.reconcile(new ModelRepository(repo).scan(List.of())));
+        // The new copy serves while the old one still drains.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        // The fresh copy has queued nothing yet; the old one has: that tells them apart.
+        while (registry.describe("m", null).stats().queueCount() > 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(delta(null)).isEqualTo(20);
+        assertThat(first.closed).isFalse();
+        release.countDown();
+
+        assertThat(inFlight.get(10, TimeUnit.SECONDS).outputs().get(0).data().getFloat(0)).isEqualTo(11);
+        assertThat(queued.get(10, TimeUnit.SECONDS).outputs().get(0).data().getFloat(0)).isEqualTo(11);
+        swap.get(10, TimeUnit.SECONDS);
+        assertThat(first.closed).isTrue();
+    }
+
+    @Test
+    void unloadSetDefaultAndScale() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        version(2, "20");
+        registry(false).load(source());
+        assertThat(delta(null)).isEqualTo(20);
+
+        registry.setDefault("m", 1);
+        assertThat(delta(null)).isEqualTo(10);
+        assertThat(registry.defaultVersion("m")).isEqualTo(1L);
+
+        LoadOutcome scaled = registry.scale("m", 3);
+        assertThat(scaled.ok()).isTrue();
+        assertThat(registry.instances("m", 1L)).hasSize(3);
+        assertThat(registry.instances("m", 2L)).hasSize(3);
+        assertThat(delta(null)).as("the default survives scaling").isEqualTo(10);
+
+        registry.unload("m", 1);
+        assertThat(delta(null)).isEqualTo(20);
+        registry.unload("m");
+        assertThat(registry.contains("m")).isFalse();
+        assertThat(engine.loaded).allSatisfy(m -> assertThat(m.closed).isTrue());
+        assertThatThrownBy(() -> registry.unload("m")).isInstanceOf(ServingException.NotFound.class);
+    }
+
+    @Test
+    void readinessTurnsFalseWhenShutdownBeginsWhileRequestsStillRun() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        registry(false).load(source());
+        assertThat(registry.ready()).isTrue();
+
+        registry.beginShutdown();
+
+        assertThat(registry.ready()).isFalse();
+        assertThat(delta(null)).isEqualTo(10);
+    }
+
+    @Test
+    void aFolderThatDisappearsIsUnloaded() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        registry(false).reconcile(new ModelRepository(repo).scan(List.of()));
+        assertThat(registry.contains("m")).isTrue();
+
+        registry.reconcile(List.of());
+
+        assertThat(registry.contains("m")).isFalse();
+        assertThat(engine.loaded.get(0).closed).isTrue();
+    }
+
+    @Test
+    void warmUpRunsEveryBatchSizeOnEveryInstance() throws Exception {
+        config(CONFIG + "instance_group: [{count: 2}]\n");
+        version(1, "10");
+        registry(true).load(source());
+
+        assertThat(engine.loaded).hasSize(2).allSatisfy(m -> assertThat(m.batchSizes).containsExactly(1L, 2L, 3L, 4L));
+    }
+
+    @Test
+    void warmUpUsesTheConfiguredSamples() throws Exception {
+        config(CONFIG + "warmup:\n  - x: {shape: [3, 2], file: warmup/x.bin}\n");
+        Files.createDirectories(repo.resolve("m/warmup"));
+        Files.write(repo.resolve("m/warmup/x.bin"), new byte[3 * 2 * 4]);
+        version(1, "10");
+        registry(true).load(source());
+
+        assertThat(engine.loaded.get(0).batchSizes).containsExactly(3L);
+    }
+
+    @Test
+    void aFailedWarmUpFailsTheLoad() throws Exception {
+        config(CONFIG + "warmup:\n  - x: {shape: [3, 2], file: warmup/x.bin}\n");
+        Files.createDirectories(repo.resolve("m/warmup"));
+        Files.write(repo.resolve("m/warmup/x.bin"), new byte[5]);
+        version(1, "10");
+        LoadOutcome outcome = registry(true).load(source());
+
+        assertThat(outcome.failures()).singleElement().asString().contains("warm-up").contains("expected 24");
+        assertThat(engine.loaded).allSatisfy(m -> assertThat(m.closed).isTrue());
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

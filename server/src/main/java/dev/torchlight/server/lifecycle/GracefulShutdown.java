@@ -1,0 +1,69 @@
+package dev.torchlight.server.lifecycle;
+
+import dev.torchlight.registry.ModelRegistry;
+import dev.torchlight.registry.RepositoryPoller;
+import dev.torchlight.repository.archive.ArchiveStore;
+import dev.torchlight.server.http.HttpServer;
+import dev.torchlight.server.management.ManagementRouter;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The order in which a server stops, within its grace period: readiness turns false first (so a
+ * load balancer stops routing), the listeners stop accepting connections, every request already
+ * accepted is answered (new requests on open connections get 503), the repository poller and
+ * management thread stop, and only then are the models drained and released. Runs once; later
+ * calls return at once.
+ */
+public final class GracefulShutdown implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(GracefulShutdown.class);
+
+    private final ModelRegistry registry;
+    private final List<HttpServer> listeners;
+    private final RepositoryPoller poller;
+    private final ManagementRouter management;
+    private final ArchiveStore archives;
+    private final Duration grace;
+    private boolean done;
+
+    /** @param poller null when the repository is not polled */
+    public GracefulShutdown(ModelRegistry registry, List<HttpServer> listeners, RepositoryPoller poller,
+            ManagementRouter management, ArchiveStore archives, Duration grace) {
+        this.registry = registry;
+        this.listeners = List.copyOf(listeners);
+        this.poller = poller;
+        this.management = management;
+        this.archives = archives;
+        this.grace = grace;
+    }
+
+    @Override
+    public synchronized void run() {
+        if (done) {
+            return;
+        }
+        done = true;
+        long start = System.nanoTime();
+        long deadline = start + grace.toNanos();
+        registry.beginShutdown();
+        listeners.forEach(HttpServer::stopAccepting);
+        if (poller != null) {
+            poller.close();
+        }
+        boolean answered = true;
+        for (HttpServer listener : listeners) {
+            answered &= listener.close(Math.max(0, deadline - System.nanoTime()));
+        }
+        management.close();
+        registry.close();
+        archives.close();
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        if (answered) {
+            LOG.info("stopped in {} ms; every accepted request was answered", ms);
+        } else {
+            LOG.warn("stopped in {} ms; requests still running after the {} ms grace were cut off", ms, grace.toMillis());
+        }
+    }
+}

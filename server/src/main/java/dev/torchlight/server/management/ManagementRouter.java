@@ -1,0 +1,202 @@
+package dev.torchlight.server.management;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.torchlight.api.ServingException;
+import dev.torchlight.config.ModelControl;
+import dev.torchlight.registry.ModelRegistry;
+import dev.torchlight.repository.ModelRepository;
+import dev.torchlight.server.http.HttpPaths;
+import dev.torchlight.server.http.HttpReply;
+import dev.torchlight.server.http.HttpRoutes;
+import dev.torchlight.server.http.JsonReplies;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+/**
+ * The management listener's routes (paths in {@code docs/MANAGEMENT.md}). Reads are answered on the
+ * event loop; calls that load or release models run one at a time on a management thread, never on
+ * an event loop, and the reply is written when they finish.
+ */
+public final class ManagementRouter implements HttpRoutes, AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ManagementApi api;
+    private final RepositoryApi repository;
+    private final ExecutorService changes = Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().name("management").daemon(true).unstarted(r));
+
+    public ManagementRouter(ModelRegistry registry, ModelRepository repository, ModelRegistrar registrar,
+            ModelControl control) {
+        this.api = new ManagementApi(registry, registrar, control);
+        this.repository = new RepositoryApi(registry, repository, api);
+    }
+
+    @Override
+    public CompletableFuture<HttpReply> route(FullHttpRequest request) {
+        HttpMethod method = request.method();
+        List<String> s = HttpPaths.segments(request.uri());
+        Map<String, List<String>> query = new QueryStringDecoder(request.uri()).parameters();
+        int n = s.size();
+        if (n >= 1 && s.get(0).equals("models")) {
+            return models(method, s, query);
+        }
+        if (n >= 3 && s.get(0).equals("v2") && s.get(1).equals("repository")) {
+            if (n == 3 && s.get(2).equals("index")) {
+                boolean readyOnly = readyOnly(request.content());
+                return only(HttpMethod.POST, method, () -> done(repository.index(readyOnly)));
+            }
+            if (n == 5 && s.get(2).equals("models")) {
+                String model = s.get(3);
+                return switch (s.get(4)) {
+                    case "load" -> only(HttpMethod.POST, method, () -> change(() -> repository.load(model)));
+                    case "unload" -> only(HttpMethod.POST, method, () -> change(() -> repository.unload(model)));
+                    default -> notFound(method, request.uri());
+                };
+            }
+        }
+        return notFound(method, request.uri());
+    }
+
+    private CompletableFuture<HttpReply> models(HttpMethod method, List<String> s, Map<String, List<String>> q) {
+        int n = s.size();
+        if (n == 1) {
+            if (method.equals(HttpMethod.GET)) {
+                return done(api.list(integer(q, "limit", 1), integer(q, "next_page_token", 0)));
+            }
+            if (method.equals(HttpMethod.POST)) {
+                String url = string(q, "url");
+                String name = string(q, "model_name");
+                Integer workers = integer(q, "initial_workers", 1);
+                return change(() -> api.register(url, name, workers));
+            }
+            return notAllowed(method, "GET, POST");
+        }
+        String model = s.get(1);
+        if (n == 2) {
+            if (method.equals(HttpMethod.GET)) {
+                return done(api.describe(model, null, false));
+            }
+            if (method.equals(HttpMethod.PUT)) {
+                Integer workers = integer(q, "min_worker", 1);
+                return change(() -> api.scale(model, workers));
+            }
+            if (method.equals(HttpMethod.DELETE)) {
+                return change(() -> api.unregister(model, null));
+            }
+            return notAllowed(method, "GET, PUT, DELETE");
+        }
+        if (n == 3) {
+            if (method.equals(HttpMethod.GET)) {
+                boolean all = s.get(2).equals("all");
+                String version = all ? null : Long.toString(HttpPaths.version(s.get(2)));
+                return done(api.describe(model, version, all));
+            }
+            if (method.equals(HttpMethod.DELETE)) {
+                long version = HttpPaths.version(s.get(2));
+                return change(() -> api.unregister(model, version));
+            }
+            return notAllowed(method, "GET, DELETE");
+        }
+        if (n == 4 && s.get(3).equals("set-default")) {
+            long version = HttpPaths.version(s.get(2));
+            return only(HttpMethod.PUT, method, () -> change(() -> api.setDefault(model, version)));
+        }
+        return done(JsonReplies.error(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + method + " /"
+                + String.join("/", s)));
+    }
+
+    /** Runs a change on the management thread; its failure becomes the reply. */
+    private CompletableFuture<HttpReply> change(Supplier<HttpReply> work) {
+        return CompletableFuture.supplyAsync(work, changes);
+    }
+
+    private static boolean readyOnly(ByteBuf body) {
+        if (!body.isReadable()) {
+            return false;
+        }
+        try {
+            JsonNode node = JSON.readTree(new ByteBufInputStream(body.duplicate()));
+            if (node == null || node.isMissingNode()) {
+                return false;
+            }
+            if (!node.isObject()) {
+                throw new ServingException.InvalidInput("expected a JSON object such as {\"ready\": true}");
+            }
+            JsonNode ready = node.get("ready");
+            if (ready != null && !ready.isBoolean()) {
+                throw new ServingException.InvalidInput("'ready' must be true or false");
+            }
+            return ready != null && ready.booleanValue();
+        } catch (IOException e) {
+            throw new ServingException.InvalidInput("the body is not valid JSON: " + dev.torchlight.server.http.json.Json.describe(e));
+        }
+    }
+
+    private static String string(Map<String, List<String>> q, String name) {
+        List<String> values = q.get(name);
+        return values == null || values.isEmpty() ? null : values.get(values.size() - 1);
+    }
+
+    private static Integer integer(Map<String, List<String>> q, String name, int min) {
+        String value = string(q, name);
+        if (value == null) {
+            return null;
+        }
+        try {
+            int parsed = Integer.parseInt(value.strip());
+            if (parsed >= min) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ServingException.InvalidInput("query parameter " + name + " must be an integer of at least " + min
+                + ", got '" + value + "'");
+    }
+
+    private static CompletableFuture<HttpReply> only(HttpMethod allowed, HttpMethod actual,
+            Supplier<CompletableFuture<HttpReply>> handler) {
+        if (!allowed.equals(actual)) {
+            return notAllowed(actual, allowed.name());
+        }
+        return handler.get();
+    }
+
+    private static CompletableFuture<HttpReply> notAllowed(HttpMethod actual, String allowed) {
+        return done(JsonReplies.error(HttpResponseStatus.METHOD_NOT_ALLOWED,
+                "method " + actual + " is not allowed here; use " + allowed).withHeader(HttpHeaderNames.ALLOW, allowed));
+    }
+
+    private static CompletableFuture<HttpReply> notFound(HttpMethod method, String uri) {
+        return done(JsonReplies.error(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + method + " "
+                + new QueryStringDecoder(uri).rawPath()));
+    }
+
+    private static CompletableFuture<HttpReply> done(HttpReply reply) {
+        return CompletableFuture.completedFuture(reply);
+    }
+
+    /** Waits for a change in progress, then stops the management thread. */
+    @Override
+    public void close() {
+        changes.shutdown();
+        try {
+            changes.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

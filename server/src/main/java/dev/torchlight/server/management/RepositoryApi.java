@@ -1,0 +1,112 @@
+package dev.torchlight.server.management;
+
+import dev.torchlight.api.ServingException;
+import dev.torchlight.config.ConfigException;
+import dev.torchlight.registry.LoadOutcome;
+import dev.torchlight.registry.ModelRegistry;
+import dev.torchlight.registry.ModelState;
+import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.repository.ModelRepository;
+import dev.torchlight.repository.ModelSource;
+import dev.torchlight.server.http.HttpReply;
+import dev.torchlight.server.http.JsonReplies;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The KServe/Triton model repository extension: {@code POST /v2/repository/index} lists every
+ * model in the repository and every loaded one with its state; {@code .../models/{m}/load} loads
+ * or reloads a model from the repository (unchanged versions keep serving, changed ones are
+ * swapped in); {@code .../unload} drains and releases it.
+ */
+final class RepositoryApi {
+    private final ModelRegistry registry;
+    private final ModelRepository repository;
+    private final ManagementApi management;
+
+    RepositoryApi(ModelRegistry registry, ModelRepository repository, ManagementApi management) {
+        this.registry = registry;
+        this.repository = repository;
+        this.management = management;
+    }
+
+    /** @param readyOnly the request body's {@code "ready": true}: list only ready versions */
+    HttpReply index(boolean readyOnly) {
+        List<ModelVersionInfo> loaded = registry.models();
+        Set<String> onDisk = new TreeSet<>();
+        try {
+            repository.scan(List.of()).forEach(s -> onDisk.add(s.name()));
+        } catch (ConfigException e) {
+            // a missing repository lists only what is loaded
+        }
+        loaded.forEach(info -> onDisk.remove(info.name()));
+        return JsonReplies.json(HttpResponseStatus.OK, g -> {
+            g.writeStartArray();
+            for (ModelVersionInfo info : loaded) {
+                if (readyOnly && info.state() != ModelState.READY) {
+                    continue;
+                }
+                g.writeStartObject();
+                g.writeStringField("name", info.name());
+                g.writeStringField("version", Long.toString(info.version()));
+                g.writeStringField("state", info.state() == ModelState.READY ? "READY" : "UNAVAILABLE");
+                if (info.error() != null) {
+                    g.writeStringField("reason", info.error());
+                }
+                g.writeEndObject();
+            }
+            if (!readyOnly) {
+                for (String name : onDisk) {
+                    g.writeStartObject();
+                    g.writeStringField("name", name);
+                    g.writeStringField("state", "UNAVAILABLE");
+                    g.writeStringField("reason", "unloaded");
+                    g.writeEndObject();
+                }
+            }
+            g.writeEndArray();
+        });
+    }
+
+    HttpReply load(String model) {
+        HttpReply refused = management.requireExplicit("load models");
+        if (refused != null) {
+            return refused;
+        }
+        List<ModelSource> sources;
+        try {
+            sources = repository.scan(List.of(model));
+        } catch (ConfigException e) {
+            throw new ServingException.NotFound(e.getMessage());
+        }
+        if (sources.isEmpty()) {
+            throw new ServingException.InvalidInput("model '" + model + "' could not be read from the repository;"
+                    + " see the server log");
+        }
+        LoadOutcome outcome = registry.load(sources.get(0));
+        if (!outcome.ok()) {
+            return JsonReplies.error(outcome.serving().isEmpty() ? HttpResponseStatus.BAD_REQUEST
+                    : HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                    "failed to load model '" + model + "': " + String.join("; ", outcome.failures()));
+        }
+        return empty();
+    }
+
+    HttpReply unload(String model) {
+        HttpReply refused = management.requireExplicit("unload models");
+        if (refused != null) {
+            return refused;
+        }
+        registry.unload(model);
+        return empty();
+    }
+
+    private static HttpReply empty() {
+        return JsonReplies.json(HttpResponseStatus.OK, g -> {
+            g.writeStartObject();
+            g.writeEndObject();
+        });
+    }
+}
