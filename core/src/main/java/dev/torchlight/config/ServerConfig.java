@@ -11,11 +11,15 @@ import java.util.Objects;
  * @param httpPort HTTP port; 0 picks any free port
  * @param modelRepository directory holding one folder per model
  * @param models names of the models to load; empty means every model in the repository
- * @param maxRequestSize largest request body accepted, in bytes
+ * @param maxRequestSize largest request body accepted, in bytes (also the largest gRPC message)
+ * @param grpcPort gRPC port; 0 picks any free port
  */
-public record ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize) {
+public record ServerConfig(
+        String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize, int grpcPort) {
     /** 64 MiB. */
     public static final long DEFAULT_MAX_REQUEST_SIZE = 64L << 20;
+    /** TorchServe's gRPC port. */
+    public static final int DEFAULT_GRPC_PORT = 7070;
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -23,8 +27,14 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
         models = List.copyOf(models);
     }
 
-    /** Loopback on 8080, every model in {@code repository}, 64 MiB requests. */
+    /** A config whose gRPC listener takes any free port, as tests that pick port 0 for HTTP want. */
+    public ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize) {
+        this(host, httpPort, modelRepository, models, maxRequestSize, 0);
+    }
+
+    /** Loopback on 8080 (gRPC 7070), every model in {@code repository}, 64 MiB requests. */
     public static ServerConfig defaults(Path repository) {
-        return new ServerConfig("127.0.0.1", 8080, repository, List.of(), DEFAULT_MAX_REQUEST_SIZE);
+        return new ServerConfig("127.0.0.1", 8080, repository, List.of(), DEFAULT_MAX_REQUEST_SIZE,
+                DEFAULT_GRPC_PORT);
     }
 }

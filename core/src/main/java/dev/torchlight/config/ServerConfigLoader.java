@@ -41,6 +41,7 @@ public final class ServerConfigLoader {
         values.put(ServerSetting.MODEL_REPOSITORY, defaults.modelRepository());
         values.put(ServerSetting.MODELS, defaults.models());
         values.put(ServerSetting.MAX_REQUEST_SIZE, defaults.maxRequestSize());
+        values.put(ServerSetting.GRPC_PORT, defaults.grpcPort());
 
         if (configFile != null) {
             YamlSection yaml = YamlSection.read(configFile);
@@ -76,7 +77,8 @@ public final class ServerConfigLoader {
                 (Integer) values.get(ServerSetting.HTTP_PORT),
                 (Path) values.get(ServerSetting.MODEL_REPOSITORY),
                 models,
-                (Long) values.get(ServerSetting.MAX_REQUEST_SIZE));
+                (Long) values.get(ServerSetting.MAX_REQUEST_SIZE),
+                (Integer) values.get(ServerSetting.GRPC_PORT));
     }
 
     /**
@@ -93,7 +95,7 @@ public final class ServerConfigLoader {
                 }
                 throw new ConfigException(where + "expected a host name or IP address, got " + YamlSection.describe(raw));
             }
-            case HTTP_PORT -> {
+            case HTTP_PORT, GRPC_PORT -> {
                 Long port = asLong(raw);
                 if (port == null || port < 0 || port > 65535) {
                     throw new ConfigException(where + "expected a port from 0 to 65535 (0 = any free port), got "

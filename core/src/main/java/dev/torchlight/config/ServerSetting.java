@@ -15,7 +15,8 @@ public enum ServerSetting {
     HTTP_PORT("http_port"),
     MODEL_REPOSITORY("model_repository"),
     MODELS("models"),
-    MAX_REQUEST_SIZE("max_request_size");
+    MAX_REQUEST_SIZE("max_request_size"),
+    GRPC_PORT("grpc_port");
 
     /** The environment variable prefix. */
     public static final String ENV_PREFIX = "TORCHLIGHT_";

@@ -47,6 +47,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Largest request body, e.g. 64MiB (default), 100MB or bytes.")
     String maxRequestSize;
 
+    @Option(names = "--grpc-port", paramLabel = "PORT",
+            description = "gRPC port (KServe v2 GRPCInferenceService); 0 = any free port (default: 7070).")
+    String grpcPort;
+
     @Option(names = "--config", paramLabel = "FILE", description = "Server config file (YAML).")
     Path config;
 
@@ -92,6 +96,7 @@ public final class ServeCommand implements Callable<Integer> {
         put(flags, ServerSetting.HOST, host);
         put(flags, ServerSetting.HTTP_PORT, httpPort);
         put(flags, ServerSetting.MAX_REQUEST_SIZE, maxRequestSize);
+        put(flags, ServerSetting.GRPC_PORT, grpcPort);
         Path file = config;
         if (file == null && env.get(ServerConfigLoader.CONFIG_ENV) != null) {
             file = Path.of(env.get(ServerConfigLoader.CONFIG_ENV));

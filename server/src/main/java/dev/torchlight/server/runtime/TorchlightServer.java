@@ -6,6 +6,8 @@ import dev.torchlight.registry.ModelRegistry;
 import dev.torchlight.registry.ModelService;
 import dev.torchlight.repository.ModelRepository;
 import dev.torchlight.repository.ModelSource;
+import dev.torchlight.server.grpc.GrpcServer;
+import dev.torchlight.server.grpc.GrpcSettings;
 import dev.torchlight.server.http.HttpServer;
 import dev.torchlight.server.http.HttpSettings;
 import java.net.InetSocketAddress;
@@ -23,11 +25,16 @@ public final class TorchlightServer implements AutoCloseable {
     private final ModelRegistry registry;
     private final HttpServer http;
     private final InetSocketAddress httpAddress;
+    private final GrpcServer grpc;
+    private final InetSocketAddress grpcAddress;
 
-    private TorchlightServer(ModelRegistry registry, HttpServer http, InetSocketAddress httpAddress) {
+    private TorchlightServer(ModelRegistry registry, HttpServer http, InetSocketAddress httpAddress,
+            GrpcServer grpc, InetSocketAddress grpcAddress) {
         this.registry = registry;
         this.http = http;
         this.httpAddress = httpAddress;
+        this.grpc = grpc;
+        this.grpcAddress = grpcAddress;
     }
 
     /**
@@ -42,21 +49,33 @@ public final class TorchlightServer implements AutoCloseable {
         sources.forEach(registry::load);
         HttpServer http = new HttpServer(
                 new HttpSettings(config.host(), config.httpPort(), config.maxRequestSize()), registry);
+        // TLS and token interceptors plug in here, as GrpcServer's constructor arguments.
+        GrpcServer grpc = new GrpcServer(
+                new GrpcSettings(config.host(), config.grpcPort(), config.maxRequestSize()), registry);
         InetSocketAddress address;
+        InetSocketAddress grpcAddress;
         try {
             address = http.start();
+            grpcAddress = grpc.start();
         } catch (RuntimeException e) {
+            http.close();
             registry.close();
             throw e;
         }
         LOG.info("torchlight serving {} model(s) from {} on http://{}:{}", sources.size(),
                 repository.root().toAbsolutePath().normalize(), address.getHostString(), address.getPort());
-        return new TorchlightServer(registry, http, address);
+        LOG.info("gRPC (KServe v2) on {}:{}", grpcAddress.getHostString(), grpcAddress.getPort());
+        return new TorchlightServer(registry, http, address, grpc, grpcAddress);
     }
 
     /** The address the HTTP listener is bound to, with the actual port. */
     public InetSocketAddress httpAddress() {
         return httpAddress;
+    }
+
+    /** The address the gRPC listener is bound to, with the actual port. */
+    public InetSocketAddress grpcAddress() {
+        return grpcAddress;
     }
 
     public ModelService models() {
@@ -66,6 +85,7 @@ public final class TorchlightServer implements AutoCloseable {
     /** Stops accepting connections, then releases the models. */
     @Override
     public void close() {
+        grpc.close();
         http.close();
         registry.close();
         LOG.info("torchlight stopped");
