@@ -96,7 +96,8 @@ public final class GrpcServer implements AutoCloseable {
                 .channelType(NioServerSocketChannel.class)
                 .directExecutor()
                 .maxInboundMessageSize((int) settings.maxMessageSize())
-                .addService(ServerInterceptors.intercept(inference, interceptors.reversed()))
+                .addService(ServerInterceptors.intercept(AliasingMarshaller.apply(inference.bindService()),
+                        interceptors.reversed()))
                 .addService(new ReadinessHealthService(service, healthTimer))
                 .addService(ProtoReflectionServiceV1.newInstance());
         if (sslContext != null) {
