@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnsafeByteOperations;
 import inference.GRPCInferenceServiceGrpc;
 import inference.ModelInferRequest;
+import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerMethodDefinition;
@@ -36,7 +37,7 @@ final class AliasingMarshaller implements MethodDescriptor.Marshaller<ModelInfer
     public ModelInferRequest parse(InputStream stream) {
         try {
             // Never reused: the parsed message's raw contents point into it.
-            byte[] message = stream.readAllBytes();
+            byte[] message = read(stream);
             CodedInputStream input = UnsafeByteOperations.unsafeWrap(message).newCodedInput();
             input.enableAliasing(true);
             input.setSizeLimit(Integer.MAX_VALUE); // the transport already enforced --max-request-size
@@ -47,6 +48,19 @@ final class AliasingMarshaller implements MethodDescriptor.Marshaller<ModelInfer
         } catch (IOException e) {
             throw Status.INTERNAL.withDescription("cannot read the request message").withCause(e).asRuntimeException();
         }
+    }
+
+    /** The whole message in one array of its exact size when the transport knows it (it does). */
+    private static byte[] read(InputStream stream) throws IOException {
+        if (!(stream instanceof KnownLength)) {
+            return stream.readAllBytes();
+        }
+        byte[] message = new byte[stream.available()];
+        int n = stream.readNBytes(message, 0, message.length);
+        if (n != message.length || stream.read() != -1) {
+            throw new IOException("the message is not " + message.length + " bytes long");
+        }
+        return message;
     }
 
     /** {@code service} with ModelInfer and ModelStreamInfer parsing their requests through this marshaller. */

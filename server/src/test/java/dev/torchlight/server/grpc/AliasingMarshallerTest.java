@@ -28,6 +28,13 @@ class AliasingMarshallerTest {
         return threads.getCurrentThreadAllocatedBytes() - before;
     }
 
+    /** What the transport hands a marshaller: a stream that knows its length. */
+    private static final class KnownLengthStream extends ByteArrayInputStream implements io.grpc.KnownLength {
+        KnownLengthStream(byte[] bytes) {
+            super(bytes);
+        }
+    }
+
     @Test
     void parsingReadsTheMessageOnceAndSlicesIt() {
         byte[] wire = message().toByteArray();
@@ -36,11 +43,11 @@ class AliasingMarshallerTest {
         ModelInferRequest[] parsed = new ModelInferRequest[1];
         aliasing.parse(new ByteArrayInputStream(wire)); // warm up class loading
 
-        long ours = allocatedBy(() -> parsed[0] = aliasing.parse(new ByteArrayInputStream(wire)));
+        long ours = allocatedBy(() -> parsed[0] = aliasing.parse(new KnownLengthStream(wire)));
         long theirs = allocatedBy(() -> stock.parse(new ByteArrayInputStream(wire)));
 
         assertThat(parsed[0]).isEqualTo(message());
-        assertThat(ours).as("one array of the message's size").isBetween((long) SIZE, SIZE + SIZE / 2L);
+        assertThat(ours).as("one array of the message's size").isBetween((long) SIZE, SIZE + SIZE / 8L);
         assertThat(theirs).as("the stock parser copies the contents once more").isGreaterThan(SIZE + SIZE / 2L);
     }
 }
