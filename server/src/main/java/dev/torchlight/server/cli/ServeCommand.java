@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
         name = "serve",
         mixinStandardHelpOptions = true,
         description = {
-            "Serve the models of a model repository over HTTP (KServe v2 and TorchServe APIs).",
+            "Serve the models of a model repository over HTTP (KServe v2 and TorchServe APIs) and gRPC (KServe v2).",
             "Settings come from defaults < --config file < TORCHLIGHT_* environment < flags."
         })
 public final class ServeCommand implements Callable<Integer> {
