@@ -105,4 +105,13 @@ class ServeCommandTest {
         Files.writeString(file, "http_port: 1234\n");
         assertThat(new ServeCommand().resolve(Map.of("TORCHLIGHT_CONFIG", file.toString())).httpPort()).isEqualTo(1234);
     }
+
+    @Test
+    void grpcPortFlag() {
+        ServeCommand command = new ServeCommand();
+        command.grpcPort = "0";
+        assertThat(command.resolve(Map.of("TORCHLIGHT_GRPC_PORT", "7001")).grpcPort()).isZero();
+        assertThat(new ServeCommand().resolve(Map.of("TORCHLIGHT_GRPC_PORT", "7001")).grpcPort()).isEqualTo(7001);
+        assertThat(new ServeCommand().resolve(Map.of()).grpcPort()).isEqualTo(7070);
+    }
 }
