@@ -47,6 +47,7 @@ public final class GrpcServer implements AutoCloseable {
     private EventLoopGroup boss;
     private EventLoopGroup workers;
     private ScheduledExecutorService healthTimer;
+    private ReadinessHealthService health;
     private Server server;
     private boolean closed;
 
@@ -87,6 +88,7 @@ public final class GrpcServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        health = new ReadinessHealthService(service, healthTimer);
         EventLoopGroup responders = workers;
         InferenceService inference = new InferenceService(service, serverVersion(), responders::next);
         NettyServerBuilder builder = NettyServerBuilder
@@ -98,7 +100,7 @@ public final class GrpcServer implements AutoCloseable {
                 .maxInboundMessageSize((int) settings.maxMessageSize())
                 .addService(ServerInterceptors.intercept(AliasingMarshaller.apply(inference.bindService()),
                         interceptors.reversed()))
-                .addService(new ReadinessHealthService(service, healthTimer))
+                .addService(health)
                 .addService(ProtoReflectionServiceV1.newInstance());
         if (sslContext != null) {
             builder.sslContext(sslContext);
@@ -130,6 +132,7 @@ public final class GrpcServer implements AutoCloseable {
             return;
         }
         server.shutdown();
+        health.endWatches(); // health watches never end by themselves
         try {
             if (!server.awaitTermination(DRAIN_SECONDS, TimeUnit.SECONDS)) {
                 log.warn("cancelling gRPC calls still running after {} s", DRAIN_SECONDS);

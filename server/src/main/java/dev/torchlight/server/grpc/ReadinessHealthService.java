@@ -9,6 +9,8 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +28,8 @@ final class ReadinessHealthService extends HealthGrpc.HealthImplBase {
 
     private final ModelService service;
     private final ScheduledExecutorService timer;
+    /** Open Watch calls, ended by {@link #endWatches()} so that they do not hold up a shutdown. */
+    private final Set<Runnable> watches = ConcurrentHashMap.newKeySet();
 
     ReadinessHealthService(ModelService service, ScheduledExecutorService timer) {
         this.service = service;
@@ -60,7 +64,27 @@ final class ReadinessHealthService extends HealthGrpc.HealthImplBase {
                 }
             }
         }, WATCH_PERIOD_MS, WATCH_PERIOD_MS, TimeUnit.MILLISECONDS);
-        call.setOnCancelHandler(() -> poll.cancel(false));
+        Runnable end = () -> {
+            poll.cancel(false);
+            try {
+                out.onCompleted();
+            } catch (RuntimeException e) {
+                // already cancelled
+            }
+        };
+        watches.add(end);
+        call.setOnCancelHandler(() -> {
+            watches.remove(end);
+            poll.cancel(false);
+        });
+    }
+
+    /** Ends every open Watch call: the server is shutting down. */
+    void endWatches() {
+        for (Runnable end : watches) {
+            watches.remove(end);
+            end.run();
+        }
     }
 
     private ServingStatus status(String name) {

@@ -127,6 +127,12 @@ class GrpcStatusTest {
         assertThat(watch.next().getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
         assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus())
                 .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+
+        // An open watch does not hold up the shutdown: it is ended, well inside the drain time.
+        long start = System.nanoTime();
+        server.close();
+        assertThat(watch.hasNext()).isFalse();
+        assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(GrpcServer.DRAIN_SECONDS));
     }
 
     /** One model "m" that fails with {@link #failure}, or echoes its input when that is null. */
