@@ -5,7 +5,8 @@
 #   BENCH_QUICK=1 bench/run.sh   # every step with short runs: a smoke test, not numbers to publish
 #
 # It builds torchlight, makes the workload models (tools/make_bench_models.py, Debian's python3-torch),
-# measures the raw engine, starts `torchlight serve` on a free port, measures the server over HTTP,
+# measures the raw engine, starts `torchlight serve` on free ports, measures the server over HTTP (JSON
+# and binary tensors) and gRPC (unary and streaming),
 # and writes
 #   bench/results/<date>-<host>/<run>.json|.csv   one file per bench run
 #   bench/results/<date>-<host>/<workload>/index.html   server next to raw engine, as charts
@@ -88,7 +89,7 @@ raw resnet50-raw resnet50 "$resnet_batches" "$resnet_duration"
 # --- the server ---
 log="$work/server.log"
 say "starting torchlight serve (log: $log)"
-./torchlight serve --model-repository "$models" --http-port 0 >"$log" 2>&1 &
+./torchlight serve --model-repository "$models" --http-port 0 --grpc-port 0 >"$log" 2>&1 &
 server_pid=$!
 stop_server() {
   if kill -0 "$server_pid" 2>/dev/null; then
@@ -115,6 +116,13 @@ until [ -n "$url" ] && curl -fs -o /dev/null "$url/v2/health/ready"; do
   sleep 0.5
 done
 say "server ready at $url"
+# "gRPC (KServe v2) on 127.0.0.1:PORT": gRPC is plaintext HTTP/2, so the bench takes it as an http:// URL.
+grpc_url="http://$(grep -Eo 'gRPC \(KServe v2\) on [0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/.* on //')"
+protocol() { # protocol NAME MODEL PROTOCOL CONCURRENCY DURATION: the same model over another wire protocol
+  local target=$url
+  case $3 in grpc*) target=$grpc_url ;; esac
+  bench "$1" --url "$target" --model "$2" --protocol "$3" --concurrency "$4" --duration "$5"
+}
 
 server overhead-server mlp 1 "$duration"
 server risk-server risk "$risk_concurrency" "$duration"
@@ -122,6 +130,11 @@ server resnet50-server resnet50 "$resnet_concurrency" "$resnet_duration"
 # The same models with dynamic batching on, in the same server run.
 server risk-batched-server risk_batched "$risk_concurrency" "$duration"
 server resnet50-batched-server resnet50_batched "$resnet_concurrency" "$resnet_duration"
+# The same workloads over binary REST and gRPC (unary and streaming), next to JSON (above) and raw.
+for p in v2-binary grpc grpc-stream; do
+  protocol "risk-$p-server" risk "$p" "$risk_concurrency" "$duration"
+  protocol "resnet50-$p-server" resnet50 "$p" "$resnet_concurrency" "$resnet_duration"
+done
 stop_server
 
 # --- combine: reports, the combined JSON and the markdown tables ---
@@ -130,6 +143,15 @@ for workload in overhead risk resnet50 risk-batched resnet50-batched; do
   for f in "$out/$workload-server.json" "$out/${workload%-batched}-raw.json"; do [ -f "$f" ] && files+=("$f"); done
   if [ "${#files[@]}" -gt 0 ]; then
     "$java" -cp "$jar" dev.torchlight.bench.report.HtmlReport "$out/$workload" "${files[@]}" >&2
+  fi
+done
+for workload in risk resnet50; do
+  files=()
+  for f in "$out/$workload-server.json" "$out/$workload"-{v2-binary,grpc,grpc-stream}-server.json "$out/$workload-raw.json"; do
+    [ -f "$f" ] && files+=("$f")
+  done
+  if [ "${#files[@]}" -gt 0 ]; then
+    "$java" -cp "$jar" dev.torchlight.bench.report.HtmlReport "$out/$workload-protocols" "${files[@]}" >&2
   fi
 done
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"

@@ -11,15 +11,16 @@ import java.util.Objects;
  * @param httpPort HTTP port; 0 picks any free port
  * @param modelRepository directory holding one folder per model
  * @param models names of the models to load; empty means every model in the repository
- * @param maxRequestSize largest request body accepted, in bytes
+ * @param maxRequestSize largest request body accepted, in bytes (also the largest gRPC message)
  * @param metricsPort port of the Prometheus listener (same host); 0 picks any free port,
  *     {@link #METRICS_OFF} turns metrics off
  * @param accessLog file that gets one line per request, or null for no access log
  * @param management the management listener and the model lifecycle
  * @param security tokens, registration allowlist and TLS
+ * @param grpcPort gRPC port; 0 picks any free port
  */
 public record ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize,
-        int metricsPort, Path accessLog, ManagementConfig management, SecurityConfig security) {
+        int metricsPort, Path accessLog, ManagementConfig management, SecurityConfig security, int grpcPort) {
     /** 64 MiB. */
     public static final long DEFAULT_MAX_REQUEST_SIZE = 64L << 20;
     /** The Prometheus port by default, TorchServe's metrics port. */
@@ -28,6 +29,8 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
     public static final int METRICS_OFF = -1;
     /** The access log by default, relative to the working directory. */
     public static final Path DEFAULT_ACCESS_LOG = Path.of("logs", "access.log");
+    /** TorchServe's gRPC port. */
+    public static final int DEFAULT_GRPC_PORT = 7070;
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -41,39 +44,46 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
     }
 
     /**
-     * For servers embedded in tests: no metrics listener, no access log, management on any free
-     * loopback port, default security.
+     * For servers embedded in tests: no metrics listener, no access log, management and gRPC on any
+     * free loopback port, default security.
      */
     public ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize) {
         this(host, httpPort, modelRepository, models, maxRequestSize, METRICS_OFF, null, ManagementConfig.ephemeral(),
-                SecurityConfig.defaults());
+                SecurityConfig.defaults(), 0);
     }
 
     /** The same config with other metrics and access-log settings. */
     public ServerConfig withObservability(int otherMetricsPort, Path otherAccessLog) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, otherMetricsPort,
-                otherAccessLog, management, security);
+                otherAccessLog, management, security, grpcPort);
     }
 
     /** The same config with other management settings. */
     public ServerConfig withManagement(ManagementConfig other) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog, other,
-                security);
+                security, grpcPort);
     }
 
     /** The same config with other security settings. */
     public ServerConfig withSecurity(SecurityConfig other) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
-                management, other);
+                management, other, grpcPort);
+    }
+
+    /** The same config with another gRPC port. */
+    public ServerConfig withGrpcPort(int other) {
+        return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
+                management, security, other);
     }
 
     /**
-     * Loopback on 8080 (management on 8081, metrics on 8082), every model in {@code repository},
-     * 64 MiB requests, logs/access.log.
+     * Loopback on 8080 (management on 8081, metrics on 8082, gRPC on 7070), every model in
+     * {@code repository}, 64 MiB requests, logs/access.log.
      */
     public static ServerConfig defaults(Path repository) {
         return new ServerConfig("127.0.0.1", 8080, repository, List.of(), DEFAULT_MAX_REQUEST_SIZE,
-                DEFAULT_METRICS_PORT, DEFAULT_ACCESS_LOG, ManagementConfig.defaults(), SecurityConfig.defaults());
+                DEFAULT_METRICS_PORT, DEFAULT_ACCESS_LOG, ManagementConfig.defaults(), SecurityConfig.defaults(),
+                DEFAULT_GRPC_PORT);
     }
 
     /** Whether the Prometheus listener runs. */

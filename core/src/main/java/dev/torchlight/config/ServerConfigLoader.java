@@ -47,6 +47,7 @@ public final class ServerConfigLoader {
         values.put(ServerSetting.METRICS_PORT, defaults.metricsPort());
         values.put(ServerSetting.ACCESS_LOG, defaults.accessLog() == null ? OFF : defaults.accessLog());
         ManagementSettings.putDefaults(values, defaults);
+        values.put(ServerSetting.GRPC_PORT, defaults.grpcPort());
 
         if (configFile != null) {
             YamlSection yaml = YamlSection.read(configFile);
@@ -86,7 +87,8 @@ public final class ServerConfigLoader {
                 (Integer) values.get(ServerSetting.METRICS_PORT),
                 values.get(ServerSetting.ACCESS_LOG) instanceof Path log ? log : null,
                 ManagementSettings.management(values),
-                ManagementSettings.security(values));
+                ManagementSettings.security(values),
+                (Integer) values.get(ServerSetting.GRPC_PORT));
     }
 
     /**
@@ -103,7 +105,7 @@ public final class ServerConfigLoader {
                 }
                 throw new ConfigException(where + "expected a host name or IP address, got " + YamlSection.describe(raw));
             }
-            case HTTP_PORT -> {
+            case HTTP_PORT, GRPC_PORT -> {
                 Long port = asLong(raw);
                 if (port == null || port < 0 || port > 65535) {
                     throw new ConfigException(where + "expected a port from 0 to 65535 (0 = any free port), got "

@@ -28,7 +28,8 @@ public enum ServerSetting {
     KEY_FILE("key_file"),
     ALLOWED_URLS("allowed_urls"),
     TLS_CERT("tls_cert"),
-    TLS_KEY("tls_key");
+    TLS_KEY("tls_key"),
+    GRPC_PORT("grpc_port");
 
     /** The environment variable prefix. */
     public static final String ENV_PREFIX = "TORCHLIGHT_";

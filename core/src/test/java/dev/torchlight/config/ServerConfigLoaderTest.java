@@ -75,7 +75,7 @@ class ServerConfigLoaderTest {
 
         assertThat(config).isEqualTo(new ServerConfig("0.0.0.0", 9000, Path.of("/srv/models"), List.of("a", "b"),
                 1L << 20, ServerConfig.DEFAULT_METRICS_PORT, ServerConfig.DEFAULT_ACCESS_LOG, ManagementConfig.defaults(),
-                SecurityConfig.defaults()));
+                SecurityConfig.defaults(), ServerConfig.DEFAULT_GRPC_PORT));
     }
 
     @Test
@@ -105,6 +105,19 @@ class ServerConfigLoaderTest {
                 .hasMessageContaining("not a valid regular expression");
         assertThatThrownBy(() -> load(null, Map.of(), Map.of(ServerSetting.TLS_CERT, "c.pem")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("--tls-key");
+    }
+
+    @Test
+    void grpcPortFromEveryLayer() throws IOException {
+        Path f = file("grpc_port: 7001\n");
+        assertThat(load(null, Map.of(), Map.of()).grpcPort()).isEqualTo(7070);
+        assertThat(load(f, Map.of(), Map.of()).grpcPort()).isEqualTo(7001);
+        assertThat(load(f, Map.of("TORCHLIGHT_GRPC_PORT", "7002"), Map.of()).grpcPort()).isEqualTo(7002);
+        assertThat(load(f, Map.of(), Map.of(ServerSetting.GRPC_PORT, "0")).grpcPort()).isZero();
+        assertThatThrownBy(() -> load(null, Map.of(), Map.of(ServerSetting.GRPC_PORT, "70000")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("--grpc-port")
+                .hasMessageContaining("expected a port from 0 to 65535");
     }
 
     @Test

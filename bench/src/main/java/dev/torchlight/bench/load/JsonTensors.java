@@ -36,6 +36,26 @@ final class JsonTensors {
         return json.append("]}").toString().getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * The JSON header of a v2 binary-extension request: every input with
+     * {@code parameters.binary_data_size} and no data, and every output asked for as binary.
+     */
+    static byte[] v2BinaryHeader(List<InputTensor> inputs) {
+        StringBuilder json = new StringBuilder(256).append("{\"parameters\":{\"binary_data_output\":true},\"inputs\":[");
+        for (int i = 0; i < inputs.size(); i++) {
+            InputTensor t = inputs.get(i);
+            json.append(i > 0 ? "," : "").append("{\"name\":\"")
+                    .append(JsonStringEncoder.getInstance().quoteAsString(t.name()))
+                    .append("\",\"datatype\":\"").append(t.datatype().name()).append("\",\"shape\":[");
+            long[] shape = t.shape();
+            for (int d = 0; d < shape.length; d++) {
+                json.append(d > 0 ? "," : "").append(shape[d]);
+            }
+            json.append("],\"parameters\":{\"binary_data_size\":").append(t.data().remaining()).append("}}");
+        }
+        return json.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
     /** A TorchServe body: the tensor's elements nested to its shape (a bare number for rank 0). */
     static byte[] nested(InputTensor t) {
         StringBuilder json = new StringBuilder(1024);

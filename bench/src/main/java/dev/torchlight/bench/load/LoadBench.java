@@ -62,17 +62,27 @@ public final class LoadBench {
         } catch (IllegalArgumentException e) {
             throw new LoadBenchException(e.getMessage(), e);
         }
+        boolean grpc = options.protocol().grpc();
+        if (grpc && !options.closedLoop()) {
+            throw new LoadBenchException("--protocol " + options.protocol().wireName()
+                    + " runs a closed loop: give concurrency levels, not rates");
+        }
         String date = Instant.now().toString();
         List<LevelResult> results = new ArrayList<>();
         String note = null;
-        try (RequestPool requests = RequestPool.build(target, options);
-                HttpLoadClient client = new HttpLoadClient(
-                        target, HttpLoadClient.defaultIoThreads(), options.requestTimeout())) {
+        // A gRPC run has no HTTP client or pool, an HTTP run no gRPC channels (null resources are not closed).
+        try (RequestPool requests = grpc ? null : RequestPool.build(target, options);
+                HttpLoadClient client = grpc ? null : new HttpLoadClient(
+                        target, HttpLoadClient.defaultIoThreads(), options.requestTimeout());
+                GrpcLoad grpcLoad = grpc ? GrpcLoad.open(target, options) : null) {
             long runStart = clock.nanoTime();
             int levels = options.closedLoop() ? options.concurrency().size() : options.rates().size();
             for (int i = 0; i < levels && note == null; i++) {
                 ServerWatch watch = new ServerWatch(clock, goneAfter);
-                LoadLevel level = options.closedLoop()
+                LoadLevel level = grpc
+                        ? new GrpcLevel(grpcLoad, options.protocol(), watch, options.batch(),
+                                options.concurrency().get(i), options.requestTimeout())
+                        : options.closedLoop()
                         ? new ClosedLoopLevel(client, requests, options.protocol(), watch, options.batch(),
                                 options.concurrency().get(i))
                         : new OpenLoopLevel(client, requests, options.protocol(), watch, options.batch(),

@@ -2,6 +2,7 @@ package dev.torchlight.bench.load;
 
 import dev.torchlight.bench.http.HttpTarget;
 import dev.torchlight.bench.http.PreparedRequest;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -9,7 +10,8 @@ import java.util.stream.Collectors;
 
 /**
  * A wire protocol the load generator speaks: it knows which request to send and how to judge the
- * answer. A new protocol (v2-binary, later gRPC) is a new constant with its own encoding.
+ * answer. A new protocol is a new constant with its own encoding; the gRPC ones are run by
+ * {@link GrpcLoad}.
  */
 public enum Protocol {
     /** Open Inference Protocol v2 over HTTP with JSON tensors. */
@@ -24,6 +26,59 @@ public enum Protocol {
         @Override
         byte[] encode(List<InputTensor> inputs) {
             return JsonTensors.v2Request(inputs);
+        }
+    },
+
+    /**
+     * Open Inference Protocol v2 over HTTP with the binary tensor extension: a JSON header, then
+     * the raw little-endian elements; outputs come back binary too.
+     */
+    V2_BINARY("v2-binary") {
+        @Override
+        String path(LoadOptions options) {
+            return V2_JSON.path(options);
+        }
+
+        @Override
+        byte[] encode(List<InputTensor> inputs) {
+            byte[] header = JsonTensors.v2BinaryHeader(inputs);
+            int size = header.length;
+            for (InputTensor t : inputs) {
+                size += t.data().remaining();
+            }
+            ByteBuffer body = ByteBuffer.allocate(size).put(header);
+            inputs.forEach(t -> body.put(t.data()));
+            return body.array();
+        }
+
+        @Override
+        PreparedRequest requestFor(HttpTarget target, LoadOptions options, List<InputTensor> inputs) {
+            byte[] body = encode(inputs);
+            Map<String, String> headers = Map.of("Content-Type", "application/octet-stream",
+                    "Inference-Header-Content-Length", Integer.toString(JsonTensors.v2BinaryHeader(inputs).length));
+            return PreparedRequest.of(target, "POST", path(options), headers, body);
+        }
+
+        @Override
+        PreparedRequest request(HttpTarget target, LoadOptions options, byte[] body) {
+            throw new LoadBenchException("--protocol v2-binary makes its own bodies from the model's metadata;"
+                    + " leave out --input-file");
+        }
+    },
+
+    /** KServe v2 gRPC, unary ModelInfer calls with raw_input_contents; --url is the gRPC listener. */
+    GRPC("grpc") {
+        @Override
+        boolean grpc() {
+            return true;
+        }
+    },
+
+    /** KServe v2 gRPC over ModelStreamInfer: one bidirectional stream per concurrency slot. */
+    GRPC_STREAM("grpc-stream") {
+        @Override
+        boolean grpc() {
+            return true;
         }
     },
 
@@ -104,11 +159,25 @@ public enum Protocol {
         return true;
     }
 
+    /** Whether this is a gRPC protocol, run by {@link GrpcLoad} rather than over HTTP/1.1. */
+    boolean grpc() {
+        return false;
+    }
+
     /** The request path below the server's base URL. */
-    abstract String path(LoadOptions options);
+    String path(LoadOptions options) {
+        throw new UnsupportedOperationException(wireName + " has no HTTP path");
+    }
 
     /** The request body for one set of inputs. */
-    abstract byte[] encode(List<InputTensor> inputs);
+    byte[] encode(List<InputTensor> inputs) {
+        throw new UnsupportedOperationException(wireName + " has no HTTP body");
+    }
+
+    /** The request for one set of generated inputs. */
+    PreparedRequest requestFor(HttpTarget target, LoadOptions options, List<InputTensor> inputs) {
+        return request(target, options, encode(inputs));
+    }
 
     /** A request carrying {@code body} (null for a protocol that sends none). */
     PreparedRequest request(HttpTarget target, LoadOptions options, byte[] body) {

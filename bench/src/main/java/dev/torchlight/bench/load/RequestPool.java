@@ -50,8 +50,7 @@ final class RequestPool implements AutoCloseable {
         List<PreparedRequest> requests = new ArrayList<>(DISTINCT_BODIES);
         try {
             for (int i = 0; i < DISTINCT_BODIES; i++) {
-                byte[] body = protocol.encode(generator.next(metadata.inputs(), options.batch()));
-                requests.add(protocol.request(target, options, body));
+                requests.add(protocol.requestFor(target, options, generator.next(metadata.inputs(), options.batch())));
             }
         } catch (IllegalArgumentException e) {
             requests.forEach(PreparedRequest::close);

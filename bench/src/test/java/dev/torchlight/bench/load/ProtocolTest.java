@@ -18,8 +18,8 @@ class ProtocolTest {
         for (Protocol p : Protocol.values()) {
             assertThat(Protocol.fromWireName(p.wireName())).isSameAs(p);
         }
-        assertThatIllegalArgumentException().isThrownBy(() -> Protocol.fromWireName("grpc"))
-                .withMessageContaining("v2-json, torchserve, health");
+        assertThatIllegalArgumentException().isThrownBy(() -> Protocol.fromWireName("thrift"))
+                .withMessageContaining("v2-json, v2-binary, grpc, grpc-stream, torchserve, health");
     }
 
     @Test

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
         name = "serve",
         mixinStandardHelpOptions = true,
         description = {
-            "Serve the models of a model repository over HTTP (KServe v2 and TorchServe APIs).",
+            "Serve the models of a model repository over HTTP (KServe v2 and TorchServe APIs) and gRPC (KServe v2).",
             "Settings come from defaults < --config file < TORCHLIGHT_* environment < flags."
         })
 public final class ServeCommand implements Callable<Integer> {
@@ -46,6 +46,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-request-size", paramLabel = "SIZE",
             description = "Largest request body, e.g. 64MiB (default), 100MB or bytes.")
     String maxRequestSize;
+
+    @Option(names = "--grpc-port", paramLabel = "PORT",
+            description = "gRPC port (KServe v2 GRPCInferenceService); 0 = any free port (default: 7070).")
+    String grpcPort;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Server config file (YAML).")
     Path config;
@@ -156,6 +160,7 @@ public final class ServeCommand implements Callable<Integer> {
         put(flags, ServerSetting.ALLOWED_URLS, allowedUrls);
         put(flags, ServerSetting.TLS_CERT, tlsCert);
         put(flags, ServerSetting.TLS_KEY, tlsKey);
+        put(flags, ServerSetting.GRPC_PORT, grpcPort);
         Path file = config;
         if (file == null && env.get(ServerConfigLoader.CONFIG_ENV) != null) {
             file = Path.of(env.get(ServerConfigLoader.CONFIG_ENV));

@@ -99,7 +99,8 @@ final class HttpRouter implements HttpRoutes {
         return switch (s.get(actionAt)) {
             case "ready" -> only(HttpMethod.GET, method, () -> done(v2.modelReady(model, version.get())));
             case "infer" -> only(HttpMethod.POST, method,
-                    () -> v2.infer(model, version.get(), body(request), RequestControls.fromHeaders(request.headers())));
+                    () -> v2.infer(model, version.get(), body(request), RequestControls.fromHeaders(request.headers()),
+                            request.headers().get(V2Handler.BINARY_HEADER_LENGTH)));
             case "stats" -> only(HttpMethod.GET, method, () -> done(statistics.statistics(model, version.get())));
             default -> notFound(method, request.uri());
         };

@@ -2,6 +2,7 @@ package dev.torchlight.server.http;
 
 import dev.torchlight.registry.ModelService;
 import dev.torchlight.server.access.AccessLog;
+import dev.torchlight.server.lifecycle.Listener;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Usage: {@code try (var server = new HttpServer(settings, service)) { var address = server.start(); ... }}
  */
-public final class HttpServer implements AutoCloseable {
+public final class HttpServer implements AutoCloseable, Listener {
     private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
 
     /** How long {@link #close()} lets running requests finish before closing their connections. */

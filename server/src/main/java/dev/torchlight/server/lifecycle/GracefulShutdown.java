@@ -3,7 +3,6 @@ package dev.torchlight.server.lifecycle;
 import dev.torchlight.registry.ModelRegistry;
 import dev.torchlight.registry.RepositoryPoller;
 import dev.torchlight.repository.archive.ArchiveStore;
-import dev.torchlight.server.http.HttpServer;
 import dev.torchlight.server.management.ManagementRouter;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +20,7 @@ public final class GracefulShutdown implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(GracefulShutdown.class);
 
     private final ModelRegistry registry;
-    private final List<HttpServer> listeners;
+    private final List<Listener> listeners;
     private final RepositoryPoller poller;
     private final ManagementRouter management;
     private final ArchiveStore archives;
@@ -29,7 +28,7 @@ public final class GracefulShutdown implements Runnable {
     private boolean done;
 
     /** @param poller null when the repository is not polled */
-    public GracefulShutdown(ModelRegistry registry, List<HttpServer> listeners, RepositoryPoller poller,
+    public GracefulShutdown(ModelRegistry registry, List<Listener> listeners, RepositoryPoller poller,
             ManagementRouter management, ArchiveStore archives, Duration grace) {
         this.registry = registry;
         this.listeners = List.copyOf(listeners);
@@ -48,12 +47,12 @@ public final class GracefulShutdown implements Runnable {
         long start = System.nanoTime();
         long deadline = start + grace.toNanos();
         registry.beginShutdown();
-        listeners.forEach(HttpServer::stopAccepting);
+        listeners.forEach(Listener::stopAccepting);
         if (poller != null) {
             poller.close();
         }
         boolean answered = true;
-        for (HttpServer listener : listeners) {
+        for (Listener listener : listeners) {
             answered &= listener.close(Math.max(0, deadline - System.nanoTime()));
         }
         management.close();

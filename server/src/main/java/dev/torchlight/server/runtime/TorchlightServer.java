@@ -1,5 +1,6 @@
 package dev.torchlight.server.runtime;
 
+import dev.torchlight.config.ConfigException;
 import dev.torchlight.config.ManagementConfig;
 import dev.torchlight.config.ModelControl;
 import dev.torchlight.config.SecurityConfig;
@@ -17,6 +18,9 @@ import dev.torchlight.server.access.FileAccessLog;
 import dev.torchlight.server.auth.ApiKeys;
 import dev.torchlight.server.auth.BearerToken;
 import dev.torchlight.server.auth.TokenProtectedRoutes;
+import dev.torchlight.server.grpc.GrpcServer;
+import dev.torchlight.server.grpc.GrpcSettings;
+import dev.torchlight.server.grpc.GrpcTokenCheck;
 import dev.torchlight.server.http.HttpRoutes;
 import dev.torchlight.server.http.HttpServer;
 import dev.torchlight.server.http.HttpSettings;
@@ -29,6 +33,8 @@ import dev.torchlight.server.metrics.ServerMetrics;
 import dev.torchlight.server.metrics.gpu.GpuMetrics;
 import dev.torchlight.server.metrics.gpu.JnaNvml;
 import dev.torchlight.server.tls.TlsContexts;
+import io.grpc.ServerInterceptor;
+import io.grpc.netty.GrpcSslContexts;
 import io.netty.handler.ssl.SslContext;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import java.net.InetSocketAddress;
@@ -37,6 +43,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +60,7 @@ public final class TorchlightServer implements AutoCloseable {
     private final InetSocketAddress httpAddress;
     private final HttpServer management;
     private final InetSocketAddress managementAddress;
+    private final InetSocketAddress grpcAddress;
     private final ApiKeys keys;
     private final Path keyFile;
     private final GracefulShutdown shutdown;
@@ -60,13 +68,14 @@ public final class TorchlightServer implements AutoCloseable {
     private final AccessLog accessLog;
 
     private TorchlightServer(ModelRegistry registry, HttpServer http, InetSocketAddress httpAddress,
-            HttpServer management, InetSocketAddress managementAddress, ApiKeys keys, Path keyFile,
-            GracefulShutdown shutdown, MetricsEndpoint metrics, AccessLog accessLog) {
+            HttpServer management, InetSocketAddress managementAddress, InetSocketAddress grpcAddress, ApiKeys keys,
+            Path keyFile, GracefulShutdown shutdown, MetricsEndpoint metrics, AccessLog accessLog) {
         this.registry = registry;
         this.http = http;
         this.httpAddress = httpAddress;
         this.management = management;
         this.managementAddress = managementAddress;
+        this.grpcAddress = grpcAddress;
         this.keys = keys;
         this.keyFile = keyFile;
         this.shutdown = shutdown;
@@ -108,9 +117,11 @@ public final class TorchlightServer implements AutoCloseable {
                         security.inferenceToken() ? "; --inference-token is ignored" : "");
             }
             HttpRoutes inference = HttpServer.inferenceRoutes(registry);
+            List<ServerInterceptor> grpcChecks = List.of();
             if (keys != null && security.inferenceToken()) {
-                inference = new TokenProtectedRoutes(new BearerToken(keys.inference(), "inference"), inference,
-                        TokenProtectedRoutes.PROBES);
+                BearerToken inferenceKey = new BearerToken(keys.inference(), "inference");
+                inference = new TokenProtectedRoutes(inferenceKey, inference, TokenProtectedRoutes.PROBES);
+                grpcChecks = List.of(new GrpcTokenCheck(inferenceKey));
             }
             ManagementRouter managementRouter = new ManagementRouter(registry, repository,
                     new ModelRegistrar(config.modelRepository(), security.allowedUrls(), archives), mc.modelControl());
@@ -129,6 +140,11 @@ public final class TorchlightServer implements AutoCloseable {
                     new HttpSettings(mc.host(), mc.port(), config.maxRequestSize()), managementRoutes, ssl);
             opened.add(management);
             InetSocketAddress managementAddress = management.start();
+            SslContext grpcSsl = security.tls() ? grpcTls(security) : null;
+            GrpcServer grpc = new GrpcServer(new GrpcSettings(config.host(), config.grpcPort(), config.maxRequestSize()),
+                    registry, grpcSsl, grpcChecks);
+            opened.add(grpc);
+            InetSocketAddress grpcAddress = grpc.start();
             MetricsEndpoint metrics = config.metricsEnabled() ? startMetrics(config, registry, http, startNanos) : null;
             if (metrics != null) {
                 opened.add(metrics);
@@ -141,14 +157,16 @@ public final class TorchlightServer implements AutoCloseable {
                     sources.size(), repository.root().toAbsolutePath().normalize(), scheme, address.getHostString(),
                     address.getPort(), scheme, managementAddress.getHostString(), managementAddress.getPort(),
                     mc.modelControl().name().toLowerCase(java.util.Locale.ROOT));
+            LOG.info("gRPC (KServe v2) on {}:{}{}", grpcAddress.getHostString(), grpcAddress.getPort(),
+                    grpcSsl != null ? " (TLS)" : "");
             if (metrics != null) {
                 LOG.info("metrics on http://{}:{}{}", metrics.address().getHostString(), metrics.address().getPort(),
                         MetricsEndpoint.PATH);
             }
-            GracefulShutdown shutdown = new GracefulShutdown(registry, List.of(http, management), poller,
+            GracefulShutdown shutdown = new GracefulShutdown(registry, List.of(http, grpc, management), poller,
                     managementRouter, archives, mc.shutdownGrace());
-            return new TorchlightServer(registry, http, address, management, managementAddress, keys, keyFile,
-                    shutdown, metrics, accessLog);
+            return new TorchlightServer(registry, http, address, management, managementAddress, grpcAddress, keys,
+                    keyFile, shutdown, metrics, accessLog);
         } catch (RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -158,6 +176,16 @@ public final class TorchlightServer implements AutoCloseable {
                 }
             }
             throw e;
+        }
+    }
+
+    /** gRPC serves over HTTP/2, which needs its own TLS protocol settings (ALPN). */
+    private static SslContext grpcTls(SecurityConfig security) {
+        try {
+            return GrpcSslContexts.configure(TlsContexts.builder(security.tlsCert(), security.tlsKey())).build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new ConfigException("--tls-cert " + security.tlsCert() + " / --tls-key " + security.tlsKey()
+                    + ": cannot serve gRPC with them: " + e.getMessage(), e);
         }
     }
 
@@ -179,6 +207,11 @@ public final class TorchlightServer implements AutoCloseable {
     /** The address the HTTP listener is bound to, with the actual port. */
     public InetSocketAddress httpAddress() {
         return httpAddress;
+    }
+
+    /** The address the gRPC listener is bound to, with the actual port. */
+    public InetSocketAddress grpcAddress() {
+        return grpcAddress;
     }
 
     /** The address the management listener is bound to, with the actual port. */

@@ -164,4 +164,13 @@ class ServeCommandTest {
         assertThat(wrongName.err()).contains("torchlight archive:", "'other'");
         assertThat(run("archive", "--model-name", "m").exit()).isEqualTo(2);
     }
+
+    @Test
+    void grpcPortFlag() {
+        ServeCommand command = new ServeCommand();
+        command.grpcPort = "0";
+        assertThat(command.resolve(Map.of("TORCHLIGHT_GRPC_PORT", "7001")).grpcPort()).isZero();
+        assertThat(new ServeCommand().resolve(Map.of("TORCHLIGHT_GRPC_PORT", "7001")).grpcPort()).isEqualTo(7001);
+        assertThat(new ServeCommand().resolve(Map.of()).grpcPort()).isEqualTo(7070);
+    }
 }

@@ -11,6 +11,7 @@ import dev.torchlight.bench.result.BenchReport;
 import dev.torchlight.bench.result.LevelResult;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,6 +65,28 @@ class BenchAgainstServerTest {
                     "concurrency", "rate", "throughput_rps", "items_per_s", "p50_ms", "p90_ms", "p99_ms",
                     "p999_ms", "max_ms", "requests", "errors");
             assertThat(json.get("results").get(0).get("requests").asLong()).isEqualTo(level.requests());
+        }
+    }
+
+    @Test
+    void binaryAndGrpcProtocolsAreCountedLikeTheServerCountsThem() throws Exception {
+        URI grpc = URI.create("http://127.0.0.1:" + harness.server.grpcAddress().getPort());
+        for (Protocol protocol : List.of(Protocol.V2_BINARY, Protocol.GRPC, Protocol.GRPC_STREAM)) {
+            long before = serverSuccesses();
+            LoadOptions options = LoadOptions.builder(protocol.wireName().startsWith("grpc") ? grpc : harness.base, "mlp")
+                    .protocol(protocol)
+                    .concurrency(List.of(2))
+                    .warmup(Duration.ZERO)
+                    .duration(Duration.ofSeconds(1))
+                    .build();
+            ByteArrayOutputStream progress = new ByteArrayOutputStream();
+
+            BenchReport report = new LoadBench("test").run(options, new PrintStream(progress, true, StandardCharsets.UTF_8));
+
+            LevelResult level = report.results().get(0);
+            assertThat(level.errors()).as(protocol + ": " + progress.toString(StandardCharsets.UTF_8)).isZero();
+            assertThat(level.requests()).as(protocol.wireName()).isPositive();
+            assertThat(serverSuccesses() - before).as("server's own count for " + protocol).isEqualTo(level.requests());
         }
     }
 

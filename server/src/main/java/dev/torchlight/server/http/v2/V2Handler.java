@@ -28,6 +28,8 @@ import java.util.concurrent.CompletableFuture;
 public final class V2Handler {
     /** The v2 platform name for TorchScript models, reported for config platform {@code torchscript}. */
     public static final String TORCHSCRIPT_PLATFORM = "pytorch_torchscript";
+    /** The binary tensor extension's request and reply header: the JSON part's length in bytes. */
+    public static final String BINARY_HEADER_LENGTH = V2BinaryReply.HEADER_LENGTH;
 
     private final ModelService service;
     private final String serverVersion;
@@ -44,6 +46,8 @@ public final class V2Handler {
             g.writeStringField("name", "torchlight");
             g.writeStringField("version", serverVersion);
             g.writeArrayFieldStart("extensions");
+            g.writeString("binary_tensor_data");
+            g.writeString("statistics");
             g.writeEndArray();
             g.writeEndObject();
         });
@@ -90,12 +94,48 @@ public final class V2Handler {
      *     parameters do not set them
      */
     public CompletableFuture<HttpReply> infer(String model, Long version, byte[] body, RequestControls headers) {
-        InferenceRequest request = V2RequestReader.read(body, model, version, headers);
+        return infer(model, version, body, headers, null);
+    }
+
+    /**
+     * {@code POST /v2/models/{m}[/versions/{v}]/infer}, with the binary tensor extension: the
+     * reply is binary (see {@link V2BinaryReply}) when an output it holds asks for binary data.
+     *
+     * @param headerLength the {@code Inference-Header-Content-Length} header, or null when the
+     *     whole body is JSON
+     */
+    public CompletableFuture<HttpReply> infer(String model, Long version, byte[] body, RequestControls headers,
+            String headerLength) {
+        int jsonLength = headerLength == null ? body.length : jsonLength(headerLength, body.length);
+        V2RequestReader.V2Request parsed = V2RequestReader.read(body, jsonLength, model, version, headers);
+        InferenceRequest request = parsed.request();
         if (!request.outputs().isEmpty()) {
             checkOutputsExist(request);
         }
-        return service.infer(request).thenApply(response -> new InferenceReply(response,
-                JsonReplies.json(HttpResponseStatus.OK, g -> writeResponse(g, response, request.id(), request.outputs()))));
+        return service.infer(request).thenApply(response -> {
+            List<String> names = response.outputs().stream().map(Tensor::name)
+                    .filter(n -> request.outputs().isEmpty() || request.outputs().contains(n)).toList();
+            HttpReply reply = parsed.anyBinary(names) ? V2BinaryReply.of(response, parsed)
+                    : JsonReplies.json(HttpResponseStatus.OK,
+                            g -> writeResponse(g, response, request.id(), request.outputs()));
+            return new InferenceReply(response, reply);
+        });
+    }
+
+    /** The header's value as the JSON part's length: a decimal integer from 0 to the body's length. */
+    static int jsonLength(String header, int bodyLength) {
+        String value = header.strip();
+        if (value.isEmpty() || value.length() > 10 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new ServingException.InvalidInput(V2BinaryReply.HEADER_LENGTH
+                    + " must be the JSON header's length in bytes (a non-negative integer), got '"
+                    + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
+        }
+        long length = Long.parseLong(value);
+        if (length > bodyLength) {
+            throw new ServingException.InvalidInput(V2BinaryReply.HEADER_LENGTH + " is " + length
+                    + ", but the body has only " + bodyLength + " bytes");
+        }
+        return (int) length;
     }
 
     /** Unknown requested outputs are refused before the model runs. */

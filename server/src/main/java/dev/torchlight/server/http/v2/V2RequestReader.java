@@ -24,19 +24,59 @@ import java.util.Set;
  * streaming parser. Tensor data is decoded as it streams when the input's name, datatype and
  * shape came before its {@code data}; otherwise the data's position is remembered and decoded
  * once the input object is complete, so field order never matters. Unknown fields are skipped.
+ *
+ * <p>With the binary tensor extension the body is a JSON header followed by raw tensor bytes: an
+ * input with {@code parameters.binary_data_size} and no {@code data} takes the next that many
+ * bytes after the header, in the order of {@code inputs}, as a slice (never decoded element by
+ * element). Outputs may ask for binary replies ({@code parameters.binary_data} per output,
+ * {@code parameters.binary_data_output} for all).
  */
 public final class V2RequestReader {
     /** Request parameter: how long the request may wait before it runs, in microseconds (Triton's name). */
     public static final String TIMEOUT = "timeout";
     /** Request parameter: the request's priority level, 1 being the highest. */
     public static final String PRIORITY = "priority";
+    /** Input parameter of the binary extension: the input's bytes after the JSON header. */
+    public static final String BINARY_DATA_SIZE = "binary_data_size";
+    /** Output parameter of the binary extension: send this output as raw bytes (true) or JSON. */
+    public static final String BINARY_DATA = "binary_data";
+    /** Request parameter of the binary extension: the default of {@link #BINARY_DATA} for every output. */
+    public static final String BINARY_DATA_OUTPUT = "binary_data_output";
 
     private final byte[] body;
+    private final int jsonLength;
+    private final BinaryInputs binary;
     private final JsonParser parser;
+    private final Map<String, Boolean> binaryOutputs = new LinkedHashMap<>();
 
-    private V2RequestReader(byte[] body, JsonParser parser) {
+    private V2RequestReader(byte[] body, int jsonLength, BinaryInputs binary, JsonParser parser) {
         this.body = body;
+        this.jsonLength = jsonLength;
+        this.binary = binary;
         this.parser = parser;
+    }
+
+    /**
+     * A parsed request and how its outputs are to be sent.
+     *
+     * @param request the request for the core
+     * @param binaryByDefault the request's {@code binary_data_output}
+     * @param binaryOutputs outputs whose own {@code binary_data} says how to send them
+     */
+    public record V2Request(InferenceRequest request, boolean binaryByDefault, Map<String, Boolean> binaryOutputs) {
+        public V2Request {
+            binaryOutputs = Map.copyOf(binaryOutputs);
+        }
+
+        /** Whether output {@code name} goes as raw bytes after the JSON header. */
+        public boolean binary(String name) {
+            return binaryOutputs.getOrDefault(name, binaryByDefault);
+        }
+
+        /** Whether any output that the reply holds goes as raw bytes. */
+        public boolean anyBinary(List<String> replyOutputs) {
+            return replyOutputs.stream().anyMatch(this::binary);
+        }
     }
 
     /** Reads a request without header controls: see {@link #read(byte[], String, Long, RequestControls)}. */
@@ -55,8 +95,29 @@ public final class V2RequestReader {
      *     parameter
      */
     public static InferenceRequest read(byte[] body, String model, Long version, RequestControls headers) {
-        try (JsonParser parser = Json.FACTORY.createParser(body)) {
-            return new V2RequestReader(body, parser).request(model, version, headers);
+        return read(body, body.length, model, version, headers).request();
+    }
+
+    /**
+     * Reads a request whose first {@code jsonLength} bytes are the JSON header; the rest of
+     * {@code body}, if any, is the binary tensor data of the inputs that name a
+     * {@code binary_data_size}. Without binary data ({@code jsonLength == body.length}) this is a
+     * plain JSON request that may still ask for binary outputs.
+     *
+     * @throws ServingException.InvalidInput as {@link #read(byte[], String, Long, RequestControls)},
+     *     and for binary sizes that do not add up, naming the input and the sizes
+     */
+    public static V2Request read(byte[] body, int jsonLength, String model, Long version, RequestControls headers) {
+        BinaryInputs binary = new BinaryInputs(body, jsonLength);
+        try (JsonParser parser = Json.FACTORY.createParser(body, 0, jsonLength)) {
+            V2RequestReader reader = new V2RequestReader(body, jsonLength, binary, parser);
+            InferenceRequest request = reader.request(model, version, headers);
+            binary.checkAllUsed();
+            Object byDefault = request.parameters().get(BINARY_DATA_OUTPUT);
+            if (byDefault != null && !(byDefault instanceof Boolean)) {
+                throw invalid("'parameters." + BINARY_DATA_OUTPUT + "' must be true or false, got " + byDefault);
+            }
+            return new V2Request(request, Boolean.TRUE.equals(byDefault), reader.binaryOutputs);
         } catch (IOException e) {
             throw new ServingException.InvalidInput(Json.describe(e));
         }
@@ -150,6 +211,8 @@ public final class V2RequestReader {
         String datatype = null;
         long[] shape = null;
         Tensor tensor = null;
+        Map<String, Object> parameters = Map.of();
+        boolean hasData = false;
         long deferredData = -1; // byte offset of a data array seen before name, datatype and shape
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
             String field = parser.currentName();
@@ -158,8 +221,9 @@ public final class V2RequestReader {
                 case "name" -> name = string(value, where + ".name");
                 case "datatype" -> datatype = string(value, where + ".datatype");
                 case "shape" -> shape = shape(value, name != null ? "input '" + name + "'" : where);
-                case "parameters" -> parameters(value, where + ".parameters");
+                case "parameters" -> parameters = parameters(value, where + ".parameters");
                 case "data" -> {
+                    hasData = true;
                     if (value != JsonToken.START_ARRAY) {
                         throw invalid((name != null ? "input '" + name + "'" : where) + ": 'data' must be an array");
                     }
@@ -183,15 +247,23 @@ public final class V2RequestReader {
         if (shape == null) {
             throw invalid(label + " has no 'shape'");
         }
+        Object binarySize = parameters.get(BINARY_DATA_SIZE);
+        if (binarySize != null) {
+            if (hasData) {
+                throw invalid(label + " has both 'data' and 'parameters." + BINARY_DATA_SIZE + "'; send one of them");
+            }
+            return binary.next(name, dataType(name, datatype), shape, binarySize);
+        }
         if (tensor != null) {
             return tensor;
         }
         if (deferredData < 0) {
-            throw invalid(label + " has no 'data' (binary tensor data is not supported)");
+            throw invalid(label + " has no 'data' and no 'parameters." + BINARY_DATA_SIZE
+                    + "'; expected the elements in 'data', or binary data after the JSON header");
         }
         DataType type = dataType(name, datatype);
         int offset = (int) deferredData;
-        try (JsonParser data = Json.FACTORY.createParser(body, offset, body.length - offset)) {
+        try (JsonParser data = Json.FACTORY.createParser(body, offset, jsonLength - offset)) {
             data.nextToken();
             return JsonTensorReader.read(data, name, type, shape, maxElements());
         }
@@ -207,7 +279,7 @@ public final class V2RequestReader {
 
     /** Each element takes at least two bytes ("1,"), which bounds what a body can hold. */
     private long maxElements() {
-        return body.length / 2 + 1;
+        return jsonLength / 2 + 1;
     }
 
     private long[] shape(JsonToken value, String label) throws IOException {
@@ -242,12 +314,13 @@ public final class V2RequestReader {
                 throw invalid(where + " must be an object with a 'name'");
             }
             String name = null;
+            Object binaryData = null;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
                 JsonToken v = parser.nextToken();
                 switch (field) {
                     case "name" -> name = string(v, where + ".name");
-                    case "parameters" -> parameters(v, where + ".parameters");
+                    case "parameters" -> binaryData = parameters(v, where + ".parameters").get(BINARY_DATA);
                     default -> parser.skipChildren();
                 }
             }
@@ -256,6 +329,13 @@ public final class V2RequestReader {
             }
             if (names.contains(name)) {
                 throw invalid("output '" + name + "' is requested more than once");
+            }
+            if (binaryData != null) {
+                if (!(binaryData instanceof Boolean flag)) {
+                    throw invalid("output '" + name + "': 'parameters." + BINARY_DATA + "' must be true or false, got "
+                            + binaryData);
+                }
+                binaryOutputs.put(name, flag);
             }
             names.add(name);
         }
@@ -290,7 +370,7 @@ public final class V2RequestReader {
         return parser.getText();
     }
 
-    private static ServingException.InvalidInput invalid(String message) {
+    static ServingException.InvalidInput invalid(String message) {
         return new ServingException.InvalidInput(message);
     }
 }

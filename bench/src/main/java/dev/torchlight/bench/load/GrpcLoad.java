@@ -1,0 +1,133 @@
+package dev.torchlight.bench.load;
+
+import com.google.protobuf.ByteString;
+import dev.torchlight.bench.http.HttpTarget;
+import inference.GRPCInferenceServiceGrpc;
+import inference.ModelInferRequest;
+import inference.ModelMetadataRequest;
+import inference.ModelMetadataResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What a gRPC run needs: a few channels to the server's gRPC listener ({@code --url}'s host and
+ * port) and the requests, encoded once before it starts: {@link RequestPool#DISTINCT_BODIES}
+ * ModelInfer requests of random data in raw_input_contents, made from the model's metadata read
+ * over gRPC.
+ */
+final class GrpcLoad implements AutoCloseable {
+    /** HTTP/2 multiplexes calls; a few connections spread them over the server's event loops. */
+    static final int MAX_CHANNELS = 4;
+
+    private final List<ManagedChannel> channels;
+    private final List<ModelInferRequest> requests;
+
+    private GrpcLoad(List<ManagedChannel> channels, List<ModelInferRequest> requests) {
+        this.channels = channels;
+        this.requests = requests;
+    }
+
+    /**
+     * @throws LoadBenchException when the metadata cannot be read or the inputs cannot be made
+     */
+    static GrpcLoad open(HttpTarget target, LoadOptions options) {
+        if (options.inputFile() != null) {
+            throw new LoadBenchException("--protocol " + options.protocol().wireName()
+                    + " makes its requests from the model's metadata; leave out --input-file");
+        }
+        int count = Math.min(MAX_CHANNELS, options.closedLoop() ? options.concurrency().stream()
+                .mapToInt(Integer::intValue).max().orElse(1) : 1);
+        List<ManagedChannel> channels = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            channels.add(NettyChannelBuilder.forAddress(target.host(), target.port())
+                    .usePlaintext()
+                    .maxInboundMessageSize(Integer.MAX_VALUE)
+                    .build());
+        }
+        try {
+            List<InputSpec> inputs = metadata(channels.get(0), target, options);
+            InputGenerator generator = new InputGenerator(options.seed());
+            List<ModelInferRequest> requests = new ArrayList<>();
+            for (int i = 0; i < RequestPool.DISTINCT_BODIES; i++) {
+                requests.add(request(options, generator.next(inputs, options.batch())));
+            }
+            return new GrpcLoad(channels, requests);
+        } catch (RuntimeException e) {
+            channels.forEach(ManagedChannel::shutdownNow);
+            if (e instanceof IllegalArgumentException) {
+                throw new LoadBenchException("cannot make input data for model " + options.model() + ": "
+                        + e.getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
+    private static List<InputSpec> metadata(ManagedChannel channel, HttpTarget target, LoadOptions options) {
+        ModelMetadataResponse metadata;
+        try {
+            metadata = GRPCInferenceServiceGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                    .modelMetadata(ModelMetadataRequest.newBuilder()
+                            .setName(options.model())
+                            .setVersion(options.modelVersion() == null ? "" : options.modelVersion())
+                            .build());
+        } catch (StatusRuntimeException e) {
+            throw new LoadBenchException("cannot read the metadata of model " + options.model() + " over gRPC from "
+                    + target.host() + ":" + target.port() + " (--url must be the gRPC listener): " + e.getStatus(), e);
+        }
+        List<InputSpec> inputs = new ArrayList<>();
+        for (ModelMetadataResponse.TensorMetadata t : metadata.getInputsList()) {
+            inputs.add(new InputSpec(t.getName(), Datatype.parse(t.getDatatype()),
+                    t.getShapeList().stream().mapToLong(Long::longValue).toArray()));
+        }
+        if (inputs.isEmpty()) {
+            throw new LoadBenchException("model " + options.model() + " declares no inputs");
+        }
+        return inputs;
+    }
+
+    private static ModelInferRequest request(LoadOptions options, List<InputTensor> inputs) {
+        ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName(options.model());
+        if (options.modelVersion() != null) {
+            request.setModelVersion(options.modelVersion());
+        }
+        for (InputTensor t : inputs) {
+            ModelInferRequest.InferInputTensor.Builder input = request.addInputsBuilder()
+                    .setName(t.name())
+                    .setDatatype(t.datatype().name());
+            for (long d : t.shape()) {
+                input.addShape(d);
+            }
+            request.addRawInputContents(ByteString.copyFrom(t.data()));
+        }
+        return request.build();
+    }
+
+    ManagedChannel channel(int slot) {
+        return channels.get(slot % channels.size());
+    }
+
+    /** The request for send number {@code i}. */
+    ModelInferRequest request(long i) {
+        return requests.get((int) (i % requests.size()));
+    }
+
+    @Override
+    public void close() {
+        for (ManagedChannel c : channels) {
+            c.shutdownNow();
+        }
+        for (ManagedChannel c : channels) {
+            try {
+                c.awaitTermination(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

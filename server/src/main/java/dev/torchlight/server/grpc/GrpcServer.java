@@ -1,0 +1,183 @@
+package dev.torchlight.server.grpc;
+
+import dev.torchlight.registry.ModelService;
+import dev.torchlight.server.http.Transport;
+import dev.torchlight.server.lifecycle.Listener;
+import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC front end: {@code inference.GRPCInferenceService} (KServe v2), the
+ * {@code grpc.health.v1} health service (readiness) and server reflection, on grpc-netty over the
+ * same Netty as the HTTP front end. Handlers run on the event loops (they never block) and
+ * replies are serialised there too, not on inference workers.
+ *
+ * <p>Transport security and authentication plug in at construction: an {@link SslContext}
+ * (built for HTTP/2, e.g. with {@code GrpcSslContexts}) turns on TLS, and interceptors (a token
+ * check) wrap the inference service; health and reflection stay open, like REST's health routes.
+ *
+ * <p>Usage: {@code try (var server = new GrpcServer(settings, service)) { var address = server.start(); ... }}
+ */
+public final class GrpcServer implements AutoCloseable, Listener {
+    private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
+    /** How long {@link #close()} lets running calls finish before cancelling them. */
+    static final long DRAIN_SECONDS = 10;
+
+    private final GrpcSettings settings;
+    private final ModelService service;
+    private final SslContext sslContext;
+    private final List<ServerInterceptor> interceptors;
+    private EventLoopGroup boss;
+    private EventLoopGroup workers;
+    private ScheduledExecutorService healthTimer;
+    private ReadinessHealthService health;
+    private final Transport transport = Transport.best();
+    private Server server;
+    private boolean closed;
+
+    /** A plaintext server without authentication. */
+    public GrpcServer(GrpcSettings settings, ModelService service) {
+        this(settings, service, null, List.of());
+    }
+
+    /**
+     * @param sslContext server TLS context, or null for plaintext
+     * @param interceptors applied to the inference service, first one outermost (e.g. a token check)
+     */
+    public GrpcServer(GrpcSettings settings, ModelService service, SslContext sslContext,
+            List<ServerInterceptor> interceptors) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.service = Objects.requireNonNull(service, "service");
+        this.sslContext = sslContext;
+        this.interceptors = List.copyOf(interceptors);
+    }
+
+    /**
+     * Binds and starts serving.
+     *
+     * @return the bound address (with the actual port when the settings ask for port 0)
+     * @throws UncheckedIOException when the address cannot be bound
+     * @throws IllegalStateException when already started or closed
+     */
+    public synchronized InetSocketAddress start() {
+        if (server != null || closed) {
+            throw new IllegalStateException(closed ? "server is closed" : "server already started");
+        }
+        boss = transport.eventLoops(1, "torchlight-grpc-accept");
+        workers = transport.eventLoops(Transport.ioThreads(), "torchlight-grpc");
+        healthTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "torchlight-grpc-health");
+            t.setDaemon(true);
+            return t;
+        });
+        health = new ReadinessHealthService(service, healthTimer);
+        EventLoopGroup responders = workers;
+        InferenceService inference = new InferenceService(service, serverVersion(), responders::next);
+        NettyServerBuilder builder = NettyServerBuilder
+                .forAddress(new InetSocketAddress(settings.host(), settings.port()))
+                .bossEventLoopGroup(boss)
+                .workerEventLoopGroup(workers)
+                .channelType(transport.serverChannel())
+                .directExecutor()
+                .maxInboundMessageSize((int) settings.maxMessageSize())
+                .addService(ServerInterceptors.intercept(AliasingMarshaller.apply(inference.bindService()),
+                        interceptors.reversed()))
+                .addService(health)
+                .addService(ProtoReflectionServiceV1.newInstance());
+        if (sslContext != null) {
+            builder.sslContext(sslContext);
+        }
+        try {
+            server = builder.build().start();
+        } catch (IOException e) {
+            shutDownThreads();
+            String where = settings.host() + ":" + settings.port();
+            throw new UncheckedIOException("cannot listen for gRPC on " + where + ": " + e.getMessage(), e);
+        }
+        InetSocketAddress address = (InetSocketAddress) server.getListenSockets().get(0);
+        log.debug("gRPC listening on {}", address);
+        return address;
+    }
+
+    /**
+     * Stops accepting calls, lets running ones finish (up to {@value #DRAIN_SECONDS} seconds),
+     * then cancels the rest and stops the threads. Safe to call more than once, and without
+     * {@link #start()}.
+     */
+    @Override
+    public void close() {
+        close(TimeUnit.SECONDS.toNanos(DRAIN_SECONDS));
+    }
+
+    /** Refuses new calls (UNAVAILABLE); calls already running go on. Safe to call more than once. */
+    @Override
+    public synchronized void stopAccepting() {
+        if (server != null && !server.isShutdown()) {
+            server.shutdown();
+            health.endWatches(); // health watches never end by themselves
+        }
+    }
+
+    /**
+     * Stops accepting calls, waits up to {@code drainNanos} for running ones, cancels the rest
+     * and stops the threads.
+     *
+     * @return whether every running call finished in time
+     */
+    @Override
+    public synchronized boolean close(long drainNanos) {
+        if (closed) {
+            return true;
+        }
+        closed = true;
+        if (server == null) {
+            return true;
+        }
+        stopAccepting();
+        boolean drained = false;
+        try {
+            drained = server.awaitTermination(drainNanos, TimeUnit.NANOSECONDS);
+            if (!drained) {
+                log.warn("cancelling gRPC calls still running after {} ms", drainNanos / 1_000_000);
+                server.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        shutDownThreads();
+        return drained;
+    }
+
+    private void shutDownThreads() {
+        if (healthTimer != null) {
+            healthTimer.shutdownNow();
+        }
+        for (EventLoopGroup group : new EventLoopGroup[] {boss, workers}) {
+            if (group != null) {
+                group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+            }
+        }
+    }
+
+    /** The jar's Implementation-Version, when the manifest has one. */
+    private static String serverVersion() {
+        String version = GrpcServer.class.getPackage().getImplementationVersion();
+        return version != null ? version : "unknown";
+    }
+}

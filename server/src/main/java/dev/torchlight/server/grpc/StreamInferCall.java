@@ -1,0 +1,89 @@
+package dev.torchlight.server.grpc;
+
+import dev.torchlight.api.BatchedCompletion;
+import inference.ModelInferRequest;
+import inference.ModelInferResponse;
+import inference.ModelStreamInferResponse;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * One {@code ModelStreamInfer} call: each request gets one response, in the order they complete
+ * (each carries the request's id). A failed request is answered with {@code error_message} and
+ * the stream stays open. After the client half-closes, the stream ends once every request has
+ * been answered. Responses are sent one at a time, as gRPC requires.
+ */
+final class StreamInferCall implements StreamObserver<ModelInferRequest> {
+    private final InferenceService service;
+    private final StreamObserver<ModelStreamInferResponse> out;
+    private final Executor responder;
+    private int pending;
+    private boolean halfClosed;
+    private boolean done;
+
+    StreamInferCall(InferenceService service, StreamObserver<ModelStreamInferResponse> out, Executor responder) {
+        this.service = service;
+        this.out = out;
+        this.responder = BatchedCompletion.deferring(responder);
+    }
+
+    @Override
+    public void onNext(ModelInferRequest request) {
+        synchronized (this) {
+            pending++;
+        }
+        CompletableFuture<ModelInferResponse> reply;
+        try {
+            reply = service.infer(request, InferenceService.deadlineMicros());
+        } catch (RuntimeException e) {
+            send(failed(request, e));
+            return;
+        }
+        reply.whenCompleteAsync((response, failure) -> send(failure == null
+                ? ModelStreamInferResponse.newBuilder().setInferResponse(response).build()
+                : failed(request, failure)), responder);
+    }
+
+    private static ModelStreamInferResponse failed(ModelInferRequest request, Throwable failure) {
+        return ModelStreamInferResponse.newBuilder()
+                .setErrorMessage(InferenceService.streamError(failure))
+                .setInferResponse(ModelInferResponse.newBuilder()
+                        .setModelName(request.getModelName())
+                        .setModelVersion(request.getModelVersion())
+                        .setId(request.getId()))
+                .build();
+    }
+
+    private synchronized void send(ModelStreamInferResponse response) {
+        pending--;
+        if (done) {
+            return;
+        }
+        try {
+            out.onNext(response);
+        } catch (RuntimeException e) {
+            done = true; // cancelled: the client hears nothing more
+            return;
+        }
+        finishIfDone();
+    }
+
+    @Override
+    public synchronized void onError(Throwable t) {
+        done = true; // the client cancelled or the connection broke
+    }
+
+    @Override
+    public synchronized void onCompleted() {
+        halfClosed = true;
+        finishIfDone();
+    }
+
+    private void finishIfDone() {
+        if (halfClosed && pending == 0 && !done) {
+            done = true;
+            out.onCompleted();
+        }
+    }
+}
