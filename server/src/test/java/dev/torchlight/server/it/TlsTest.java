@@ -28,7 +28,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Both listeners serve TLS from PEM files; the certificate is made at test time with the JDK's keytool. */
+/** Every listener (HTTP, management, gRPC) serves TLS from PEM files; the certificate is made at test time with the JDK's keytool. */
 class TlsTest {
     private static final char[] PASSWORD = "changeit".toCharArray();
 
@@ -89,6 +89,18 @@ class TlsTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(models.statusCode()).isEqualTo(200);
             assertThat(models.body()).contains("\"modelName\":\"mlp\"");
+
+            // gRPC on the same certificate, over HTTP/2 with ALPN.
+            io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder
+                    .forAddress("127.0.0.1", harness.server.grpcAddress().getPort())
+                    .sslContext(io.grpc.netty.GrpcSslContexts.forClient().trustManager(cert.toFile()).build())
+                    .overrideAuthority("localhost").build();
+            try {
+                assertThat(inference.GRPCInferenceServiceGrpc.newBlockingStub(channel)
+                        .serverLive(inference.ServerLiveRequest.getDefaultInstance()).getLive()).isTrue();
+            } finally {
+                channel.shutdownNow();
+            }
 
             // Plain HTTP to a TLS listener gets no HTTP answer.
             HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
