@@ -12,8 +12,12 @@ import java.util.Objects;
  * @param modelRepository directory holding one folder per model
  * @param models names of the models to load; empty means every model in the repository
  * @param maxRequestSize largest request body accepted, in bytes
+ * @param allowCustomHandlers whether models may load handler code from jars in their directories
+ * @param preprocessThreads threads that run handlers' pre- and postprocessing; 0 picks a quarter
+ *     of the cores
  */
-public record ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize) {
+public record ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize,
+        boolean allowCustomHandlers, int preprocessThreads) {
     /** 64 MiB. */
     public static final long DEFAULT_MAX_REQUEST_SIZE = 64L << 20;
 
@@ -21,6 +25,11 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(modelRepository, "modelRepository");
         models = List.copyOf(models);
+    }
+
+    /** No custom handlers, default preprocessing threads. */
+    public ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize) {
+        this(host, httpPort, modelRepository, models, maxRequestSize, false, 0);
     }
 
     /** Loopback on 8080, every model in {@code repository}, 64 MiB requests. */

@@ -41,6 +41,8 @@ public final class ServerConfigLoader {
         values.put(ServerSetting.MODEL_REPOSITORY, defaults.modelRepository());
         values.put(ServerSetting.MODELS, defaults.models());
         values.put(ServerSetting.MAX_REQUEST_SIZE, defaults.maxRequestSize());
+        values.put(ServerSetting.ALLOW_CUSTOM_HANDLERS, defaults.allowCustomHandlers());
+        values.put(ServerSetting.PREPROCESS_THREADS, defaults.preprocessThreads());
 
         if (configFile != null) {
             YamlSection yaml = YamlSection.read(configFile);
@@ -76,7 +78,9 @@ public final class ServerConfigLoader {
                 (Integer) values.get(ServerSetting.HTTP_PORT),
                 (Path) values.get(ServerSetting.MODEL_REPOSITORY),
                 models,
-                (Long) values.get(ServerSetting.MAX_REQUEST_SIZE));
+                (Long) values.get(ServerSetting.MAX_REQUEST_SIZE),
+                (Boolean) values.get(ServerSetting.ALLOW_CUSTOM_HANDLERS),
+                (Integer) values.get(ServerSetting.PREPROCESS_THREADS));
     }
 
     /**
@@ -119,6 +123,23 @@ public final class ServerConfigLoader {
                     throw new ConfigException(where + "expected a size of at least 1 KiB, got " + YamlSection.describe(raw));
                 }
                 yield size;
+            }
+            case ALLOW_CUSTOM_HANDLERS -> {
+                if (raw instanceof Boolean b) {
+                    yield b;
+                }
+                if (raw instanceof String str && (str.strip().equalsIgnoreCase("true") || str.strip().equalsIgnoreCase("false"))) {
+                    yield Boolean.parseBoolean(str.strip());
+                }
+                throw new ConfigException(where + "expected true or false, got " + YamlSection.describe(raw));
+            }
+            case PREPROCESS_THREADS -> {
+                Long threads = asLong(raw);
+                if (threads == null || threads < 0 || threads > 1024) {
+                    throw new ConfigException(where + "expected a thread count from 0 to 1024 (0 = a quarter of the"
+                            + " cores), got " + YamlSection.describe(raw));
+                }
+                yield threads.intValue();
             }
         };
     }

@@ -15,7 +15,9 @@ public enum ServerSetting {
     HTTP_PORT("http_port"),
     MODEL_REPOSITORY("model_repository"),
     MODELS("models"),
-    MAX_REQUEST_SIZE("max_request_size");
+    MAX_REQUEST_SIZE("max_request_size"),
+    ALLOW_CUSTOM_HANDLERS("allow_custom_handlers"),
+    PREPROCESS_THREADS("preprocess_threads");
 
     /** The environment variable prefix. */
     public static final String ENV_PREFIX = "TORCHLIGHT_";
