@@ -47,6 +47,15 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Largest request body, e.g. 64MiB (default), 100MB or bytes.")
     String maxRequestSize;
 
+    @Option(names = "--allow-custom-handlers", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Let models load Java handler code from jars in their directories (default: false;"
+                    + " see docs/SECURITY.md).")
+    String allowCustomHandlers;
+
+    @Option(names = "--preprocess-threads", paramLabel = "N",
+            description = "Threads for handlers' image decoding and postprocessing; 0 = a quarter of the cores (default).")
+    String preprocessThreads;
+
     @Option(names = "--config", paramLabel = "FILE", description = "Server config file (YAML).")
     Path config;
 
@@ -92,6 +101,8 @@ public final class ServeCommand implements Callable<Integer> {
         put(flags, ServerSetting.HOST, host);
         put(flags, ServerSetting.HTTP_PORT, httpPort);
         put(flags, ServerSetting.MAX_REQUEST_SIZE, maxRequestSize);
+        put(flags, ServerSetting.ALLOW_CUSTOM_HANDLERS, allowCustomHandlers);
+        put(flags, ServerSetting.PREPROCESS_THREADS, preprocessThreads);
         Path file = config;
         if (file == null && env.get(ServerConfigLoader.CONFIG_ENV) != null) {
             file = Path.of(env.get(ServerConfigLoader.CONFIG_ENV));

@@ -2,6 +2,7 @@ package dev.torchlight.server.http;
 
 import dev.torchlight.api.ServingException;
 import dev.torchlight.registry.ModelService;
+import dev.torchlight.server.http.handler.HandlerEndpoints;
 import dev.torchlight.server.http.torchserve.TorchServeHandler;
 import dev.torchlight.server.http.v2.V2Handler;
 import dev.torchlight.server.http.v2.V2Statistics;
@@ -30,9 +31,14 @@ final class HttpRouter {
     private final V2Statistics statistics;
 
     HttpRouter(ModelService service, String serverVersion) {
-        this.v2 = new V2Handler(service, serverVersion);
+        this(service, serverVersion, null);
+    }
+
+    /** @param handlers serves models with a handler (images); null for none */
+    HttpRouter(ModelService service, String serverVersion, HandlerEndpoints handlers) {
+        this.v2 = new V2Handler(service, serverVersion, handlers);
         this.statistics = new V2Statistics(service);
-        this.torchServe = new TorchServeHandler(service);
+        this.torchServe = new TorchServeHandler(service, handlers);
     }
 
     /** Routes one request; may throw, and the returned future may fail, with the failure to answer. */
@@ -46,7 +52,8 @@ final class HttpRouter {
         if ((n == 2 || n == 3) && s.get(0).equals("predictions")) {
             return only(HttpMethod.POST, method,
                     () -> torchServe.predict(s.get(1), n == 3 ? version(s.get(2)) : null, body(request),
-                            RequestControls.fromHeaders(request.headers())));
+                            RequestControls.fromHeaders(request.headers()),
+                            request.headers().get(HttpHeaderNames.CONTENT_TYPE)));
         }
         if (n == 0 || !s.get(0).equals("v2")) {
             return notFound(method, request.uri());

@@ -1,6 +1,7 @@
 package dev.torchlight.server.http;
 
 import dev.torchlight.registry.ModelService;
+import dev.torchlight.server.http.handler.HandlerEndpoints;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -50,8 +51,13 @@ public final class HttpServer implements AutoCloseable {
     private boolean closed;
 
     public HttpServer(HttpSettings settings, ModelService service) {
+        this(settings, service, null);
+    }
+
+    /** @param handlers serves models with a handler (images, custom handlers); null for none */
+    public HttpServer(HttpSettings settings, ModelService service, HandlerEndpoints handlers) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.router = new HttpRouter(Objects.requireNonNull(service, "service"), serverVersion());
+        this.router = new HttpRouter(Objects.requireNonNull(service, "service"), serverVersion(), handlers);
     }
 
     /**

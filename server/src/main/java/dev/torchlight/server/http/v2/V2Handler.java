@@ -12,6 +12,8 @@ import dev.torchlight.registry.ModelVersionInfo;
 import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.JsonReplies;
 import dev.torchlight.server.http.RequestControls;
+import dev.torchlight.server.http.handler.HandlerEndpoints;
+import dev.torchlight.server.http.handler.V2BytesRequest;
 import dev.torchlight.server.http.json.JsonTensorWriter;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
@@ -30,10 +32,18 @@ public final class V2Handler {
 
     private final ModelService service;
     private final String serverVersion;
+    /** Serves BYTES inputs of models with a handler; null when the server has no handler stage. */
+    private final HandlerEndpoints handlers;
 
     public V2Handler(ModelService service, String serverVersion) {
+        this(service, serverVersion, null);
+    }
+
+    /** @param handlers serves BYTES requests to models with a handler; null for none */
+    public V2Handler(ModelService service, String serverVersion, HandlerEndpoints handlers) {
         this.service = Objects.requireNonNull(service, "service");
         this.serverVersion = Objects.requireNonNull(serverVersion, "serverVersion");
+        this.handlers = handlers;
     }
 
     /** {@code GET /v2}. */
@@ -89,7 +99,17 @@ public final class V2Handler {
      *     parameters do not set them
      */
     public CompletableFuture<HttpReply> infer(String model, Long version, byte[] body, RequestControls headers) {
-        InferenceRequest request = V2RequestReader.read(body, model, version, headers);
+        InferenceRequest request;
+        try {
+            request = V2RequestReader.read(body, model, version, headers);
+        } catch (ServingException.InvalidInput e) {
+            // BYTES inputs (images) are not tensors: a model with a handler takes them; tensors pay nothing for this.
+            V2BytesRequest bytes = handlers == null ? null : V2BytesRequest.readOrNull(body);
+            if (bytes == null || !dev.torchlight.handler.HandlerStage.handles(service.describe(model, version).config())) {
+                throw e;
+            }
+            return handlers.infer(model, version, bytes, headers);
+        }
         if (!request.outputs().isEmpty()) {
             checkOutputsExist(request);
         }
