@@ -24,8 +24,11 @@ final class ServerHarness implements AutoCloseable {
             .build();
 
     ServerHarness(Path repository, List<String> models, long maxRequestSize) {
-        server = TorchlightServer.start(
-                new ServerConfig("127.0.0.1", 0, repository, models, maxRequestSize), EngineFactory.pytorch());
+        this(new ServerConfig("127.0.0.1", 0, repository, models, maxRequestSize));
+    }
+
+    ServerHarness(ServerConfig config) {
+        server = TorchlightServer.start(config, EngineFactory.pytorch());
         base = URI.create("http://127.0.0.1:" + server.httpAddress().getPort());
     }
 
