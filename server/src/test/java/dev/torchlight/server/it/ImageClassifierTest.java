@@ -209,6 +209,26 @@ class ImageClassifierTest {
         assertThat(error(r)).contains("9 items").contains("at most 8");
     }
 
+    @Test
+    void benchSendsRealImageFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        for (String image : List.of("rocket.jpg", "coffee_alpha.png")) {
+            Files.write(dir.resolve(image), image(image));
+        }
+        for (dev.torchlight.bench.load.Protocol protocol : List.of(dev.torchlight.bench.load.Protocol.TORCHSERVE,
+                dev.torchlight.bench.load.Protocol.V2_JSON)) {
+            dev.torchlight.bench.load.LoadOptions options = dev.torchlight.bench.load.LoadOptions
+                    .builder(server.base, "classifier").protocol(protocol).imageDir(dir)
+                    .concurrency(List.of(2)).warmup(java.time.Duration.ZERO).duration(java.time.Duration.ofSeconds(1))
+                    .build();
+            java.io.ByteArrayOutputStream progress = new java.io.ByteArrayOutputStream();
+            var report = new dev.torchlight.bench.load.LoadBench("test")
+                    .run(options, new java.io.PrintStream(progress, true, StandardCharsets.UTF_8));
+            var level = report.results().get(0);
+            assertThat(level.errors()).as(progress.toString(StandardCharsets.UTF_8)).isZero();
+            assertThat(level.requests()).as(protocol.toString()).isPositive();
+        }
+    }
+
     static String error(HttpResponse<String> r) {
         return ServerHarness.json(r).get("error").asText();
     }
