@@ -47,7 +47,7 @@ public final class TorchlightServer implements AutoCloseable {
         ModelRegistry registry = new ModelRegistry(engine);
         sources.forEach(registry::load);
         HandlerStage handlers = new HandlerStage(registry, repository.root()::resolve,
-                new HandlerFactory(config.allowCustomHandlers()), config.preprocessThreads());
+                HandlerFactory.standard(config.allowCustomHandlers()), config.preprocessThreads());
         handlers.prepare(registry.models());
         HttpServer http = new HttpServer(
                 new HttpSettings(config.host(), config.httpPort(), config.maxRequestSize()), registry,
