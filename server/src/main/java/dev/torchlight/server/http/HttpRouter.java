@@ -50,7 +50,8 @@ final class HttpRouter {
             return only(HttpMethod.GET, method, () -> done(torchServe.ping()));
         }
         if ((n == 2 || n == 3) && s.get(0).equals("predictions")) {
-            return only(HttpMethod.POST, method,
+            // TorchServe also takes PUT here: its documented example is curl -T kitten.jpg.
+            return only(HttpMethod.POST, HttpMethod.PUT.equals(method) ? HttpMethod.POST : method,
                     () -> torchServe.predict(s.get(1), n == 3 ? version(s.get(2)) : null, body(request),
                             RequestControls.fromHeaders(request.headers()),
                             request.headers().get(HttpHeaderNames.CONTENT_TYPE)));

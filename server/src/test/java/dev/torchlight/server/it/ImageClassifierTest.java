@@ -93,6 +93,20 @@ class ImageClassifierTest {
     }
 
     @Test
+    void curlsDefaultsWorkAsWithTorchServe() {
+        // curl -T kitten.jpg: PUT, no content type.
+        HttpResponse<String> put = server.send(HttpRequest.newBuilder(server.base.resolve("/predictions/classifier"))
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(image("coffee.jpg"))));
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+        assertTop5(ServerHarness.json(put), "coffee.jpg");
+        // curl --data-binary @kitten.jpg: declared as a urlencoded form.
+        HttpResponse<String> form = postBytes("/predictions/classifier", image("coffee.jpg"),
+                "application/x-www-form-urlencoded");
+        assertThat(form.statusCode()).as(form.body()).isEqualTo(200);
+        assertTop5(ServerHarness.json(form), "coffee.jpg");
+    }
+
+    @Test
     void multipartFormAsTorchServeClientsSendIt() {
         String boundary = "----torchlight-test-boundary";
         ByteArrayOutputStream body = new ByteArrayOutputStream();

@@ -41,6 +41,10 @@ public final class TorchServeItems {
     /** @param contentType the request's Content-Type header, or null */
     public static List<HandlerItem> extract(byte[] body, String contentType) {
         String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT).strip();
+        if (type.startsWith("application/x-www-form-urlencoded") && startsLikeAnImage(body)) {
+            // curl --data-binary @cat.jpg without -H declares a form; the bytes say otherwise.
+            return List.of(new HandlerItem("body", null, body));
+        }
         if (type.startsWith("multipart/form-data") || type.startsWith("application/x-www-form-urlencoded")) {
             return form(body, contentType);
         }
@@ -52,6 +56,12 @@ public final class TorchServeItems {
                     + " the body, as a multipart form field 'data', or base64 in JSON {\"data\": ...})");
         }
         return List.of(new HandlerItem("body", contentType, body));
+    }
+
+    /** JPEG (FF D8 FF) or PNG (89 'PNG') magic bytes, which no form body starts with. */
+    static boolean startsLikeAnImage(byte[] b) {
+        return b.length >= 4 && ((b[0] & 0xFF) == 0xFF && (b[1] & 0xFF) == 0xD8 && (b[2] & 0xFF) == 0xFF
+                || (b[0] & 0xFF) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G');
     }
 
     private static List<HandlerItem> form(byte[] body, String contentType) {

@@ -104,8 +104,12 @@ public final class V2Handler {
             request = V2RequestReader.read(body, model, version, headers);
         } catch (ServingException.InvalidInput e) {
             // BYTES inputs (images) are not tensors: a model with a handler takes them; tensors pay nothing for this.
-            V2BytesRequest bytes = handlers == null ? null : V2BytesRequest.readOrNull(body);
-            if (bytes == null || !dev.torchlight.handler.HandlerStage.handles(service.describe(model, version).config())) {
+            if (handlers == null
+                    || !dev.torchlight.handler.HandlerStage.handles(service.describe(model, version).config())) {
+                throw e;
+            }
+            V2BytesRequest bytes = V2BytesRequest.readOrNull(body);
+            if (bytes == null) {
                 throw e;
             }
             return handlers.infer(model, version, bytes, headers);
