@@ -6,7 +6,8 @@ files, as torch-model-archiver writes it; no TorchServe is needed to make one. E
 fixed timestamp so the files are identical from run to run.
 
 - classifier.mar: the TorchScript classifier fixture (testdata/handlers/models/classifier)
-  with handler image_classifier and its index_to_name.json: importable.
+  with handler image_classifier, its index_to_name.json and a model-config.yaml
+  (batchSize 4, maxBatchDelay 20 ms): importable.
 - eager.mar: model.py plus a state dict (eager mode): refused.
 - python_handler.mar: TorchScript with a custom Python handler file: refused.
 - state_dict.mar: a state dict without model.py: refused (not TorchScript).
@@ -25,10 +26,12 @@ OUT = ROOT / "testdata" / "mar"
 STAMP = (2026, 1, 1, 0, 0, 0)
 
 
-def manifest(name: str, serialized: str, handler: str, model_file: str = None) -> bytes:
+def manifest(name: str, serialized: str, handler: str, model_file: str = None, config_file: str = None) -> bytes:
     model = {"modelName": name, "serializedFile": serialized, "handler": handler, "modelVersion": "1.0"}
     if model_file:
         model["modelFile"] = model_file
+    if config_file:
+        model["configFile"] = config_file
     return json.dumps({"createdOn": "01/01/2026 00:00:00", "runtime": "python", "model": model,
                        "archiverVersion": "0.12.0"}, indent=2).encode()
 
@@ -52,8 +55,10 @@ def main() -> None:
     script = (CLASSIFIER / "1" / "model.pt").read_bytes()
     labels = (CLASSIFIER / "index_to_name.json").read_bytes()
     write(OUT / "classifier.mar", {
-        "MAR-INF/MANIFEST.json": manifest("tinyresnet", "tinyresnet.pt", "image_classifier"),
-        "tinyresnet.pt": script, "index_to_name.json": labels})
+        "MAR-INF/MANIFEST.json": manifest("tinyresnet", "tinyresnet.pt", "image_classifier",
+                                          config_file="model-config.yaml"),
+        "tinyresnet.pt": script, "index_to_name.json": labels,
+        "model-config.yaml": b"minWorkers: 1\nmaxWorkers: 2\nbatchSize: 4\nmaxBatchDelay: 20\nresponseTimeout: 120\n"})
     write(OUT / "eager.mar", {
         "MAR-INF/MANIFEST.json": manifest("eager", "weights.pth", "image_classifier", "model.py"),
         "model.py": b"import torch\nclass Net(torch.nn.Linear):\n    pass\n", "weights.pth": state_dict()})

@@ -16,7 +16,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -214,11 +213,6 @@ public final class HandlerStage implements AutoCloseable {
                         "model '" + name + "': its handler could not be created: " + e));
             }
         });
-    }
-
-    /** The preprocessing pool, e.g. for front ends that parse bodies off the network thread. */
-    public Executor executor() {
-        return pool;
     }
 
     /** Stops the pool after the queued work and closes every handler. */

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,10 +53,6 @@ final class Labels {
         return name == null || name.isEmpty() ? Integer.toString(index) : name;
     }
 
-    int size() {
-        return names.size();
-    }
-
     private static String read(Path file) {
         try {
             if (Files.size(file) > MAX_FILE_BYTES) {
@@ -100,14 +95,5 @@ final class Labels {
             names.put(index, name);
         }
         return names;
-    }
-
-    /** Names for the indices 0..n-1, for tests. */
-    List<String> first(int n) {
-        List<String> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            out.add(name(i));
-        }
-        return out;
     }
 }

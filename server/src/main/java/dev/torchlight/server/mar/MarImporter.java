@@ -2,6 +2,8 @@ package dev.torchlight.server.mar;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.torchlight.config.ConfigException;
+import dev.torchlight.config.YamlSection;
 import dev.torchlight.repository.ModelSource;
 import dev.torchlight.repository.archive.ExtractionLimits;
 import dev.torchlight.repository.archive.SafeZipExtractor;
@@ -84,6 +86,7 @@ public final class MarImporter {
         String serialized = text(model, "serializedFile");
         String handler = text(model, "handler");
         String modelFile = text(model, "modelFile");
+        Batching batching = batching(mar, unpacked, text(model, "configFile"));
         if (name == null || !MODEL_NAME.matcher(name).matches()) {
             throw new MarException(mar + ": model.modelName in " + MANIFEST + " is " + (name == null ? "missing"
                     : "'" + name + "'") + "; expected a name of letters, digits, '.', '_' or '-'");
@@ -126,7 +129,8 @@ public final class MarImporter {
             if (Files.isRegularFile(labels)) {
                 Files.move(labels, staged.resolve(INDEX_TO_NAME));
             }
-            Files.writeString(staged.resolve(ModelSource.CONFIG_FILE), config(name, n, mar), StandardCharsets.UTF_8);
+            Files.writeString(staged.resolve(ModelSource.CONFIG_FILE), config(name, n, mar, batching),
+                    StandardCharsets.UTF_8);
             Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new MarException("cannot write " + target + ": " + e.getMessage());
@@ -182,14 +186,53 @@ public final class MarImporter {
         }
     }
 
+    /** Batch size and queue delay, from the archive's model-config.yaml or the defaults. */
+    record Batching(int maxBatchSize, long maxQueueDelayUs) {
+        static final Batching DEFAULT = new Batching(8, 5_000);
+    }
+
+    /**
+     * TorchServe's model-config.yaml ({@code configFile} in the manifest): {@code batchSize} and
+     * {@code maxBatchDelay} (ms) carry over; worker and device settings have no equivalent here.
+     */
+    private static Batching batching(Path mar, Path unpacked, String configFile) {
+        if (configFile == null) {
+            return Batching.DEFAULT;
+        }
+        Path file = unpacked.resolve(configFile).normalize();
+        if (!file.startsWith(unpacked) || !Files.isRegularFile(file)) {
+            throw new MarException(mar + ": the model config '" + configFile + "' named in " + MANIFEST
+                    + " is not in the archive");
+        }
+        YamlSection yaml;
+        try {
+            yaml = YamlSection.read(file);
+        } catch (ConfigException e) {
+            throw new MarException(mar + ": " + e.getMessage());
+        }
+        int size = yaml.keys().contains("batchSize") ? requirePositive(mar, yaml, "batchSize", 1 << 20)
+                : Batching.DEFAULT.maxBatchSize();
+        long delayMs = yaml.keys().contains("maxBatchDelay") ? requirePositive(mar, yaml, "maxBatchDelay", 60_000)
+                : Batching.DEFAULT.maxQueueDelayUs() / 1000;
+        return new Batching(size, delayMs * 1000);
+    }
+
+    private static int requirePositive(Path mar, YamlSection yaml, String key, int max) {
+        try {
+            return yaml.requireInt(key, 1, max);
+        } catch (ConfigException e) {
+            throw new MarException(mar + ": " + e.getMessage());
+        }
+    }
+
     /** ImageNet-style input, dynamic batching on; the user can edit the file afterwards. */
-    static String config(String name, int classes, Path mar) {
+    static String config(String name, int classes, Path mar, Batching batching) {
         return String.join("\n", List.of(
                 "# Imported from " + mar.getFileName() + " by torchlight import-mar.",
                 "# TorchServe's image_classifier: Resize(256), CenterCrop(224), ImageNet mean/std, top 5.",
                 "name: " + name,
                 "platform: torchscript",
-                "max_batch_size: 8",
+                "max_batch_size: " + batching.maxBatchSize(),
                 "inputs:",
                 "  - name: input",
                 "    datatype: FP32",
@@ -199,7 +242,7 @@ public final class MarImporter {
                 "    datatype: FP32",
                 "    shape: [" + classes + "]",
                 "dynamic_batching:",
-                "  max_queue_delay_us: 5000",
+                "  max_queue_delay_us: " + batching.maxQueueDelayUs(),
                 "handler: image_classifier",
                 "topk: 5",
                 ""));

@@ -47,6 +47,9 @@ class ImportMarTest {
         Path model = repository.resolve("tinyresnet");
         assertThat(model.resolve("1/model.pt")).isRegularFile();
         assertThat(model.resolve("index_to_name.json")).isRegularFile();
+        // batchSize and maxBatchDelay (ms) from the archive's model-config.yaml.
+        assertThat(Files.readString(model.resolve("config.yaml")))
+                .contains("max_batch_size: 4\n").contains("max_queue_delay_us: 20000\n");
         try (Stream<Path> left = Files.list(repository)) {
             assertThat(left.map(p -> p.getFileName().toString()).toList()).containsExactly("tinyresnet");
         }
