@@ -210,6 +210,15 @@ class ImageClassifierTest {
         assertThat(badBase64.statusCode()).isEqualTo(400);
         assertThat(error(badBase64)).contains("base64");
 
+        StringBuilder fields = new StringBuilder();
+        for (int i = 0; i < 200; i++) {
+            fields.append("--b\r\nContent-Disposition: form-data; name=\"f").append(i).append("\"\r\n\r\nx\r\n");
+        }
+        fields.append("--b--\r\n");
+        HttpResponse<String> manyFields = postBytes("/predictions/classifier",
+                fields.toString().getBytes(StandardCharsets.US_ASCII), "multipart/form-data; boundary=b");
+        assertThat(manyFields.statusCode()).as(manyFields.body()).isEqualTo(400);
+
         HttpResponse<String> empty = postBytes("/predictions/classifier", new byte[0], "image/jpeg");
         assertThat(empty.statusCode()).isEqualTo(400);
     }

@@ -6,6 +6,7 @@ import dev.torchlight.api.ServingException;
 import dev.torchlight.handler.HandlerItem;
 import dev.torchlight.server.http.json.Json;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -71,7 +72,7 @@ public final class TorchServeItems {
         HttpPostRequestDecoder decoder;
         try {
             decoder = new HttpPostRequestDecoder(new DefaultHttpDataFactory(false), request);
-        } catch (HttpPostRequestDecoder.ErrorDataDecoderException e) {
+        } catch (DecoderException e) {
             throw invalidForm(e);
         }
         try {
@@ -84,7 +85,7 @@ public final class TorchServeItems {
                 }
             }
             return items;
-        } catch (HttpPostRequestDecoder.ErrorDataDecoderException | IOException e) {
+        } catch (DecoderException | IOException e) {
             throw invalidForm(e);
         } finally {
             decoder.destroy();
