@@ -80,6 +80,14 @@ server() { # server NAME MODEL CONCURRENCY DURATION
   mkdir -p "$out/stats"
   curl -fs "$url/v2/models/$2/stats" >"$out/stats/$1.json" || rm -f "$out/stats/$1.json"
 }
+images() { # images NAME MODEL CONCURRENCY DURATION: real JPEG files to an image_classifier model
+  bench "$1" --url "$url" --model "$2" --protocol torchserve --image-dir "$work/images" --concurrency "$3" --duration "$4"
+  mkdir -p "$out/stats"
+  curl -fs "$url/v2/models/$2/stats" >"$out/stats/$1.json" || rm -f "$out/stats/$1.json"
+}
+# The committed test photographs (testdata/images/README.md), the whole JPEGs only.
+mkdir -p "$work/images"
+cp testdata/images/rocket.jpg testdata/images/coffee.jpg "$work/images/"
 
 # --- the raw engine first, while no server competes for the cores ---
 raw overhead-raw mlp 1 "$duration"
@@ -135,12 +143,15 @@ for p in v2-binary grpc grpc-stream; do
   protocol "risk-$p-server" risk "$p" "$risk_concurrency" "$duration"
   protocol "resnet50-$p-server" resnet50 "$p" "$resnet_concurrency" "$resnet_duration"
 done
+# ResNet-50 with JPEG requests: decoding and preprocessing in the server, next to the tensor runs.
+images resnet50-jpeg-server resnet50_jpeg "$resnet_concurrency" "$resnet_duration"
 stop_server
 
 # --- combine: reports, the combined JSON and the markdown tables ---
-for workload in overhead risk resnet50 risk-batched resnet50-batched; do
+for workload in overhead risk resnet50 risk-batched resnet50-batched resnet50-jpeg; do
   files=()
-  for f in "$out/$workload-server.json" "$out/${workload%-batched}-raw.json"; do [ -f "$f" ] && files+=("$f"); done
+  base="${workload%-batched}"; base="${base%-jpeg}"
+  for f in "$out/$workload-server.json" "$out/$base-raw.json"; do [ -f "$f" ] && files+=("$f"); done
   if [ "${#files[@]}" -gt 0 ]; then
     "$java" -cp "$jar" dev.torchlight.bench.report.HtmlReport "$out/$workload" "${files[@]}" >&2
   fi

@@ -128,6 +128,23 @@ def write_batched_twin(repo, name, batching, max_batch_size=None):
     print(f"{twin.name}: {name}'s model with dynamic batching")
 
 
+def write_jpeg_twin(repo):
+    """resnet50_jpeg: resnet50_batched's model and batching behind the image_classifier handler (JPEG in)."""
+    source = repo / "resnet50_batched"
+    twin = repo / "resnet50_jpeg"
+    config = (source / "config.yaml").read_text().replace("name: resnet50_batched\n", "name: resnet50_jpeg\n")
+    target = twin / "1" / "model.pt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        target.unlink()
+    try:
+        os.link(source / "1" / "model.pt", target)
+    except OSError:
+        shutil.copyfile(source / "1" / "model.pt", target)
+    (twin / "config.yaml").write_text(config + "handler: image_classifier\n")
+    print(f"{twin.name}: resnet50_batched with the image_classifier handler")
+
+
 def copy_demo(repo, force):
     source = ROOT / "models" / "mlp"
     target = repo / "mlp"
@@ -152,6 +169,7 @@ def main(argv):
     write_model(repo, "resnet50", RESNET50_CONFIG, make_resnet50, args.force)
     write_batched_twin(repo, "risk", RISK_BATCHING)
     write_batched_twin(repo, "resnet50", RESNET50_BATCHING, max_batch_size=8)
+    write_jpeg_twin(repo)
     copy_demo(repo, args.force)
     return 0
 

@@ -118,7 +118,7 @@ final class ManagementSettings {
                 + (positive ? ", more than 0" : "") + ", at most 1 day), got " + YamlSection.describe(raw));
     }
 
-    private static boolean bool(Object raw, String where) {
+    static boolean bool(Object raw, String where) {
         if (raw instanceof Boolean b) {
             return b;
         }

@@ -14,6 +14,8 @@ import java.util.Objects;
  * @param dynamicBatching how requests are gathered into batches; null means each request runs alone
  * @param instanceGroups where and how many instances run; never empty
  * @param intraOpThreads threads the engine uses inside one operator; 0 picks cores / instances
+ * @param handler what turns client payloads into tensors and outputs into answers; tensors
+ *     pass through unchanged by default
  */
 public record ModelConfig(
         String name,
@@ -23,15 +25,25 @@ public record ModelConfig(
         List<TensorSpec> outputs,
         DynamicBatching dynamicBatching,
         List<InstanceGroup> instanceGroups,
-        int intraOpThreads) {
+        int intraOpThreads,
+        HandlerSpec handler) {
 
     public ModelConfig {
+        handler = handler == null ? HandlerSpec.TENSOR : handler;
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(platform, "platform");
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
         instanceGroups = instanceGroups == null || instanceGroups.isEmpty()
                 ? List.of(InstanceGroup.oneCpu()) : List.copyOf(instanceGroups);
+    }
+
+    /** The tensor handler. */
+    public ModelConfig(
+            String name, String platform, int maxBatchSize, List<TensorSpec> inputs, List<TensorSpec> outputs,
+            DynamicBatching dynamicBatching, List<InstanceGroup> instanceGroups, int intraOpThreads) {
+        this(name, platform, maxBatchSize, inputs, outputs, dynamicBatching, instanceGroups, intraOpThreads,
+                HandlerSpec.TENSOR);
     }
 
     /** No batching, one CPU instance, engine-chosen threads. */

@@ -13,7 +13,9 @@ import java.util.Set;
  * {@code max_batch_size}, {@code inputs}, {@code outputs}, and the optional
  * {@code dynamic_batching} (absent: no batching; {@code {}}: batching with the defaults, which
  * needs {@code max_batch_size >= 1}), {@code instance_group} (absent: one CPU instance) and
- * {@code intra_op_threads} (absent or 0: the engine's choice). Unknown keys, wrong types and values
+ * {@code intra_op_threads} (absent or 0: the engine's choice) and {@code handler} (absent:
+ * {@code tensor}; {@code image_classifier} with its {@code image} and {@code topk}; or a custom
+ * handler {@code {class, jar}}). Unknown keys, wrong types and values
  * out of range are errors naming the file and the key path, e.g. {@code dynamic_batching.max_queue_size}.
  */
 public final class ModelConfigParser {
@@ -34,7 +36,9 @@ public final class ModelConfigParser {
     private static final Set<String> KEYS = Set.of("name", "platform", "max_batch_size", "inputs", "outputs",
             "dynamic_batching", "instance_group", "intra_op_threads",
             // Read by ModelLifecycleParser.
-            ModelLifecycleParser.VERSION_POLICY, ModelLifecycleParser.WARMUP);
+            ModelLifecycleParser.VERSION_POLICY, ModelLifecycleParser.WARMUP,
+            // Read by the handler stage.
+            "handler", "topk", "image");
     private static final Set<String> TENSOR_KEYS = Set.of("name", "datatype", "shape");
     private static final Set<String> BATCHING_KEYS = Set.of("max_queue_delay_us", "preferred_batch_sizes",
             "max_queue_size", "default_timeout_ms", "priority_levels", "default_priority_level");
@@ -65,7 +69,9 @@ public final class ModelConfigParser {
         DynamicBatching batching = dynamicBatching(yaml, maxBatchSize);
         List<InstanceGroup> groups = instanceGroups(yaml);
         int intraOpThreads = optInt(yaml, "intra_op_threads", 0, MAX_THREADS, 0, " (0 = cores / instances)");
-        return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, batching, groups, intraOpThreads);
+        HandlerSpec handler = HandlerSpecParser.parse(yaml, maxBatchSize, inputs, outputs);
+        return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, batching, groups, intraOpThreads,
+                handler);
     }
 
     /** {@code dynamic_batching}: absent is null (no batching); {@code {}} is batching with the defaults. */

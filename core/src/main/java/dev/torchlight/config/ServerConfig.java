@@ -18,9 +18,11 @@ import java.util.Objects;
  * @param management the management listener and the model lifecycle
  * @param security tokens, registration allowlist and TLS
  * @param grpcPort gRPC port; 0 picks any free port
+ * @param handlers custom handler permission and preprocessing threads
  */
 public record ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize,
-        int metricsPort, Path accessLog, ManagementConfig management, SecurityConfig security, int grpcPort) {
+        int metricsPort, Path accessLog, ManagementConfig management, SecurityConfig security, int grpcPort,
+        HandlerConfig handlers) {
     /** 64 MiB. */
     public static final long DEFAULT_MAX_REQUEST_SIZE = 64L << 20;
     /** The Prometheus port by default, TorchServe's metrics port. */
@@ -41,6 +43,7 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
         }
         Objects.requireNonNull(management, "management");
         Objects.requireNonNull(security, "security");
+        Objects.requireNonNull(handlers, "handlers");
     }
 
     /**
@@ -49,31 +52,37 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
      */
     public ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize) {
         this(host, httpPort, modelRepository, models, maxRequestSize, METRICS_OFF, null, ManagementConfig.ephemeral(),
-                SecurityConfig.defaults(), 0);
+                SecurityConfig.defaults(), 0, HandlerConfig.defaults());
     }
 
     /** The same config with other metrics and access-log settings. */
     public ServerConfig withObservability(int otherMetricsPort, Path otherAccessLog) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, otherMetricsPort,
-                otherAccessLog, management, security, grpcPort);
+                otherAccessLog, management, security, grpcPort, handlers);
     }
 
     /** The same config with other management settings. */
     public ServerConfig withManagement(ManagementConfig other) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog, other,
-                security, grpcPort);
+                security, grpcPort, handlers);
     }
 
     /** The same config with other security settings. */
     public ServerConfig withSecurity(SecurityConfig other) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
-                management, other, grpcPort);
+                management, other, grpcPort, handlers);
     }
 
     /** The same config with another gRPC port. */
     public ServerConfig withGrpcPort(int other) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
-                management, security, other);
+                management, security, other, handlers);
+    }
+
+    /** The same config with other handler settings. */
+    public ServerConfig withHandlers(HandlerConfig other) {
+        return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
+                management, security, grpcPort, other);
     }
 
     /**
@@ -83,7 +92,17 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
     public static ServerConfig defaults(Path repository) {
         return new ServerConfig("127.0.0.1", 8080, repository, List.of(), DEFAULT_MAX_REQUEST_SIZE,
                 DEFAULT_METRICS_PORT, DEFAULT_ACCESS_LOG, ManagementConfig.defaults(), SecurityConfig.defaults(),
-                DEFAULT_GRPC_PORT);
+                DEFAULT_GRPC_PORT, HandlerConfig.defaults());
+    }
+
+    /** Whether models may load handler code from jars in their directories. */
+    public boolean allowCustomHandlers() {
+        return handlers.allowCustomHandlers();
+    }
+
+    /** Threads for handlers' pre- and postprocessing; 0 picks a quarter of the cores. */
+    public int preprocessThreads() {
+        return handlers.preprocessThreads();
     }
 
     /** Whether the Prometheus listener runs. */

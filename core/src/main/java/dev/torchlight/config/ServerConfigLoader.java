@@ -48,6 +48,8 @@ public final class ServerConfigLoader {
         values.put(ServerSetting.ACCESS_LOG, defaults.accessLog() == null ? OFF : defaults.accessLog());
         ManagementSettings.putDefaults(values, defaults);
         values.put(ServerSetting.GRPC_PORT, defaults.grpcPort());
+        values.put(ServerSetting.ALLOW_CUSTOM_HANDLERS, defaults.allowCustomHandlers());
+        values.put(ServerSetting.PREPROCESS_THREADS, defaults.preprocessThreads());
 
         if (configFile != null) {
             YamlSection yaml = YamlSection.read(configFile);
@@ -88,7 +90,9 @@ public final class ServerConfigLoader {
                 values.get(ServerSetting.ACCESS_LOG) instanceof Path log ? log : null,
                 ManagementSettings.management(values),
                 ManagementSettings.security(values),
-                (Integer) values.get(ServerSetting.GRPC_PORT));
+                (Integer) values.get(ServerSetting.GRPC_PORT),
+                new HandlerConfig((Boolean) values.get(ServerSetting.ALLOW_CUSTOM_HANDLERS),
+                        (Integer) values.get(ServerSetting.PREPROCESS_THREADS)));
     }
 
     /**
@@ -161,6 +165,15 @@ public final class ServerConfigLoader {
             case MANAGEMENT_HOST, MANAGEMENT_PORT, MODEL_CONTROL, POLL_INTERVAL, SHUTDOWN_GRACE, DISABLE_TOKEN_AUTH,
                     INFERENCE_TOKEN, KEY_FILE, ALLOWED_URLS, TLS_CERT, TLS_KEY ->
                     ManagementSettings.parse(s, raw, where, baseDir);
+            case ALLOW_CUSTOM_HANDLERS -> ManagementSettings.bool(raw, where);
+            case PREPROCESS_THREADS -> {
+                Long threads = asLong(raw);
+                if (threads == null || threads < 0 || threads > 1024) {
+                    throw new ConfigException(where + "expected a thread count from 0 to 1024 (0 = a quarter of the"
+                            + " cores), got " + YamlSection.describe(raw));
+                }
+                yield threads.intValue();
+            }
         };
     }
 

@@ -29,7 +29,9 @@ public enum ServerSetting {
     ALLOWED_URLS("allowed_urls"),
     TLS_CERT("tls_cert"),
     TLS_KEY("tls_key"),
-    GRPC_PORT("grpc_port");
+    GRPC_PORT("grpc_port"),
+    ALLOW_CUSTOM_HANDLERS("allow_custom_handlers"),
+    PREPROCESS_THREADS("preprocess_threads");
 
     /** The environment variable prefix. */
     public static final String ENV_PREFIX = "TORCHLIGHT_";

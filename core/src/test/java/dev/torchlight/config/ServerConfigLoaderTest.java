@@ -75,7 +75,7 @@ class ServerConfigLoaderTest {
 
         assertThat(config).isEqualTo(new ServerConfig("0.0.0.0", 9000, Path.of("/srv/models"), List.of("a", "b"),
                 1L << 20, ServerConfig.DEFAULT_METRICS_PORT, ServerConfig.DEFAULT_ACCESS_LOG, ManagementConfig.defaults(),
-                SecurityConfig.defaults(), ServerConfig.DEFAULT_GRPC_PORT));
+                SecurityConfig.defaults(), ServerConfig.DEFAULT_GRPC_PORT, HandlerConfig.defaults()));
     }
 
     @Test

@@ -23,6 +23,8 @@ import java.util.Objects;
  * @param requestTimeout how long a request may wait for its answer (also the connect timeout)
  * @param connections open loop: most connections opened to keep up with the rate
  * @param modelVersion model version to address; null for the server's default
+ * @param imageDir image files (JPEG, PNG) sent one per request, cycling, to a model with an image
+ *     handler: raw bodies for TorchServe, base64 BYTES inputs for v2; null for tensor data
  */
 public record LoadOptions(
         URI url,
@@ -37,7 +39,8 @@ public record LoadOptions(
         long seed,
         Duration requestTimeout,
         int connections,
-        String modelVersion) {
+        String modelVersion,
+        Path imageDir) {
 
     /** The seed when none is given (the same as raw mode's). */
     public static final long DEFAULT_SEED = 42;
@@ -79,6 +82,9 @@ public record LoadOptions(
         if (requestTimeout.isNegative() || requestTimeout.isZero()) {
             throw new IllegalArgumentException("request timeout must be positive, got " + requestTimeout);
         }
+        if (imageDir != null && inputFile != null) {
+            throw new IllegalArgumentException("give --image-dir or --input-file, not both");
+        }
         if (connections < 1) {
             throw new IllegalArgumentException("connections must be at least 1, got " + connections);
         }
@@ -109,6 +115,7 @@ public record LoadOptions(
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private int connections = DEFAULT_CONNECTIONS;
         private String modelVersion;
+        private Path imageDir;
 
         private Builder(URI url, String model) {
             this.url = url;
@@ -170,10 +177,15 @@ public record LoadOptions(
             return this;
         }
 
+        public Builder imageDir(Path imageDir) {
+            this.imageDir = imageDir;
+            return this;
+        }
+
         /** @throws IllegalArgumentException when the options do not make a run (see {@link LoadOptions}) */
         public LoadOptions build() {
             return new LoadOptions(url, model, protocol, concurrency, rates, warmup, duration, batch, inputFile,
-                    seed, requestTimeout, connections, modelVersion);
+                    seed, requestTimeout, connections, modelVersion, imageDir);
         }
     }
 }

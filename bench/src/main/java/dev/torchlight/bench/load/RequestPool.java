@@ -36,6 +36,9 @@ final class RequestPool implements AutoCloseable {
         if (!protocol.sendsInputs()) {
             return new RequestPool(List.of(protocol.request(target, options, null)));
         }
+        if (options.imageDir() != null) {
+            return new RequestPool(ImageRequests.build(target, options));
+        }
         if (options.inputFile() != null) {
             try {
                 byte[] body = Files.readAllBytes(options.inputFile());

@@ -82,6 +82,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--input-file", paramLabel = "FILE", description = "A request body sent as is (default: random data from the model's metadata).")
     Path inputFile;
 
+    @Option(names = "--image-dir", paramLabel = "DIR",
+            description = "Send the image files (.jpg, .png) of DIR, one per request, to a model with an image handler.")
+    Path imageDir;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed of the random data (default: 42).")
     long seed;
 
@@ -156,6 +160,7 @@ public final class BenchCommand implements Callable<Integer> {
                 .duration(duration)
                 .batch(batch)
                 .inputFile(inputFile)
+                .imageDir(imageDir)
                 .seed(seed)
                 .requestTimeout(timeout)
                 .modelVersion(modelVersion)

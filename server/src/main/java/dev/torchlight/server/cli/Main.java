@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "A model server for TorchScript models.",
-        subcommands = {ServeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class, ArchiveCommand.class})
+        subcommands = {ServeCommand.class, BenchCommand.class, ArchiveCommand.class, ImportMarCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

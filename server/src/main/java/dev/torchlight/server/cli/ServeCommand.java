@@ -51,6 +51,15 @@ public final class ServeCommand implements Callable<Integer> {
             description = "gRPC port (KServe v2 GRPCInferenceService); 0 = any free port (default: 7070).")
     String grpcPort;
 
+    @Option(names = "--allow-custom-handlers", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Let models load Java handler code from jars in their directories (default: false;"
+                    + " see docs/SECURITY.md).")
+    String allowCustomHandlers;
+
+    @Option(names = "--preprocess-threads", paramLabel = "N",
+            description = "Threads for handlers' image decoding and postprocessing; 0 = a quarter of the cores (default).")
+    String preprocessThreads;
+
     @Option(names = "--config", paramLabel = "FILE", description = "Server config file (YAML).")
     Path config;
 
@@ -161,6 +170,8 @@ public final class ServeCommand implements Callable<Integer> {
         put(flags, ServerSetting.TLS_CERT, tlsCert);
         put(flags, ServerSetting.TLS_KEY, tlsKey);
         put(flags, ServerSetting.GRPC_PORT, grpcPort);
+        put(flags, ServerSetting.ALLOW_CUSTOM_HANDLERS, allowCustomHandlers);
+        put(flags, ServerSetting.PREPROCESS_THREADS, preprocessThreads);
         Path file = config;
         if (file == null && env.get(ServerConfigLoader.CONFIG_ENV) != null) {
             file = Path.of(env.get(ServerConfigLoader.CONFIG_ENV));

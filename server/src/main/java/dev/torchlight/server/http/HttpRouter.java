@@ -3,6 +3,7 @@ package dev.torchlight.server.http;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.registry.ModelService;
 import dev.torchlight.server.health.HealthDetail;
+import dev.torchlight.server.http.handler.HandlerEndpoints;
 import dev.torchlight.server.http.torchserve.TorchServeHandler;
 import dev.torchlight.server.http.v2.V2Handler;
 import dev.torchlight.server.http.v2.V2Statistics;
@@ -32,9 +33,14 @@ final class HttpRouter implements HttpRoutes {
     private final HealthDetail healthDetail;
 
     HttpRouter(ModelService service, String serverVersion) {
-        this.v2 = new V2Handler(service, serverVersion);
+        this(service, serverVersion, null);
+    }
+
+    /** @param handlers serves models with a handler (images); null for none */
+    HttpRouter(ModelService service, String serverVersion, HandlerEndpoints handlers) {
+        this.v2 = new V2Handler(service, serverVersion, handlers);
         this.statistics = new V2Statistics(service);
-        this.torchServe = new TorchServeHandler(service);
+        this.torchServe = new TorchServeHandler(service, handlers);
         this.healthDetail = new HealthDetail(service);
     }
 
@@ -48,9 +54,11 @@ final class HttpRouter implements HttpRoutes {
             return only(HttpMethod.GET, method, () -> done(torchServe.ping()));
         }
         if ((n == 2 || n == 3) && s.get(0).equals("predictions")) {
-            return only(HttpMethod.POST, method,
+            // TorchServe also takes PUT here: its documented example is curl -T kitten.jpg.
+            return only(HttpMethod.POST, HttpMethod.PUT.equals(method) ? HttpMethod.POST : method,
                     () -> torchServe.predict(s.get(1), n == 3 ? version(s.get(2)) : null, body(request),
-                            RequestControls.fromHeaders(request.headers())));
+                            RequestControls.fromHeaders(request.headers()),
+                            request.headers().get(HttpHeaderNames.CONTENT_TYPE)));
         }
         if (n == 2 && s.get(0).equals("health") && s.get(1).equals("detail")) {
             return only(HttpMethod.GET, method, () -> done(healthDetail.reply()));

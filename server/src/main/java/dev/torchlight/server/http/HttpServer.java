@@ -3,6 +3,7 @@ package dev.torchlight.server.http;
 import dev.torchlight.registry.ModelService;
 import dev.torchlight.server.access.AccessLog;
 import dev.torchlight.server.lifecycle.Listener;
+import dev.torchlight.server.http.handler.HandlerEndpoints;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -91,7 +92,15 @@ public final class HttpServer implements AutoCloseable, Listener {
 
     /** The inference API routes (KServe v2 and TorchServe) over {@code service}. */
     public static HttpRoutes inferenceRoutes(ModelService service) {
-        return new HttpRouter(Objects.requireNonNull(service, "service"), serverVersion());
+        return inferenceRoutes(service, null);
+    }
+
+    /**
+     * The inference API routes over {@code service}, with models that have a handler (images,
+     * custom handlers) served through {@code handlers}; null for none.
+     */
+    public static HttpRoutes inferenceRoutes(ModelService service, HandlerEndpoints handlers) {
+        return new HttpRouter(Objects.requireNonNull(service, "service"), serverVersion(), handlers);
     }
 
     /** Connections open now. */

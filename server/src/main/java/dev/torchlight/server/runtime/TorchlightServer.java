@@ -6,6 +6,8 @@ import dev.torchlight.config.ModelControl;
 import dev.torchlight.config.SecurityConfig;
 import dev.torchlight.config.ServerConfig;
 import dev.torchlight.engine.Engine;
+import dev.torchlight.handler.HandlerFactory;
+import dev.torchlight.handler.HandlerStage;
 import dev.torchlight.registry.ModelRegistry;
 import dev.torchlight.registry.ModelService;
 import dev.torchlight.registry.RepositoryPoller;
@@ -22,6 +24,7 @@ import dev.torchlight.server.grpc.GrpcServer;
 import dev.torchlight.server.grpc.GrpcSettings;
 import dev.torchlight.server.grpc.GrpcTokenCheck;
 import dev.torchlight.server.http.HttpRoutes;
+import dev.torchlight.server.http.handler.HandlerEndpoints;
 import dev.torchlight.server.http.HttpServer;
 import dev.torchlight.server.http.HttpSettings;
 import dev.torchlight.server.lifecycle.GracefulShutdown;
@@ -66,10 +69,11 @@ public final class TorchlightServer implements AutoCloseable {
     private final GracefulShutdown shutdown;
     private final MetricsEndpoint metrics;
     private final AccessLog accessLog;
+    private final HandlerStage handlers;
 
     private TorchlightServer(ModelRegistry registry, HttpServer http, InetSocketAddress httpAddress,
             HttpServer management, InetSocketAddress managementAddress, InetSocketAddress grpcAddress, ApiKeys keys,
-            Path keyFile, GracefulShutdown shutdown, MetricsEndpoint metrics, AccessLog accessLog) {
+            Path keyFile, GracefulShutdown shutdown, MetricsEndpoint metrics, AccessLog accessLog, HandlerStage handlers) {
         this.registry = registry;
         this.http = http;
         this.httpAddress = httpAddress;
@@ -81,6 +85,7 @@ public final class TorchlightServer implements AutoCloseable {
         this.shutdown = shutdown;
         this.metrics = metrics;
         this.accessLog = accessLog;
+        this.handlers = handlers;
     }
 
     /**
@@ -116,7 +121,11 @@ public final class TorchlightServer implements AutoCloseable {
                         + " load, unload and replace models{} ***", mc.host(), mc.port(),
                         security.inferenceToken() ? "; --inference-token is ignored" : "");
             }
-            HttpRoutes inference = HttpServer.inferenceRoutes(registry);
+            HandlerStage handlers = new HandlerStage(registry, repository.root()::resolve,
+                    HandlerFactory.standard(config.allowCustomHandlers()), config.preprocessThreads());
+            opened.add(handlers);
+            handlers.prepare(registry.models());
+            HttpRoutes inference = HttpServer.inferenceRoutes(registry, new HandlerEndpoints(handlers));
             List<ServerInterceptor> grpcChecks = List.of();
             if (keys != null && security.inferenceToken()) {
                 BearerToken inferenceKey = new BearerToken(keys.inference(), "inference");
@@ -166,7 +175,7 @@ public final class TorchlightServer implements AutoCloseable {
             GracefulShutdown shutdown = new GracefulShutdown(registry, List.of(http, grpc, management), poller,
                     managementRouter, archives, mc.shutdownGrace());
             return new TorchlightServer(registry, http, address, management, managementAddress, grpcAddress, keys,
-                    keyFile, shutdown, metrics, accessLog);
+                    keyFile, shutdown, metrics, accessLog, handlers);
         } catch (RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -245,6 +254,8 @@ public final class TorchlightServer implements AutoCloseable {
     @Override
     public void close() {
         shutdown.run();
+        // Every accepted request was answered: no pre- or postprocessing is left to run.
+        handlers.close();
         // Scrapes and log lines until the last request was answered; then these go too.
         if (metrics != null) {
             metrics.close();

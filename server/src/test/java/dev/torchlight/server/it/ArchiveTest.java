@@ -61,7 +61,7 @@ class ArchiveTest {
 
     private ServerHarness start(Path repo, List<String> allowedUrls) {
         harness = new ServerHarness(new ServerConfig("127.0.0.1", 0, repo, List.of(), ServerConfig.DEFAULT_MAX_REQUEST_SIZE, ServerConfig.METRICS_OFF, null,
-                ManagementConfig.ephemeral(), new SecurityConfig(true, false, null, allowedUrls, null, null), 0));
+                ManagementConfig.ephemeral(), new SecurityConfig(true, false, null, allowedUrls, null, null), 0, dev.torchlight.config.HandlerConfig.defaults()));
         return harness;
     }
 

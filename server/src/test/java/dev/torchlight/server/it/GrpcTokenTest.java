@@ -34,7 +34,7 @@ class GrpcTokenTest {
     static void start() {
         harness = new ServerHarness(new ServerConfig("127.0.0.1", 0, TestData.models(), List.of("mlp"),
                 ServerConfig.DEFAULT_MAX_REQUEST_SIZE, ServerConfig.METRICS_OFF, null, ManagementConfig.ephemeral(),
-                new SecurityConfig(true, true, null, List.of(), null, null), 0));
+                new SecurityConfig(true, true, null, List.of(), null, null), 0, dev.torchlight.config.HandlerConfig.defaults()));
         channel = NettyChannelBuilder.forAddress("127.0.0.1", harness.server.grpcAddress().getPort())
                 .usePlaintext().build();
     }

@@ -43,7 +43,7 @@ class HealthTest {
         copy(TestData.models().resolve("embedding_bag"), repo.resolve("embedding_bag"));
         copy(TestData.models().resolve("no_batch"), repo.resolve("no_batch"));
         harness = new ServerHarness(new ServerConfig("127.0.0.1", 0, repo, List.of(),
-                ServerConfig.DEFAULT_MAX_REQUEST_SIZE, 0, null, ManagementConfig.ephemeral(), SecurityConfig.defaults(), 0));
+                ServerConfig.DEFAULT_MAX_REQUEST_SIZE, 0, null, ManagementConfig.ephemeral(), SecurityConfig.defaults(), 0, dev.torchlight.config.HandlerConfig.defaults()));
     }
 
     @AfterAll

@@ -43,7 +43,7 @@ class HotSwapTest {
         addVersion(model, 1);
         ServerConfig config = new ServerConfig("127.0.0.1", 0, repo, List.of(), ServerConfig.DEFAULT_MAX_REQUEST_SIZE, ServerConfig.METRICS_OFF, null,
                 new ManagementConfig("127.0.0.1", 0, ModelControl.POLL, Duration.ofMillis(50), Duration.ofSeconds(10)),
-                SecurityConfig.defaults(), 0);
+                SecurityConfig.defaults(), 0, dev.torchlight.config.HandlerConfig.defaults());
         try (ServerHarness harness = new ServerHarness(config)) {
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong requests = new AtomicLong();

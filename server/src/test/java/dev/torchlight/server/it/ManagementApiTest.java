@@ -43,7 +43,7 @@ class ManagementApiTest {
         TestData.copyModels(repo, "mlp", "no_batch");
         harness = new ServerHarness(new ServerConfig("127.0.0.1", 0, repo, models, ServerConfig.DEFAULT_MAX_REQUEST_SIZE, ServerConfig.METRICS_OFF, null,
                 new ManagementConfig("127.0.0.1", 0, control, Duration.ofSeconds(30), Duration.ofSeconds(10)),
-                security, 0));
+                security, 0, dev.torchlight.config.HandlerConfig.defaults()));
         return harness;
     }
 

@@ -46,7 +46,7 @@ class MetricsTest {
         accessLog = dir.resolve("logs/access.log");
         harness = new ServerHarness(new ServerConfig("127.0.0.1", 0, TestData.models(), List.of("two_io", "no_batch"),
                 ServerConfig.DEFAULT_MAX_REQUEST_SIZE, 0, accessLog, ManagementConfig.ephemeral(),
-                SecurityConfig.defaults(), 0));
+                SecurityConfig.defaults(), 0, dev.torchlight.config.HandlerConfig.defaults()));
         metrics = URI.create("http://127.0.0.1:" + harness.server.metricsAddress().getPort() + "/metrics");
     }
 

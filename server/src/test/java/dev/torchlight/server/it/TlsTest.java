@@ -69,7 +69,7 @@ class TlsTest {
     void inferenceAndManagementServeTls() throws Exception {
         ServerConfig config = new ServerConfig("127.0.0.1", 0, TestData.models(), List.of("mlp"),
                 ServerConfig.DEFAULT_MAX_REQUEST_SIZE, ServerConfig.METRICS_OFF, null, ManagementConfig.ephemeral(),
-                new SecurityConfig(true, false, null, List.of(), cert, key), 0);
+                new SecurityConfig(true, false, null, List.of(), cert, key), 0, dev.torchlight.config.HandlerConfig.defaults());
         try (ServerHarness harness = new ServerHarness(config)) {
             TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             KeyStore trusted = KeyStore.getInstance("PKCS12");
@@ -116,7 +116,7 @@ class TlsTest {
         Path notPem = Files.writeString(dir.resolve("not.pem"), "hello");
         ServerConfig config = new ServerConfig("127.0.0.1", 0, TestData.models(), List.of("mlp"),
                 ServerConfig.DEFAULT_MAX_REQUEST_SIZE, ServerConfig.METRICS_OFF, null, ManagementConfig.ephemeral(),
-                new SecurityConfig(true, false, null, List.of(), cert, notPem), 0);
+                new SecurityConfig(true, false, null, List.of(), cert, notPem), 0, dev.torchlight.config.HandlerConfig.defaults());
         assertThatThrownBy(() -> TorchlightServer.start(config, EngineFactory.pytorch()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("--tls-key").hasMessageContaining("PEM");
         SecurityConfig missing = new SecurityConfig(true, false, null, List.of(), dir.resolve("nope.pem"), key);

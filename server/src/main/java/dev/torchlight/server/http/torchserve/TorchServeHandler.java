@@ -9,12 +9,14 @@ import dev.torchlight.api.Shapes;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
+import dev.torchlight.handler.HandlerStage;
 import dev.torchlight.registry.ModelService;
 import dev.torchlight.registry.ModelVersionInfo;
 import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.InferenceReply;
 import dev.torchlight.server.http.JsonReplies;
 import dev.torchlight.server.http.RequestControls;
+import dev.torchlight.server.http.handler.HandlerEndpoints;
 import dev.torchlight.server.http.json.Json;
 import dev.torchlight.server.http.json.JsonTensorReader;
 import dev.torchlight.server.http.json.JsonTensorWriter;
@@ -36,9 +38,17 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class TorchServeHandler {
     private final ModelService service;
+    /** Models with a handler (image_classifier, custom) go here; null when the server has no handler stage. */
+    private final HandlerEndpoints handlers;
 
     public TorchServeHandler(ModelService service) {
+        this(service, null);
+    }
+
+    /** @param handlers serves models whose config names a handler; null for none */
+    public TorchServeHandler(ModelService service, HandlerEndpoints handlers) {
         this.service = Objects.requireNonNull(service, "service");
+        this.handlers = handlers;
     }
 
     /** {@code GET /ping}: 200 {@code {"status": "Healthy"}}, else 500 {@code {"status": "Unhealthy"}} as TorchServe. */
@@ -62,11 +72,29 @@ public final class TorchServeHandler {
      * @param headers the request's timeout and priority, from its headers
      */
     public CompletableFuture<HttpReply> predict(String model, Long version, byte[] body, RequestControls headers) {
+        return predict(model, version, body, headers, null);
+    }
+
+    /**
+     * {@code POST /predictions/{m}[/{v}]}; for a model with a handler the body goes to it as sent
+     * (an image, a form, base64 JSON), else it is parsed as a JSON tensor before this returns.
+     *
+     * @param contentType the request's Content-Type, or null
+     */
+    public CompletableFuture<HttpReply> predict(String model, Long version, byte[] body, RequestControls headers,
+            String contentType) {
         ModelVersionInfo info = service.describe(model, version);
         ModelConfig config = info.config();
         if (config == null) {
             throw new ServingException.NotReady("model '" + model + "' version " + info.version() + " is not ready"
                     + (info.error() != null ? ": " + info.error() : ""));
+        }
+        if (HandlerStage.handles(config)) {
+            if (handlers == null) {
+                throw new ServingException.NotReady("model '" + model + "' needs its handler, which this server"
+                        + " does not run");
+            }
+            return handlers.predict(model, version, body, contentType, headers);
         }
         if (config.inputs().size() != 1) {
             throw new ServingException.InvalidInput("/predictions needs a model with exactly one input; model '"

@@ -13,6 +13,8 @@ import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.InferenceReply;
 import dev.torchlight.server.http.JsonReplies;
 import dev.torchlight.server.http.RequestControls;
+import dev.torchlight.server.http.handler.HandlerEndpoints;
+import dev.torchlight.server.http.handler.V2BytesRequest;
 import dev.torchlight.server.http.json.JsonTensorWriter;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
@@ -33,10 +35,18 @@ public final class V2Handler {
 
     private final ModelService service;
     private final String serverVersion;
+    /** Serves BYTES inputs of models with a handler; null when the server has no handler stage. */
+    private final HandlerEndpoints handlers;
 
     public V2Handler(ModelService service, String serverVersion) {
+        this(service, serverVersion, null);
+    }
+
+    /** @param handlers serves BYTES requests to models with a handler; null for none */
+    public V2Handler(ModelService service, String serverVersion, HandlerEndpoints handlers) {
         this.service = Objects.requireNonNull(service, "service");
         this.serverVersion = Objects.requireNonNull(serverVersion, "serverVersion");
+        this.handlers = handlers;
     }
 
     /** {@code GET /v2}. */
@@ -107,7 +117,21 @@ public final class V2Handler {
     public CompletableFuture<HttpReply> infer(String model, Long version, byte[] body, RequestControls headers,
             String headerLength) {
         int jsonLength = headerLength == null ? body.length : jsonLength(headerLength, body.length);
-        V2RequestReader.V2Request parsed = V2RequestReader.read(body, jsonLength, model, version, headers);
+        V2RequestReader.V2Request parsed;
+        try {
+            parsed = V2RequestReader.read(body, jsonLength, model, version, headers);
+        } catch (ServingException.InvalidInput e) {
+            // BYTES inputs (images) are not tensors: a model with a handler takes them; tensors pay nothing for this.
+            if (handlers == null || headerLength != null
+                    || !dev.torchlight.handler.HandlerStage.handles(service.describe(model, version).config())) {
+                throw e;
+            }
+            V2BytesRequest bytes = V2BytesRequest.readOrNull(body);
+            if (bytes == null) {
+                throw e;
+            }
+            return handlers.infer(model, version, bytes, headers);
+        }
         InferenceRequest request = parsed.request();
         if (!request.outputs().isEmpty()) {
             checkOutputsExist(request);
