@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -13,7 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One loaded instance of a model and the platform thread that owns it. Native engine calls block,
+ * One loaded instance of a model and the platform thread that owns it. The thread loads the model
+ * (warm-up included) before anything else, so that loading, warming and serving happen on one
+ * thread: libtorch keeps per-thread state (its OpenMP thread team among it), and a model warmed on
+ * one thread and served from another ran ResNet-50 a third slower. Native engine calls block,
  * so they run here, one batch at a time, handed over by the scheduler only while this instance is
  * idle. After {@link #MAX_CONSECUTIVE_FAILURES} failed batches in a row the instance closes its model
  * and loads a fresh one on this same thread, retrying with a growing pause if loading fails.
@@ -51,6 +56,7 @@ final class ModelInstance {
     // The scheduler hands a batch only to an idle instance and STOP once: room for one of each.
     private final BlockingQueue<List<PendingRequest>> mailbox = new ArrayBlockingQueue<>(2);
     private final AtomicLong reloads = new AtomicLong();
+    private final CompletableFuture<Void> loaded = new CompletableFuture<>();
     private LoadedModel model;
     private Listener listener;
     private Thread thread;
@@ -61,25 +67,52 @@ final class ModelInstance {
     /**
      * @param index position among the version's instances
      * @param label names the thread and log lines, e.g. {@code resnet50/1#0}
-     * @param model the instance's loaded model, owned from now on
-     * @param loader loads a fresh model when this one is reloaded
+     * @param loader loads the model on the instance's thread when it starts, and again when it is reloaded
      */
-    ModelInstance(int index, String label, LoadedModel model, Supplier<LoadedModel> loader, BatchExecutor executor,
+    ModelInstance(int index, String label, Supplier<LoadedModel> loader, BatchExecutor executor,
             SafeBatchLimit limit, int maxBatchSize) {
         this.index = index;
         this.label = label;
-        this.model = model;
         this.loader = loader;
         this.executor = executor;
         this.limit = limit;
         this.maxBatchSize = maxBatchSize;
     }
 
-    /** Starts the thread; {@code listener} hears from it from now on. */
+    /** Starts the thread, which loads the model first; {@code listener} hears from it from now on. */
     void start(Listener listener) {
         this.listener = listener;
         this.thread = Thread.ofPlatform().name("worker-" + label).daemon(true).unstarted(this::loop);
         thread.start();
+    }
+
+    /**
+     * Waits until the thread has loaded the model.
+     *
+     * @throws RuntimeException or Error: what loading threw (the thread has ended then)
+     */
+    void awaitLoaded() {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    loaded.get();
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    switch (e.getCause()) {
+                        case RuntimeException r -> throw r;
+                        case Error err -> throw err;
+                        default -> throw new IllegalStateException(e.getCause());
+                    }
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     int index() {
@@ -109,11 +142,6 @@ final class ModelInstance {
         Threads.joinUninterruptibly(thread);
     }
 
-    /** Releases the model of an instance whose thread never started (a sibling failed to load). */
-    void discard() {
-        closeModel();
-    }
-
     InstanceStatus status() {
         String error = loadError != null && !healthy ? loadError : executor.lastError();
         return new InstanceStatus(label, healthy, limit.safeBatchSize(maxBatchSize), consecutiveFailures,
@@ -123,6 +151,15 @@ final class ModelInstance {
     private void loop() {
         boolean stopped = false;
         try {
+            try {
+                model = loader.get();
+            } catch (RuntimeException | Error e) {
+                stopped = true; // never served: nobody is to be told it stopped
+                healthy = false;
+                loaded.completeExceptionally(e);
+                return;
+            }
+            loaded.complete(null);
             while (true) {
                 List<PendingRequest> batch = mailbox.take();
                 if (batch == STOP) {

@@ -66,13 +66,14 @@ public final class ModelScheduler implements AutoCloseable {
     }
 
     /**
-     * Loads {@link ModelConfig#instanceCount()} instances (one {@code loader} call each) and starts
-     * their threads and the scheduler's.
+     * Starts {@link ModelConfig#instanceCount()} instances, each calling {@code loader} once on its own
+     * thread (the thread that will serve the model), waits until all have loaded, then starts the
+     * scheduler's thread.
      *
      * @param version the version, for labels and messages ({@code name/version})
      * @param loader loads one instance; also called to reload an instance that keeps failing
      * @param stats where queue and compute times are recorded
-     * @throws RuntimeException what {@code loader} threw; instances loaded so far are closed
+     * @throws RuntimeException what {@code loader} threw; instances that did load are closed
      */
     public static ModelScheduler start(ModelConfig config, long version, Supplier<LoadedModel> loader,
             ModelStats stats, NanoClock clock) {
@@ -82,20 +83,33 @@ public final class ModelScheduler implements AutoCloseable {
             throw new IllegalArgumentException("model " + label + " needs at least one instance");
         }
         List<ModelInstance> instances = new ArrayList<>(count);
-        try {
-            for (int i = 0; i < count; i++) {
-                SafeBatchLimit limit = new SafeBatchLimit();
-                BatchExecutor executor = new BatchExecutor(label, config.batched(), stats, clock, limit);
-                instances.add(new ModelInstance(i, label + "#" + i, loader.get(), loader, executor, limit,
-                        config.maxBatchSize()));
-            }
-        } catch (RuntimeException e) {
-            instances.forEach(ModelInstance::discard);
-            throw e;
+        for (int i = 0; i < count; i++) {
+            SafeBatchLimit limit = new SafeBatchLimit();
+            BatchExecutor executor = new BatchExecutor(label, config.batched(), stats, clock, limit);
+            instances.add(new ModelInstance(i, label + "#" + i, loader, executor, limit, config.maxBatchSize()));
         }
         ModelScheduler scheduler = new ModelScheduler(config, label, instances, stats, clock);
         Events events = scheduler.new Events();
+        // Each instance loads (and warms up) its model on its own thread, all at once.
         instances.forEach(instance -> instance.start(events));
+        Throwable failure = null;
+        for (ModelInstance instance : instances) {
+            try {
+                instance.awaitLoaded();
+            } catch (RuntimeException | Error e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+        if (failure != null) {
+            instances.forEach(ModelInstance::stopAndJoin);
+            switch (failure) {
+                case RuntimeException r -> throw r;
+                case Error e -> throw e;
+                default -> throw new IllegalStateException(failure);
+            }
+        }
         scheduler.thread.start();
         return scheduler;
     }
