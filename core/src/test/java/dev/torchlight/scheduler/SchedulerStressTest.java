@@ -104,8 +104,10 @@ class SchedulerStressTest {
         // The mix shows every path was taken; exact numbers vary from run to run.
         assertThat(outcomes.get("ok")).as("outcomes %s", outcomes).isGreaterThan(all.size() / 2);
         assertThat(outcomes).as("outcomes").containsKeys("ok", "TimedOut", "Internal", "Overloaded");
-        assertThat(scheduler.instances().get(0).safeBatchSize()).as("instance 0 learned its limit")
-                .isBetween(1, 10);
+        // Instances load in parallel: whichever got model 0 (the one that runs out of memory above
+        // 10 rows) learned its limit.
+        assertThat(scheduler.instances()).as("the instance running model 0 learned its limit")
+                .anySatisfy(i -> assertThat(i.safeBatchSize()).isBetween(1, 10));
         assertThat(engine.loaded).allMatch(m -> m.closed);
         long answered = all.stream().filter(s -> s.refused() == null).count();
         ModelStats.Snapshot snapshot = stats.snapshot();
