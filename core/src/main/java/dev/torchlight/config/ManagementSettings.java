@@ -4,7 +4,6 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -150,15 +149,7 @@ final class ManagementSettings {
 
     /** A comma-separated string (flag, environment) or a YAML list of regular expressions. */
     private static List<String> patterns(Object raw, String where) {
-        List<?> items;
-        if (raw instanceof String str) {
-            items = str.isBlank() ? List.of() : Arrays.asList(str.split(","));
-        } else if (raw instanceof List<?> list) {
-            items = list;
-        } else {
-            throw new ConfigException(where + "expected a comma-separated list of regular expressions, got "
-                    + YamlSection.describe(raw));
-        }
+        List<?> items = ServerConfigLoader.listItems(raw, where, "regular expressions");
         List<String> out = new ArrayList<>();
         for (Object item : items) {
             if (!(item instanceof String regex) || regex.isBlank()) {

@@ -177,16 +177,24 @@ public final class ServerConfigLoader {
         };
     }
 
-    private static List<String> models(Object raw, String where) {
-        List<?> items;
+    /**
+     * The items of a comma-separated string (flag, environment) or a YAML list, unchecked.
+     *
+     * @param what the items, for the error, e.g. {@code model names}
+     */
+    static List<?> listItems(Object raw, String where, String what) {
         if (raw instanceof String str) {
-            items = str.isBlank() ? List.of() : Arrays.asList(str.split(","));
-        } else if (raw instanceof List<?> list) {
-            items = list;
-        } else {
-            throw new ConfigException(where + "expected a comma-separated list of model names, got "
-                    + YamlSection.describe(raw));
+            return str.isBlank() ? List.of() : Arrays.asList(str.split(","));
         }
+        if (raw instanceof List<?> list) {
+            return list;
+        }
+        throw new ConfigException(where + "expected a comma-separated list of " + what + ", got "
+                + YamlSection.describe(raw));
+    }
+
+    private static List<String> models(Object raw, String where) {
+        List<?> items = listItems(raw, where, "model names");
         List<String> names = new ArrayList<>();
         for (Object item : items) {
             if (!(item instanceof String name) || name.isBlank() || name.strip().contains("/")) {

@@ -2,6 +2,9 @@ package dev.torchlight.registry;
 
 import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
+import dev.torchlight.api.ServingException;
+import dev.torchlight.config.ModelConfig;
+import dev.torchlight.config.TensorSpec;
 import dev.torchlight.scheduler.InstanceStatus;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -49,5 +52,26 @@ public interface ModelService {
      */
     default int queued(String model, Long version) {
         return 0;
+    }
+
+    /**
+     * Refuses requested outputs the model does not declare, before the request is decoded further
+     * or queued; front ends call it so that every protocol answers the same. Nothing is checked for
+     * a version that is not ready ({@link #infer} reports that).
+     *
+     * @throws ServingException.InvalidInput naming the unknown output and the declared ones
+     */
+    default void checkRequestedOutputs(InferenceRequest request) {
+        ModelConfig config = describe(request.model(), request.version()).config();
+        if (config == null) {
+            return;
+        }
+        List<String> declared = config.outputs().stream().map(TensorSpec::name).toList();
+        for (String name : request.outputs()) {
+            if (!declared.contains(name)) {
+                throw new ServingException.InvalidInput("model '" + request.model() + "' has no output '" + name
+                        + "'; its outputs are " + declared);
+            }
+        }
     }
 }

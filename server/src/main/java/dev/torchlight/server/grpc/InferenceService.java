@@ -4,8 +4,6 @@ import dev.torchlight.api.BatchedCompletion;
 import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
-import dev.torchlight.config.ModelConfig;
-import dev.torchlight.config.TensorSpec;
 import dev.torchlight.registry.ModelService;
 import dev.torchlight.registry.ModelState;
 import dev.torchlight.registry.ModelVersionInfo;
@@ -171,7 +169,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     CompletableFuture<ModelInferResponse> infer(ModelInferRequest request, long deadlineMicros) {
         InferenceRequest core = GrpcRequests.read(request, deadlineMicros);
         if (!core.outputs().isEmpty()) {
-            checkOutputsExist(core);
+            service.checkRequestedOutputs(core);
         }
         boolean raw = request.getRawInputContentsCount() > 0;
         return service.infer(core).thenApply((InferenceResponse r) ->
@@ -200,21 +198,6 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
             throw new ServingException.InvalidInput("the model name is empty; expected the name of a model");
         }
         return service.describe(model, GrpcRequests.version(version));
-    }
-
-    /** Unknown requested outputs are refused before the model runs (as REST does). */
-    private void checkOutputsExist(InferenceRequest request) {
-        ModelConfig config = service.describe(request.model(), request.version()).config();
-        if (config == null) {
-            return; // not ready: infer reports it
-        }
-        List<String> declared = config.outputs().stream().map(TensorSpec::name).toList();
-        for (String name : request.outputs()) {
-            if (!declared.contains(name)) {
-                throw new ServingException.InvalidInput("model '" + request.model() + "' has no output '" + name
-                        + "'; its outputs are " + declared);
-            }
-        }
     }
 
     private static <T> void reply(StreamObserver<T> out, Supplier<T> answer) {

@@ -134,7 +134,7 @@ public final class V2Handler {
         }
         InferenceRequest request = parsed.request();
         if (!request.outputs().isEmpty()) {
-            checkOutputsExist(request);
+            service.checkRequestedOutputs(request);
         }
         return service.infer(request).thenApply(response -> {
             List<String> names = response.outputs().stream().map(Tensor::name)
@@ -160,21 +160,6 @@ public final class V2Handler {
                     + ", but the body has only " + bodyLength + " bytes");
         }
         return (int) length;
-    }
-
-    /** Unknown requested outputs are refused before the model runs. */
-    private void checkOutputsExist(InferenceRequest request) {
-        ModelConfig config = service.describe(request.model(), request.version()).config();
-        if (config == null) {
-            return; // not ready: infer reports it
-        }
-        List<String> declared = config.outputs().stream().map(TensorSpec::name).toList();
-        for (String name : request.outputs()) {
-            if (!declared.contains(name)) {
-                throw new ServingException.InvalidInput("model '" + request.model() + "' has no output '" + name
-                        + "'; its outputs are " + declared);
-            }
-        }
     }
 
     static void writeResponse(JsonGenerator g, InferenceResponse response, String id, List<String> requested)
