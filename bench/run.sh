@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Reproduces the numbers in docs/PERFORMANCE.md on this machine, from the repository root:
 #
-#   bench/run.sh                 # the full run (about 6 minutes)
+#   bench/run.sh                 # the full run (about 16 minutes)
 #   BENCH_QUICK=1 bench/run.sh   # every step with short runs: a smoke test, not numbers to publish
 #
 # It builds torchlight, makes the workload models (tools/make_bench_models.py, Debian's python3-torch),
-# measures the raw engine, starts `torchlight serve` on free ports, measures the server over HTTP (JSON
-# and binary tensors) and gRPC (unary and streaming),
-# and writes
+# measures the raw engine, then starts `torchlight serve` on free ports once per group of models (the risk
+# models together, each ResNet-50 variant alone) and measures it over HTTP (JSON and binary tensors) and
+# gRPC (unary and streaming), and writes
 #   bench/results/<date>-<host>/<run>.json|.csv   one file per bench run
 #   bench/results/<date>-<host>/<workload>/index.html   server next to raw engine, as charts
 #   bench/results/<date>-<host>.json              every run combined
@@ -94,56 +94,80 @@ raw overhead-raw mlp 1 "$duration"
 raw risk-raw risk "$risk_batches" "$duration"
 raw resnet50-raw resnet50 "$resnet_batches" "$resnet_duration"
 
-# --- the server ---
+# --- the server: one `torchlight serve` per group of models ---
+# The instances of all models in one process share its cores (README, "instance_group"), so a
+# heavy model that should have every core, as the raw engine has, is served on its own: the risk
+# models together, then each ResNet-50 variant alone.
 log="$work/server.log"
-say "starting torchlight serve (log: $log)"
-./torchlight serve --model-repository "$models" --http-port 0 --grpc-port 0 >"$log" 2>&1 &
-server_pid=$!
+server_pid=""
 stop_server() {
-  if kill -0 "$server_pid" 2>/dev/null; then
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  server_pid=""
 }
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
-deadline=$((SECONDS + start_timeout))
-url=""
-until [ -n "$url" ] && curl -fs -o /dev/null "$url/v2/health/ready"; do
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    say "the server exited before it was ready; the end of its log:"; tail -n 30 "$log" >&2; exit 1
-  fi
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    say "the server was not ready within ${start_timeout}s; the end of its log:"; tail -n 30 "$log" >&2; exit 1
-  fi
-  if [ -z "$url" ]; then
-    # "... on http://127.0.0.1:PORT" once the listener is bound.
-    url="$(grep -Eo 'on http://[0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/^on //' || true)"
-  fi
-  sleep 0.5
-done
-say "server ready at $url"
-# "gRPC (KServe v2) on 127.0.0.1:PORT": gRPC is plaintext HTTP/2, so the bench takes it as an http:// URL.
-grpc_url="http://$(grep -Eo 'gRPC \(KServe v2\) on [0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/.* on //')"
+start_server() { # start_server MODEL[,MODEL...]: serves them on free ports; sets url and grpc_url
+  say "starting torchlight serve --models $1 (log: $log)"
+  ./torchlight serve --model-repository "$models" --models "$1" --http-port 0 --grpc-port 0 >"$log" 2>&1 &
+  server_pid=$!
+  local deadline=$((SECONDS + start_timeout))
+  url=""
+  until [ -n "$url" ] && curl -fs -o /dev/null "$url/v2/health/ready"; do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      say "the server exited before it was ready; the end of its log:"; tail -n 30 "$log" >&2; exit 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      say "the server was not ready within ${start_timeout}s; the end of its log:"; tail -n 30 "$log" >&2; exit 1
+    fi
+    if [ -z "$url" ]; then
+      # "... on http://127.0.0.1:PORT" once the listener is bound.
+      url="$(grep -Eo 'on http://[0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/^on //' || true)"
+    fi
+    sleep 0.5
+  done
+  # "gRPC (KServe v2) on 127.0.0.1:PORT": gRPC is plaintext HTTP/2, so the bench takes it as an http:// URL.
+  grpc_url="http://$(grep -Eo 'gRPC \(KServe v2\) on [0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/.* on //')"
+  say "server ready at $url (gRPC $grpc_url)"
+}
 protocol() { # protocol NAME MODEL PROTOCOL CONCURRENCY DURATION: the same model over another wire protocol
   local target=$url
   case $3 in grpc*) target=$grpc_url ;; esac
   bench "$1" --url "$target" --model "$2" --protocol "$3" --concurrency "$4" --duration "$5"
+  mkdir -p "$out/stats"
+  curl -fs "$url/v2/models/$2/stats" >"$out/stats/$1.json" || rm -f "$out/stats/$1.json"
 }
 
+start_server mlp,risk,risk_batched
 server overhead-server mlp 1 "$duration"
+# Dynamic batching off and on for the same model file, in the same server run.
 server risk-server risk "$risk_concurrency" "$duration"
-server resnet50-server resnet50 "$resnet_concurrency" "$resnet_duration"
-# The same models with dynamic batching on, in the same server run.
 server risk-batched-server risk_batched "$risk_concurrency" "$duration"
-server resnet50-batched-server resnet50_batched "$resnet_concurrency" "$resnet_duration"
-# The same workloads over binary REST and gRPC (unary and streaming), next to JSON (above) and raw.
+# The same workload over binary REST and gRPC (unary and streaming), next to JSON (above) and raw.
 for p in v2-binary grpc grpc-stream; do
   protocol "risk-$p-server" risk "$p" "$risk_concurrency" "$duration"
+done
+stop_server
+
+# ResNet-50, one image per request, every protocol: without batching, then with it.
+start_server resnet50
+server resnet50-server resnet50 "$resnet_concurrency" "$resnet_duration"
+for p in v2-binary grpc grpc-stream; do
   protocol "resnet50-$p-server" resnet50 "$p" "$resnet_concurrency" "$resnet_duration"
 done
+stop_server
+start_server resnet50_batched
+server resnet50-batched-server resnet50_batched "$resnet_concurrency" "$resnet_duration"
+for p in v2-binary grpc grpc-stream; do
+  protocol "resnet50-batched-$p-server" resnet50_batched "$p" "$resnet_concurrency" "$resnet_duration"
+done
+stop_server
+
 # ResNet-50 with JPEG requests: decoding and preprocessing in the server, next to the tensor runs.
+start_server resnet50_jpeg
 images resnet50-jpeg-server resnet50_jpeg "$resnet_concurrency" "$resnet_duration"
 stop_server
 
@@ -156,9 +180,10 @@ for workload in overhead risk resnet50 risk-batched resnet50-batched resnet50-jp
     "$java" -cp "$jar" dev.torchlight.bench.report.HtmlReport "$out/$workload" "${files[@]}" >&2
   fi
 done
-for workload in risk resnet50; do
+for workload in risk resnet50 resnet50-batched; do
   files=()
-  for f in "$out/$workload-server.json" "$out/$workload"-{v2-binary,grpc,grpc-stream}-server.json "$out/$workload-raw.json"; do
+  base="${workload%-batched}"
+  for f in "$out/$workload-server.json" "$out/$workload"-{v2-binary,grpc,grpc-stream}-server.json "$out/$base-raw.json"; do
     [ -f "$f" ] && files+=("$f")
   done
   if [ "${#files[@]}" -gt 0 ]; then

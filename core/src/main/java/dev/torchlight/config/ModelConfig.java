@@ -13,7 +13,7 @@ import java.util.Objects;
  * @param outputs declared outputs, in the order the model returns them
  * @param dynamicBatching how requests are gathered into batches; null means each request runs alone
  * @param instanceGroups where and how many instances run; never empty
- * @param intraOpThreads threads the engine uses inside one operator; 0 picks cores / instances
+ * @param intraOpThreads threads the engine uses inside one operator; 0 shares the cores among the instances of every model
  * @param handler what turns client payloads into tensors and outputs into answers; tensors
  *     pass through unchanged by default
  */

@@ -68,7 +68,7 @@ public final class ModelConfigParser {
         List<TensorSpec> outputs = tensors(yaml, "outputs");
         DynamicBatching batching = dynamicBatching(yaml, maxBatchSize);
         List<InstanceGroup> groups = instanceGroups(yaml);
-        int intraOpThreads = optInt(yaml, "intra_op_threads", 0, MAX_THREADS, 0, " (0 = cores / instances)");
+        int intraOpThreads = optInt(yaml, "intra_op_threads", 0, MAX_THREADS, 0, " (0 = an even share of the cores among all instances of all models)");
         HandlerSpec handler = HandlerSpecParser.parse(yaml, maxBatchSize, inputs, outputs);
         return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, batching, groups, intraOpThreads,
                 handler);

@@ -510,7 +510,7 @@ class ModelConfigParserTest {
         assertThat(parseValid("intra_op_threads: 0\n").intraOpThreads()).isZero();
         assertRejected(VALID + "intra_op_threads: -1\n")
                 .hasMessageContaining("key 'intra_op_threads'")
-                .hasMessageContaining("from 0 to 1024 (0 = cores / instances)");
+                .hasMessageContaining("from 0 to 1024 (0 = an even share of the cores");
         assertRejected(VALID + "intra_op_threads: auto\n")
                 .hasMessageContaining("key 'intra_op_threads'")
                 .hasMessageContaining("'auto'");

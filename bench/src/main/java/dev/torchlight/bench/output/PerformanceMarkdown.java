@@ -37,6 +37,12 @@ final class PerformanceMarkdown {
                 "req/s");
         BatchingMarkdown.render(md, runs, stats, "5. Dynamic batching on vs off: ResNet-50", PerformanceTables.RESNET,
                 "img/s");
+        ProtocolsMarkdown.render(md, runs, "6. Protocols: risk scoring, no batching", PerformanceTables.RISK,
+                PerformanceTables.RISK, "req/s");
+        ProtocolsMarkdown.render(md, runs, "7. Protocols: ResNet-50, no batching", PerformanceTables.RESNET,
+                PerformanceTables.RESNET, "img/s");
+        ProtocolsMarkdown.render(md, runs, "8. Protocols: ResNet-50 with dynamic batching",
+                PerformanceTables.RESNET + BatchingMarkdown.BATCHED, PerformanceTables.RESNET, "img/s");
         return md.toString();
     }
 

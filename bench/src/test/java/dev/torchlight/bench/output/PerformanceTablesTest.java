@@ -56,6 +56,27 @@ class PerformanceTablesTest {
     }
 
     @Test
+    void protocolsAreComparedWithTheRawEngineAndWithJsonAndAtTheHighestConcurrency() {
+        Map<String, BenchReport> runs = new java.util.LinkedHashMap<>(Samples.standardRuns());
+        runs.put("resnet50-batched-server", Samples.server("resnet50_batched",
+                List.of(Samples.closed(1, 20, 50), Samples.closed(8, 25, 300))));
+        runs.put("resnet50-batched-v2-binary-server", Samples.withProtocol("v2-binary",
+                Samples.server("resnet50_batched", List.of(Samples.closed(1, 22, 45), Samples.closed(8, 28, 280)))));
+        runs.put("resnet50-batched-grpc-server", Samples.withProtocol("grpc",
+                Samples.server("resnet50_batched", List.of(Samples.closed(1, 21, 47)))));
+
+        String md = PerformanceTables.markdown(runs, null, null);
+        String section = md.substring(md.indexOf("### 8."));
+
+        // raw best 28 img/s (batch 8); JSON best 25
+        assertThat(section).contains("| protocol | best img/s | at concurrency | p99 ms there | of raw best (28) | vs JSON |")
+                .contains("| v2-json | 25 | 8 | 600 | 89 % | 1.00× | 25 | 600 |")
+                .contains("| v2-binary | 28 | 8 | 560 | 100 % | 1.12× | 28 | 560 |")
+                .contains("| grpc | 21 | 1 | 94.0 | 75 % | 0.84× |  |  |");
+        assertThat(md.substring(md.indexOf("### 6."), md.indexOf("### 7."))).contains("_Not run._");
+    }
+
+    @Test
     void riskComparesBestServerRequestsWithBestRawRowsAndListsEveryConcurrency() {
         String md = PerformanceTables.markdown(Samples.standardRuns(), null, null);
         String risk = md.substring(md.indexOf("### 2."), md.indexOf("### 3."));

@@ -31,6 +31,12 @@ public final class Samples {
                 model, "v2-json", levels, null);
     }
 
+    /** {@code report} as if run over {@code protocol}. */
+    public static BenchReport withProtocol(String protocol, BenchReport report) {
+        return new BenchReport(report.tool(), report.version(), report.date(), report.host(), report.url(),
+                report.model(), protocol, report.results(), report.note());
+    }
+
     public static BenchReport raw(String model, List<LevelResult> levels) {
         return new BenchReport(BenchReport.TOOL, "0.1.0", "2026-11-25T08:58:00Z", HOST,
                 "raw:/work/bench/models", model, "raw", levels, null);

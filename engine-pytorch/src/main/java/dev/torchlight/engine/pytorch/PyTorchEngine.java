@@ -20,12 +20,11 @@ import java.util.List;
  * graph stays cheap; call {@link PyTorchRuntime#configureOffline} before that.
  *
  * <p>Intra-op threads (the threads libtorch uses inside one operator): the model config's
- * {@code intra_op_threads}, else {@link PyTorchOptions#intraOpThreads}, else
- * {@code max(1, cores / instances of the model)} (see {@link #intraOpThreads}). libtorch keeps this
- * count process-wide for threads that have not run an operator yet, and per thread after that: each
- * load sets the process-wide value (so the last model loaded decides it for threads that have not
- * run a model), and each model applies its own value on every thread that runs it, before its
- * first call there.
+ * {@code intra_op_threads}, else {@link PyTorchOptions#intraOpThreads}, else an even share of the
+ * cores among every live instance of this engine, across all its models (see {@link IntraOpBudget}
+ * for why the budget is the whole process's). libtorch keeps this count per thread, so each model
+ * applies its current value on the thread that runs it before every call (a thread-local check,
+ * a JNI call only when the value changed).
  *
  * <p>Out of memory: a run or load that fails because libtorch could not allocate memory throws an
  * {@link EngineException} whose {@link EngineException#outOfMemory()} is true.
@@ -39,9 +38,16 @@ public final class PyTorchEngine implements Engine {
     private static final String[] NO_EXTRA_FILES = {};
 
     private final PyTorchOptions options;
+    private final IntraOpBudget budget;
 
     public PyTorchEngine(PyTorchOptions options) {
+        this(options, Runtime.getRuntime().availableProcessors());
+    }
+
+    /** @param cores the cores this engine's instances share */
+    PyTorchEngine(PyTorchOptions options, int cores) {
         this.options = options;
+        this.budget = new IntraOpBudget(cores);
     }
 
     public PyTorchEngine() {
@@ -68,10 +74,10 @@ public final class PyTorchEngine implements Engine {
                     + (Files.exists(modelFile) ? " is not a file" : " does not exist"));
         }
         ai.djl.engine.Engine djl = PyTorchRuntime.start();
-        int threads = intraOpThreads(config, options.intraOpThreads(), Runtime.getRuntime().availableProcessors());
-        PyTorchRuntime.setIntraOpThreads(threads);
+        IntraOpBudget.Lease threads = budget.acquire(fixedIntraOpThreads(config, options.intraOpThreads()));
         PtNDManager manager = null;
         try {
+            PyTorchRuntime.setIntraOpThreads(threads.threads());
             manager = (PtNDManager) djl.newBaseManager(Device.cpu());
             // mapLocation: load every tensor onto the CPU even if it was saved from a GPU.
             PtSymbolBlock module = JniUtils.loadModule(
@@ -82,25 +88,24 @@ public final class PyTorchEngine implements Engine {
             if (manager != null) {
                 manager.close();
             }
+            threads.close();
             throw new EngineException("model '" + config.name() + "': cannot load " + modelFile
                     + " as TorchScript: " + NativeErrors.message(e), e, NativeErrors.outOfMemory(e));
         }
     }
 
     /**
-     * libtorch's intra-op threads for one instance of a model: the config's {@code intra_op_threads}
-     * when set, else the engine's {@link PyTorchOptions#intraOpThreads} when set, else the cores shared
-     * out over the model's instances, {@code max(1, cores / instances)}, so that instances times
-     * threads do not exceed the cores.
+     * The intra-op threads an instance of {@code config} is fixed to: the config's
+     * {@code intra_op_threads} when set, else the engine's {@link PyTorchOptions#intraOpThreads} when
+     * set, else 0 (a share of the cores, from the {@link IntraOpBudget}).
      */
-    static int intraOpThreads(ModelConfig config, int engineThreads, int cores) {
-        if (config.intraOpThreads() > 0) {
-            return config.intraOpThreads();
-        }
-        if (engineThreads > 0) {
-            return engineThreads;
-        }
-        return Math.max(1, cores / Math.max(1, config.instanceCount()));
+    static int fixedIntraOpThreads(ModelConfig config, int engineThreads) {
+        return config.intraOpThreads() > 0 ? config.intraOpThreads() : engineThreads;
+    }
+
+    /** Threads each instance without a fixed count runs with now. */
+    int sharedIntraOpThreads() {
+        return budget.share();
     }
 
     /** This engine runs every instance on the CPU. */

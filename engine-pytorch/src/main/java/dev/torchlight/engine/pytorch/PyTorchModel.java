@@ -31,16 +31,16 @@ final class PyTorchModel implements LoadedModel {
     private final PtNDManager manager;
     private final PtSymbolBlock module;
     private final boolean graphOptimizer;
-    private final int intraOpThreads;
+    private final IntraOpBudget.Lease intraOpThreads;
     /** Native memory for inputs that arrive on the heap, reused by every call. */
     private ByteBuffer scratch = ByteBuffer.allocateDirect(0);
     private boolean closed;
 
     /**
-     * @param intraOpThreads libtorch's intra-op threads for the threads that run this model
+     * @param intraOpThreads this instance's claim on the engine's intra-op threads, released on close
      */
     PyTorchModel(ModelConfig config, PtNDManager manager, PtSymbolBlock module, boolean graphOptimizer,
-            int intraOpThreads) {
+            IntraOpBudget.Lease intraOpThreads) {
         this.name = config.name();
         this.intraOpThreads = intraOpThreads;
         this.inputs = config.inputs();
@@ -73,7 +73,7 @@ final class PyTorchModel implements LoadedModel {
             }
             // Both settings are per thread in libtorch, and the worker thread may not be the loader.
             JniUtils.setGraphExecutorOptimize(graphOptimizer);
-            PyTorchRuntime.applyIntraOpThreads(intraOpThreads);
+            PyTorchRuntime.applyIntraOpThreads(intraOpThreads.threads());
             // Straight to the module: PtSymbolBlock.forward would re-read DJL's system properties.
             return toTensors(IValueUtils.forward(module, in, false));
         } catch (EngineException e) {
@@ -182,6 +182,7 @@ final class PyTorchModel implements LoadedModel {
             closed = true;
             module.close();
             manager.close();
+            intraOpThreads.close();
         }
     }
 }

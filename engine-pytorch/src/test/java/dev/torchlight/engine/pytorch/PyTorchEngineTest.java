@@ -234,19 +234,43 @@ class PyTorchEngineTest {
     }
 
     @Test
-    void intraOpThreadsComeFromTheConfigThenTheEngineThenCoresPerInstance() {
+    void intraOpThreadsComeFromTheConfigThenTheEngineThenAShare() {
         ModelConfig mlp = TestData.config("mlp");
-        ModelConfig four = withThreads(mlp, 4, List.of(new InstanceGroup(3, InstanceGroup.Kind.CPU, List.of())));
-        ModelConfig auto = withThreads(mlp, 0, List.of(new InstanceGroup(3, InstanceGroup.Kind.CPU, List.of())));
-        ModelConfig two = withThreads(mlp, 0, List.of(new InstanceGroup(1, InstanceGroup.Kind.CPU, List.of()),
-                new InstanceGroup(1, InstanceGroup.Kind.GPU, List.of())));
+        ModelConfig four = withThreads(mlp, 4, List.of());
 
-        assertThat(PyTorchEngine.intraOpThreads(four, 2, 16)).as("the config wins").isEqualTo(4);
-        assertThat(PyTorchEngine.intraOpThreads(auto, 2, 16)).as("then the engine option").isEqualTo(2);
-        assertThat(PyTorchEngine.intraOpThreads(auto, 0, 16)).as("16 cores / 3 instances").isEqualTo(5);
-        assertThat(PyTorchEngine.intraOpThreads(two, 0, 16)).as("instances of every group").isEqualTo(8);
-        assertThat(PyTorchEngine.intraOpThreads(mlp, 0, 16)).as("one instance gets every core").isEqualTo(16);
-        assertThat(PyTorchEngine.intraOpThreads(auto, 0, 2)).as("never below one").isEqualTo(1);
+        assertThat(PyTorchEngine.fixedIntraOpThreads(four, 2)).as("the config wins").isEqualTo(4);
+        assertThat(PyTorchEngine.fixedIntraOpThreads(mlp, 2)).as("then the engine option").isEqualTo(2);
+        assertThat(PyTorchEngine.fixedIntraOpThreads(mlp, 0)).as("else a share of the cores").isZero();
+    }
+
+    @Test
+    void instancesOfAllModelsShareTheCoresAndEachCallRunsWithTheCurrentShare() throws Exception {
+        Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/mlp_v1.json"));
+        PyTorchRuntime.start();
+        int before = PyTorchRuntime.intraOpThreads();
+        PyTorchEngine engine = new PyTorchEngine(PyTorchOptions.defaults(), 4);
+        try (LoadedModel first = engine.load(TestData.config("mlp"), TestData.modelFile("mlp", 1))) {
+            assertThat(threadsOfACallOnAFreshThread(first, golden)).as("alone: every core").isEqualTo(4);
+            try (LoadedModel second = engine.load(TestData.config("mlp"), TestData.modelFile("mlp", 1));
+                    LoadedModel fixed = engine.load(withThreads(TestData.config("mlp"), 1, List.of()),
+                            TestData.modelFile("mlp", 1))) {
+                assertThat(engine.sharedIntraOpThreads()).as("(4 cores - 1 fixed) / 2 instances").isEqualTo(1);
+                assertThat(threadsOfACallOnAFreshThread(first, golden)).isEqualTo(1);
+                assertThat(threadsOfACallOnAFreshThread(fixed, golden)).isEqualTo(1);
+                assertThat(threadsOfACallOnAFreshThread(second, golden)).isEqualTo(1);
+            }
+            assertThat(engine.sharedIntraOpThreads()).as("the others unloaded").isEqualTo(4);
+            assertThat(threadsOfACallOnAFreshThread(first, golden)).isEqualTo(4);
+        } finally {
+            PyTorchRuntime.setIntraOpThreads(before); // process-wide: leave it as found
+        }
+    }
+
+    private static int threadsOfACallOnAFreshThread(LoadedModel model, Golden golden) throws Exception {
+        return CompletableFuture.supplyAsync(() -> {
+            model.infer(golden.inputs());
+            return PyTorchRuntime.intraOpThreads();
+        }, task -> Thread.ofPlatform().start(task)).get();
     }
 
     @Test
