@@ -67,7 +67,8 @@ final class GrpcLevel extends LoadLevel {
         return stats.result(concurrency, null, batch);
     }
 
-    private static String kind(Status status) {
+    /** The error kind a failed call counts as, e.g. {@code grpc_unavailable}. */
+    static String kind(Status status) {
         return "grpc_" + status.getCode().name().toLowerCase(Locale.ROOT);
     }
 

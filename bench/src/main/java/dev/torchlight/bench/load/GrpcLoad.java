@@ -1,6 +1,7 @@
 package dev.torchlight.bench.load;
 
 import com.google.protobuf.ByteString;
+import dev.torchlight.bench.http.HttpLoadClient;
 import dev.torchlight.bench.http.HttpTarget;
 import inference.GRPCInferenceServiceGrpc;
 import inference.ModelInferRequest;
@@ -9,6 +10,14 @@ import inference.ModelMetadataResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -23,10 +32,12 @@ final class GrpcLoad implements AutoCloseable {
     /** HTTP/2 multiplexes calls; a few connections spread them over the server's event loops. */
     static final int MAX_CHANNELS = 4;
 
+    private final EventLoopGroup group;
     private final List<ManagedChannel> channels;
     private final List<ModelInferRequest> requests;
 
-    private GrpcLoad(List<ManagedChannel> channels, List<ModelInferRequest> requests) {
+    private GrpcLoad(EventLoopGroup group, List<ManagedChannel> channels, List<ModelInferRequest> requests) {
+        this.group = group;
         this.channels = channels;
         this.requests = requests;
     }
@@ -39,11 +50,21 @@ final class GrpcLoad implements AutoCloseable {
             throw new LoadBenchException("--protocol " + options.protocol().wireName()
                     + " makes its requests from the model's metadata; leave out --input-file");
         }
-        int count = Math.min(MAX_CHANNELS, options.closedLoop() ? options.concurrency().stream()
-                .mapToInt(Integer::intValue).max().orElse(1) : 1);
+        int count = options.closedLoop() ? Math.min(MAX_CHANNELS, options.concurrency().stream()
+                .mapToInt(Integer::intValue).max().orElse(1)) : MAX_CHANNELS;
+        // As cheap per call as the HTTP load generator: native epoll event loops, and answers handled on
+        // the event loop that read them (directExecutor) rather than handed to a thread pool, which
+        // costs the client more CPU than the server spends on the call.
+        boolean epoll = Epoll.isAvailable();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(HttpLoadClient.defaultIoThreads(),
+                new DefaultThreadFactory("torchlight-bench-grpc", true),
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         List<ManagedChannel> channels = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             channels.add(NettyChannelBuilder.forAddress(target.host(), target.port())
+                    .eventLoopGroup(group)
+                    .channelType(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                    .directExecutor()
                     .usePlaintext()
                     .maxInboundMessageSize(Integer.MAX_VALUE)
                     .build());
@@ -55,9 +76,10 @@ final class GrpcLoad implements AutoCloseable {
             for (int i = 0; i < RequestPool.DISTINCT_BODIES; i++) {
                 requests.add(request(options, generator.next(inputs, options.batch())));
             }
-            return new GrpcLoad(channels, requests);
+            return new GrpcLoad(group, channels, requests);
         } catch (RuntimeException e) {
             channels.forEach(ManagedChannel::shutdownNow);
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             if (e instanceof IllegalArgumentException) {
                 throw new LoadBenchException("cannot make input data for model " + options.model() + ": "
                         + e.getMessage(), e);
@@ -126,8 +148,9 @@ final class GrpcLoad implements AutoCloseable {
                 c.awaitTermination(2, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                break;
             }
         }
+        group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
     }
 }

@@ -63,9 +63,10 @@ public final class LoadBench {
             throw new LoadBenchException(e.getMessage(), e);
         }
         boolean grpc = options.protocol().grpc();
-        if (grpc && !options.closedLoop()) {
+        if (options.protocol() == Protocol.GRPC_STREAM && !options.closedLoop()) {
             throw new LoadBenchException("--protocol " + options.protocol().wireName()
-                    + " runs a closed loop: give concurrency levels, not rates");
+                    + " runs a closed loop (one stream per slot): give concurrency levels, not rates; "
+                    + "--protocol grpc runs either");
         }
         String date = Instant.now().toString();
         List<LevelResult> results = new ArrayList<>();
@@ -79,9 +80,12 @@ public final class LoadBench {
             int levels = options.closedLoop() ? options.concurrency().size() : options.rates().size();
             for (int i = 0; i < levels && note == null; i++) {
                 ServerWatch watch = new ServerWatch(clock, goneAfter);
-                LoadLevel level = grpc
+                LoadLevel level = grpc && options.closedLoop()
                         ? new GrpcLevel(grpcLoad, options.protocol(), watch, options.batch(),
                                 options.concurrency().get(i), options.requestTimeout())
+                        : grpc
+                        ? new GrpcOpenLoopLevel(grpcLoad, watch, options.batch(), options.rates().get(i),
+                                options.requestTimeout(), clock)
                         : options.closedLoop()
                         ? new ClosedLoopLevel(client, requests, options.protocol(), watch, options.batch(),
                                 options.concurrency().get(i))

@@ -39,6 +39,8 @@ final class PerformanceMarkdown {
                 "img/s");
         ProtocolsMarkdown.render(md, runs, "6. Protocols: risk scoring, no batching", PerformanceTables.RISK,
                 PerformanceTables.RISK, "req/s");
+        ProtocolsMarkdown.renderRates(md, runs, "6b. Protocols at the same offered rate: risk scoring, no batching",
+                PerformanceTables.RISK);
         ProtocolsMarkdown.render(md, runs, "7. Protocols: ResNet-50, no batching", PerformanceTables.RESNET,
                 PerformanceTables.RESNET, "img/s");
         ProtocolsMarkdown.render(md, runs, "8. Protocols: ResNet-50 with dynamic batching",

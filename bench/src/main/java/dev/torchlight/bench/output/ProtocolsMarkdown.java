@@ -56,6 +56,35 @@ final class ProtocolsMarkdown {
         md.append('\n');
     }
 
+    /**
+     * The same workload at fixed offered rates (open loop, {@code <w>-rate<protocol>-server} runs):
+     * latency per protocol at each rate, which is how "p99 at the same throughput" is judged.
+     */
+    static void renderRates(StringBuilder md, Map<String, BenchReport> runs, String title, String workload) {
+        md.append("### ").append(title).append("\n\n");
+        List<BenchReport> present = PROTOCOLS.stream().map(p -> runs.get(workload + "-rate" + p + PerformanceTables.SERVER))
+                .filter(r -> r != null && !r.results().isEmpty()).toList();
+        if (present.isEmpty()) {
+            md.append("_Not run._\n\n");
+            return;
+        }
+        md.append("| offered req/s | protocol | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | sent > 1 ms late |\n")
+                .append("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        List<Double> rates = present.stream().flatMap(r -> r.results().stream()).map(LevelResult::rate)
+                .filter(rate -> rate != null).distinct().sorted().toList();
+        for (double rate : rates) {
+            for (BenchReport r : present) {
+                r.results().stream().filter(l -> l.rate() != null && l.rate() == rate).findFirst().ifPresent(l ->
+                        md.append("| ").append(ResultFormat.count(rate)).append(" | ").append(r.protocol()).append(" | ")
+                                .append(ResultFormat.count(l.itemsPerS())).append(" | ").append(ResultFormat.ms(l.p50Ms()))
+                                .append(" | ").append(ResultFormat.ms(l.p90Ms())).append(" | ")
+                                .append(ResultFormat.ms(l.p99Ms())).append(" | ").append(ResultFormat.ms(l.p999Ms()))
+                                .append(" | ").append(l.errors()).append(" | ").append(l.behindSchedule()).append(" |\n"));
+            }
+        }
+        md.append('\n');
+    }
+
     private static LevelResult best(BenchReport r) {
         return r == null ? null : r.results().stream().max(Comparator.comparingDouble(LevelResult::itemsPerS)).orElse(null);
     }

@@ -73,7 +73,23 @@ class PerformanceTablesTest {
                 .contains("| v2-json | 25 | 8 | 600 | 89 % | 1.00× | 25 | 600 |")
                 .contains("| v2-binary | 28 | 8 | 560 | 100 % | 1.12× | 28 | 560 |")
                 .contains("| grpc | 21 | 1 | 94.0 | 75 % | 0.84× |  |  |");
-        assertThat(md.substring(md.indexOf("### 6."), md.indexOf("### 7."))).contains("_Not run._");
+        assertThat(md.substring(md.indexOf("### 6."), md.indexOf("### 6b."))).contains("_Not run._");
+    }
+
+    @Test
+    void protocolsAtTheSameOfferedRateAreListedRateByRate() {
+        Map<String, BenchReport> runs = new java.util.LinkedHashMap<>(Samples.standardRuns());
+        runs.put("risk-rate-server", Samples.server("risk", List.of(Samples.open(2000, 0.3), Samples.open(4000, 0.4))));
+        runs.put("risk-rate-grpc-server", Samples.withProtocol("grpc",
+                Samples.server("risk", List.of(Samples.open(2000, 0.35), Samples.open(4000, 0.5)))));
+
+        String section = PerformanceTables.markdown(runs, null, null);
+        section = section.substring(section.indexOf("### 6b."), section.indexOf("### 7."));
+
+        assertThat(section).contains("| offered req/s | protocol | req/s | p50 ms | p90 ms | p99 ms |")
+                .contains("| 2000 | v2-json | 2000 | 0.300 | 0.390 | 0.600 | 0.900 | 0 | 0 |")
+                .contains("| 4000 | grpc | 4000 | 0.500 | 0.650 | 1.00 | 1.50 | 0 | 0 |");
+        assertThat(section.indexOf("| 2000 | grpc")).isLessThan(section.indexOf("| 4000 | v2-json"));
     }
 
     @Test

@@ -20,6 +20,12 @@ public final class Samples {
                 Math.round(rps * 10), 0, Map.of(), 0);
     }
 
+    /** An open-loop level at {@code rate} sends per second, all answered. */
+    public static LevelResult open(double rate, double p50) {
+        return new LevelResult(null, rate, 1, rate, rate, p50, p50 * 1.3, p50 * 2, p50 * 3, p50 * 4,
+                Math.round(rate * 10), 0, Map.of(), 0);
+    }
+
     /** A raw-engine level: one thread, {@code batch} rows per call. */
     public static LevelResult raw(int batch, double callsPerS, double p50) {
         return new LevelResult(1, null, batch, callsPerS, callsPerS * batch, p50, p50 * 1.1, p50 * 1.5, p50 * 2,

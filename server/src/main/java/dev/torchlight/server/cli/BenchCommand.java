@@ -53,7 +53,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--protocol", paramLabel = "P", defaultValue = "v2-json",
             description = "v2-json (default), v2-binary (binary tensor extension), grpc (unary ModelInfer), "
                     + "grpc-stream (ModelStreamInfer), torchserve, or health (GET /v2/health/live: the client's own "
-                    + "ceiling). For grpc and grpc-stream, --url is the gRPC listener, e.g. http://127.0.0.1:7070.")
+                    + "ceiling). For grpc and grpc-stream, --url is the gRPC listener, e.g. http://127.0.0.1:7070; "
+                    + "grpc-stream runs a closed loop only (--concurrency).")
     String protocol;
 
     @Option(names = "--concurrency", split = ",", paramLabel = "N[,N...]",
