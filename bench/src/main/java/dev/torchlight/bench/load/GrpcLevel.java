@@ -67,8 +67,23 @@ final class GrpcLevel extends LoadLevel {
         return stats.result(concurrency, null, batch);
     }
 
+    /**
+     * Counts a failed call as its status's error kind and tells the watch whether the server is
+     * reachable (UNAVAILABLE means it is not).
+     */
+    static void countFailure(ServerWatch watch, LevelStats stats, Throwable t, boolean measured) {
+        Status status = Status.fromThrowable(t);
+        if (status.getCode() == Status.Code.UNAVAILABLE) {
+            watch.connectFailed(t);
+        } else {
+            watch.alive();
+        }
+        stats.error(kind(status), measured);
+        stats.ended();
+    }
+
     /** The error kind a failed call counts as, e.g. {@code grpc_unavailable}. */
-    static String kind(Status status) {
+    private static String kind(Status status) {
         return "grpc_" + status.getCode().name().toLowerCase(Locale.ROOT);
     }
 
@@ -132,14 +147,7 @@ final class GrpcLevel extends LoadLevel {
         }
 
         private void failed(Throwable t) {
-            Status status = Status.fromThrowable(t);
-            if (status.getCode() == Status.Code.UNAVAILABLE) {
-                watch.connectFailed(t);
-            } else {
-                watch.alive();
-            }
-            stats.error(kind(status), measured);
-            stats.ended();
+            countFailure(watch, stats, t, measured);
             RETRY_LATER.execute(this::send);
         }
 

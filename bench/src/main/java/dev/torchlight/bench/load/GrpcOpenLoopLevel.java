@@ -1,14 +1,10 @@
 package dev.torchlight.bench.load;
 
-import dev.torchlight.bench.result.LevelResult;
 import inference.GRPCInferenceServiceGrpc;
 import inference.ModelInferResponse;
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Open loop over gRPC: a pacing thread starts a unary ModelInfer at each intended time
@@ -16,43 +12,16 @@ import java.util.concurrent.locks.LockSupport;
  * Latency runs from the intended send time, as in {@link OpenLoopLevel}, so that REST and gRPC can
  * be compared at the same offered rate.
  */
-final class GrpcOpenLoopLevel extends LoadLevel {
+final class GrpcOpenLoopLevel extends PacedLevel {
     private final GrpcLoad load;
-    private final double rate;
     private final Duration timeout;
-    private final NanoClock clock;
-    private volatile OpenLoopSchedule schedule;
-    private Thread pacer;
     /** Sends made so far; the pacing thread's alone. */
     private long sent;
 
     GrpcOpenLoopLevel(GrpcLoad load, ServerWatch watch, int batch, double rate, Duration timeout, NanoClock clock) {
-        super(null, null, Protocol.GRPC, watch, batch);
+        super(null, null, Protocol.GRPC, watch, batch, rate, clock);
         this.load = load;
-        this.rate = rate;
         this.timeout = timeout;
-        this.clock = clock;
-    }
-
-    @Override
-    String label() {
-        return String.format(Locale.ROOT, "rate=%.0f/s", rate);
-    }
-
-    @Override
-    void start() {
-        schedule = new OpenLoopSchedule(clock, rate); // send 0 is due now
-        pacer = Thread.ofPlatform().name("torchlight-bench-grpc-pacer").daemon().start(this::pace);
-    }
-
-    @Override
-    void stop() {
-        pacer.interrupt();
-        try {
-            pacer.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     @Override
@@ -61,23 +30,7 @@ final class GrpcOpenLoopLevel extends LoadLevel {
     }
 
     @Override
-    LevelResult result() {
-        return stats.result(null, rate, batch);
-    }
-
-    private void pace() {
-        while (stats.running() && !Thread.currentThread().isInterrupted()) {
-            long intended = schedule.takeDue();
-            if (intended != OpenLoopSchedule.NONE) {
-                send(intended);
-            } else {
-                // parkNanos wakes ~50 µs late at worst; sends due meanwhile go out together.
-                LockSupport.parkNanos(schedule.nanosUntilNext());
-            }
-        }
-    }
-
-    private void send(long intended) {
+    void dispatch(long intended) {
         boolean measured = stats.measures(intended);
         stats.sending();
         if (schedule.sent(intended, clock.nanoTime())) {
@@ -94,14 +47,7 @@ final class GrpcOpenLoopLevel extends LoadLevel {
 
                     @Override
                     public void onError(Throwable t) {
-                        Status status = Status.fromThrowable(t);
-                        if (status.getCode() == Status.Code.UNAVAILABLE) {
-                            watch.connectFailed(t);
-                        } else {
-                            watch.alive();
-                        }
-                        stats.error(GrpcLevel.kind(status), measured);
-                        stats.ended();
+                        GrpcLevel.countFailure(watch, stats, t, measured);
                     }
 
                     @Override

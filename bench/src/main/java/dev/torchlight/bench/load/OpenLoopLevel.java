@@ -5,13 +5,10 @@ import dev.torchlight.bench.http.Failure;
 import dev.torchlight.bench.http.HttpConnection;
 import dev.torchlight.bench.http.HttpLoadClient;
 import dev.torchlight.bench.http.ResponseListener;
-import dev.torchlight.bench.result.LevelResult;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Open loop: a pacing thread releases sends at their intended times ({@link OpenLoopSchedule});
@@ -20,14 +17,10 @@ import java.util.concurrent.locks.LockSupport;
  * counts. A queued send that has waited longer than the request timeout fails as {@code timeout}.
  * When the level stops, sends already due are still made (or time out) before it ends.
  */
-final class OpenLoopLevel extends LoadLevel {
-    private final double rate;
+final class OpenLoopLevel extends PacedLevel {
     private final int maxConnections;
     private final long timeoutNanos;
-    private final NanoClock clock;
     private final Set<Slot> slots = ConcurrentHashMap.newKeySet();
-    private volatile OpenLoopSchedule schedule;
-    private Thread pacer;
 
     // Guarded by this.
     private final ArrayDeque<Slot> idle = new ArrayDeque<>();
@@ -37,32 +30,9 @@ final class OpenLoopLevel extends LoadLevel {
 
     OpenLoopLevel(HttpLoadClient client, RequestPool requests, Protocol protocol, ServerWatch watch, int batch,
             double rate, int maxConnections, Duration requestTimeout, NanoClock clock) {
-        super(client, requests, protocol, watch, batch);
-        this.rate = rate;
+        super(client, requests, protocol, watch, batch, rate, clock);
         this.maxConnections = maxConnections;
         this.timeoutNanos = requestTimeout.toNanos();
-        this.clock = clock;
-    }
-
-    @Override
-    String label() {
-        return String.format(Locale.ROOT, "rate=%.0f/s", rate);
-    }
-
-    @Override
-    void start() {
-        schedule = new OpenLoopSchedule(clock, rate); // send 0 is due now
-        pacer = Thread.ofPlatform().name("torchlight-bench-pacer").daemon().start(this::pace);
-    }
-
-    @Override
-    void stop() {
-        pacer.interrupt();
-        try {
-            pacer.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     @Override
@@ -75,25 +45,9 @@ final class OpenLoopLevel extends LoadLevel {
         slots.forEach(Slot::close);
     }
 
-    @Override
-    LevelResult result() {
-        return stats.result(null, rate, batch);
-    }
-
-    private void pace() {
-        while (stats.running() && !Thread.currentThread().isInterrupted()) {
-            long intended = schedule.takeDue();
-            if (intended != OpenLoopSchedule.NONE) {
-                dispatch(intended);
-            } else {
-                // parkNanos wakes ~50 µs late at worst; sends due meanwhile go out together.
-                LockSupport.parkNanos(schedule.nanosUntilNext());
-            }
-        }
-    }
-
     /** Sends now on an idle or new connection, or queues. */
-    private void dispatch(long intended) {
+    @Override
+    void dispatch(long intended) {
         Slot slot;
         boolean fresh = false;
         synchronized (this) {
