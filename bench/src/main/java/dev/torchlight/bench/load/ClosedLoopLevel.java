@@ -5,59 +5,35 @@ import dev.torchlight.bench.http.Failure;
 import dev.torchlight.bench.http.HttpConnection;
 import dev.torchlight.bench.http.HttpLoadClient;
 import dev.torchlight.bench.http.ResponseListener;
-import dev.torchlight.bench.result.LevelResult;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Closed loop: {@code concurrency} connections, each sending its next request as soon as the
  * previous answer arrives. Latency is from send to the end of the answer.
  */
-final class ClosedLoopLevel extends LoadLevel {
+final class ClosedLoopLevel extends SlotLevel<ClosedLoopLevel.Sender> {
     /** Pause before reconnecting after a failed connect, so a gone server is not hammered in a spin. */
     static final Duration RECONNECT_DELAY = Duration.ofMillis(20);
 
-    private final int concurrency;
-    private final List<Sender> senders = new ArrayList<>();
-
     ClosedLoopLevel(HttpLoadClient client, RequestPool requests, Protocol protocol, ServerWatch watch, int batch,
             int concurrency) {
-        super(client, requests, protocol, watch, batch);
-        this.concurrency = concurrency;
+        super(client, requests, protocol, watch, batch, concurrency);
     }
 
     @Override
-    String label() {
-        return "c=" + concurrency;
+    Sender open(int index) {
+        Sender sender = new Sender(index);
+        sender.connect();
+        return sender;
     }
 
     @Override
-    void start() {
-        for (int i = 0; i < concurrency; i++) {
-            Sender sender = new Sender(i);
-            senders.add(sender);
-            sender.connect();
-        }
-    }
-
-    @Override
-    void stop() {
-        // Senders see stats.running() == false and send nothing more.
-    }
-
-    @Override
-    void closeConnections() {
-        senders.forEach(Sender::close);
-    }
-
-    @Override
-    LevelResult result() {
-        return stats.result(concurrency, null, batch);
+    void close(Sender sender) {
+        sender.close();
     }
 
     /** One slot of the loop: a connection and the request on it. State is touched on its event loop. */
-    private final class Sender implements ConnectListener, ResponseListener {
+    final class Sender implements ConnectListener, ResponseListener {
         private volatile HttpConnection connection;
         private long sent;
         private long sentAt;

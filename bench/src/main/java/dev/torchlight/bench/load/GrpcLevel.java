@@ -1,6 +1,5 @@
 package dev.torchlight.bench.load;
 
-import dev.torchlight.bench.result.LevelResult;
 import inference.GRPCInferenceServiceGrpc;
 import inference.ModelInferRequest;
 import inference.ModelInferResponse;
@@ -8,8 +7,6 @@ import inference.ModelStreamInferResponse;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -20,51 +17,31 @@ import java.util.concurrent.TimeUnit;
  * soon as the previous answer arrives, as unary calls or over one ModelStreamInfer stream per
  * slot. Latency is from send to the answer. Failures count by status code ({@code grpc_unavailable}).
  */
-final class GrpcLevel extends LoadLevel {
+final class GrpcLevel extends SlotLevel<GrpcLevel.Slot> {
     private static final Executor RETRY_LATER =
             CompletableFuture.delayedExecutor(ClosedLoopLevel.RECONNECT_DELAY.toMillis(), TimeUnit.MILLISECONDS);
 
     private final GrpcLoad load;
-    private final int concurrency;
     private final boolean streaming;
     private final Duration timeout;
-    private final List<Slot> slots = new ArrayList<>();
 
     GrpcLevel(GrpcLoad load, Protocol protocol, ServerWatch watch, int batch, int concurrency, Duration timeout) {
-        super(null, null, protocol, watch, batch);
+        super(null, null, protocol, watch, batch, concurrency);
         this.load = load;
-        this.concurrency = concurrency;
         this.streaming = protocol == Protocol.GRPC_STREAM;
         this.timeout = timeout;
     }
 
     @Override
-    String label() {
-        return "c=" + concurrency;
+    Slot open(int index) {
+        Slot slot = new Slot(index);
+        slot.send();
+        return slot;
     }
 
     @Override
-    void start() {
-        for (int i = 0; i < concurrency; i++) {
-            Slot slot = new Slot(i);
-            slots.add(slot);
-            slot.send();
-        }
-    }
-
-    @Override
-    void stop() {
-        // Slots see the phase DONE and send nothing more.
-    }
-
-    @Override
-    void closeConnections() {
-        slots.forEach(Slot::close);
-    }
-
-    @Override
-    LevelResult result() {
-        return stats.result(concurrency, null, batch);
+    void close(Slot slot) {
+        slot.close();
     }
 
     /**
@@ -88,7 +65,7 @@ final class GrpcLevel extends LoadLevel {
     }
 
     /** One slot of the loop; each has at most one request in flight, so its fields need no lock. */
-    private final class Slot implements StreamObserver<ModelStreamInferResponse> {
+    final class Slot implements StreamObserver<ModelStreamInferResponse> {
         private final int index;
         private long sent;
         private volatile long sentAt;

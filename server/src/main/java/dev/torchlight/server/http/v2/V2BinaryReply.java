@@ -5,7 +5,6 @@ import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.json.Json;
-import dev.torchlight.server.http.json.JsonTensorWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.CompositeByteBuf;
@@ -62,39 +61,18 @@ final class V2BinaryReply {
         };
     }
 
+    /** The JSON header: outputs asked for as binary name their byte size and are added to {@code binary}. */
     private static void writeHeader(JsonGenerator g, InferenceResponse response, String id, List<String> requested,
             V2RequestReader.V2Request request, List<Tensor> binary) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("model_name", response.model());
-        g.writeStringField("model_version", Long.toString(response.version()));
-        if (id != null) {
-            g.writeStringField("id", id);
-        }
-        g.writeArrayFieldStart("outputs");
-        for (Tensor output : response.outputs()) {
-            if (!requested.isEmpty() && !requested.contains(output.name())) {
-                continue;
-            }
-            g.writeStartObject();
-            g.writeStringField("name", output.name());
-            g.writeStringField("datatype", output.dataType().name());
-            g.writeArrayFieldStart("shape");
-            for (int d = 0; d < output.rank(); d++) {
-                g.writeNumber(output.dim(d));
-            }
-            g.writeEndArray();
+        V2Handler.writeResponse(g, response, id, requested, (gen, output) -> {
             if (request.binary(output.name())) {
-                g.writeObjectFieldStart("parameters");
-                g.writeNumberField(V2RequestReader.BINARY_DATA_SIZE, output.data().remaining());
-                g.writeEndObject();
+                gen.writeObjectFieldStart("parameters");
+                gen.writeNumberField(V2RequestReader.BINARY_DATA_SIZE, output.data().remaining());
+                gen.writeEndObject();
                 binary.add(output);
             } else {
-                g.writeFieldName("data");
-                JsonTensorWriter.writeFlat(g, output);
+                V2Handler.INLINE_DATA.write(gen, output);
             }
-            g.writeEndObject();
-        }
-        g.writeEndArray();
-        g.writeEndObject();
+        });
     }
 }

@@ -162,8 +162,26 @@ public final class V2Handler {
         return (int) length;
     }
 
+    /** Writes one output's data into its JSON object: inline elements, or a reference to bytes after it. */
+    @FunctionalInterface
+    interface OutputData {
+        void write(JsonGenerator g, Tensor output) throws IOException;
+    }
+
+    /** The elements inline, as {@code "data": [...]}. */
+    static final OutputData INLINE_DATA = (g, output) -> {
+        g.writeFieldName("data");
+        JsonTensorWriter.writeFlat(g, output);
+    };
+
     static void writeResponse(JsonGenerator g, InferenceResponse response, String id, List<String> requested)
             throws IOException {
+        writeResponse(g, response, id, requested, INLINE_DATA);
+    }
+
+    /** The v2 response object, each requested output's data written by {@code data}. */
+    static void writeResponse(JsonGenerator g, InferenceResponse response, String id, List<String> requested,
+            OutputData data) throws IOException {
         g.writeStartObject();
         g.writeStringField("model_name", response.model());
         g.writeStringField("model_version", Long.toString(response.version()));
@@ -179,8 +197,7 @@ public final class V2Handler {
             g.writeStringField("name", output.name());
             g.writeStringField("datatype", output.dataType().name());
             writeShape(g, output.shape());
-            g.writeFieldName("data");
-            JsonTensorWriter.writeFlat(g, output);
+            data.write(g, output);
             g.writeEndObject();
         }
         g.writeEndArray();
