@@ -109,14 +109,8 @@ def write_model(repo, name, config, build, force):
     (folder / "config.yaml").write_text(config)
 
 
-def write_batched_twin(repo, name, batching, max_batch_size=None):
-    """<name>_batched: the same model.pt (hard-linked when possible) with dynamic batching on."""
-    source = repo / name
-    twin = repo / f"{name}_batched"
-    config = (source / "config.yaml").read_text().replace(f"name: {name}\n", f"name: {name}_batched\n")
-    if max_batch_size is not None:
-        config = "\n".join(f"max_batch_size: {max_batch_size}" if line.startswith("max_batch_size:") else line
-                           for line in config.splitlines()) + "\n"
+def link_model(source, twin):
+    """twin/1/model.pt: source's model file, hard-linked when possible, else copied."""
     target = twin / "1" / "model.pt"
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
@@ -125,6 +119,17 @@ def write_batched_twin(repo, name, batching, max_batch_size=None):
         os.link(source / "1" / "model.pt", target)
     except OSError:
         shutil.copyfile(source / "1" / "model.pt", target)
+
+
+def write_batched_twin(repo, name, batching, max_batch_size=None):
+    """<name>_batched: the same model.pt (hard-linked when possible) with dynamic batching on."""
+    source = repo / name
+    twin = repo / f"{name}_batched"
+    config = (source / "config.yaml").read_text().replace(f"name: {name}\n", f"name: {name}_batched\n")
+    if max_batch_size is not None:
+        config = "\n".join(f"max_batch_size: {max_batch_size}" if line.startswith("max_batch_size:") else line
+                           for line in config.splitlines()) + "\n"
+    link_model(source, twin)
     (twin / "config.yaml").write_text(config + batching)
     print(f"{twin.name}: {name}'s model with dynamic batching")
 
@@ -134,14 +139,7 @@ def write_jpeg_twin(repo):
     source = repo / "resnet50_batched"
     twin = repo / "resnet50_jpeg"
     config = (source / "config.yaml").read_text().replace("name: resnet50_batched\n", "name: resnet50_jpeg\n")
-    target = twin / "1" / "model.pt"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        target.unlink()
-    try:
-        os.link(source / "1" / "model.pt", target)
-    except OSError:
-        shutil.copyfile(source / "1" / "model.pt", target)
+    link_model(source, twin)
     (twin / "config.yaml").write_text(config + "handler: image_classifier\n")
     print(f"{twin.name}: resnet50_batched with the image_classifier handler")
 

@@ -1,5 +1,8 @@
 package dev.torchlight.api;
 
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
 /**
  * The errors a client can see. Each protocol maps this family to its status codes in one place;
  * the message is shown to the client, so it says what was wrong and what was expected.
@@ -18,6 +21,19 @@ public abstract sealed class ServingException extends RuntimeException
 
     ServingException(String message, Throwable cause) {
         super(message, cause);
+    }
+
+    /**
+     * The failure a future reported, without the {@link CompletionException} and
+     * {@link ExecutionException} wrappers the future added around it.
+     */
+    public static Throwable unwrap(Throwable failure) {
+        Throwable current = failure;
+        while ((current instanceof CompletionException || current instanceof ExecutionException)
+                && current.getCause() != null) {
+            current = current.getCause();
+        }
+        return current;
     }
 
     /** The request is malformed or does not match the model. */

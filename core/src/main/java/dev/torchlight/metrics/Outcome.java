@@ -1,8 +1,6 @@
 package dev.torchlight.metrics;
 
 import dev.torchlight.api.ServingException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 
 /**
  * How a request that reached a model version ended: answered, or refused or failed with one kind
@@ -39,11 +37,7 @@ public enum Outcome {
 
     /** The outcome of a request that failed with {@code error}; anything but a ServingException is internal. */
     public static Outcome of(Throwable error) {
-        Throwable e = error;
-        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-            e = e.getCause();
-        }
-        if (!(e instanceof ServingException s)) {
+        if (!(ServingException.unwrap(error) instanceof ServingException s)) {
             return INTERNAL;
         }
         return switch (s) {

@@ -3,8 +3,6 @@ package dev.torchlight.server.grpc;
 import dev.torchlight.api.ServingException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +19,7 @@ public final class GrpcErrorMapper {
 
     /** Maps a failure (unwrapping completion wrappers) to its status and description. */
     public static Status status(Throwable failure) {
-        Throwable t = unwrap(failure);
+        Throwable t = ServingException.unwrap(failure);
         if (t instanceof StatusRuntimeException e) {
             return e.getStatus();
         }
@@ -46,21 +44,12 @@ public final class GrpcErrorMapper {
 
     /** The exception to hand to {@code onError}; logs what the client does not see. */
     static StatusRuntimeException toException(Throwable failure) {
-        Throwable t = unwrap(failure);
+        Throwable t = ServingException.unwrap(failure);
         if (!(t instanceof ServingException) && !(t instanceof StatusRuntimeException)) {
             log.error("unexpected failure while serving a gRPC call", t);
         } else if (t instanceof ServingException.Internal) {
             log.error("internal error: {}", t.getMessage(), t.getCause() != null ? t.getCause() : t);
         }
         return status(t).asRuntimeException();
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        Throwable current = t;
-        while ((current instanceof CompletionException || current instanceof ExecutionException)
-                && current.getCause() != null) {
-            current = current.getCause();
-        }
-        return current;
     }
 }

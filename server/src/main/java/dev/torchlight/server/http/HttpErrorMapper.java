@@ -4,8 +4,6 @@ import dev.torchlight.api.ServingException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +35,7 @@ public final class HttpErrorMapper {
 
     /** Maps a failure (unwrapping completion wrappers) to its status, message and headers. */
     public static HttpError map(Throwable failure) {
-        Throwable t = unwrap(failure);
+        Throwable t = ServingException.unwrap(failure);
         if (!(t instanceof ServingException e)) {
             return new HttpError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error", Map.of());
         }
@@ -61,7 +59,7 @@ public final class HttpErrorMapper {
 
     /** The reply for a failure; logs what the client does not see. */
     static HttpReply reply(Throwable failure) {
-        Throwable t = unwrap(failure);
+        Throwable t = ServingException.unwrap(failure);
         HttpError error = map(t);
         if (!(t instanceof ServingException)) {
             log.error("unexpected failure while serving a request", t);
@@ -77,14 +75,5 @@ public final class HttpErrorMapper {
 
     private static HttpError plain(HttpResponseStatus status, String message) {
         return new HttpError(status, message, Map.of());
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        Throwable current = t;
-        while ((current instanceof CompletionException || current instanceof ExecutionException)
-                && current.getCause() != null) {
-            current = current.getCause();
-        }
-        return current;
     }
 }

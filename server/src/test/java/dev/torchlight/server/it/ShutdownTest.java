@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ShutdownTest {
     private static final Pattern LISTENING = Pattern.compile("on http://127\\.0\\.0\\.1:(\\d+) \\(management");
+    private static final Pattern METRICS = Pattern.compile("metrics on http://127\\.0\\.0\\.1:(\\d+)/metrics");
     private static final String ROW = "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,64],"
             + "\"data\":[" + "0.5,".repeat(63) + "0.5]}]}";
     private static final int CLIENTS = 8;
@@ -43,7 +44,8 @@ class ShutdownTest {
                 + "dynamic_batching: {max_queue_delay_us: 300000}\n");
         Path logFile = repo.resolve("server.log");
         Process server = startServer(logFile);
-        int httpPort = port(server, logFile);
+        int httpPort = port(server, logFile, LISTENING);
+        URI metrics = URI.create("http://127.0.0.1:" + port(server, logFile, METRICS) + "/metrics");
         URI infer = URI.create("http://127.0.0.1:" + httpPort + "/v2/models/mlp/infer");
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -83,7 +85,7 @@ class ShutdownTest {
         while (before.get() < 2 * CLIENTS && System.nanoTime() < deadline) {
             Thread.sleep(10); // polling with a deadline; spinning would starve the server of CPU
         }
-        Thread.sleep(100); // mid-way through a 300 ms batching wait: not a wait for a result
+        awaitQueued(client, metrics, deadline);
         long signalledAt = System.nanoTime();
         signalled.set(true);
         server.destroy(); // SIGTERM
@@ -106,11 +108,26 @@ class ShutdownTest {
                 before.get(), answeredAfterSignal.get(), stopMs);
     }
 
-    /** Reads the HTTP port from the start-up log line. */
-    private static int port(Process server, Path logFile) throws IOException, InterruptedException {
+    /** Waits until the server's queue holds requests (its Prometheus queue-depth gauge), so the signal meets them. */
+    private static void awaitQueued(HttpClient client, URI metrics, long deadline)
+            throws IOException, InterruptedException {
+        while (System.nanoTime() < deadline) {
+            String text = client.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString()).body();
+            boolean queued = text.lines().filter(l -> l.startsWith("torchlight_queue_depth{"))
+                    .anyMatch(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) >= 1);
+            if (queued) {
+                return;
+            }
+            Thread.sleep(10); // polling with a deadline; spinning would starve the server of CPU
+        }
+        throw new AssertionError("no request was ever seen waiting in the queue");
+    }
+
+    /** Reads a port from the start-up log line that {@code pattern} matches. */
+    private static int port(Process server, Path logFile, Pattern pattern) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline && server.isAlive()) {
-            Matcher m = LISTENING.matcher(Files.exists(logFile) ? Files.readString(logFile) : "");
+            Matcher m = pattern.matcher(Files.exists(logFile) ? Files.readString(logFile) : "");
             if (m.find()) {
                 return Integer.parseInt(m.group(1));
             }
@@ -128,6 +145,7 @@ class ShutdownTest {
                 "-cp", System.getProperty("java.class.path"),
                 "dev.torchlight.server.cli.Main", "serve",
                 "--model-repository", repo.toString(), "--http-port", "0", "--management-port", "0",
+                "--metrics-port", "0", "--grpc-port", "0",
                 "--disable-token-auth", "--shutdown-grace", "20s"));
         if (System.getProperty("DJL_CACHE_DIR") == null) {
             command.remove(1);
