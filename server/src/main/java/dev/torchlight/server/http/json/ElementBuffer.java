@@ -39,6 +39,16 @@ final class ElementBuffer {
         room(8).putDouble(v);
     }
 
+    /** Bytes written so far: a mark for {@link #reset}. */
+    int position() {
+        return buffer.position();
+    }
+
+    /** Drops what was written after {@code mark}, a {@link #position()}. */
+    void reset(int mark) {
+        buffer.position(mark);
+    }
+
     /** The bytes written, positioned at 0. */
     ByteBuffer finish() {
         return buffer.flip();

@@ -93,15 +93,21 @@ final class FastFloats {
         if (i != end) {
             return NOT_HANDLED;
         }
+        return fromDecimal(digits, exponent, negative);
+    }
+
+    /**
+     * {@code ±digits × 10^exponent} as a float, whose digits fit in 53 bits.
+     *
+     * @return the correctly rounded value, or {@link #NOT_HANDLED} where the fast path is not exact
+     */
+    static float fromDecimal(long digits, int exponent, boolean negative) {
         if (digits == 0) {
             return negative ? -0.0f : 0.0f;
         }
-        if (exponent < -22 || exponent > 22) {
-            return NOT_HANDLED;
-        }
-        double value = exponent < 0 ? digits / POWERS_OF_TEN[-exponent] : digits * POWERS_OF_TEN[exponent];
-        if (value < Float.MIN_NORMAL || value > Float.MAX_VALUE) {
-            return NOT_HANDLED; // subnormal or overflowing floats round differently
+        double value = exactDouble(digits, exponent);
+        if (Double.isNaN(value) || value < Float.MIN_NORMAL || value > Float.MAX_VALUE) {
+            return NOT_HANDLED; // outside the fast path, or subnormal or overflowing floats, which round differently
         }
         // The 29 low bits of a double's fraction are what float drops; exactly halfway is a tie
         // the double may have produced by its own rounding, so it is decided by the exact parser.
@@ -110,5 +116,26 @@ final class FastFloats {
         }
         float f = (float) value;
         return negative ? -f : f;
+    }
+
+    /**
+     * {@code ±digits × 10^exponent} as a double, whose digits fit in 53 bits.
+     *
+     * @return the correctly rounded value, or {@code NaN} where the fast path is not exact
+     */
+    static double doubleFromDecimal(long digits, int exponent, boolean negative) {
+        if (digits == 0) {
+            return negative ? -0.0 : 0.0;
+        }
+        double value = exactDouble(digits, exponent);
+        return negative ? -value : value;
+    }
+
+    /** Clinger's fast path: both operands exact, so the one operation rounds correctly; else NaN. */
+    private static double exactDouble(long digits, int exponent) {
+        if (digits >= 1L << 53 || exponent < -22 || exponent > 22) {
+            return Double.NaN;
+        }
+        return exponent < 0 ? digits / POWERS_OF_TEN[-exponent] : digits * POWERS_OF_TEN[exponent];
     }
 }

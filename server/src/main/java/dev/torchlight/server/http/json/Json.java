@@ -1,6 +1,7 @@
 package dev.torchlight.server.http.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -15,16 +16,16 @@ public final class Json {
     /**
      * Thread-safe. Reads {@code NaN}/{@code Infinity} literals (Python's {@code json} writes them),
      * rejects duplicate keys, keeps request bodies out of error locations, and writes non-finite
-     * floats as the strings {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}.
+     * floats as the strings {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}. Its parsers over
+     * byte arrays decode flat number arrays of tensor data in one pass ({@link JsonTensorReader}).
      */
-    public static final JsonFactory FACTORY = JsonFactory.builder()
+    public static final JsonFactory FACTORY = new TensorJsonFactory(new JsonFactoryBuilder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
             // Tensor data is mostly floats: the JDK's parser was the largest cost of a JSON request.
             .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
-            .enable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
-            .build();
+            .enable(JsonWriteFeature.WRITE_NAN_AS_STRINGS));
 
     /** "malformed JSON at line 1, column 12: Unexpected character ..." without source text or stack. */
     public static String describe(IOException e) {

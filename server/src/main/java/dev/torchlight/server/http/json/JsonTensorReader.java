@@ -88,6 +88,13 @@ public final class JsonTensorReader {
             element(token);
             return new long[0];
         }
+        if (parser instanceof TensorJsonParser fast) {
+            long elements = fast.readFlatNumbers(type, out, expectedCount < 0 ? Long.MAX_VALUE : expectedCount);
+            if (elements >= 0) {
+                count = elements;
+                return new long[] {elements};
+            }
+        }
         long[] dims = new long[MAX_RANK];
         long[] counts = new long[MAX_RANK];
         Arrays.fill(dims, -1);
