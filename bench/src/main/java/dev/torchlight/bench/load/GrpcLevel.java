@@ -1,6 +1,5 @@
 package dev.torchlight.bench.load;
 
-import inference.GRPCInferenceServiceGrpc;
 import inference.ModelInferRequest;
 import inference.ModelInferResponse;
 import inference.ModelStreamInferResponse;
@@ -90,12 +89,12 @@ final class GrpcLevel extends SlotLevel<GrpcLevel.Slot> {
             if (streaming) {
                 synchronized (this) {
                     if (stream == null) {
-                        stream = GRPCInferenceServiceGrpc.newStub(load.channel(index)).modelStreamInfer(this);
+                        stream = load.stub(index).modelStreamInfer(this);
                     }
                     stream.onNext(request);
                 }
             } else {
-                GRPCInferenceServiceGrpc.newStub(load.channel(index))
+                load.stub(index)
                         .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
                         .modelInfer(request, new StreamObserver<>() {
                             @Override

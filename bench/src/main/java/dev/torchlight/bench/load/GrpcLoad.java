@@ -34,11 +34,13 @@ final class GrpcLoad implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final List<ManagedChannel> channels;
+    private final List<GRPCInferenceServiceGrpc.GRPCInferenceServiceStub> stubs;
     private final List<ModelInferRequest> requests;
 
     private GrpcLoad(EventLoopGroup group, List<ManagedChannel> channels, List<ModelInferRequest> requests) {
         this.group = group;
         this.channels = channels;
+        this.stubs = channels.stream().map(GRPCInferenceServiceGrpc::newStub).toList();
         this.requests = requests;
     }
 
@@ -65,6 +67,9 @@ final class GrpcLoad implements AutoCloseable {
                     .eventLoopGroup(group)
                     .channelType(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                     .directExecutor()
+                    // Retries would buffer every request for a resend: a copy and bookkeeping per call
+                    // that a load generator must not pay (a failed call is counted, not retried).
+                    .disableRetry()
                     .usePlaintext()
                     .maxInboundMessageSize(Integer.MAX_VALUE)
                     .build());
@@ -129,8 +134,9 @@ final class GrpcLoad implements AutoCloseable {
         return request.build();
     }
 
-    ManagedChannel channel(int slot) {
-        return channels.get(slot % channels.size());
+    /** The stub of the channel that carries {@code slot}'s calls. */
+    GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub(int slot) {
+        return stubs.get(slot % stubs.size());
     }
 
     /** The request for send number {@code i}. */

@@ -1,6 +1,5 @@
 package dev.torchlight.bench.load;
 
-import inference.GRPCInferenceServiceGrpc;
 import inference.ModelInferResponse;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -37,7 +36,7 @@ final class GrpcOpenLoopLevel extends PacedLevel {
             stats.behindSchedule(measured);
         }
         long i = sent++;
-        GRPCInferenceServiceGrpc.newStub(load.channel((int) (i % GrpcLoad.MAX_CHANNELS)))
+        load.stub((int) (i % GrpcLoad.MAX_CHANNELS))
                 .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
                 .modelInfer(load.request(i), new StreamObserver<>() {
                     @Override

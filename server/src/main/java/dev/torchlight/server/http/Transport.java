@@ -40,10 +40,12 @@ public record Transport(String name, IoHandlerFactory ioHandlers, Class<? extend
     }
 
     /**
-     * Event loops for a listener: one per core. They only decode and encode, so more loops than
-     * cores would only add context switches, and fewer loops gather more ready sockets per wake-up.
+     * Event loops for a listener: half the cores, at least one. A loop only decodes, encodes and
+     * hands work on, so a few serve many connections, while the model instances need whole cores
+     * to compute: with a loop per core, the loops kept preempting the instance's thread (on 2 cores,
+     * one loop served the batched risk model 13 % faster than two; docs/PERFORMANCE.md).
      */
     public static int ioThreads() {
-        return Runtime.getRuntime().availableProcessors();
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     }
 }
