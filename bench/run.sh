@@ -13,7 +13,7 @@
 #   bench/results/<date>-<host>.json              every run combined
 #   bench/results/<date>-<host>.md                the tables for docs/PERFORMANCE.md
 #
-# Settings (environment): BENCH_WARMUP, BENCH_DURATION (default 2s, 10s; the fixed-rate runs warm up 5s), BENCH_RESNET_DURATION (5s),
+# Settings (environment): BENCH_WARMUP, BENCH_DURATION (default 2s, 10s; the fixed-rate runs warm up 15s), BENCH_RESNET_DURATION (5s),
 # BENCH_START_TIMEOUT (seconds to wait for the server, 300), BENCH_RESULTS (bench/results).
 # Run it on an otherwise idle machine: the server, the load generator and the raw engine share its cores.
 set -euo pipefail
@@ -27,7 +27,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
   resnet_concurrency=1,2; resnet_batches=1,2
 else
   warmup=${BENCH_WARMUP:-2s}; duration=${BENCH_DURATION:-10s}; resnet_duration=${BENCH_RESNET_DURATION:-5s}
-  risk_concurrency=1,2,4,8,16,32,64; risk_batches=1,8,16,32,64; risk_rates=2000,4000,6000; rate_warmup=5s
+  risk_concurrency=1,2,4,8,16,32,64; risk_batches=1,8,16,32,64; risk_rates=2000,4000,6000; rate_warmup=15s
   resnet_concurrency=1,2,4,8,16; resnet_batches=1,2,4,8,16,32
 fi
 start_timeout=${BENCH_START_TIMEOUT:-300}
@@ -150,8 +150,9 @@ server risk-batched-server risk_batched "$risk_concurrency" "$duration"
 for p in v2-binary grpc grpc-stream; do
   protocol "risk-$p-server" risk "$p" "$risk_concurrency" "$duration"
 done
-# Open loop at fixed offered rates: each protocol's latency at the same throughput. A longer warm-up,
-# because the first level also warms up the load generator's gRPC client.
+# Open loop at fixed offered rates: each protocol's latency at the same throughput. A longer warm-up:
+# on 2 cores the load generator's JIT needs about 20 s to settle (gRPC's client code most), and an
+# open loop that falls behind while compiling measures its own backlog, not the server.
 for p in v2-json v2-binary grpc; do
   infix="-$p"; [ "$p" = v2-json ] && infix=""
   target=$url; [ "$p" = grpc ] && target=$grpc_url

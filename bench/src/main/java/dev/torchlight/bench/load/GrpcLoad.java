@@ -10,6 +10,7 @@ import inference.ModelMetadataResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -61,10 +62,14 @@ final class GrpcLoad implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(HttpLoadClient.defaultIoThreads(),
                 new DefaultThreadFactory("torchlight-bench-grpc", true),
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        // Each channel on a loop of its own choosing, in turn: left to the group, grpc-java also takes
+        // loops for its timers, and all the channels ended up on one loop while the other idled.
+        List<EventLoop> loops = new ArrayList<>();
+        group.forEach(executor -> loops.add((EventLoop) executor));
         List<ManagedChannel> channels = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             channels.add(NettyChannelBuilder.forAddress(target.host(), target.port())
-                    .eventLoopGroup(group)
+                    .eventLoopGroup(loops.get(i % loops.size()))
                     .channelType(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                     .directExecutor()
                     // Retries would buffer every request for a resend: a copy and bookkeeping per call
