@@ -36,6 +36,38 @@ public enum DataType {
         return this == FP16 || this == BF16 || this == FP32 || this == FP64;
     }
 
+    /**
+     * The smallest value of an integer type.
+     *
+     * @throws IllegalStateException for BOOL and the floating-point types
+     */
+    public long minInteger() {
+        return switch (this) {
+            case UINT8 -> 0;
+            case INT8 -> Byte.MIN_VALUE;
+            case INT16 -> Short.MIN_VALUE;
+            case INT32 -> Integer.MIN_VALUE;
+            case INT64 -> Long.MIN_VALUE;
+            default -> throw new IllegalStateException(this + " is not an integer type");
+        };
+    }
+
+    /**
+     * The largest value of an integer type.
+     *
+     * @throws IllegalStateException for BOOL and the floating-point types
+     */
+    public long maxInteger() {
+        return switch (this) {
+            case UINT8 -> 255;
+            case INT8 -> Byte.MAX_VALUE;
+            case INT16 -> Short.MAX_VALUE;
+            case INT32 -> Integer.MAX_VALUE;
+            case INT64 -> Long.MAX_VALUE;
+            default -> throw new IllegalStateException(this + " is not an integer type");
+        };
+    }
+
     /** Every name accepted by {@link #parse}, for error messages. */
     public static String names() {
         return Arrays.stream(values()).map(Enum::name).collect(Collectors.joining(", "));

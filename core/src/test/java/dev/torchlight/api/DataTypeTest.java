@@ -65,4 +65,21 @@ class DataTypeTest {
     void namesListsEveryType() {
         assertThat(DataType.names()).isEqualTo("BOOL, UINT8, INT8, INT16, INT32, INT64, FP16, BF16, FP32, FP64");
     }
+
+    @ParameterizedTest
+    @CsvSource({
+        "UINT8, 0, 255", "INT8, -128, 127", "INT16, -32768, 32767", "INT32, -2147483648, 2147483647",
+        "INT64, -9223372036854775808, 9223372036854775807",
+    })
+    void integerRanges(DataType type, long min, long max) {
+        assertThat(type.minInteger()).isEqualTo(min);
+        assertThat(type.maxInteger()).isEqualTo(max);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"BOOL", "FP16", "BF16", "FP32", "FP64"})
+    void onlyIntegerTypesHaveARange(DataType type) {
+        assertThatThrownBy(type::minInteger).isInstanceOf(IllegalStateException.class).hasMessageContaining(type.name());
+        assertThatThrownBy(type::maxInteger).isInstanceOf(IllegalStateException.class);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.torchlight.server.http.json;
 
+import dev.torchlight.api.DataType;
 import dev.torchlight.api.ServingException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -29,6 +30,26 @@ final class ElementBuffer {
 
     void putLong(long v) {
         room(8).putLong(v);
+    }
+
+    /** An integer element of {@code type}, in range, in the type's width. */
+    void putInteger(DataType type, long v) {
+        switch (type.byteSize()) {
+            case 1 -> putByte((byte) v);
+            case 2 -> putShort((short) v);
+            case 4 -> putInt((int) v);
+            default -> putLong(v);
+        }
+    }
+
+    /** An FP64, FP16 or BF16 element from its double value (FP16 and BF16 rounded to nearest-even). */
+    void putFromDouble(DataType type, double v) {
+        switch (type) {
+            case FP64 -> putDouble(v);
+            case FP16 -> putShort(HalfFloats.toFloat16(v));
+            case BF16 -> putShort(HalfFloats.toBFloat16(v));
+            default -> throw new IllegalArgumentException(type + " is not stored from a double");
+        }
     }
 
     void putFloat(float v) {

@@ -1,20 +1,19 @@
 package dev.torchlight.server.http.json;
 
 /**
- * Decimal text to {@code float}, correctly rounded, for the common short numbers that tensors
- * arrive as ({@code 0.12345678}, {@code -3.5e-3}): a few integer steps and one floating-point
- * division, instead of a general parser. It handles numbers of at most 15 significant digits
- * whose decimal exponent is within ±22, where both the digits and the power of ten are exact
- * doubles, so the one division gives the correctly rounded double (Clinger's fast path). Rounding
- * that double to float is then exact too, except when it lands exactly halfway between two
- * floats; that case, like every number outside the fast path, is left to the caller's general
- * parser ({@link #NOT_HANDLED}).
+ * A decimal {@code ±digits × 10^exponent} to float or double, correctly rounded, for the common short
+ * numbers that tensors arrive as ({@code 0.12345678}, {@code -3.5e-3}): one floating-point
+ * multiplication or division instead of a general parser. It handles digits that fit in 53 bits
+ * and decimal exponents within ±22, where both the digits and the power of ten are exact doubles,
+ * so the one operation gives the correctly rounded double (Clinger's fast path). Rounding that
+ * double to float is then exact too, except when it lands exactly halfway between two floats;
+ * that case, like every number outside the fast path, is left to the caller's general parser
+ * ({@link #NOT_HANDLED}).
  */
 final class FastFloats {
     /** Returned for text this class leaves to a general parser; no JSON number parses to NaN. */
     static final float NOT_HANDLED = Float.NaN;
 
-    private static final int MAX_DIGITS = 15;
     private static final double[] POWERS_OF_TEN = new double[23];
 
     static {
@@ -26,75 +25,6 @@ final class FastFloats {
     }
 
     private FastFloats() {}
-
-    /**
-     * Parses {@code text[offset, offset + length)} as a JSON number.
-     *
-     * @return the value, or {@link #NOT_HANDLED} (test with {@link Float#isNaN})
-     */
-    static float parse(char[] text, int offset, int length) {
-        int i = offset;
-        int end = offset + length;
-        if (i == end) {
-            return NOT_HANDLED;
-        }
-        boolean negative = text[i] == '-';
-        if (negative) {
-            i++;
-        }
-        long digits = 0;
-        int significant = 0;
-        int exponent = 0;
-        int start = i;
-        int point = -1; // index of the decimal point, once seen
-        for (; i < end; i++) {
-            char c = text[i];
-            if (c == '.' && point < 0) {
-                point = i;
-                continue;
-            }
-            int d = c - '0';
-            if (d < 0 || d > 9) {
-                break;
-            }
-            if ((digits != 0 || d != 0) && ++significant > MAX_DIGITS) {
-                return NOT_HANDLED;
-            }
-            digits = digits * 10 + d;
-            if (point >= 0) {
-                exponent--;
-            }
-        }
-        // JSON wants digits on both sides of the point.
-        if (i == start || point == start || point == i - 1) {
-            return NOT_HANDLED;
-        }
-        if (i < end && (text[i] == 'e' || text[i] == 'E')) {
-            i++;
-            boolean negativeExponent = false;
-            if (i < end && (text[i] == '-' || text[i] == '+')) {
-                negativeExponent = text[i] == '-';
-                i++;
-            }
-            int exponentStart = i;
-            int e = 0;
-            for (; i < end; i++) {
-                int d = text[i] - '0';
-                if (d < 0 || d > 9 || e > 1000) {
-                    return NOT_HANDLED;
-                }
-                e = e * 10 + d;
-            }
-            if (i == exponentStart) {
-                return NOT_HANDLED;
-            }
-            exponent += negativeExponent ? -e : e;
-        }
-        if (i != end) {
-            return NOT_HANDLED;
-        }
-        return fromDecimal(digits, exponent, negative);
-    }
 
     /**
      * {@code ±digits × 10^exponent} as a float, whose digits fit in 53 bits.

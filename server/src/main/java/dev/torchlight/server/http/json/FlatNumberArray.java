@@ -106,7 +106,10 @@ final class FlatNumberArray {
     private boolean store(DataType type, ElementBuffer out, boolean keep) {
         switch (type) {
             case FP32 -> {
-                float value = exact ? FastFloats.fromDecimal(digits, exponent, negative) : FastFloats.NOT_HANDLED;
+                // An integer is converted from its long value, as Jackson does (so -0 is +0.0 here).
+                float value = !exact ? FastFloats.NOT_HANDLED
+                        : integer ? (float) (negative ? -digits : digits)
+                        : FastFloats.fromDecimal(digits, exponent, negative);
                 if (Float.isNaN(value)) {
                     value = NumberInput.parseFloat(text(), 0, pos - numberStart, true);
                 }
@@ -123,11 +126,7 @@ final class FlatNumberArray {
                     value = NumberInput.parseDouble(text(), 0, pos - numberStart, true);
                 }
                 if (keep) {
-                    switch (type) {
-                        case FP64 -> out.putDouble(value);
-                        case FP16 -> out.putShort(HalfFloats.toFloat16(value));
-                        default -> out.putShort(HalfFloats.toBFloat16(value));
-                    }
+                    out.putFromDouble(type, value);
                 }
             }
             default -> {
@@ -137,30 +136,15 @@ final class FlatNumberArray {
                     return false;
                 }
                 long value = negative ? -digits : digits;
-                if (!fits(type, value)) {
+                if (value < type.minInteger() || value > type.maxInteger()) {
                     return false;
                 }
                 if (keep) {
-                    switch (type.byteSize()) {
-                        case 1 -> out.putByte((byte) value);
-                        case 2 -> out.putShort((short) value);
-                        case 4 -> out.putInt((int) value);
-                        default -> out.putLong(value);
-                    }
+                    out.putInteger(type, value);
                 }
             }
         }
         return true;
-    }
-
-    private static boolean fits(DataType type, long value) {
-        return switch (type) {
-            case UINT8 -> value >= 0 && value <= 255;
-            case INT8 -> value >= Byte.MIN_VALUE && value <= Byte.MAX_VALUE;
-            case INT16 -> value >= Short.MIN_VALUE && value <= Short.MAX_VALUE;
-            case INT32 -> value >= Integer.MIN_VALUE && value <= Integer.MAX_VALUE;
-            default -> true;
-        };
     }
 
     /**

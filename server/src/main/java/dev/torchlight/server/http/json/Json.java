@@ -17,7 +17,7 @@ public final class Json {
      * Thread-safe. Reads {@code NaN}/{@code Infinity} literals (Python's {@code json} writes them),
      * rejects duplicate keys, keeps request bodies out of error locations, and writes non-finite
      * floats as the strings {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}. Its parsers over
-     * byte arrays decode flat number arrays of tensor data in one pass ({@link JsonTensorReader}).
+     * byte arrays decode lists of plain numbers in tensor data in one pass ({@link JsonTensorReader}).
      */
     public static final JsonFactory FACTORY = new TensorJsonFactory(new JsonFactoryBuilder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)

@@ -88,13 +88,6 @@ public final class JsonTensorReader {
             element(token);
             return new long[0];
         }
-        if (parser instanceof TensorJsonParser fast) {
-            long elements = fast.readFlatNumbers(type, out, expectedCount < 0 ? Long.MAX_VALUE : expectedCount);
-            if (elements >= 0) {
-                count = elements;
-                return new long[] {elements};
-            }
-        }
         long[] dims = new long[MAX_RANK];
         long[] counts = new long[MAX_RANK];
         Arrays.fill(dims, -1);
@@ -102,7 +95,23 @@ public final class JsonTensorReader {
         int deepest = 1;
         int leafDepth = -1; // depth at which elements sit, once seen
         while (depth > 0) {
-            token = parser.nextToken();
+            // Innermost lists of plain numbers (all of them, in the usual data) go in one pass, as if
+            // their elements and closing bracket had been read one token at a time below.
+            long flat = readFlatNumbers();
+            if (flat > 0) {
+                if (leafDepth == -1) {
+                    if (deepest > depth) {
+                        throw ragged();
+                    }
+                    leafDepth = depth;
+                } else if (leafDepth != depth) {
+                    throw ragged();
+                }
+                counts[depth - 1] += flat;
+                token = JsonToken.END_ARRAY;
+            } else {
+                token = parser.nextToken();
+            }
             if (token == JsonToken.START_ARRAY) {
                 if (leafDepth != -1 && depth >= leafDepth) {
                     throw ragged();
@@ -140,6 +149,25 @@ public final class JsonTensorReader {
         return Arrays.copyOf(dims, leafDepth != -1 ? leafDepth : deepest);
     }
 
+    /**
+     * At the start of a list: its elements in one pass when it is a non-empty list of plain numbers
+     * and the parser can ({@link TensorJsonParser}), leaving the parser on its end.
+     *
+     * @return the elements read, or 0 when nothing was read
+     */
+    private long readFlatNumbers() {
+        if (!(parser instanceof TensorJsonParser fast) || parser.currentToken() != JsonToken.START_ARRAY) {
+            return 0;
+        }
+        long storeLimit = expectedCount < 0 ? Long.MAX_VALUE : Math.max(0, expectedCount - count);
+        long elements = fast.readFlatNumbers(type, out, storeLimit);
+        if (elements <= 0) {
+            return 0;
+        }
+        count += elements;
+        return elements;
+    }
+
     private ServingException.InvalidInput ragged() {
         return invalid("nested data is not rectangular: every list at one depth must have the same length, "
                 + "and numbers must all sit at the same depth");
@@ -162,7 +190,7 @@ public final class JsonTensorReader {
             }
             case FP32 -> {
                 float value = token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT
-                        ? floatValue()
+                        ? parser.getFloatValue()
                         : (float) nonFinite(index, token);
                 if (store) {
                     out.putFloat(value);
@@ -173,32 +201,18 @@ public final class JsonTensorReader {
                         ? parser.getDoubleValue()
                         : nonFinite(index, token);
                 if (store) {
-                    switch (type) {
-                        case FP64 -> out.putDouble(value);
-                        case FP16 -> out.putShort(HalfFloats.toFloat16(value));
-                        default -> out.putShort(HalfFloats.toBFloat16(value));
-                    }
+                    out.putFromDouble(type, value);
                 }
             }
             case UINT8, INT8, INT16, INT32, INT64 -> {
                 long value = integer(index, token);
                 if (store) {
-                    switch (type.byteSize()) {
-                        case 1 -> out.putByte((byte) value);
-                        case 2 -> out.putShort((short) value);
-                        case 4 -> out.putInt((int) value);
-                        default -> out.putLong(value);
-                    }
+                    out.putInteger(type, value);
                 }
             }
         }
     }
 
-    /** The current number as a float: the common short numbers directly from the parser's text. */
-    private float floatValue() throws IOException {
-        float value = FastFloats.parse(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
-        return Float.isNaN(value) ? parser.getFloatValue() : value;
-    }
 
     /** The strings (or, with Jackson's bare literals already handled as numbers) naming non-finite values. */
     private double nonFinite(long index, JsonToken token) throws IOException {
@@ -222,20 +236,8 @@ public final class JsonTensorReader {
         if (token != JsonToken.VALUE_NUMBER_INT) {
             throw wrongType(index, token, "an integer");
         }
-        long min = switch (type) {
-            case UINT8 -> 0;
-            case INT8 -> Byte.MIN_VALUE;
-            case INT16 -> Short.MIN_VALUE;
-            case INT32 -> Integer.MIN_VALUE;
-            default -> Long.MIN_VALUE;
-        };
-        long max = switch (type) {
-            case UINT8 -> 255;
-            case INT8 -> Byte.MAX_VALUE;
-            case INT16 -> Short.MAX_VALUE;
-            case INT32 -> Integer.MAX_VALUE;
-            default -> Long.MAX_VALUE;
-        };
+        long min = type.minInteger();
+        long max = type.maxInteger();
         if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
             throw outOfRange(index, parser.getText(), min, max);
         }
