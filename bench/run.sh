@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the numbers in docs/PERFORMANCE.md on this machine, from the repository root:
 #
-#   bench/run.sh                 # the full run (about 25 minutes)
+#   bench/run.sh                 # the full run (about 27 minutes)
 #   BENCH_QUICK=1 bench/run.sh   # every step with short runs: a smoke test, not numbers to publish
 #
 # It builds torchlight, makes the workload models (tools/make_bench_models.py, Debian's python3-torch),
