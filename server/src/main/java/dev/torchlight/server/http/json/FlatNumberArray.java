@@ -108,7 +108,7 @@ final class FlatNumberArray {
             case FP32 -> {
                 // An integer is converted from its long value, as Jackson does (so -0 is +0.0 here).
                 float value = !exact ? FastFloats.NOT_HANDLED
-                        : integer ? (float) (negative ? -digits : digits)
+                        : integer ? (float) integerValue()
                         : FastFloats.fromDecimal(digits, exponent, negative);
                 if (Float.isNaN(value)) {
                     value = NumberInput.parseFloat(text(), 0, pos - numberStart, true);
@@ -120,7 +120,7 @@ final class FlatNumberArray {
             case FP64, FP16, BF16 -> {
                 // An integer is converted from its long value, as Jackson does (so -0 is +0.0 here).
                 double value = !exact ? Double.NaN
-                        : integer ? (double) (negative ? -digits : digits)
+                        : integer ? (double) integerValue()
                         : FastFloats.doubleFromDecimal(digits, exponent, negative);
                 if (Double.isNaN(value)) {
                     value = NumberInput.parseDouble(text(), 0, pos - numberStart, true);
@@ -135,7 +135,7 @@ final class FlatNumberArray {
                 if (!integer || !exact) {
                     return false;
                 }
-                long value = negative ? -digits : digits;
+                long value = integerValue();
                 if (value < type.minInteger() || value > type.maxInteger()) {
                     return false;
                 }
@@ -226,6 +226,11 @@ final class FlatNumberArray {
         }
         exact = significant <= MAX_LONG_DIGITS;
         return pos - numberStart <= MAX_NUMBER_LENGTH;
+    }
+
+    /** The current number as an integer; valid when it is {@link #integer} and {@link #exact}. */
+    private long integerValue() {
+        return negative ? -digits : digits;
     }
 
     /** The current number's text, for the exact parser. */

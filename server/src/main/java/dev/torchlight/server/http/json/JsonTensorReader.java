@@ -99,14 +99,7 @@ public final class JsonTensorReader {
             // their elements and closing bracket had been read one token at a time below.
             long flat = readFlatNumbers();
             if (flat > 0) {
-                if (leafDepth == -1) {
-                    if (deepest > depth) {
-                        throw ragged();
-                    }
-                    leafDepth = depth;
-                } else if (leafDepth != depth) {
-                    throw ragged();
-                }
+                leafDepth = leafDepth(leafDepth, deepest, depth);
                 counts[depth - 1] += flat;
                 token = JsonToken.END_ARRAY;
             } else {
@@ -134,19 +127,25 @@ public final class JsonTensorReader {
             } else if (token == null) {
                 throw invalid("data ends early");
             } else {
-                if (leafDepth == -1) {
-                    if (deepest > depth) {
-                        throw ragged(); // an earlier (empty) list went deeper than this element
-                    }
-                    leafDepth = depth;
-                } else if (leafDepth != depth) {
-                    throw ragged();
-                }
+                leafDepth = leafDepth(leafDepth, deepest, depth);
                 counts[depth - 1]++;
                 element(token);
             }
         }
         return Arrays.copyOf(dims, leafDepth != -1 ? leafDepth : deepest);
+    }
+
+    /**
+     * The depth at which elements sit, now that some sit at {@code depth}: every element must sit
+     * at the same depth, and no earlier (empty) list may have gone deeper.
+     *
+     * @param known the depth seen before, or -1
+     */
+    private int leafDepth(int known, int deepest, int depth) {
+        if (known == -1 ? deepest > depth : known != depth) {
+            throw ragged();
+        }
+        return depth;
     }
 
     /**
@@ -156,7 +155,7 @@ public final class JsonTensorReader {
      * @return the elements read, or 0 when nothing was read
      */
     private long readFlatNumbers() {
-        if (!(parser instanceof TensorJsonParser fast) || parser.currentToken() != JsonToken.START_ARRAY) {
+        if (!(parser instanceof TensorJsonParser fast)) {
             return 0;
         }
         long storeLimit = expectedCount < 0 ? Long.MAX_VALUE : Math.max(0, expectedCount - count);
@@ -212,7 +211,6 @@ public final class JsonTensorReader {
             }
         }
     }
-
 
     /** The strings (or, with Jackson's bare literals already handled as numbers) naming non-finite values. */
     private double nonFinite(long index, JsonToken token) throws IOException {
