@@ -5,9 +5,10 @@ import java.util.List;
 /**
  * One entry of a model's {@code instance_group}: how many instances of the model run, and where.
  *
- * @param count instances in this group
+ * @param count instances in this group: on the CPU, or on each of its GPUs
  * @param kind CPU or GPU
- * @param devices GPU device ordinals the instances are spread over; empty means every GPU (ignored for CPU)
+ * @param devices GPU device ordinals, each of which runs {@code count} instances; empty means every GPU
+ *     (ignored for CPU)
  */
 public record InstanceGroup(int count, Kind kind, List<Integer> devices) {
 

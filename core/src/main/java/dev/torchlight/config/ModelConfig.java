@@ -52,11 +52,6 @@ public record ModelConfig(
         this(name, platform, maxBatchSize, inputs, outputs, null, List.of(), 0);
     }
 
-    /** Total instances over every group. */
-    public int instanceCount() {
-        return instanceGroups.stream().mapToInt(InstanceGroup::count).sum();
-    }
-
     /** Whether tensors carry a leading batch dimension in front of the declared shape. */
     public boolean batched() {
         return maxBatchSize > 0;

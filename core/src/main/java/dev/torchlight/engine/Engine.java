@@ -10,13 +10,16 @@ public interface Engine {
     String name();
 
     /**
-     * Loads one instance of a model.
+     * Loads one instance of a model where it is placed.
      *
      * @param config the model's validated config
      * @param modelFile the serialized model, e.g. {@code <repo>/<model>/<version>/model.pt}
-     * @throws EngineException when the file cannot be loaded; the message says why
+     * @param placement the CPU or the GPU the instance runs on; an engine that cannot run there
+     *     refuses it
+     * @throws EngineException when the file cannot be loaded or the placement cannot be honoured;
+     *     the message says why
      */
-    LoadedModel load(ModelConfig config, Path modelFile);
+    LoadedModel load(ModelConfig config, Path modelFile, Placement placement);
 
     /** GPUs this engine can place instances on; 0 where it runs on CPU only. */
     default int gpuCount() {

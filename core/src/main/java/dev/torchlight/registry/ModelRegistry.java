@@ -5,7 +5,6 @@ import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ConfigException;
-import dev.torchlight.config.InstanceGroup;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.ModelConfigParser;
 import dev.torchlight.config.ModelLifecycle;
@@ -13,6 +12,7 @@ import dev.torchlight.config.ModelLifecycleParser;
 import dev.torchlight.config.VersionPolicy;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
 import dev.torchlight.metrics.ModelStats;
 import dev.torchlight.metrics.Outcome;
 import dev.torchlight.repository.ModelSource;
@@ -38,7 +38,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -182,9 +181,6 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
         } catch (ConfigException e) {
             return failModel(source, old, e.getMessage(), configStamp);
         }
-        if (instances > 0) {
-            config = withInstances(config, instances);
-        }
         if (source.versions().isEmpty()) {
             return failModel(source, old, "no version folders in " + source.directory()
                     + "; expected " + name + "/<version>/" + ModelSource.MODEL_FILE, configStamp);
@@ -210,7 +206,7 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
                 next.put(version, current);
                 continue;
             }
-            VersionSlot fresh = loadVersion(config, lifecycle, version, file, stamp);
+            VersionSlot fresh = loadVersion(config, lifecycle, instances, version, file, stamp);
             if (fresh.state() == ModelState.READY) {
                 next.put(version, fresh);
                 loaded.add(version);
@@ -245,13 +241,6 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
         return new LoadOutcome(name, servingVersions(next), loaded, failures);
     }
 
-    /** The config with its instances replaced by {@code count} of the first group's kind and devices. */
-    private static ModelConfig withInstances(ModelConfig c, int count) {
-        InstanceGroup first = c.instanceGroups().get(0);
-        return new ModelConfig(c.name(), c.platform(), c.maxBatchSize(), c.inputs(), c.outputs(), c.dynamicBatching(),
-                List.of(new InstanceGroup(count, first.kind(), first.devices())), c.intraOpThreads());
-    }
-
     /** Drains and releases replaced versions, after the swap that stopped routing to them. */
     private static void retire(String name, List<VersionSlot> retired) {
         for (VersionSlot slot : retired) {
@@ -268,20 +257,26 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
         return versions.values().stream().filter(s -> s.state() == ModelState.READY).map(VersionSlot::version).toList();
     }
 
-    private VersionSlot loadVersion(ModelConfig config, ModelLifecycle lifecycle, long version, Path file,
-            String stamp) {
+    /** @param instances instance count set by scaling, or 0 for the config's {@code instance_group} */
+    private VersionSlot loadVersion(ModelConfig config, ModelLifecycle lifecycle, int instances, long version,
+            Path file, String stamp) {
         String label = config.name() + "/" + version;
         if (!Files.isRegularFile(file)) {
             return failed(label, version, "model file " + file + " not found", config, stamp);
         }
         long start = System.nanoTime();
         try {
-            InstancePlacement.check(config, engine.gpuCount());
+            // Scaling changes how many instances run, never the config: handler and groups stay as written.
+            List<Placement> placements = InstancePlacement.of(config, engine.gpuCount());
+            if (instances > 0) {
+                placements = InstancePlacement.scaled(placements, instances);
+            }
             ModelStats stats = new ModelStats(config.maxBatchSize(), histograms);
-            Supplier<LoadedModel> loader = () -> loadInstance(config, lifecycle, file);
-            ModelScheduler scheduler = ModelScheduler.start(config, version, loader, stats, clock);
-            LOG.info("loaded model {} version {} ({}, {} instance(s){}, {} ms)", config.name(), version, engine.name(),
-                    config.instanceCount(), warmUp ? ", warmed up" : "", (System.nanoTime() - start) / 1_000_000);
+            ModelScheduler scheduler = ModelScheduler.start(config, version, placements,
+                    placement -> loadInstance(config, lifecycle, file, placement), stats, clock);
+            LOG.info("loaded model {} version {} ({}, {} instance(s) on {}{}, {} ms)", config.name(), version,
+                    engine.name(), placements.size(), placements, warmUp ? ", warmed up" : "",
+                    (System.nanoTime() - start) / 1_000_000);
             return new VersionSlot(version, ModelState.READY, null, scheduler, stats, config, stamp);
         } catch (RuntimeException e) {
             return failed(label, version, e.getMessage() == null ? e.toString() : e.getMessage(), config, stamp);
@@ -289,8 +284,8 @@ public final class ModelRegistry implements ModelService, AutoCloseable {
     }
 
     /** Loads one instance and, when asked, warms it up; a failed warm-up releases it and fails the load. */
-    private LoadedModel loadInstance(ModelConfig config, ModelLifecycle lifecycle, Path file) {
-        LoadedModel model = engine.load(config, file);
+    private LoadedModel loadInstance(ModelConfig config, ModelLifecycle lifecycle, Path file, Placement placement) {
+        LoadedModel model = engine.load(config, file, placement);
         if (!warmUp) {
             return model;
         }

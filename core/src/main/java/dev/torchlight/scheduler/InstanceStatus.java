@@ -1,9 +1,12 @@
 package dev.torchlight.scheduler;
 
+import dev.torchlight.engine.Placement;
+
 /**
  * What the server may show about one model instance.
  *
  * @param label the instance, e.g. {@code resnet50/1#0}
+ * @param placement where it runs
  * @param healthy false while the instance is being reloaded after repeated failures
  * @param safeBatchSize the most rows it runs in one batch since it ran out of memory; 0 when it never
  *     did (then {@code max_batch_size} applies)
@@ -12,4 +15,4 @@ package dev.torchlight.scheduler;
  * @param lastError the last engine error it saw, or null
  */
 public record InstanceStatus(
-        String label, boolean healthy, int safeBatchSize, int consecutiveFailures, long reloads, String lastError) {}
+        String label, Placement placement, boolean healthy, int safeBatchSize, int consecutiveFailures, long reloads, String lastError) {}

@@ -2,6 +2,7 @@ package dev.torchlight.scheduler;
 
 import dev.torchlight.api.BatchedCompletion;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -10,7 +11,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +49,8 @@ final class ModelInstance {
 
     private final int index;
     private final String label;
-    private final Supplier<LoadedModel> loader;
+    private final Placement placement;
+    private final InstanceLoader loader;
     private final BatchExecutor executor;
     private final SafeBatchLimit limit;
     private final int maxBatchSize;
@@ -67,12 +68,14 @@ final class ModelInstance {
     /**
      * @param index position among the version's instances
      * @param label names the thread and log lines, e.g. {@code resnet50/1#0}
+     * @param placement where the instance runs
      * @param loader loads the model on the instance's thread when it starts, and again when it is reloaded
      */
-    ModelInstance(int index, String label, Supplier<LoadedModel> loader, BatchExecutor executor,
+    ModelInstance(int index, String label, Placement placement, InstanceLoader loader, BatchExecutor executor,
             SafeBatchLimit limit, int maxBatchSize) {
         this.index = index;
         this.label = label;
+        this.placement = placement;
         this.loader = loader;
         this.executor = executor;
         this.limit = limit;
@@ -144,7 +147,7 @@ final class ModelInstance {
 
     InstanceStatus status() {
         String error = loadError != null && !healthy ? loadError : executor.lastError();
-        return new InstanceStatus(label, healthy, limit.safeBatchSize(maxBatchSize), consecutiveFailures,
+        return new InstanceStatus(label, placement, healthy, limit.safeBatchSize(maxBatchSize), consecutiveFailures,
                 reloads.get(), error);
     }
 
@@ -152,7 +155,7 @@ final class ModelInstance {
         boolean stopped = false;
         try {
             try {
-                model = loader.get();
+                model = loader.load(placement);
             } catch (RuntimeException | Error e) {
                 stopped = true; // never served: nobody is to be told it stopped
                 healthy = false;
@@ -206,7 +209,7 @@ final class ModelInstance {
         long pause = FIRST_RELOAD_PAUSE_NANOS;
         while (true) {
             try {
-                model = loader.get();
+                model = loader.load(placement);
                 break;
             } catch (RuntimeException | Error e) {
                 // Even an Error (a native library that failed to link, say) is retried after a pause.

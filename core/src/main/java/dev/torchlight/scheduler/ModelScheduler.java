@@ -3,14 +3,13 @@ package dev.torchlight.scheduler;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
-import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
 import dev.torchlight.metrics.ModelStats;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,27 +65,28 @@ public final class ModelScheduler implements AutoCloseable {
     }
 
     /**
-     * Starts {@link ModelConfig#instanceCount()} instances, each calling {@code loader} once on its own
-     * thread (the thread that will serve the model), waits until all have loaded, then starts the
-     * scheduler's thread.
+     * Starts one instance per placement, each calling {@code loader} once on its own thread (the
+     * thread that will serve the model), waits until all have loaded, then starts the scheduler's
+     * thread.
      *
      * @param version the version, for labels and messages ({@code name/version})
+     * @param placements where each instance runs ({@link InstancePlacement})
      * @param loader loads one instance; also called to reload an instance that keeps failing
      * @param stats where queue and compute times are recorded
      * @throws RuntimeException what {@code loader} threw; instances that did load are closed
      */
-    public static ModelScheduler start(ModelConfig config, long version, Supplier<LoadedModel> loader,
-            ModelStats stats, NanoClock clock) {
+    public static ModelScheduler start(ModelConfig config, long version, List<Placement> placements,
+            InstanceLoader loader, ModelStats stats, NanoClock clock) {
         String label = config.name() + "/" + version;
-        int count = config.instanceCount();
-        if (count < 1) {
+        if (placements.isEmpty()) {
             throw new IllegalArgumentException("model " + label + " needs at least one instance");
         }
-        List<ModelInstance> instances = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
+        List<ModelInstance> instances = new ArrayList<>(placements.size());
+        for (int i = 0; i < placements.size(); i++) {
             SafeBatchLimit limit = new SafeBatchLimit();
             BatchExecutor executor = new BatchExecutor(label, config.batched(), stats, clock, limit);
-            instances.add(new ModelInstance(i, label + "#" + i, loader, executor, limit, config.maxBatchSize()));
+            instances.add(new ModelInstance(i, label + "#" + i, placements.get(i), loader, executor, limit,
+                    config.maxBatchSize()));
         }
         ModelScheduler scheduler = new ModelScheduler(config, label, instances, stats, clock);
         Events events = scheduler.new Events();

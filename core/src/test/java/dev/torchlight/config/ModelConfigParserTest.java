@@ -278,7 +278,6 @@ class ModelConfigParserTest {
 
         assertThat(config.dynamicBatching()).isNull();
         assertThat(config.instanceGroups()).containsExactly(InstanceGroup.oneCpu());
-        assertThat(config.instanceCount()).isEqualTo(1);
         assertThat(config.intraOpThreads()).isZero();
     }
 
@@ -437,7 +436,6 @@ class ModelConfigParserTest {
                 new InstanceGroup(2, InstanceGroup.Kind.CPU, List.of()),
                 new InstanceGroup(1, InstanceGroup.Kind.GPU, List.of(1, 0)),
                 new InstanceGroup(1, InstanceGroup.Kind.CPU, List.of()));
-        assertThat(config.instanceCount()).isEqualTo(4);
     }
 
     @Test

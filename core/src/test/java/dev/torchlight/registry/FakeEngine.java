@@ -6,6 +6,7 @@ import dev.torchlight.config.ModelConfig;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -25,6 +26,10 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class FakeEngine implements Engine {
     final List<FakeModel> loaded = new CopyOnWriteArrayList<>();
+    /** Where each load placed its instance, in load order. */
+    final List<Placement> placements = new CopyOnWriteArrayList<>();
+    /** GPUs this engine claims to have; placements on them load like CPU ones. */
+    volatile int gpus;
     /** Runs at the start of every load; a test may block or fail it. */
     volatile Runnable beforeLoad = () -> { };
 
@@ -34,8 +39,14 @@ final class FakeEngine implements Engine {
     }
 
     @Override
-    public LoadedModel load(ModelConfig config, Path modelFile) {
+    public int gpuCount() {
+        return gpus;
+    }
+
+    @Override
+    public LoadedModel load(ModelConfig config, Path modelFile, Placement placement) {
         beforeLoad.run();
+        placements.add(placement);
         String spec;
         try {
             spec = Files.readString(modelFile).strip();

@@ -8,9 +8,13 @@ import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
+import dev.torchlight.config.HandlerSpec;
+import dev.torchlight.config.ModelConfig;
+import dev.torchlight.engine.Placement;
 import dev.torchlight.registry.FakeEngine.FakeModel;
 import dev.torchlight.repository.ModelRepository;
 import dev.torchlight.repository.ModelSource;
+import dev.torchlight.scheduler.InstanceStatus;
 import dev.torchlight.scheduler.NanoClock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -238,6 +242,44 @@ class ModelRegistryLifecycleTest {
         assertThat(registry.contains("m")).isFalse();
         assertThat(engine.loaded).allSatisfy(m -> assertThat(m.closed).isTrue());
         assertThatThrownBy(() -> registry.unload("m")).isInstanceOf(ServingException.NotFound.class);
+    }
+
+    @Test
+    void scalingKeepsTheHandlerAndEveryInstanceGroup() throws Exception {
+        engine.gpus = 2;
+        config(CONFIG + """
+                handler: {class: com.example.Scorer, jar: scorer.jar}
+                instance_group:
+                  - {kind: CPU, count: 1}
+                  - {kind: GPU, devices: [1], count: 1}
+                """);
+        version(1, "10");
+        ModelConfig before = registry(false).load(source()).ok() ? registry.describe("m", null).config() : null;
+        assertThat(before).isNotNull();
+        assertThat(engine.placements).containsExactlyInAnyOrder(Placement.CPU, Placement.gpu(1));
+        engine.placements.clear();
+
+        assertThat(registry.scale("m", 4).ok()).isTrue();
+
+        ModelConfig after = registry.describe("m", null).config();
+        assertThat(after.handler()).isEqualTo(new HandlerSpec.Custom("com.example.Scorer", "scorer.jar"));
+        assertThat(after.instanceGroups()).isEqualTo(before.instanceGroups()).hasSize(2);
+        assertThat(registry.instances("m", null)).extracting(InstanceStatus::placement)
+                .containsExactly(Placement.CPU, Placement.gpu(1), Placement.CPU, Placement.gpu(1));
+        assertThat(engine.placements).containsExactlyInAnyOrder(Placement.CPU, Placement.gpu(1), Placement.CPU,
+                Placement.gpu(1));
+        assertThat(delta(null)).isEqualTo(10);
+    }
+
+    @Test
+    void registeringWithAnInstanceCountKeepsTheHandler() throws Exception {
+        config(CONFIG + "handler: {class: com.example.Scorer, jar: scorer.jar}\n");
+        version(1, "10");
+
+        assertThat(registry(false).load(source(), 2).ok()).isTrue();
+
+        assertThat(registry.describe("m", null).config().handler()).isInstanceOf(HandlerSpec.Custom.class);
+        assertThat(registry.instances("m", null)).hasSize(2);
     }
 
     @Test

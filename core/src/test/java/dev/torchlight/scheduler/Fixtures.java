@@ -6,6 +6,7 @@ import dev.torchlight.config.DynamicBatching;
 import dev.torchlight.config.InstanceGroup;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
+import dev.torchlight.engine.Placement;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -38,6 +39,16 @@ final class Fixtures {
     static ModelConfig config(int maxBatchSize, DynamicBatching batching, int instances) {
         return new ModelConfig("m", "torchscript", maxBatchSize, INPUTS, OUTPUTS, batching,
                 List.of(new InstanceGroup(instances, InstanceGroup.Kind.CPU, List.of())), 0);
+    }
+
+    /** {@code count} CPU placements. */
+    static List<Placement> cpus(int count) {
+        return InstancePlacement.scaled(List.of(Placement.CPU), count);
+    }
+
+    /** Where the instances of {@code config} run on a machine without GPUs. */
+    static List<Placement> cpus(ModelConfig config) {
+        return InstancePlacement.of(config, 0);
     }
 
     /** INT64 {@code [rows, width]} whose row r holds {@code id, r, r, ...}. */

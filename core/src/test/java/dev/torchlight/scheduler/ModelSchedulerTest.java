@@ -14,6 +14,7 @@ import dev.torchlight.config.ConfigException;
 import dev.torchlight.config.InstanceGroup;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.engine.EngineException;
+import dev.torchlight.engine.Placement;
 import dev.torchlight.metrics.ModelStats;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +53,7 @@ class ModelSchedulerTest {
     }
 
     private ModelScheduler start(ModelConfig config, NanoClock clock) {
-        scheduler = ModelScheduler.start(config, 1, engine, stats, clock);
+        scheduler = ModelScheduler.start(config, 1, Fixtures.cpus(config), engine, stats, clock);
         return scheduler;
     }
 
@@ -540,7 +541,7 @@ class ModelSchedulerTest {
                 throw new EngineException("cannot map file");
             }
         };
-        assertThatThrownBy(() -> ModelScheduler.start(config(8, null, 3), 1, engine, stats, NanoClock.SYSTEM))
+        assertThatThrownBy(() -> ModelScheduler.start(config(8, null, 3), 1, Fixtures.cpus(3), engine, stats, NanoClock.SYSTEM))
                 .isInstanceOf(EngineException.class)
                 .hasMessage("cannot map file");
         assertThat(engine.loaded).hasSize(2).allMatch(m -> m.closed);
@@ -549,25 +550,56 @@ class ModelSchedulerTest {
     // --- placement
 
     @Test
+    void eachInstanceLoadsWhereItIsPlaced() throws Exception {
+        List<Placement> placements = List.of(Placement.CPU, Placement.gpu(1), Placement.gpu(0));
+        scheduler = ModelScheduler.start(config(8, null, 3), 1, placements, engine, stats, NanoClock.SYSTEM);
+
+        assertThat(engine.placements).containsExactlyInAnyOrderElementsOf(placements);
+        assertThat(scheduler.instances()).extracting(InstanceStatus::placement).containsExactlyElementsOf(placements);
+        assertOwnOutput(submit(1, 1), 1, 1);
+    }
+
+    @Test
     void gpuInstancesNeedAGpu() {
         ModelConfig gpu = new ModelConfig("m", "torchscript", 8, Fixtures.INPUTS, Fixtures.OUTPUTS, null,
                 List.of(new InstanceGroup(1, InstanceGroup.Kind.CPU, List.of()),
                         new InstanceGroup(2, InstanceGroup.Kind.GPU, List.of())), 0);
-        assertThatThrownBy(() -> InstancePlacement.check(gpu, 0))
+        assertThatThrownBy(() -> InstancePlacement.of(gpu, 0))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("model 'm': instance_group kind GPU needs a GPU, but the engine sees none"
                         + " (this build runs libtorch on CPU)");
-        InstancePlacement.check(gpu, 1);
-        InstancePlacement.check(config(8, null, 2), 0);
+        assertThat(InstancePlacement.of(config(8, null, 2), 0)).containsExactly(Placement.CPU, Placement.CPU);
+    }
+
+    @Test
+    void aGpuGroupPlacesCountInstancesOnEachGpuRoundRobin() {
+        ModelConfig gpu = new ModelConfig("m", "torchscript", 8, Fixtures.INPUTS, Fixtures.OUTPUTS, null,
+                List.of(new InstanceGroup(1, InstanceGroup.Kind.CPU, List.of()),
+                        new InstanceGroup(2, InstanceGroup.Kind.GPU, List.of())), 0);
+
+        assertThat(InstancePlacement.of(gpu, 2)).containsExactly(Placement.CPU,
+                Placement.gpu(0), Placement.gpu(1), Placement.gpu(0), Placement.gpu(1));
+        assertThat(InstancePlacement.of(gpu, 1)).containsExactly(Placement.CPU, Placement.gpu(0), Placement.gpu(0));
     }
 
     @Test
     void gpuDevicesMustExist() {
         ModelConfig gpu = new ModelConfig("m", "torchscript", 8, Fixtures.INPUTS, Fixtures.OUTPUTS, null,
                 List.of(new InstanceGroup(2, InstanceGroup.Kind.GPU, List.of(0, 2))), 0);
-        assertThatThrownBy(() -> InstancePlacement.check(gpu, 2))
+        assertThatThrownBy(() -> InstancePlacement.of(gpu, 2))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("model 'm': instance_group entry 1 names GPU 2, but the engine sees 2 GPUs (devices 0..1)");
-        InstancePlacement.check(gpu, 3);
+        assertThat(InstancePlacement.of(gpu, 3)).containsExactly(
+                Placement.gpu(0), Placement.gpu(2), Placement.gpu(0), Placement.gpu(2));
+    }
+
+    @Test
+    void scalingKeepsTheMixOfPlacements() {
+        List<Placement> mixed = List.of(Placement.CPU, Placement.gpu(0), Placement.gpu(1));
+
+        assertThat(InstancePlacement.scaled(mixed, 5)).containsExactly(Placement.CPU, Placement.gpu(0),
+                Placement.gpu(1), Placement.CPU, Placement.gpu(0));
+        assertThat(InstancePlacement.scaled(mixed, 1)).containsExactly(Placement.CPU);
+        assertThatThrownBy(() -> InstancePlacement.scaled(mixed, 0)).isInstanceOf(IllegalArgumentException.class);
     }
 }

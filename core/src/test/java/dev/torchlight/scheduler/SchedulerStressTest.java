@@ -76,7 +76,8 @@ class SchedulerStressTest {
         };
         ModelStats stats = new ModelStats();
         ModelScheduler scheduler = ModelScheduler.start(
-                config(16, batching(200, List.of(8), 200, 0, 3, 0), 3), 1, engine, stats, NanoClock.SYSTEM);
+                config(16, batching(200, List.of(8), 200, 0, 3, 0), 3), 1, Fixtures.cpus(3), engine, stats,
+                NanoClock.SYSTEM);
 
         List<List<Sent>> perThread = new ArrayList<>();
         List<Thread> producers = new ArrayList<>();

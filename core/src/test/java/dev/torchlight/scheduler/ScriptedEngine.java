@@ -4,18 +4,18 @@ import dev.torchlight.api.DataType;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 
 /**
  * A loader of fake models for the {@link Fixtures} model. Each model answers {@code y = -x} (so every
  * row keeps its request's id) unless {@link #behaviour} says otherwise, and records what it ran.
  */
-final class ScriptedEngine implements Supplier<LoadedModel> {
+final class ScriptedEngine implements InstanceLoader {
 
     /** What a model does with one batch; may block or throw. */
     @FunctionalInterface
@@ -30,12 +30,15 @@ final class ScriptedEngine implements Supplier<LoadedModel> {
     }
 
     final List<Model> loaded = new CopyOnWriteArrayList<>();
+    /** Where each load placed its instance, in load order. */
+    final List<Placement> placements = new CopyOnWriteArrayList<>();
     final AtomicInteger loads = new AtomicInteger();
     volatile Behaviour behaviour = (model, inputs) -> negate(inputs);
     volatile LoadHook loadHook = serial -> { };
 
     @Override
-    public LoadedModel get() {
+    public LoadedModel load(Placement placement) {
+        placements.add(placement);
         int serial = loads.getAndIncrement();
         loadHook.beforeLoad(serial);
         Model model = new Model(serial);

@@ -9,6 +9,7 @@ import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.ModelConfigParser;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
 import dev.torchlight.engine.pytorch.PyTorchEngine;
 import dev.torchlight.engine.pytorch.PyTorchRuntime;
 import dev.torchlight.repository.ModelRepository;
@@ -72,7 +73,7 @@ public final class RawBench {
         List<LoadedModel> instances = new ArrayList<>();
         try {
             for (int i = 0; i < options.threads(); i++) {
-                instances.add(engine.load(config, file));
+                instances.add(engine.load(config, file, Placement.CPU));
             }
             for (int batch : batches) {
                 progress.printf(Locale.ROOT, "raw %s batch %d, %d thread(s): warm-up %d ms, measuring %d ms%n",

@@ -13,6 +13,7 @@ import dev.torchlight.config.TensorSpec;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -54,7 +55,7 @@ class FakeEngineRawBenchTest {
         }
 
         @Override
-        public LoadedModel load(ModelConfig config, Path modelFile) {
+        public LoadedModel load(ModelConfig config, Path modelFile, Placement placement) {
             loadedFile = modelFile;
             FakeModel model = new FakeModel();
             loaded.add(model);

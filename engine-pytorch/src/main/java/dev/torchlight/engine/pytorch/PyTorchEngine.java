@@ -9,6 +9,7 @@ import dev.torchlight.config.TensorSpec;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -62,12 +63,16 @@ public final class PyTorchEngine implements Engine {
     /**
      * Loads a TorchScript file (saved with {@code torch.jit.save}) onto the CPU.
      *
-     * @throws EngineException when the config declares a datatype this engine cannot run, the file
-     *     is missing or is not TorchScript, or libtorch cannot start; the message names the model
-     *     and the file
+     * @throws EngineException when the placement is a GPU, the config declares a datatype this engine
+     *     cannot run, the file is missing or is not TorchScript, or libtorch cannot start; the message
+     *     names the model and the file
      */
     @Override
-    public LoadedModel load(ModelConfig config, Path modelFile) {
+    public LoadedModel load(ModelConfig config, Path modelFile, Placement placement) {
+        if (placement.onGpu()) {
+            throw new EngineException("model '" + config.name() + "': cannot place an instance on " + placement
+                    + ": this build runs libtorch on CPU");
+        }
         checkDataTypes(config);
         if (!Files.isRegularFile(modelFile)) {
             throw new EngineException("model '" + config.name() + "': model file " + modelFile

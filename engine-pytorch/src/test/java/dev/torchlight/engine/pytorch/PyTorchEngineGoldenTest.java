@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
 import dev.torchlight.engine.pytorch.TestData.Golden;
 import java.io.IOException;
 import java.util.List;
@@ -25,7 +26,7 @@ class PyTorchEngineGoldenTest {
     @MethodSource("runnableGoldens")
     void matchesPyTorch(Golden golden) {
         ModelConfig config = TestData.config(golden.model());
-        try (LoadedModel model = ENGINE.load(config, TestData.modelFile(golden.model(), golden.version()))) {
+        try (LoadedModel model = ENGINE.load(config, TestData.modelFile(golden.model(), golden.version()), Placement.CPU)) {
             List<Tensor> outputs = model.infer(golden.inputs());
 
             assertThat(outputs).hasSameSizeAs(golden.outputs());

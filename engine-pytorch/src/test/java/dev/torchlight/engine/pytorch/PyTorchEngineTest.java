@@ -15,6 +15,7 @@ import dev.torchlight.config.ModelConfigParser;
 import dev.torchlight.config.TensorSpec;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
 import dev.torchlight.engine.pytorch.TestData.Golden;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -39,7 +40,7 @@ class PyTorchEngineTest {
     void missingFileIsAnEngineExceptionNamingTheFile() {
         Path missing = tmp.resolve("mlp/1/model.pt");
 
-        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), missing))
+        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), missing, Placement.CPU))
                 .isInstanceOf(EngineException.class)
                 .hasMessageContaining(missing.toString())
                 .hasMessageContaining("does not exist");
@@ -47,7 +48,7 @@ class PyTorchEngineTest {
 
     @Test
     void directoryIsNotAModelFile() {
-        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), tmp))
+        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), tmp, Placement.CPU))
                 .isInstanceOf(EngineException.class)
                 .hasMessageContaining(tmp.toString())
                 .hasMessageContaining("not a file");
@@ -57,7 +58,7 @@ class PyTorchEngineTest {
     void garbageFileIsAnEngineExceptionNamingTheFile() throws IOException {
         Path garbage = Files.writeString(tmp.resolve("model.pt"), "this is not TorchScript");
 
-        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), garbage))
+        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), garbage, Placement.CPU))
                 .isInstanceOf(EngineException.class)
                 .hasMessageContaining(garbage.toString())
                 .hasMessageContaining("TorchScript")
@@ -69,7 +70,7 @@ class PyTorchEngineTest {
         byte[] model = Files.readAllBytes(TestData.modelFile("mlp", 1));
         Path truncated = Files.write(tmp.resolve("model.pt"), Arrays.copyOf(model, model.length / 2));
 
-        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), truncated))
+        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), truncated, Placement.CPU))
                 .isInstanceOf(EngineException.class)
                 .hasMessageContaining(truncated.toString());
     }
@@ -77,7 +78,7 @@ class PyTorchEngineTest {
     @Test
     void wrongInputShapeIsAnEngineExceptionAndTheModelKeepsWorking() {
         Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/mlp_v1.json"));
-        try (LoadedModel model = ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1))) {
+        try (LoadedModel model = ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1), Placement.CPU)) {
             Tensor wrong = new Tensor("input", DataType.FP32, new long[] {1, 63},
                     ByteBuffer.allocate(63 * 4));
 
@@ -97,7 +98,7 @@ class PyTorchEngineTest {
         ModelConfig oneOutput = new ModelConfig(twoIo.name(), twoIo.platform(), twoIo.maxBatchSize(),
                 twoIo.inputs(), twoIo.outputs().subList(0, 1));
         Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/two_io.json"));
-        try (LoadedModel model = ENGINE.load(oneOutput, TestData.modelFile("two_io", 1))) {
+        try (LoadedModel model = ENGINE.load(oneOutput, TestData.modelFile("two_io", 1), Placement.CPU)) {
             assertThatThrownBy(() -> model.infer(golden.inputs()))
                     .isInstanceOf(EngineException.class)
                     .hasMessage("model 'two_io' returned 2 outputs, its config declares 1");
@@ -110,7 +111,7 @@ class PyTorchEngineTest {
         ModelConfig fp64 = new ModelConfig(mlp.name(), mlp.platform(), mlp.maxBatchSize(), mlp.inputs(),
                 List.of(new TensorSpec("output", DataType.FP64, new long[] {2})));
         Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/mlp_v1.json"));
-        try (LoadedModel model = ENGINE.load(fp64, TestData.modelFile("mlp", 1))) {
+        try (LoadedModel model = ENGINE.load(fp64, TestData.modelFile("mlp", 1), Placement.CPU)) {
             assertThatThrownBy(() -> model.infer(golden.inputs()))
                     .isInstanceOf(EngineException.class)
                     .hasMessage("model 'mlp' returned output 'output' as FP32, its config declares FP64");
@@ -121,14 +122,14 @@ class PyTorchEngineTest {
     void int16AndBf16AreRefusedAtLoadNamingTheTensor() {
         Path dtypes16 = TestData.root().resolve("testdata/unsupported/dtypes16");
         ModelConfig config = ModelConfigParser.parse(dtypes16.resolve("config.yaml"), "dtypes16");
-        assertThatThrownBy(() -> ENGINE.load(config, dtypes16.resolve("1/model.pt")))
+        assertThatThrownBy(() -> ENGINE.load(config, dtypes16.resolve("1/model.pt"), Placement.CPU))
                 .isInstanceOf(EngineException.class)
                 .hasMessageContaining("input 'x_int16' has datatype INT16");
 
         ModelConfig mlp = TestData.config("mlp");
         ModelConfig bf16 = new ModelConfig(mlp.name(), mlp.platform(), mlp.maxBatchSize(), mlp.inputs(),
                 List.of(new TensorSpec("output", DataType.BF16, new long[] {2})));
-        assertThatThrownBy(() -> ENGINE.load(bf16, TestData.modelFile("mlp", 1)))
+        assertThatThrownBy(() -> ENGINE.load(bf16, TestData.modelFile("mlp", 1), Placement.CPU))
                 .isInstanceOf(EngineException.class)
                 .hasMessageContaining("output 'output' has datatype BF16");
     }
@@ -140,7 +141,7 @@ class PyTorchEngineTest {
                 List.of(new TensorSpec("total", DataType.FP32, new long[] {}),
                         new TensorSpec("negated", DataType.FP32, new long[] {3}),
                         new TensorSpec("double", DataType.FP32, new long[] {3})));
-        try (LoadedModel model = ENGINE.load(config, fixture("dict_out.pt"))) {
+        try (LoadedModel model = ENGINE.load(config, fixture("dict_out.pt"), Placement.CPU)) {
             List<Tensor> outputs = model.infer(List.of(fp32("x", new long[] {3}, 1, 2, 4)));
 
             assertThat(outputs).extracting(Tensor::name).containsExactly("total", "negated", "double");
@@ -158,7 +159,7 @@ class PyTorchEngineTest {
                 List.of(new TensorSpec("double", DataType.FP32, new long[] {3}),
                         new TensorSpec("negated", DataType.FP32, new long[] {3}),
                         new TensorSpec("sum", DataType.FP32, new long[] {})));
-        try (LoadedModel model = ENGINE.load(config, fixture("dict_out.pt"))) {
+        try (LoadedModel model = ENGINE.load(config, fixture("dict_out.pt"), Placement.CPU)) {
             assertThatThrownBy(() -> model.infer(List.of(fp32("x", new long[] {3}, 1, 2, 4))))
                     .isInstanceOf(EngineException.class)
                     .hasMessage("model 'dict_out' returned a dict without key 'sum';"
@@ -171,7 +172,7 @@ class PyTorchEngineTest {
         ModelConfig config = new ModelConfig("transposed", "torchscript", 0,
                 List.of(new TensorSpec("x", DataType.FP32, new long[] {2, 3})),
                 List.of(new TensorSpec("y", DataType.FP32, new long[] {3, 2})));
-        try (LoadedModel model = ENGINE.load(config, fixture("transposed.pt"))) {
+        try (LoadedModel model = ENGINE.load(config, fixture("transposed.pt"), Placement.CPU)) {
             Tensor y = model.infer(List.of(fp32("x", new long[] {2, 3}, 1, 2, 3, 4, 5, 6))).get(0);
 
             assertThat(y.shape()).containsExactly(3, 2);
@@ -187,7 +188,7 @@ class PyTorchEngineTest {
         ByteBuffer direct = ByteBuffer.allocateDirect(bytes).put(input.data()).flip();
         ByteBuffer misaligned = ByteBuffer.allocateDirect(bytes + 1).position(1);
         misaligned = misaligned.slice().put(input.data()).flip();
-        try (LoadedModel model = ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1))) {
+        try (LoadedModel model = ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1), Placement.CPU)) {
             for (ByteBuffer data : List.of(direct, misaligned)) {
                 Tensor tensor = new Tensor("input", DataType.FP32, input.shape(), data);
                 TestData.assertMatches(model.infer(List.of(tensor)).get(0), golden.outputs().get(0));
@@ -199,7 +200,7 @@ class PyTorchEngineTest {
     void outputsStayValidAfterLaterCallsAndClose() {
         Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/mlp_v1.json"));
         List<Tensor> first;
-        try (LoadedModel model = ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1))) {
+        try (LoadedModel model = ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1), Placement.CPU)) {
             first = model.infer(golden.inputs());
             model.infer(List.of(new Tensor("input", DataType.FP32, new long[] {2, 64},
                     ByteBuffer.allocate(2 * 64 * 4))));
@@ -210,7 +211,7 @@ class PyTorchEngineTest {
     @Test
     void closedModelRefusesCalls() {
         Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/mlp_v1.json"));
-        LoadedModel model = ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1));
+        LoadedModel model = ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1), Placement.CPU);
         model.close();
         model.close();
 
@@ -225,7 +226,7 @@ class PyTorchEngineTest {
         int before = PyTorchRuntime.intraOpThreads();
         try {
             PyTorchEngine oneThread = new PyTorchEngine(new PyTorchOptions(1, false));
-            oneThread.load(TestData.config("mlp"), TestData.modelFile("mlp", 1)).close();
+            oneThread.load(TestData.config("mlp"), TestData.modelFile("mlp", 1), Placement.CPU).close();
 
             assertThat(PyTorchRuntime.intraOpThreads()).isEqualTo(1);
         } finally {
@@ -249,11 +250,11 @@ class PyTorchEngineTest {
         PyTorchRuntime.start();
         int before = PyTorchRuntime.intraOpThreads();
         PyTorchEngine engine = new PyTorchEngine(PyTorchOptions.defaults(), 4);
-        try (LoadedModel first = engine.load(TestData.config("mlp"), TestData.modelFile("mlp", 1))) {
+        try (LoadedModel first = engine.load(TestData.config("mlp"), TestData.modelFile("mlp", 1), Placement.CPU)) {
             assertThat(threadsOfACallOnAFreshThread(first, golden)).as("alone: every core").isEqualTo(4);
-            try (LoadedModel second = engine.load(TestData.config("mlp"), TestData.modelFile("mlp", 1));
+            try (LoadedModel second = engine.load(TestData.config("mlp"), TestData.modelFile("mlp", 1), Placement.CPU);
                     LoadedModel fixed = engine.load(withThreads(TestData.config("mlp"), 1, List.of()),
-                            TestData.modelFile("mlp", 1))) {
+                            TestData.modelFile("mlp", 1), Placement.CPU)) {
                 assertThat(engine.sharedIntraOpThreads()).as("(4 cores - 1 fixed) / 2 instances").isEqualTo(1);
                 assertThat(threadsOfACallOnAFreshThread(first, golden)).isEqualTo(1);
                 assertThat(threadsOfACallOnAFreshThread(fixed, golden)).isEqualTo(1);
@@ -279,7 +280,7 @@ class PyTorchEngineTest {
         PyTorchRuntime.start();
         int before = PyTorchRuntime.intraOpThreads();
         try (LoadedModel model = ENGINE.load(withThreads(TestData.config("mlp"), 1, List.of()),
-                TestData.modelFile("mlp", 1))) {
+                TestData.modelFile("mlp", 1), Placement.CPU)) {
             assertThat(PyTorchRuntime.intraOpThreads()).as("set on load").isEqualTo(1);
             PyTorchRuntime.setIntraOpThreads(2); // as if another model loaded after it
             int seen = CompletableFuture.supplyAsync(() -> {
@@ -307,6 +308,13 @@ class PyTorchEngineTest {
     @Test
     void gpuCountIsZeroOnThisCpuBuild() {
         assertThat(ENGINE.gpuCount()).isZero();
+    }
+
+    @Test
+    void aGpuPlacementIsRefusedBeforeAnythingLoads() {
+        assertThatThrownBy(() -> ENGINE.load(TestData.config("mlp"), TestData.modelFile("mlp", 1), Placement.gpu(0)))
+                .isInstanceOf(EngineException.class)
+                .hasMessage("model 'mlp': cannot place an instance on cuda:0: this build runs libtorch on CPU");
     }
 
     private static ModelConfig withThreads(ModelConfig c, int threads, List<InstanceGroup> groups) {

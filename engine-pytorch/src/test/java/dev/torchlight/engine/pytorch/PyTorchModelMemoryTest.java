@@ -1,5 +1,6 @@
 package dev.torchlight.engine.pytorch;
 
+import dev.torchlight.engine.Placement;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.torchlight.api.DataType;
@@ -31,7 +32,7 @@ class PyTorchModelMemoryTest {
         Tensor x = new Tensor("x", DataType.FP32, new long[] {SIDE, SIDE},
                 ByteBuffer.allocate(SIDE * SIDE * 4));
         try (PyTorchModel model = (PyTorchModel) new PyTorchEngine()
-                .load(config, PyTorchEngineTest.fixture("transposed.pt"))) {
+                .load(config, PyTorchEngineTest.fixture("transposed.pt"), Placement.CPU)) {
             for (int i = 0; i < 1_000; i++) {
                 model.infer(List.of(x)); // until malloc and the graph executor settle
             }

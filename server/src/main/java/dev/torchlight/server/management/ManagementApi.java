@@ -105,7 +105,7 @@ final class ManagementApi {
         g.writeStringField("modelVersion", Long.toString(info.version()));
         g.writeStringField("modelUrl", url);
         g.writeStringField("runtime", config == null ? "unknown" : config.platform());
-        int count = config == null ? 0 : config.instanceCount();
+        int count = instances.size();
         g.writeNumberField("minWorkers", count);
         g.writeNumberField("maxWorkers", count);
         g.writeNumberField("batchSize", config == null ? 0 : Math.max(1, config.maxBatchSize()));
@@ -125,8 +125,8 @@ final class ManagementApi {
             g.writeStartObject();
             g.writeStringField("id", s.label());
             g.writeStringField("status", s.healthy() ? "READY" : "UNHEALTHY");
-            g.writeBooleanField("gpu", config != null && config.instanceGroups().get(0).kind()
-                    == dev.torchlight.config.InstanceGroup.Kind.GPU);
+            g.writeStringField("device", s.placement().toString());
+            g.writeBooleanField("gpu", s.placement().onGpu());
             g.writeNumberField("safeBatchSize", s.safeBatchSize());
             g.writeNumberField("reloads", s.reloads());
             if (s.lastError() != null) {
@@ -160,7 +160,7 @@ final class ManagementApi {
             throw new ServingException.InvalidInput("model '" + source.name() + "' failed to load: "
                     + String.join("; ", outcome.failures()));
         }
-        int workers = registry.describe(source.name(), null).config().instanceCount();
+        int workers = registry.instances(source.name(), null).size();
         return status(HttpResponseStatus.OK, "Model \"" + source.name() + "\" Version: " + outcome.serving()
                 .get(outcome.serving().size() - 1) + " registered with " + workers + " initial workers"
                 + (outcome.ok() ? "" : "; failed: " + String.join("; ", outcome.failures())));

@@ -11,6 +11,7 @@ import dev.torchlight.config.ServerConfig;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
 import dev.torchlight.server.runtime.EngineFactory;
 import dev.torchlight.server.runtime.TorchlightServer;
 import java.io.IOException;
@@ -158,8 +159,8 @@ class BatchingTest {
         }
 
         @Override
-        public LoadedModel load(ModelConfig config, Path modelFile) {
-            LoadedModel real = engine.load(config, modelFile);
+        public LoadedModel load(ModelConfig config, Path modelFile, Placement placement) {
+            LoadedModel real = engine.load(config, modelFile, placement);
             if (!config.name().endsWith("_oom")) {
                 return real;
             }

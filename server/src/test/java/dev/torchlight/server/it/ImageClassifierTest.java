@@ -93,6 +93,18 @@ class ImageClassifierTest {
     }
 
     @Test
+    void scalingKeepsTheModelsHandler() {
+        HttpResponse<String> scaled = server.manage("PUT", "/models/classifier?min_worker=2");
+        assertThat(scaled.statusCode()).as(scaled.body()).isEqualTo(200);
+        assertThat(ServerHarness.json(server.manage("GET", "/models/classifier")).get(0).get("workers")).hasSize(2);
+
+        // A model that lost its handler would take this JPEG for a malformed tensor.
+        HttpResponse<String> r = postBytes("/predictions/classifier", image("rocket.jpg"), "image/jpeg");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertTop5(ServerHarness.json(r), "rocket.jpg");
+    }
+
+    @Test
     void curlsDefaultsWorkAsWithTorchServe() {
         // curl -T kitten.jpg: PUT, no content type.
         HttpResponse<String> put = server.send(HttpRequest.newBuilder(server.base.resolve("/predictions/classifier"))
