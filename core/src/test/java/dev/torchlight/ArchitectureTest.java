@@ -37,7 +37,7 @@ class ArchitectureTest {
         // Guard against scanning the wrong directory and passing vacuously.
         assertThat(files).as("java files under %s", MAIN.toAbsolutePath()).hasSizeGreaterThan(10);
         assertThat(files).contains(MAIN.resolve("dev/torchlight/api/Tensor.java"),
-                MAIN.resolve("dev/torchlight/registry/ModelRegistry.java"));
+                MAIN.resolve("dev/torchlight/registry/ModelManager.java"));
 
         List<String> violations = new ArrayList<>();
         for (Path file : files) {

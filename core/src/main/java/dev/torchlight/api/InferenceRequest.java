@@ -1,36 +1,23 @@
 package dev.torchlight.api;
 
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 
 /**
- * One client's request, protocol-neutral.
+ * One client's request, protocol-neutral: what to run. Which model version runs it is resolved
+ * before, once (see {@code ModelService#acquire}).
  *
  * @param id client id echoed in the response, or null
- * @param model model name
- * @param version explicit version, or null for the default version
  * @param inputs named input tensors
  * @param outputs names of requested outputs; empty means all
- * @param parameters request parameters as sent (strings, numbers, booleans)
  * @param priority priority level, 1 being the highest; 0 means the model's default
  * @param timeoutMicros how long the request may wait before it runs; 0 means the model's default
  */
-public record InferenceRequest(
-        String id,
-        String model,
-        Long version,
-        List<Tensor> inputs,
-        List<String> outputs,
-        Map<String, Object> parameters,
-        int priority,
+public record InferenceRequest(String id, List<Tensor> inputs, List<String> outputs, int priority,
         long timeoutMicros) {
 
     public InferenceRequest {
-        Objects.requireNonNull(model, "model");
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
-        parameters = Map.copyOf(parameters);
         if (priority < 0) {
             throw new IllegalArgumentException("priority must be 0 (default) or a level from 1, got " + priority);
         }
@@ -39,10 +26,8 @@ public record InferenceRequest(
         }
     }
 
-    /** A request with the model's default priority and timeout. */
-    public InferenceRequest(
-            String id, String model, Long version, List<Tensor> inputs, List<String> outputs,
-            Map<String, Object> parameters) {
-        this(id, model, version, inputs, outputs, parameters, 0, 0);
+    /** A request for every output, with the model's default priority and timeout. */
+    public static InferenceRequest of(String id, List<Tensor> inputs) {
+        return new InferenceRequest(id, inputs, List.of(), 0, 0);
     }
 }

@@ -5,8 +5,8 @@ import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.HandlerSpec;
 import dev.torchlight.config.ModelConfig;
-import dev.torchlight.registry.ModelService;
-import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.registry.ServedModel;
+import dev.torchlight.registry.ServedVersion;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,12 +28,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The stage between the front ends and the scheduler for models with a handler: extracts a
  * request's items, preprocesses them into one batch, runs the model through the
- * {@link ModelService} (so the scheduler batches it with other requests) and postprocesses each
+ * model version the request resolved to (so the scheduler batches it with other requests) and postprocesses each
  * item's outputs. Extraction, preprocessing and postprocessing run on this stage's own pool, never
  * on a network thread nor on the model's worker thread, so decoding overlaps inference.
  *
  * <p>Models with the tensor handler never come here: front ends send their tensors straight to the
- * {@link ModelService}. Handlers are created on a model's first request (or by {@link #prepare})
+ * version they resolved to. Handlers are created on a model's first request (or by {@link #prepare})
  * and replaced when the model's config changes.
  */
 public final class HandlerStage implements AutoCloseable {
@@ -44,7 +44,6 @@ public final class HandlerStage implements AutoCloseable {
     /** A handler created for one config of a model; a failure is kept so every request names it. */
     private record Bound(ModelConfig config, Handler handler, ServingException failure) {}
 
-    private final ModelService service;
     private final Function<String, Path> modelDirectory;
     private final HandlerFactory factory;
     private final ThreadPoolExecutor pool;
@@ -54,9 +53,7 @@ public final class HandlerStage implements AutoCloseable {
      * @param modelDirectory the folder of a model, by name
      * @param threads preprocessing threads; 0 picks {@link #defaultThreads()}
      */
-    public HandlerStage(ModelService service, Function<String, Path> modelDirectory, HandlerFactory factory,
-            int threads) {
-        this.service = Objects.requireNonNull(service, "service");
+    public HandlerStage(Function<String, Path> modelDirectory, HandlerFactory factory, int threads) {
         this.modelDirectory = Objects.requireNonNull(modelDirectory, "modelDirectory");
         this.factory = Objects.requireNonNull(factory, "factory");
         int n = threads > 0 ? threads : defaultThreads();
@@ -80,42 +77,40 @@ public final class HandlerStage implements AutoCloseable {
     }
 
     /** Creates the handlers of these loaded models now, logging those that fail, so the first request is not slow. */
-    public void prepare(List<ModelVersionInfo> models) {
-        for (ModelVersionInfo info : models) {
-            if (handles(info.config())) {
-                Bound bound = bind(info.config());
+    public void prepare(List<ServedModel> models) {
+        for (ServedModel model : models) {
+            ServedVersion served = model.defaultServed();
+            if (handles(served.config())) {
+                Bound bound = bind(served.config());
                 if (bound.failure() != null) {
-                    LOG.error("model {}: handler not available: {}", info.name(), bound.failure().getMessage());
+                    LOG.error("model {}: handler not available: {}", model.name(), bound.failure().getMessage());
                 }
             }
         }
     }
 
     /**
-     * Runs one request through the model's handler.
+     * Runs one request through the handler of the version it resolved to.
      *
-     * @param version explicit version, or null for the newest
+     * @param target the model version, held by the caller until the answer completes
      * @param priority priority level, 0 for the model's default
      * @param timeoutMicros queueing deadline, 0 for the model's default
      * @param source extracts the request's items; runs on the preprocessing pool
-     * @return the answers; fails with a {@link ServingException}. May throw one for an unknown or
-     *     unready model.
+     * @return the answers; fails with a {@link ServingException}. May throw one for a version that
+     *     is not ready.
      */
-    public CompletableFuture<HandlerAnswer> submit(String model, Long version, int priority, long timeoutMicros,
+    public CompletableFuture<HandlerAnswer> submit(ServedVersion target, int priority, long timeoutMicros,
             ItemSource source) {
-        ModelVersionInfo info = service.describe(model, version);
-        ModelConfig config = info.config();
+        ModelConfig config = target.config();
         if (config == null) {
-            throw new ServingException.NotReady("model '" + model + "' version " + info.version() + " is not ready"
-                    + (info.error() != null ? ": " + info.error() : ""));
+            throw new ServingException.NotReady("model '" + target.model() + "' version " + target.version()
+                    + " is not ready" + (target.error() != null ? ": " + target.error() : ""));
         }
-        long ran = info.version();
-        ModelRunner runner = inputs -> service.infer(
-                        new InferenceRequest(null, model, ran, inputs, List.of(), Map.of(), priority, timeoutMicros))
-                .thenApply(r -> r.outputs());
+        ModelRunner runner = inputs -> target.infer(new InferenceRequest(null, inputs, List.of(), priority,
+                timeoutMicros)).thenApply(r -> r.outputs());
         CompletableFuture<HandlerAnswer> answer = async(() -> preprocess(config, source))
                 .thenCompose(p -> inference(p, runner))
-                .thenApplyAsync(r -> postprocess(r, model, ran), pool);
+                .thenApplyAsync(r -> postprocess(r, target.model(), target.version()), pool);
         return answer.exceptionallyCompose(HandlerStage::clientFailure);
     }
 

@@ -10,8 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code --model-control poll}: rescans the repository at a fixed interval and brings the registry
- * in line with it ({@link ModelRegistry#reconcile}). One scan at a time on one daemon thread; a scan
+ * {@code --model-control poll}: rescans the repository at a fixed interval and brings the loaded models
+ * in line with it ({@link ModelManager#reconcile}). One scan at a time on one daemon thread; a scan
  * that fails is logged and the next one tries again.
  */
 public final class RepositoryPoller implements AutoCloseable {
@@ -28,14 +28,14 @@ public final class RepositoryPoller implements AutoCloseable {
      *
      * @param only model names to serve; empty serves every model in the repository
      */
-    public static RepositoryPoller start(ModelRegistry registry, ModelRepository repository, List<String> only,
+    public static RepositoryPoller start(ModelManager models, ModelRepository repository, List<String> only,
             Duration interval) {
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().name("repository-poll").daemon(true).unstarted(r));
         long nanos = interval.toNanos();
         timer.scheduleWithFixedDelay(() -> {
             try {
-                for (LoadOutcome outcome : registry.reconcile(repository.scan(only))) {
+                for (LoadOutcome outcome : models.reconcile(repository.scan(only))) {
                     if (!outcome.ok()) {
                         LOG.error("model {}: {}", outcome.model(), String.join("; ", outcome.failures()));
                     }

@@ -1,8 +1,8 @@
 package dev.torchlight.registry;
 
 import dev.torchlight.api.InferenceRequest;
-import dev.torchlight.api.Shapes;
 import dev.torchlight.api.ServingException.InvalidInput;
+import dev.torchlight.api.Shapes;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
@@ -69,12 +69,12 @@ final class RequestValidator {
         return ordered;
     }
 
-    /** @throws InvalidInput for a requested output the model does not have */
+    /** @throws InvalidInput for a requested output the model does not have, naming the ones it has */
     static void checkRequestedOutputs(ModelConfig config, List<String> requested) {
         for (String name : requested) {
             if (config.outputs().stream().noneMatch(s -> s.name().equals(name))) {
-                throw new InvalidInput("unknown output '" + name + "' requested from model '" + config.name()
-                        + "'; expected outputs: " + names(config.outputs()));
+                throw new InvalidInput("model '" + config.name() + "' has no output '" + name + "'; its outputs are "
+                        + config.outputs().stream().map(TensorSpec::name).toList());
             }
         }
     }

@@ -48,6 +48,7 @@ public final class ModelScheduler implements AutoCloseable {
     // Guarded by lock.
     private final boolean[] busy;
     private boolean stopping;
+    private boolean flushing;
     private boolean waiting;
     private long plannedWakeNanos = NO_WAKE;
 
@@ -258,6 +259,21 @@ public final class ModelScheduler implements AutoCloseable {
     }
 
     /**
+     * Stops waiting for fuller batches: what is queued runs as soon as an instance is free, as while
+     * closing, but requests are still accepted. For a version that is being retired, whose last
+     * requests must not wait for company that will never come.
+     */
+    public void flush() {
+        lock.lock();
+        try {
+            flushing = true;
+            signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Stops accepting requests, runs what is queued (without waiting for fuller batches), then stops
      * the instances and releases their models. Waits for all of it. Queued requests that no healthy
      * instance can run fail with {@link ServingException.NotReady}.
@@ -350,7 +366,8 @@ public final class ModelScheduler implements AutoCloseable {
     private Decision decide(ModelInstance instance, long now) {
         Decision d;
         try {
-            d = stopping ? policy.drain(queue, now, instance.maxRows()) : policy.decide(queue, now, instance.maxRows());
+            d = stopping || flushing ? policy.drain(queue, now, instance.maxRows())
+                    : policy.decide(queue, now, instance.maxRows());
         } catch (RuntimeException e) {
             // A bug in deciding must not strand requests: the caller fails what is queued, and goes on.
             LOG.error("model {}: batching failed; failing the queued requests", label, e);

@@ -12,9 +12,9 @@ import dev.torchlight.config.HandlerSpec;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
 import dev.torchlight.metrics.ModelStats;
-import dev.torchlight.registry.ModelService;
 import dev.torchlight.registry.ModelState;
-import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.registry.ServedVersion;
+import dev.torchlight.scheduler.InstanceStatus;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -36,27 +36,33 @@ class HandlerStageTest {
             List.of(new TensorSpec("y", DataType.FP32, new long[] {1})), null, List.of(), 0,
             new HandlerSpec.Custom("Doubler", "d.jar"));
 
-    /** Runs "the model" (y = 2x) on the caller's thread and records what it was sent. */
-    static final class FakeService implements ModelService {
+    /** Version 3 of "the model" (y = 2x), run on the caller's thread; records what it was sent. */
+    static class FakeVersion implements ServedVersion {
         final List<InferenceRequest> requests = Collections.synchronizedList(new ArrayList<>());
 
         @Override
-        public List<ModelVersionInfo> models() {
-            return List.of(describe("doubler", null));
+        public String model() {
+            return "doubler";
         }
 
         @Override
-        public ModelVersionInfo describe(String model, Long version) {
-            if (!model.equals("doubler")) {
-                throw new ServingException.NotFound("unknown model '" + model + "'");
-            }
-            return new ModelVersionInfo("doubler", 3, List.of(3L), CONFIG, ModelState.READY, null,
-                    ModelStats.Snapshot.EMPTY);
+        public long version() {
+            return 3;
         }
 
         @Override
-        public boolean ready() {
-            return true;
+        public ModelConfig config() {
+            return CONFIG;
+        }
+
+        @Override
+        public ModelState state() {
+            return ModelState.READY;
+        }
+
+        @Override
+        public String error() {
+            return null;
         }
 
         @Override
@@ -69,6 +75,30 @@ class HandlerStageTest {
             }
             return CompletableFuture.completedFuture(new InferenceResponse("doubler", 3, null,
                     List.of(new Tensor("y", DataType.FP32, request.inputs().get(0).shape(), out))));
+        }
+
+        @Override
+        public List<InstanceStatus> instances() {
+            return List.of();
+        }
+
+        @Override
+        public int queued() {
+            return 0;
+        }
+
+        @Override
+        public ModelStats.Snapshot stats() {
+            return ModelStats.Snapshot.EMPTY;
+        }
+
+        @Override
+        public boolean hold() {
+            return true;
+        }
+
+        @Override
+        public void release() {
         }
     }
 
@@ -102,16 +132,15 @@ class HandlerStageTest {
 
     @Test
     void itemsArePreprocessedOnTheStagesThreadsBatchedAndAnsweredInOrder() {
-        FakeService service = new FakeService();
+        FakeVersion version = new FakeVersion();
         Doubler doubler = new Doubler();
-        try (HandlerStage stage = new HandlerStage(service, name -> Path.of(name), context -> doubler, 2)) {
-            HandlerAnswer answer = stage.submit("doubler", null, 2, 500, () -> List.of(item("1"), item("2.5"),
+        try (HandlerStage stage = new HandlerStage(name -> Path.of(name), context -> doubler, 2)) {
+            HandlerAnswer answer = stage.submit(version, 2, 500, () -> List.of(item("1"), item("2.5"),
                     item("-4"))).join();
             assertThat(answer.items()).containsExactly(2f, 5f, -8f);
             assertThat(answer.version()).isEqualTo(3);
-            InferenceRequest sent = service.requests.get(0);
+            InferenceRequest sent = version.requests.get(0);
             assertThat(sent.inputs().get(0).shape()).containsExactly(3, 1);
-            assertThat(sent.version()).isEqualTo(3L);
             assertThat(sent.priority()).isEqualTo(2);
             assertThat(sent.timeoutMicros()).isEqualTo(500);
             assertThat(doubler.threads).isNotEmpty().allMatch(t -> t.startsWith("preprocess-"));
@@ -120,26 +149,45 @@ class HandlerStageTest {
 
     @Test
     void badItemsTooManyItemsAndUnknownModelsFailCleanly() {
-        FakeService service = new FakeService();
-        try (HandlerStage stage = new HandlerStage(service, name -> Path.of(name), context -> new Doubler(), 1)) {
-            assertThatThrownBy(() -> stage.submit("doubler", null, 0, 0, () -> List.of(item("x"))).join())
+        FakeVersion version = new FakeVersion();
+        try (HandlerStage stage = new HandlerStage(name -> Path.of(name), context -> new Doubler(), 1)) {
+            assertThatThrownBy(() -> stage.submit(version, 0, 0, () -> List.of(item("x"))).join())
                     .isInstanceOf(CompletionException.class).hasCauseInstanceOf(ServingException.InvalidInput.class);
-            assertThatThrownBy(() -> stage.submit("doubler", null, 0, 0,
+            assertThatThrownBy(() -> stage.submit(version, 0, 0,
                     () -> List.of(item("1"), item("1"), item("1"), item("1"), item("1"))).join())
                     .hasCauseInstanceOf(ServingException.InvalidInput.class).hasMessageContaining("at most 4");
-            assertThatThrownBy(() -> stage.submit("doubler", null, 0, 0, List::of).join())
+            assertThatThrownBy(() -> stage.submit(version, 0, 0, List::of).join())
                     .hasCauseInstanceOf(ServingException.InvalidInput.class);
-            assertThatThrownBy(() -> stage.submit("nope", null, 0, 0, List::of))
-                    .isInstanceOf(ServingException.NotFound.class);
-            assertThat(service.requests).isEmpty();
+            assertThatThrownBy(() -> stage.submit(new FailedVersionStandIn(), 0, 0, List::of))
+                    .isInstanceOf(ServingException.NotReady.class).hasMessageContaining("config.yaml is broken");
+            assertThat(version.requests).isEmpty();
+        }
+    }
+
+    /** A version whose config could not be read. */
+    static final class FailedVersionStandIn extends FakeVersion {
+        @Override
+        public ModelConfig config() {
+            return null;
+        }
+
+        @Override
+        public ModelState state() {
+            return ModelState.FAILED;
+        }
+
+        @Override
+        public String error() {
+            return "config.yaml is broken";
         }
     }
 
     @Test
     void customHandlersNeedTheFlag() {
-        try (HandlerStage stage = new HandlerStage(new FakeService(), name -> Path.of(name), HandlerFactory.standard(false),
+        FakeVersion version = new FakeVersion();
+        try (HandlerStage stage = new HandlerStage(name -> Path.of(name), HandlerFactory.standard(false),
                 1)) {
-            assertThatThrownBy(() -> stage.submit("doubler", null, 0, 0, () -> List.of(item("1"))).join())
+            assertThatThrownBy(() -> stage.submit(version, 0, 0, () -> List.of(item("1"))).join())
                     .hasCauseInstanceOf(ServingException.NotReady.class)
                     .hasMessageContaining("--allow-custom-handlers");
         }

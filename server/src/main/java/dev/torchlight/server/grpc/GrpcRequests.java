@@ -6,7 +6,7 @@ import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Shapes;
 import dev.torchlight.api.Tensor;
-import dev.torchlight.server.http.RequestControls;
+import dev.torchlight.server.inference.RequestControls;
 import inference.InferParameter;
 import inference.InferTensorContents;
 import inference.ModelInferRequest;
@@ -38,11 +38,6 @@ final class GrpcRequests {
      *     0 when the call has none; the shorter of it and the {@code timeout} parameter applies
      */
     static InferenceRequest read(ModelInferRequest request, long deadlineMicros) {
-        String model = request.getModelName();
-        if (model.isEmpty()) {
-            throw invalid("model_name is empty; expected the name of a model");
-        }
-        Long version = version(request.getModelVersion());
         List<Tensor> inputs = inputs(request);
         List<String> outputs = new ArrayList<>(request.getOutputsCount());
         for (int i = 0; i < request.getOutputsCount(); i++) {
@@ -65,8 +60,21 @@ final class GrpcRequests {
             effectiveTimeout = deadlineMicros;
         }
         String id = request.getId().isEmpty() ? null : request.getId();
-        return new InferenceRequest(id, model, version, inputs, outputs, parameters,
-                priority == RequestControls.UNSET ? 0 : (int) priority, effectiveTimeout);
+        return new InferenceRequest(id, inputs, outputs, priority == RequestControls.UNSET ? 0 : (int) priority,
+                effectiveTimeout);
+    }
+
+    /**
+     * A request's model name.
+     *
+     * @param field the message field it came from, for the error
+     * @throws ServingException.InvalidInput when it is empty
+     */
+    static String model(String name, String field) {
+        if (name.isEmpty()) {
+            throw invalid(field + " is empty; expected the name of a model");
+        }
+        return name;
     }
 
     /** A version string: empty for the model's default, else a non-negative decimal integer. */

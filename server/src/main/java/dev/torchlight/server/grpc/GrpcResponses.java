@@ -7,8 +7,9 @@ import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
 import dev.torchlight.metrics.ModelStats;
-import dev.torchlight.registry.ModelVersionInfo;
-import dev.torchlight.server.http.v2.V2Handler;
+import dev.torchlight.registry.ServedModel;
+import dev.torchlight.registry.ServedVersion;
+import dev.torchlight.server.inference.ServerMetadata;
 import inference.InferBatchStatistics;
 import inference.InferStatistics;
 import inference.InferTensorContents;
@@ -28,15 +29,16 @@ final class GrpcResponses {
     private GrpcResponses() {}
 
     /**
-     * @param requested the outputs the client asked for, in order; empty means all
      * @param raw whether to send raw_output_contents; FP16 and BF16 outputs force it, since they
      *     have no typed field
      */
-    static ModelInferResponse infer(InferenceResponse response, String id, List<String> requested, boolean raw) {
-        List<Tensor> outputs = response.outputs().stream()
-                .filter(t -> requested.isEmpty() || requested.contains(t.name()))
-                .toList();
-        boolean useRaw = raw || outputs.stream().anyMatch(t -> !hasTypedField(t.dataType()));
+    static ModelInferResponse infer(InferenceResponse response, boolean raw) {
+        List<Tensor> outputs = response.outputs();
+        String id = response.id();
+        boolean useRaw = raw;
+        for (Tensor output : outputs) {
+            useRaw |= !hasTypedField(output.dataType());
+        }
         ModelInferResponse.Builder reply = ModelInferResponse.newBuilder()
                 .setModelName(response.model())
                 .setModelVersion(Long.toString(response.version()));
@@ -113,13 +115,13 @@ final class GrpcResponses {
         return c.build();
     }
 
-    static ModelMetadataResponse metadata(ModelVersionInfo info) {
-        ModelConfig config = info.config();
+    /** @param version the version asked for, or null for the model's default */
+    static ModelMetadataResponse metadata(ServedModel model, Long version) {
+        ModelConfig config = model.version(version).config();
         ModelMetadataResponse.Builder reply = ModelMetadataResponse.newBuilder()
-                .setName(info.name())
-                .setPlatform(config == null || "torchscript".equals(config.platform())
-                        ? V2Handler.TORCHSCRIPT_PLATFORM : config.platform());
-        info.versions().forEach(v -> reply.addVersions(Long.toString(v)));
+                .setName(model.name())
+                .setPlatform(ServerMetadata.platform(config));
+        model.versionNumbers().forEach(v -> reply.addVersions(Long.toString(v)));
         if (config != null) {
             config.inputs().forEach(s -> reply.addInputs(spec(s, config.batched())));
             config.outputs().forEach(s -> reply.addOutputs(spec(s, config.batched())));
@@ -141,11 +143,11 @@ final class GrpcResponses {
     }
 
     /** The same figures as REST's statistics extension (see V2Statistics). */
-    static ModelStatistics statistics(ModelVersionInfo info) {
-        ModelStats.Snapshot s = info.stats();
+    static ModelStatistics statistics(ServedVersion version) {
+        ModelStats.Snapshot s = version.stats();
         ModelStatistics.Builder m = ModelStatistics.newBuilder()
-                .setName(info.name())
-                .setVersion(Long.toString(info.version()))
+                .setName(version.model())
+                .setVersion(Long.toString(version.version()))
                 .setLastInference(s.lastInferenceMillis())
                 .setInferenceCount(s.inferenceCount())
                 .setExecutionCount(s.executionCount())

@@ -1,8 +1,9 @@
 package dev.torchlight.server.grpc;
 
-import dev.torchlight.registry.ModelService;
-import dev.torchlight.server.http.Transport;
+import dev.torchlight.server.inference.InferenceLayer;
+import dev.torchlight.server.inference.ServerMetadata;
 import dev.torchlight.server.lifecycle.Listener;
+import dev.torchlight.server.transport.Transport;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * (built for HTTP/2, e.g. with {@code GrpcSslContexts}) turns on TLS, and interceptors (a token
  * check) wrap the inference service; health and reflection stay open, like REST's health routes.
  *
- * <p>Usage: {@code try (var server = new GrpcServer(settings, service)) { var address = server.start(); ... }}
+ * <p>Usage: {@code try (var server = new GrpcServer(settings, inference)) { var address = server.start(); ... }}
  */
 public final class GrpcServer implements AutoCloseable, Listener {
     private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
@@ -39,7 +40,7 @@ public final class GrpcServer implements AutoCloseable, Listener {
     static final long DRAIN_SECONDS = 10;
 
     private final GrpcSettings settings;
-    private final ModelService service;
+    private final InferenceLayer inference;
     private final SslContext sslContext;
     private final List<ServerInterceptor> interceptors;
     private EventLoopGroup boss;
@@ -51,18 +52,18 @@ public final class GrpcServer implements AutoCloseable, Listener {
     private boolean closed;
 
     /** A plaintext server without authentication. */
-    public GrpcServer(GrpcSettings settings, ModelService service) {
-        this(settings, service, null, List.of());
+    public GrpcServer(GrpcSettings settings, InferenceLayer inference) {
+        this(settings, inference, null, List.of());
     }
 
     /**
      * @param sslContext server TLS context, or null for plaintext
      * @param interceptors applied to the inference service, first one outermost (e.g. a token check)
      */
-    public GrpcServer(GrpcSettings settings, ModelService service, SslContext sslContext,
+    public GrpcServer(GrpcSettings settings, InferenceLayer inference, SslContext sslContext,
             List<ServerInterceptor> interceptors) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.service = Objects.requireNonNull(service, "service");
+        this.inference = Objects.requireNonNull(inference, "inference");
         this.sslContext = sslContext;
         this.interceptors = List.copyOf(interceptors);
     }
@@ -85,9 +86,9 @@ public final class GrpcServer implements AutoCloseable, Listener {
             t.setDaemon(true);
             return t;
         });
-        health = new ReadinessHealthService(service, healthTimer);
+        health = new ReadinessHealthService(inference, healthTimer);
         EventLoopGroup responders = workers;
-        InferenceService inference = new InferenceService(service, serverVersion(), responders::next);
+        InferenceService service = new InferenceService(inference, ServerMetadata.version(), responders::next);
         NettyServerBuilder builder = NettyServerBuilder
                 .forAddress(new InetSocketAddress(settings.host(), settings.port()))
                 .bossEventLoopGroup(boss)
@@ -95,7 +96,7 @@ public final class GrpcServer implements AutoCloseable, Listener {
                 .channelType(transport.serverChannel())
                 .directExecutor()
                 .maxInboundMessageSize((int) settings.maxMessageSize())
-                .addService(ServerInterceptors.intercept(AliasingMarshaller.apply(inference.bindService()),
+                .addService(ServerInterceptors.intercept(AliasingMarshaller.apply(service.bindService()),
                         interceptors.reversed()))
                 .addService(health)
                 .addService(ProtoReflectionServiceV1.newInstance());
@@ -173,11 +174,5 @@ public final class GrpcServer implements AutoCloseable, Listener {
                 group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
             }
         }
-    }
-
-    /** The jar's Implementation-Version, when the manifest has one. */
-    private static String serverVersion() {
-        String version = GrpcServer.class.getPackage().getImplementationVersion();
-        return version != null ? version : "unknown";
     }
 }

@@ -1,12 +1,14 @@
 package dev.torchlight.server.grpc;
 
 import dev.torchlight.api.BatchedCompletion;
-import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
-import dev.torchlight.registry.ModelService;
 import dev.torchlight.registry.ModelState;
-import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.registry.ServedModel;
+import dev.torchlight.registry.ServedVersion;
+import dev.torchlight.server.inference.InferenceLayer;
+import dev.torchlight.server.inference.ServerMetadata;
+import dev.torchlight.server.inference.Work;
 import inference.GRPCInferenceServiceGrpc;
 import inference.ModelInferRequest;
 import inference.ModelInferResponse;
@@ -30,7 +32,6 @@ import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -38,22 +39,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * {@code inference.GRPCInferenceService}: the KServe v2 gRPC protocol over the core's
- * {@link ModelService}. Handlers run on the transport's threads and never block: inference
+ * {@code inference.GRPCInferenceService}: the KServe v2 gRPC protocol, a codec over the
+ * {@link InferenceLayer}. Handlers run on the transport's threads and never block: inference
  * completes on a worker, and the reply is built and sent on an I/O thread that
  * {@code responders} picks. Every failure reaches the client through {@link GrpcErrorMapper}.
  */
 final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
-    /** Protocol extensions this server implements, as REST's {@code GET /v2} lists them. */
-    static final List<String> EXTENSIONS = List.of("binary_tensor_data", "statistics");
-
-    private final ModelService service;
+    private final InferenceLayer inference;
     private final String serverVersion;
     private final Supplier<Executor> responders;
 
     /** @param responders an I/O executor per call, where replies are serialised and sent */
-    InferenceService(ModelService service, String serverVersion, Supplier<Executor> responders) {
-        this.service = Objects.requireNonNull(service, "service");
+    InferenceService(InferenceLayer inference, String serverVersion, Supplier<Executor> responders) {
+        this.inference = Objects.requireNonNull(inference, "inference");
         this.serverVersion = Objects.requireNonNull(serverVersion, "serverVersion");
         this.responders = Objects.requireNonNull(responders, "responders");
     }
@@ -65,45 +63,37 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
 
     @Override
     public void serverReady(ServerReadyRequest request, StreamObserver<ServerReadyResponse> out) {
-        reply(out, () -> ServerReadyResponse.newBuilder().setReady(service.ready()).build());
+        reply(out, () -> ServerReadyResponse.newBuilder().setReady(inference.ready()).build());
     }
 
     @Override
     public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> out) {
         reply(out, () -> ModelReadyResponse.newBuilder()
-                .setReady(describe(request.getName(), request.getVersion()).ready())
+                .setReady(model(request.getName()).version(GrpcRequests.version(request.getVersion())).ready())
                 .build());
     }
 
     @Override
     public void serverMetadata(ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> out) {
         reply(out, () -> ServerMetadataResponse.newBuilder()
-                .setName("torchlight")
+                .setName(ServerMetadata.NAME)
                 .setVersion(serverVersion)
-                .addAllExtensions(EXTENSIONS)
+                .addAllExtensions(ServerMetadata.EXTENSIONS)
                 .build());
     }
 
     @Override
     public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> out) {
-        reply(out, () -> GrpcResponses.metadata(describe(request.getName(), request.getVersion())));
+        reply(out, () -> GrpcResponses.metadata(model(request.getName()), GrpcRequests.version(request.getVersion())));
     }
 
     @Override
     public void modelStatistics(ModelStatisticsRequest request, StreamObserver<ModelStatisticsResponse> out) {
         reply(out, () -> {
-            List<ModelVersionInfo> versions;
-            if (request.getName().isEmpty()) {
-                versions = service.models();
-            } else if (!request.getVersion().isEmpty()) {
-                versions = List.of(describe(request.getName(), request.getVersion()));
-            } else {
-                describe(request.getName(), ""); // NOT_FOUND for an unknown model
-                versions = service.models().stream().filter(v -> v.name().equals(request.getName())).toList();
-            }
+            String name = request.getName().isEmpty() ? null : request.getName();
+            Long version = name == null ? null : GrpcRequests.version(request.getVersion());
             ModelStatisticsResponse.Builder reply = ModelStatisticsResponse.newBuilder();
-            // Version 0 stands for a model with no version folders: nothing to report.
-            versions.stream().filter(v -> v.version() > 0).forEach(v -> reply.addModelStats(GrpcResponses.statistics(v)));
+            inference.statistics(name, version).forEach(v -> reply.addModelStats(GrpcResponses.statistics(v)));
             return reply.build();
         });
     }
@@ -112,12 +102,12 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     public void repositoryIndex(RepositoryIndexRequest request, StreamObserver<RepositoryIndexResponse> out) {
         reply(out, () -> {
             RepositoryIndexResponse.Builder reply = RepositoryIndexResponse.newBuilder();
-            for (ModelVersionInfo v : service.models()) {
+            for (ServedVersion v : inference.models().stream().flatMap(m -> m.listed().stream()).toList()) {
                 if (request.getReady() && !v.ready()) {
                     continue;
                 }
                 RepositoryIndexResponse.ModelIndex.Builder index = reply.addModelsBuilder()
-                        .setName(v.name())
+                        .setName(v.model())
                         .setVersion(v.version() > 0 ? Long.toString(v.version()) : "")
                         .setState(v.state() == ModelState.READY || v.state() == ModelState.LOADING
                                 ? v.state().name() : "UNAVAILABLE");
@@ -133,7 +123,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
 
     @Override
     public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> out) {
-        CompletableFuture<ModelInferResponse> reply;
+        CompletableFuture<InferenceResponse> reply;
         try {
             reply = infer(request, deadlineMicros());
         } catch (RuntimeException e) {
@@ -148,7 +138,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
                 if (failure != null) {
                     out.onError(GrpcErrorMapper.toException(failure));
                 } else {
-                    out.onNext(response);
+                    out.onNext(reply(request, response));
                     out.onCompleted();
                 }
             } catch (RuntimeException e) {
@@ -163,17 +153,19 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     }
 
     /**
-     * Decodes, checks and submits one request. Throws for what is wrong with the request itself;
-     * the future fails for what happens later. The reply is built where the future completes.
+     * Decodes and submits one request. Throws for what is wrong with the request itself; the future
+     * fails for what happens later. The reply is built by {@link #reply}, on the responder's thread,
+     * not on the engine's.
      */
-    CompletableFuture<ModelInferResponse> infer(ModelInferRequest request, long deadlineMicros) {
-        InferenceRequest core = GrpcRequests.read(request, deadlineMicros);
-        if (!core.outputs().isEmpty()) {
-            service.checkRequestedOutputs(core);
-        }
-        boolean raw = request.getRawInputContentsCount() > 0;
-        return service.infer(core).thenApply((InferenceResponse r) ->
-                GrpcResponses.infer(r, core.id(), core.outputs(), raw));
+    CompletableFuture<InferenceResponse> infer(ModelInferRequest request, long deadlineMicros) {
+        return inference.infer(GrpcRequests.model(request.getModelName(), "model_name"),
+                GrpcRequests.version(request.getModelVersion()),
+                target -> new Work.Tensors<>(GrpcRequests.read(request, deadlineMicros), response -> response));
+    }
+
+    /** The reply to {@code request}: raw output contents when it sent raw inputs, as Triton answers. */
+    static ModelInferResponse reply(ModelInferRequest request, InferenceResponse response) {
+        return GrpcResponses.infer(response, request.getRawInputContentsCount() > 0);
     }
 
     /**
@@ -193,11 +185,8 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
         return left;
     }
 
-    private ModelVersionInfo describe(String model, String version) {
-        if (model.isEmpty()) {
-            throw new ServingException.InvalidInput("the model name is empty; expected the name of a model");
-        }
-        return service.describe(model, GrpcRequests.version(version));
+    private ServedModel model(String name) {
+        return inference.model(GrpcRequests.model(name, "the model name"));
     }
 
     private static <T> void reply(StreamObserver<T> out, Supplier<T> answer) {

@@ -1,11 +1,11 @@
 package dev.torchlight.server.grpc;
 
 import dev.torchlight.api.ServingException;
-import dev.torchlight.registry.ModelService;
+import dev.torchlight.server.inference.InferenceLayer;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -26,13 +26,13 @@ final class ReadinessHealthService extends HealthGrpc.HealthImplBase {
     static final long WATCH_PERIOD_MS = 250;
     private static final String INFERENCE_SERVICE = "inference.GRPCInferenceService";
 
-    private final ModelService service;
+    private final InferenceLayer inference;
     private final ScheduledExecutorService timer;
     /** Open Watch calls, ended by {@link #endWatches()} so that they do not hold up a shutdown. */
     private final Set<Runnable> watches = ConcurrentHashMap.newKeySet();
 
-    ReadinessHealthService(ModelService service, ScheduledExecutorService timer) {
-        this.service = service;
+    ReadinessHealthService(InferenceLayer inference, ScheduledExecutorService timer) {
+        this.inference = inference;
         this.timer = timer;
     }
 
@@ -89,10 +89,10 @@ final class ReadinessHealthService extends HealthGrpc.HealthImplBase {
 
     private ServingStatus status(String name) {
         if (name.isEmpty() || name.equals(INFERENCE_SERVICE)) {
-            return service.ready() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+            return inference.ready() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
         }
         try {
-            return service.describe(name, null).ready() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+            return inference.version(name, null).ready() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
         } catch (ServingException.NotFound e) {
             return ServingStatus.SERVICE_UNKNOWN;
         }

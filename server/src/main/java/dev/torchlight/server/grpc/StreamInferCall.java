@@ -1,6 +1,7 @@
 package dev.torchlight.server.grpc;
 
 import dev.torchlight.api.BatchedCompletion;
+import dev.torchlight.api.InferenceResponse;
 import inference.ModelInferRequest;
 import inference.ModelInferResponse;
 import inference.ModelStreamInferResponse;
@@ -33,7 +34,7 @@ final class StreamInferCall implements StreamObserver<ModelInferRequest> {
         synchronized (this) {
             pending++;
         }
-        CompletableFuture<ModelInferResponse> reply;
+        CompletableFuture<InferenceResponse> reply;
         try {
             reply = service.infer(request, InferenceService.deadlineMicros());
         } catch (RuntimeException e) {
@@ -41,7 +42,7 @@ final class StreamInferCall implements StreamObserver<ModelInferRequest> {
             return;
         }
         reply.whenCompleteAsync((response, failure) -> send(failure == null
-                ? ModelStreamInferResponse.newBuilder().setInferResponse(response).build()
+                ? ModelStreamInferResponse.newBuilder().setInferResponse(InferenceService.reply(request, response)).build()
                 : failed(request, failure)), responder);
     }
 

@@ -1,12 +1,12 @@
 package dev.torchlight.server.health;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.torchlight.api.ServingException;
-import dev.torchlight.registry.ModelService;
-import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.registry.ServedModel;
+import dev.torchlight.registry.ServedVersion;
 import dev.torchlight.scheduler.InstanceStatus;
 import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.JsonReplies;
+import dev.torchlight.server.inference.InferenceLayer;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.util.List;
@@ -18,50 +18,41 @@ import java.util.Objects;
  * with the same body, so a person or a probe sees at once which model holds readiness back.
  */
 public final class HealthDetail {
-    private final ModelService service;
+    private final InferenceLayer inference;
 
-    public HealthDetail(ModelService service) {
-        this.service = Objects.requireNonNull(service, "service");
+    public HealthDetail(InferenceLayer inference) {
+        this.inference = Objects.requireNonNull(inference, "inference");
     }
 
     public HttpReply reply() {
-        boolean ready = service.ready();
-        List<ModelVersionInfo> versions = service.models();
+        boolean ready = inference.ready();
+        List<ServedModel> models = inference.models();
         return JsonReplies.json(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, g -> {
             g.writeStartObject();
             g.writeBooleanField("ready", ready);
             g.writeArrayFieldStart("models");
-            for (ModelVersionInfo info : versions) {
-                write(g, info, instances(info));
+            for (ServedModel model : models) {
+                for (ServedVersion version : model.listed()) {
+                    write(g, version);
+                }
             }
             g.writeEndArray();
             g.writeEndObject();
         });
     }
 
-    private List<InstanceStatus> instances(ModelVersionInfo info) {
-        if (info.version() <= 0) {
-            return List.of();
-        }
-        try {
-            return service.instances(info.name(), info.version());
-        } catch (ServingException.NotFound e) {
-            return List.of(); // unloaded between listing and asking
-        }
-    }
-
-    private static void write(JsonGenerator g, ModelVersionInfo info, List<InstanceStatus> instances)
-            throws IOException {
+    private static void write(JsonGenerator g, ServedVersion version) throws IOException {
         g.writeStartObject();
-        g.writeStringField("name", info.name());
-        g.writeStringField("version", Long.toString(info.version()));
-        g.writeStringField("state", info.state().name());
-        g.writeBooleanField("ready", info.ready());
-        g.writeStringField("error", info.error());
+        g.writeStringField("name", version.model());
+        g.writeStringField("version", Long.toString(version.version()));
+        g.writeStringField("state", version.state().name());
+        g.writeBooleanField("ready", version.ready());
+        g.writeStringField("error", version.error());
         g.writeArrayFieldStart("instances");
-        for (InstanceStatus instance : instances) {
+        for (InstanceStatus instance : version.instances()) {
             g.writeStartObject();
             g.writeStringField("instance", instance.label());
+            g.writeStringField("device", instance.placement().toString());
             g.writeBooleanField("healthy", instance.healthy());
             g.writeNumberField("safe_batch_size", instance.safeBatchSize());
             g.writeNumberField("consecutive_failures", instance.consecutiveFailures());

@@ -1,12 +1,11 @@
 package dev.torchlight.server.http;
 
-import dev.torchlight.api.ServingException;
-import dev.torchlight.registry.ModelService;
 import dev.torchlight.server.health.HealthDetail;
-import dev.torchlight.server.http.handler.HandlerEndpoints;
-import dev.torchlight.server.http.torchserve.TorchServeHandler;
-import dev.torchlight.server.http.v2.V2Handler;
+import dev.torchlight.server.http.torchserve.TorchServeEndpoints;
+import dev.torchlight.server.http.v2.V2Endpoints;
 import dev.torchlight.server.http.v2.V2Statistics;
+import dev.torchlight.server.inference.InferenceLayer;
+import dev.torchlight.server.inference.RequestControls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -14,41 +13,33 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * Maps method and path to the v2 and TorchServe handlers. Paths are split on {@code /} (empty
+ * Maps method and path to the v2 and TorchServe endpoints. Paths are split on {@code /} (empty
  * segments ignored, so a trailing slash does not matter) and each segment is percent-decoded;
  * the query string is ignored. A known path with the wrong method is a 405 with an Allow header.
  */
 final class HttpRouter implements HttpRoutes {
-    private static final int MAX_VERSION_DIGITS = 18; // fits a long
-
-    private final V2Handler v2;
-    private final TorchServeHandler torchServe;
+    private final V2Endpoints v2;
+    private final TorchServeEndpoints torchServe;
     private final V2Statistics statistics;
     private final HealthDetail healthDetail;
 
-    HttpRouter(ModelService service, String serverVersion) {
-        this(service, serverVersion, null);
-    }
-
-    /** @param handlers serves models with a handler (images); null for none */
-    HttpRouter(ModelService service, String serverVersion, HandlerEndpoints handlers) {
-        this.v2 = new V2Handler(service, serverVersion, handlers);
-        this.statistics = new V2Statistics(service);
-        this.torchServe = new TorchServeHandler(service, handlers);
-        this.healthDetail = new HealthDetail(service);
+    HttpRouter(InferenceLayer inference, String serverVersion) {
+        this.v2 = new V2Endpoints(inference, serverVersion);
+        this.statistics = new V2Statistics(inference);
+        this.torchServe = new TorchServeEndpoints(inference);
+        this.healthDetail = new HealthDetail(inference);
     }
 
     /** Routes one request; may throw, and the returned future may fail, with the failure to answer. */
     @Override
     public CompletableFuture<HttpReply> route(FullHttpRequest request) {
         HttpMethod method = request.method();
-        List<String> s = segments(request.uri());
+        List<String> s = HttpPaths.segments(request.uri());
         int n = s.size();
         if (n == 1 && s.get(0).equals("ping")) {
             return only(HttpMethod.GET, method, () -> done(torchServe.ping()));
@@ -56,8 +47,8 @@ final class HttpRouter implements HttpRoutes {
         if ((n == 2 || n == 3) && s.get(0).equals("predictions")) {
             // TorchServe also takes PUT here: its documented example is curl -T kitten.jpg.
             return only(HttpMethod.POST, HttpMethod.PUT.equals(method) ? HttpMethod.POST : method,
-                    () -> torchServe.predict(s.get(1), n == 3 ? version(s.get(2)) : null, body(request),
-                            RequestControls.fromHeaders(request.headers()),
+                    () -> torchServe.predict(s.get(1), n == 3 ? HttpPaths.version(s.get(2)) : null, body(request),
+                            controls(request),
                             request.headers().get(HttpHeaderNames.CONTENT_TYPE)));
         }
         if (n == 2 && s.get(0).equals("health") && s.get(1).equals("detail")) {
@@ -100,15 +91,15 @@ final class HttpRouter implements HttpRoutes {
         if (n > actionAt + 1 || (n == 4 && s.get(3).equals("versions"))) {
             return notFound(method, request.uri());
         }
-        Supplier<Long> version = () -> versioned ? version(s.get(4)) : null;
+        Supplier<Long> version = () -> versioned ? HttpPaths.version(s.get(4)) : null;
         if (n == actionAt) {
             return only(HttpMethod.GET, method, () -> done(v2.modelMetadata(model, version.get())));
         }
         return switch (s.get(actionAt)) {
             case "ready" -> only(HttpMethod.GET, method, () -> done(v2.modelReady(model, version.get())));
             case "infer" -> only(HttpMethod.POST, method,
-                    () -> v2.infer(model, version.get(), body(request), RequestControls.fromHeaders(request.headers()),
-                            request.headers().get(V2Handler.BINARY_HEADER_LENGTH)));
+                    () -> v2.infer(model, version.get(), body(request), controls(request),
+                            request.headers().get(V2Endpoints.BINARY_HEADER_LENGTH)));
             case "stats" -> only(HttpMethod.GET, method, () -> done(statistics.statistics(model, version.get())));
             default -> notFound(method, request.uri());
         };
@@ -132,38 +123,13 @@ final class HttpRouter implements HttpRoutes {
         return CompletableFuture.completedFuture(reply);
     }
 
-    /** A version path segment: a non-negative decimal integer, else 400. */
-    public static long version(String segment) {
-        if (segment.isEmpty() || segment.length() > MAX_VERSION_DIGITS || !segment.chars().allMatch(HttpRouter::isDigit)) {
-            throw new ServingException.InvalidInput(
-                    "model version must be a non-negative integer, got '" + segment + "'");
-        }
-        return Long.parseLong(segment);
-    }
-
-    private static boolean isDigit(int c) {
-        return c >= '0' && c <= '9';
+    private static RequestControls controls(FullHttpRequest request) {
+        return RequestControls.fromHeaders(request.headers()::getAll);
     }
 
     private static byte[] body(FullHttpRequest request) {
         ByteBuf content = request.content();
         return ByteBufUtil.getBytes(content, content.readerIndex(), content.readableBytes(), false);
-    }
-
-    /** The path's segments, percent-decoded; empty ones dropped. */
-    public static List<String> segments(String uri) {
-        String raw = new QueryStringDecoder(uri).rawPath();
-        List<String> out = new ArrayList<>(6);
-        for (String part : raw.split("/")) {
-            if (!part.isEmpty()) {
-                try {
-                    out.add(QueryStringDecoder.decodeComponent(part));
-                } catch (IllegalArgumentException e) {
-                    throw new ServingException.InvalidInput("malformed path: " + e.getMessage());
-                }
-            }
-        }
-        return out;
     }
 
     private static String pathOf(String uri) {

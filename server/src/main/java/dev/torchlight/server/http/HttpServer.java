@@ -1,9 +1,10 @@
 package dev.torchlight.server.http;
 
-import dev.torchlight.registry.ModelService;
 import dev.torchlight.server.access.AccessLog;
+import dev.torchlight.server.inference.InferenceLayer;
+import dev.torchlight.server.inference.ServerMetadata;
 import dev.torchlight.server.lifecycle.Listener;
-import dev.torchlight.server.http.handler.HandlerEndpoints;
+import dev.torchlight.server.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -28,9 +29,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP/1.1 front end: KServe Open Inference Protocol v2 REST and TorchServe's inference API
  * on one port (routes in {@code docs/PROTOCOLS.md}). Netty event loops only decode, route and
- * encode; inference runs wherever the {@link ModelService} runs it.
+ * encode; inference runs wherever the {@link InferenceLayer} runs it.
  *
- * <p>Usage: {@code try (var server = new HttpServer(settings, service)) { var address = server.start(); ... }}
+ * <p>Usage: {@code try (var server = new HttpServer("http", settings, HttpServer.inferenceRoutes(inference), null)) {
+ * var address = server.start(); ... }}
  */
 public final class HttpServer implements AutoCloseable, Listener {
     private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
@@ -55,15 +57,6 @@ public final class HttpServer implements AutoCloseable, Listener {
     private EventLoopGroup workers;
     private Channel listener;
     private boolean closed;
-
-    public HttpServer(HttpSettings settings, ModelService service) {
-        this("http", settings, inferenceRoutes(service), null, AccessLog.OFF);
-    }
-
-    /** @param accessLog gets one entry per answered request (the caller closes it) */
-    public HttpServer(HttpSettings settings, ModelService service, AccessLog accessLog) {
-        this("http", settings, inferenceRoutes(service), null, accessLog);
-    }
 
     /**
      * A listener serving {@code routes}, without access log.
@@ -90,17 +83,9 @@ public final class HttpServer implements AutoCloseable, Listener {
         this.accessLog = Objects.requireNonNull(accessLog, "accessLog");
     }
 
-    /** The inference API routes (KServe v2 and TorchServe) over {@code service}. */
-    public static HttpRoutes inferenceRoutes(ModelService service) {
-        return inferenceRoutes(service, null);
-    }
-
-    /**
-     * The inference API routes over {@code service}, with models that have a handler (images,
-     * custom handlers) served through {@code handlers}; null for none.
-     */
-    public static HttpRoutes inferenceRoutes(ModelService service, HandlerEndpoints handlers) {
-        return new HttpRouter(Objects.requireNonNull(service, "service"), serverVersion(), handlers);
+    /** The inference API routes (KServe v2 and TorchServe) over {@code inference}. */
+    public static HttpRoutes inferenceRoutes(InferenceLayer inference) {
+        return new HttpRouter(Objects.requireNonNull(inference, "inference"), ServerMetadata.version());
     }
 
     /** Connections open now. */
@@ -218,11 +203,5 @@ public final class HttpServer implements AutoCloseable, Listener {
                 group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
             }
         }
-    }
-
-    /** The jar's Implementation-Version, when the manifest has one. */
-    private static String serverVersion() {
-        String version = HttpServer.class.getPackage().getImplementationVersion();
-        return version != null ? version : "unknown";
     }
 }

@@ -1,6 +1,6 @@
 package dev.torchlight.server.lifecycle;
 
-import dev.torchlight.registry.ModelRegistry;
+import dev.torchlight.registry.ModelManager;
 import dev.torchlight.registry.RepositoryPoller;
 import dev.torchlight.repository.archive.ArchiveStore;
 import dev.torchlight.server.management.ManagementRouter;
@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 public final class GracefulShutdown implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(GracefulShutdown.class);
 
-    private final ModelRegistry registry;
+    private final ModelManager manager;
     private final List<Listener> listeners;
     private final RepositoryPoller poller;
     private final ManagementRouter management;
@@ -28,9 +28,9 @@ public final class GracefulShutdown implements Runnable {
     private boolean done;
 
     /** @param poller null when the repository is not polled */
-    public GracefulShutdown(ModelRegistry registry, List<Listener> listeners, RepositoryPoller poller,
+    public GracefulShutdown(ModelManager manager, List<Listener> listeners, RepositoryPoller poller,
             ManagementRouter management, ArchiveStore archives, Duration grace) {
-        this.registry = registry;
+        this.manager = manager;
         this.listeners = List.copyOf(listeners);
         this.poller = poller;
         this.management = management;
@@ -46,7 +46,7 @@ public final class GracefulShutdown implements Runnable {
         done = true;
         long start = System.nanoTime();
         long deadline = start + grace.toNanos();
-        registry.beginShutdown();
+        manager.beginShutdown();
         listeners.forEach(Listener::stopAccepting);
         if (poller != null) {
             poller.close();
@@ -56,7 +56,7 @@ public final class GracefulShutdown implements Runnable {
             answered &= listener.close(Math.max(0, deadline - System.nanoTime()));
         }
         management.close();
-        registry.close();
+        manager.close();
         archives.close();
         long ms = (System.nanoTime() - start) / 1_000_000;
         if (answered) {

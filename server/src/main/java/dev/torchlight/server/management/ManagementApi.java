@@ -5,8 +5,10 @@ import dev.torchlight.api.ServingException;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.ModelControl;
 import dev.torchlight.registry.LoadOutcome;
-import dev.torchlight.registry.ModelRegistry;
-import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.registry.ModelManager;
+import dev.torchlight.registry.ModelService;
+import dev.torchlight.registry.ServedModel;
+import dev.torchlight.registry.ServedVersion;
 import dev.torchlight.repository.ModelSource;
 import dev.torchlight.scheduler.InstanceStatus;
 import dev.torchlight.server.http.HttpReply;
@@ -20,7 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * TorchServe's management API over the {@link ModelRegistry}: list, describe, register, scale,
+ * TorchServe's management API over the {@link ModelManager}: list, describe, register, scale,
  * set the default version, unregister. Replies have TorchServe's shapes ({@code modelName},
  * {@code modelVersion}, {@code workers}, {@code {"status": ...}}); errors are
  * {@code {"error": ...}} like the rest of torchlight. Calls that change which models are loaded
@@ -29,12 +31,14 @@ import java.util.Objects;
 final class ManagementApi {
     private static final int DEFAULT_PAGE = 100;
 
-    private final ModelRegistry registry;
+    private final ModelManager manager;
+    private final ModelService routes;
     private final ModelRegistrar registrar;
     private final ModelControl control;
 
-    ManagementApi(ModelRegistry registry, ModelRegistrar registrar, ModelControl control) {
-        this.registry = Objects.requireNonNull(registry, "registry");
+    ManagementApi(ModelManager manager, ModelRegistrar registrar, ModelControl control) {
+        this.manager = Objects.requireNonNull(manager, "manager");
+        this.routes = manager.routes();
         this.registrar = Objects.requireNonNull(registrar, "registrar");
         this.control = Objects.requireNonNull(control, "control");
     }
@@ -42,9 +46,9 @@ final class ManagementApi {
     /** {@code GET /models?limit=&next_page_token=}. */
     HttpReply list(Integer limit, Integer pageToken) {
         Map<String, String> urls = new LinkedHashMap<>();
-        for (ModelVersionInfo info : registry.models()) {
+        for (ServedModel model : routes.models()) {
             try {
-                urls.computeIfAbsent(info.name(), n -> registry.source(n).directory().toString());
+                urls.put(model.name(), manager.source(model.name()).directory().toString());
             } catch (ServingException.NotFound e) {
                 // unloaded while listing: leave it out
             }
@@ -71,37 +75,27 @@ final class ManagementApi {
     }
 
     /** {@code GET /models/{m}} (default version), {@code /models/{m}/all}, {@code /models/{m}/{v}}. */
-    HttpReply describe(String model, String version, boolean all) {
-        List<ModelVersionInfo> infos = new ArrayList<>();
-        if (all) {
-            for (long v : registry.describe(model, null).versions()) {
-                try {
-                    infos.add(registry.describe(model, v));
-                } catch (ServingException.NotFound e) {
-                    // that version was unloaded while listing
-                }
-            }
-        } else {
-            infos.add(registry.describe(model, version == null ? null : Long.valueOf(version)));
-        }
-        Long defaultVersion = registry.defaultVersion(model);
-        String lastError = registry.lastLoadError(model);
-        String url = registry.source(model).directory().toString();
+    HttpReply describe(String model, Long version, boolean all) {
+        ServedModel served = routes.model(model);
+        List<ServedVersion> versions = all ? List.copyOf(served.versions().values()) : List.of(served.version(version));
+        ServedVersion byDefault = served.defaultServed();
+        Long defaultVersion = byDefault.version() > 0 ? byDefault.version() : null;
+        String url = manager.source(model).directory().toString();
         return JsonReplies.json(HttpResponseStatus.OK, g -> {
             g.writeStartArray();
-            for (ModelVersionInfo info : infos) {
-                writeModel(g, info, url, defaultVersion, lastError);
+            for (ServedVersion v : versions) {
+                writeModel(g, v, url, defaultVersion, served.error());
             }
             g.writeEndArray();
         });
     }
 
-    private void writeModel(JsonGenerator g, ModelVersionInfo info, String url, Long defaultVersion, String lastError)
-            throws IOException {
+    private static void writeModel(JsonGenerator g, ServedVersion info, String url, Long defaultVersion,
+            String lastError) throws IOException {
         ModelConfig config = info.config();
-        List<InstanceStatus> instances = info.version() > 0 ? registry.instances(info.name(), info.version()) : List.of();
+        List<InstanceStatus> instances = info.instances();
         g.writeStartObject();
-        g.writeStringField("modelName", info.name());
+        g.writeStringField("modelName", info.model());
         g.writeStringField("modelVersion", Long.toString(info.version()));
         g.writeStringField("modelUrl", url);
         g.writeStringField("runtime", config == null ? "unknown" : config.platform());
@@ -149,18 +143,18 @@ final class ManagementApi {
             throw new ServingException.InvalidInput("model_name '" + modelName + "' does not match the model at url '"
                     + url + "', which is '" + source.name() + "'");
         }
-        if (registry.contains(source.name())) {
+        if (manager.contains(source.name())) {
             return JsonReplies.error(HttpResponseStatus.CONFLICT, "model '" + source.name()
                     + "' is already registered; unregister it first (DELETE /models/" + source.name()
                     + ") or reload it (POST /v2/repository/models/" + source.name() + "/load)");
         }
-        LoadOutcome outcome = initialWorkers == null ? registry.load(source) : registry.load(source, initialWorkers);
+        LoadOutcome outcome = initialWorkers == null ? manager.load(source) : manager.load(source, initialWorkers);
         if (outcome.serving().isEmpty()) {
-            registry.unload(source.name());
+            manager.unload(source.name());
             throw new ServingException.InvalidInput("model '" + source.name() + "' failed to load: "
                     + String.join("; ", outcome.failures()));
         }
-        int workers = registry.instances(source.name(), null).size();
+        int workers = routes.resolve(source.name(), null).instances().size();
         return status(HttpResponseStatus.OK, "Model \"" + source.name() + "\" Version: " + outcome.serving()
                 .get(outcome.serving().size() - 1) + " registered with " + workers + " initial workers"
                 + (outcome.ok() ? "" : "; failed: " + String.join("; ", outcome.failures())));
@@ -171,7 +165,7 @@ final class ManagementApi {
         if (minWorker == null) {
             throw new ServingException.InvalidInput("PUT /models/" + model + " needs min_worker=N (instances per version)");
         }
-        LoadOutcome outcome = registry.scale(model, minWorker);
+        LoadOutcome outcome = manager.scale(model, minWorker);
         if (!outcome.ok()) {
             return JsonReplies.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "scaling model '" + model
                     + "' failed; the previous instances keep serving: " + String.join("; ", outcome.failures()));
@@ -181,7 +175,7 @@ final class ManagementApi {
 
     /** {@code PUT /models/{m}/{v}/set-default}. */
     HttpReply setDefault(String model, long version) {
-        registry.setDefault(model, version);
+        manager.setDefault(model, version);
         return status(HttpResponseStatus.OK, "Default version successfully updated for model \"" + model + "\" to \""
                 + version + "\"");
     }
@@ -193,10 +187,10 @@ final class ManagementApi {
             return refused;
         }
         if (version == null) {
-            registry.unload(model);
+            manager.unload(model);
             return status(HttpResponseStatus.OK, "Model \"" + model + "\" unregistered");
         }
-        registry.unload(model, version);
+        manager.unload(model, version);
         return status(HttpResponseStatus.OK, "Model \"" + model + "\" Version: " + version + " unregistered");
     }
 

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.config.ModelControl;
-import dev.torchlight.registry.ModelRegistry;
+import dev.torchlight.registry.ModelManager;
 import dev.torchlight.repository.ModelRepository;
 import dev.torchlight.server.http.HttpPaths;
 import dev.torchlight.server.http.HttpReply;
@@ -27,21 +27,22 @@ import java.util.function.Supplier;
 
 /**
  * The management listener's routes (paths in {@code docs/MANAGEMENT.md}). Reads are answered on the
- * event loop; calls that load or release models run one at a time on a management thread, never on
- * an event loop, and the reply is written when they finish.
+ * event loop; calls that load or release models run on management threads, never on an event loop,
+ * and the reply is written when they finish. Changes to one model are serialized by the
+ * {@link ModelManager}; a slow load of one model does not hold up calls about the others.
  */
 public final class ManagementRouter implements HttpRoutes, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ManagementApi api;
     private final RepositoryApi repository;
-    private final ExecutorService changes = Executors.newSingleThreadExecutor(
+    private final ExecutorService changes = Executors.newCachedThreadPool(
             r -> Thread.ofPlatform().name("management").daemon(true).unstarted(r));
 
-    public ManagementRouter(ModelRegistry registry, ModelRepository repository, ModelRegistrar registrar,
+    public ManagementRouter(ModelManager manager, ModelRepository repository, ModelRegistrar registrar,
             ModelControl control) {
-        this.api = new ManagementApi(registry, registrar, control);
-        this.repository = new RepositoryApi(registry, repository, api);
+        this.api = new ManagementApi(manager, registrar, control);
+        this.repository = new RepositoryApi(manager, repository, api);
     }
 
     @Override
@@ -101,7 +102,7 @@ public final class ManagementRouter implements HttpRoutes, AutoCloseable {
         if (n == 3) {
             if (method.equals(HttpMethod.GET)) {
                 boolean all = s.get(2).equals("all");
-                String version = all ? null : Long.toString(HttpPaths.version(s.get(2)));
+                Long version = all ? null : HttpPaths.version(s.get(2));
                 return done(api.describe(model, version, all));
             }
             if (method.equals(HttpMethod.DELETE)) {

@@ -3,9 +3,9 @@ package dev.torchlight.server.management;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.config.ConfigException;
 import dev.torchlight.registry.LoadOutcome;
-import dev.torchlight.registry.ModelRegistry;
+import dev.torchlight.registry.ModelManager;
 import dev.torchlight.registry.ModelState;
-import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.registry.ServedVersion;
 import dev.torchlight.repository.ModelRepository;
 import dev.torchlight.repository.ModelSource;
 import dev.torchlight.server.http.HttpReply;
@@ -22,34 +22,34 @@ import java.util.TreeSet;
  * swapped in); {@code .../unload} drains and releases it.
  */
 final class RepositoryApi {
-    private final ModelRegistry registry;
+    private final ModelManager manager;
     private final ModelRepository repository;
     private final ManagementApi management;
 
-    RepositoryApi(ModelRegistry registry, ModelRepository repository, ManagementApi management) {
-        this.registry = registry;
+    RepositoryApi(ModelManager manager, ModelRepository repository, ManagementApi management) {
+        this.manager = manager;
         this.repository = repository;
         this.management = management;
     }
 
     /** @param readyOnly the request body's {@code "ready": true}: list only ready versions */
     HttpReply index(boolean readyOnly) {
-        List<ModelVersionInfo> loaded = registry.models();
+        List<ServedVersion> loaded = manager.routes().models().stream().flatMap(m -> m.listed().stream()).toList();
         Set<String> onDisk = new TreeSet<>();
         try {
             repository.scan(List.of()).forEach(s -> onDisk.add(s.name()));
         } catch (ConfigException e) {
             // a missing repository lists only what is loaded
         }
-        loaded.forEach(info -> onDisk.remove(info.name()));
+        loaded.forEach(info -> onDisk.remove(info.model()));
         return JsonReplies.json(HttpResponseStatus.OK, g -> {
             g.writeStartArray();
-            for (ModelVersionInfo info : loaded) {
+            for (ServedVersion info : loaded) {
                 if (readyOnly && info.state() != ModelState.READY) {
                     continue;
                 }
                 g.writeStartObject();
-                g.writeStringField("name", info.name());
+                g.writeStringField("name", info.model());
                 g.writeStringField("version", Long.toString(info.version()));
                 g.writeStringField("state", info.state() == ModelState.READY ? "READY" : "UNAVAILABLE");
                 if (info.error() != null) {
@@ -85,7 +85,7 @@ final class RepositoryApi {
             throw new ServingException.InvalidInput("model '" + model + "' could not be read from the repository;"
                     + " see the server log");
         }
-        LoadOutcome outcome = registry.load(sources.get(0));
+        LoadOutcome outcome = manager.load(sources.get(0));
         if (!outcome.ok()) {
             return JsonReplies.error(outcome.serving().isEmpty() ? HttpResponseStatus.BAD_REQUEST
                     : HttpResponseStatus.INTERNAL_SERVER_ERROR,
@@ -99,7 +99,7 @@ final class RepositoryApi {
         if (refused != null) {
             return refused;
         }
-        registry.unload(model);
+        manager.unload(model);
         return empty();
     }
 

@@ -1,10 +1,9 @@
 package dev.torchlight.server.metrics;
 
-import dev.torchlight.api.ServingException;
 import dev.torchlight.metrics.ModelStats;
 import dev.torchlight.metrics.Outcome;
 import dev.torchlight.registry.ModelService;
-import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.registry.ServedVersion;
 import dev.torchlight.scheduler.InstanceStatus;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -16,7 +15,6 @@ import io.prometheus.metrics.model.snapshots.Unit;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Function;
 
 /**
  * The per model version metrics, read from the core's {@link ModelStats} and the scheduler's
@@ -61,15 +59,15 @@ public final class ModelMetrics implements MultiCollector {
         var safeBatch = GaugeSnapshot.builder().name("torchlight_instance_safe_batch_size")
                 .help("Largest batch an instance runs since it ran out of memory; 0 when it never did.");
 
-        for (ModelVersionInfo info : models.models()) {
+        for (ServedVersion info : models.models().stream().flatMap(m -> m.listed().stream()).toList()) {
             if (info.version() <= 0) {
                 // A model with no version folders: only its readiness says anything.
-                ready.dataPoint(Snapshots.gauge(Labels.of("model", info.name(), "version", "0"), 0));
+                ready.dataPoint(Snapshots.gauge(Labels.of("model", info.model(), "version", "0"), 0));
                 continue;
             }
-            Labels labels = Labels.of("model", info.name(), "version", Long.toString(info.version()));
+            Labels labels = Labels.of("model", info.model(), "version", Long.toString(info.version()));
             ready.dataPoint(Snapshots.gauge(labels, info.ready() ? 1 : 0));
-            List<InstanceStatus> statuses = instances(info);
+            List<InstanceStatus> statuses = info.instances();
             instances.dataPoint(Snapshots.gauge(labels, statuses.size()));
             healthy.dataPoint(Snapshots.gauge(labels, statuses.stream().filter(InstanceStatus::healthy).count()));
             for (int i = 0; i < statuses.size(); i++) {
@@ -86,7 +84,7 @@ public final class ModelMetrics implements MultiCollector {
             inferences.dataPoint(Snapshots.counter(labels, s.inferenceCount()));
             executions.dataPoint(Snapshots.counter(labels, s.executionCount()));
             inFlight.dataPoint(Snapshots.gauge(labels, s.inFlight()));
-            queued.dataPoint(Snapshots.gauge(labels, queued(info)));
+            queued.dataPoint(Snapshots.gauge(labels, info.queued()));
             if (s.requestLatency() != null) {
                 requestLatency.dataPoint(Snapshots.histogram(labels, s.requestLatency(), NANOS));
                 queueLatency.dataPoint(Snapshots.histogram(labels, s.queueLatency(), NANOS));
@@ -97,22 +95,5 @@ public final class ModelMetrics implements MultiCollector {
         return MetricSnapshots.of(requests.build(), inferences.build(), executions.build(), requestLatency.build(),
                 queueLatency.build(), computeLatency.build(), batchSizes.build(), queued.build(), inFlight.build(),
                 instances.build(), healthy.build(), ready.build(), safeBatch.build());
-    }
-
-    /** The instances, or none when the version went away between listing and asking. */
-    private List<InstanceStatus> instances(ModelVersionInfo info) {
-        return ask(info, v -> models.instances(info.name(), v), List.of());
-    }
-
-    private int queued(ModelVersionInfo info) {
-        return ask(info, v -> models.queued(info.name(), v), 0);
-    }
-
-    private static <T> T ask(ModelVersionInfo info, Function<Long, T> question, T otherwise) {
-        try {
-            return question.apply(info.version());
-        } catch (ServingException.NotFound e) {
-            return otherwise;
-        }
     }
 }

@@ -8,7 +8,8 @@ import dev.torchlight.config.ServerConfig;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.handler.HandlerFactory;
 import dev.torchlight.handler.HandlerStage;
-import dev.torchlight.registry.ModelRegistry;
+import dev.torchlight.registry.LoadOptions;
+import dev.torchlight.registry.ModelManager;
 import dev.torchlight.registry.ModelService;
 import dev.torchlight.registry.RepositoryPoller;
 import dev.torchlight.repository.ModelRepository;
@@ -24,9 +25,9 @@ import dev.torchlight.server.grpc.GrpcServer;
 import dev.torchlight.server.grpc.GrpcSettings;
 import dev.torchlight.server.grpc.GrpcTokenCheck;
 import dev.torchlight.server.http.HttpRoutes;
-import dev.torchlight.server.http.handler.HandlerEndpoints;
 import dev.torchlight.server.http.HttpServer;
 import dev.torchlight.server.http.HttpSettings;
+import dev.torchlight.server.inference.InferenceLayer;
 import dev.torchlight.server.lifecycle.GracefulShutdown;
 import dev.torchlight.server.management.ManagementRouter;
 import dev.torchlight.server.management.ModelRegistrar;
@@ -58,7 +59,7 @@ import org.slf4j.LoggerFactory;
 public final class TorchlightServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TorchlightServer.class);
 
-    private final ModelRegistry registry;
+    private final ModelManager models;
     private final HttpServer http;
     private final InetSocketAddress httpAddress;
     private final HttpServer management;
@@ -71,10 +72,10 @@ public final class TorchlightServer implements AutoCloseable {
     private final AccessLog accessLog;
     private final HandlerStage handlers;
 
-    private TorchlightServer(ModelRegistry registry, HttpServer http, InetSocketAddress httpAddress,
+    private TorchlightServer(ModelManager models, HttpServer http, InetSocketAddress httpAddress,
             HttpServer management, InetSocketAddress managementAddress, InetSocketAddress grpcAddress, ApiKeys keys,
             Path keyFile, GracefulShutdown shutdown, MetricsEndpoint metrics, AccessLog accessLog, HandlerStage handlers) {
-        this.registry = registry;
+        this.models = models;
         this.http = http;
         this.httpAddress = httpAddress;
         this.management = management;
@@ -105,9 +106,10 @@ public final class TorchlightServer implements AutoCloseable {
             ModelRepository repository = new ModelRepository(config.modelRepository(), archives);
             List<ModelSource> sources = repository.scan(config.models());
             // Histograms cost a few adders per request; without a metrics listener nobody reads them.
-            ModelRegistry registry = new ModelRegistry(engine, NanoClock.SYSTEM, config.metricsEnabled(), true);
-            opened.add(registry);
-            sources.forEach(registry::load);
+            ModelManager models = new ModelManager(engine, NanoClock.SYSTEM,
+                    LoadOptions.SERVING.withHistograms(config.metricsEnabled()));
+            opened.add(models);
+            models.loadAll(sources);
 
             ApiKeys keys = null;
             Path keyFile = null;
@@ -121,18 +123,19 @@ public final class TorchlightServer implements AutoCloseable {
                         + " load, unload and replace models{} ***", mc.host(), mc.port(),
                         security.inferenceToken() ? "; --inference-token is ignored" : "");
             }
-            HandlerStage handlers = new HandlerStage(registry, repository.root()::resolve,
+            HandlerStage handlers = new HandlerStage(repository.root()::resolve,
                     HandlerFactory.standard(config.allowCustomHandlers()), config.preprocessThreads());
             opened.add(handlers);
-            handlers.prepare(registry.models());
-            HttpRoutes inference = HttpServer.inferenceRoutes(registry, new HandlerEndpoints(handlers));
+            handlers.prepare(models.routes().models());
+            InferenceLayer inferenceLayer = new InferenceLayer(models.routes(), handlers);
+            HttpRoutes inference = HttpServer.inferenceRoutes(inferenceLayer);
             List<ServerInterceptor> grpcChecks = List.of();
             if (keys != null && security.inferenceToken()) {
                 BearerToken inferenceKey = new BearerToken(keys.inference(), "inference");
                 inference = new TokenProtectedRoutes(inferenceKey, inference, TokenProtectedRoutes.PROBES);
                 grpcChecks = List.of(new GrpcTokenCheck(inferenceKey));
             }
-            ManagementRouter managementRouter = new ManagementRouter(registry, repository,
+            ManagementRouter managementRouter = new ManagementRouter(models, repository,
                     new ModelRegistrar(config.modelRepository(), security.allowedUrls(), archives), mc.modelControl());
             opened.add(managementRouter);
             HttpRoutes managementRoutes = keys == null ? managementRouter
@@ -151,15 +154,15 @@ public final class TorchlightServer implements AutoCloseable {
             InetSocketAddress managementAddress = management.start();
             SslContext grpcSsl = security.tls() ? grpcTls(security) : null;
             GrpcServer grpc = new GrpcServer(new GrpcSettings(config.host(), config.grpcPort(), config.maxRequestSize()),
-                    registry, grpcSsl, grpcChecks);
+                    inferenceLayer, grpcSsl, grpcChecks);
             opened.add(grpc);
             InetSocketAddress grpcAddress = grpc.start();
-            MetricsEndpoint metrics = config.metricsEnabled() ? startMetrics(config, registry, http, startNanos) : null;
+            MetricsEndpoint metrics = config.metricsEnabled() ? startMetrics(config, models.routes(), http, startNanos) : null;
             if (metrics != null) {
                 opened.add(metrics);
             }
             RepositoryPoller poller = mc.modelControl() == ModelControl.POLL
-                    ? RepositoryPoller.start(registry, repository, config.models(), mc.pollInterval()) : null;
+                    ? RepositoryPoller.start(models, repository, config.models(), mc.pollInterval()) : null;
 
             String scheme = ssl != null ? "https" : "http";
             LOG.info("torchlight serving {} model(s) from {} on {}://{}:{} (management on {}://{}:{}, model control {})",
@@ -172,9 +175,9 @@ public final class TorchlightServer implements AutoCloseable {
                 LOG.info("metrics on http://{}:{}{}", metrics.address().getHostString(), metrics.address().getPort(),
                         MetricsEndpoint.PATH);
             }
-            GracefulShutdown shutdown = new GracefulShutdown(registry, List.of(http, grpc, management), poller,
+            GracefulShutdown shutdown = new GracefulShutdown(models, List.of(http, grpc, management), poller,
                     managementRouter, archives, mc.shutdownGrace());
-            return new TorchlightServer(registry, http, address, management, managementAddress, grpcAddress, keys,
+            return new TorchlightServer(models, http, address, management, managementAddress, grpcAddress, keys,
                     keyFile, shutdown, metrics, accessLog, handlers);
         } catch (RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -198,10 +201,10 @@ public final class TorchlightServer implements AutoCloseable {
         }
     }
 
-    private static MetricsEndpoint startMetrics(ServerConfig config, ModelRegistry registry, HttpServer http,
+    private static MetricsEndpoint startMetrics(ServerConfig config, ModelService models, HttpServer http,
             long startNanos) {
         List<MultiCollector> collectors = new ArrayList<>();
-        collectors.add(new ModelMetrics(registry));
+        collectors.add(new ModelMetrics(models));
         collectors.add(new ServerMetrics(System::nanoTime, startNanos, http::openConnections,
                 http::acceptedConnections, () -> http.responses().snapshot()));
         GpuMetrics.detect(JnaNvml.LIBRARY).ifPresent(collectors::add);
@@ -238,13 +241,14 @@ public final class TorchlightServer implements AutoCloseable {
         return keyFile;
     }
 
+    /** What serves now. */
     public ModelService models() {
-        return registry;
+        return models.routes();
     }
 
-    /** The registry, for components that manage models (a gRPC model repository service, say). */
-    public ModelRegistry registry() {
-        return registry;
+    /** The model lifecycle, for components that load and unload models. */
+    public ModelManager manager() {
+        return models;
     }
 
     /**

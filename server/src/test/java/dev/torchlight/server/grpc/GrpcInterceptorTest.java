@@ -3,13 +3,9 @@ package dev.torchlight.server.grpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.torchlight.api.InferenceRequest;
-import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
-import dev.torchlight.metrics.ModelStats;
-import dev.torchlight.registry.ModelService;
-import dev.torchlight.registry.ModelState;
-import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.server.StubVersion;
+import dev.torchlight.server.inference.InferenceLayer;
 import inference.GRPCInferenceServiceGrpc;
 import inference.ServerLiveRequest;
 import io.grpc.ManagedChannel;
@@ -54,7 +50,7 @@ class GrpcInterceptorTest {
 
     @Test
     void interceptorsGuardInferenceButNotHealth() throws InterruptedException {
-        try (GrpcServer server = new GrpcServer(new GrpcSettings("127.0.0.1", 0, 1 << 20), new OneModel(), null,
+        try (GrpcServer server = new GrpcServer(new GrpcSettings("127.0.0.1", 0, 1 << 20), oneModel(), null,
                 List.of(new TokenCheck()))) {
             int port = server.start().getPort();
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
@@ -81,25 +77,8 @@ class GrpcInterceptorTest {
         }
     }
 
-    private static final class OneModel implements ModelService {
-        @Override
-        public List<ModelVersionInfo> models() {
-            return List.of(describe("m", null));
-        }
-
-        @Override
-        public ModelVersionInfo describe(String model, Long version) {
-            return new ModelVersionInfo("m", 1, List.of(1L), null, ModelState.READY, null, new ModelStats(8).snapshot());
-        }
-
-        @Override
-        public boolean ready() {
-            return true;
-        }
-
-        @Override
-        public CompletableFuture<InferenceResponse> infer(InferenceRequest request) {
-            return CompletableFuture.failedFuture(new ServingException.Internal("unused", null));
-        }
+    private static InferenceLayer oneModel() {
+        return new InferenceLayer(StubVersion.serving(StubVersion.answering("m", 1, null,
+                r -> CompletableFuture.failedFuture(new ServingException.Internal("unused", null)))), null);
     }
 }

@@ -7,10 +7,8 @@ import com.google.protobuf.ByteString;
 import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
-import dev.torchlight.metrics.ModelStats;
-import dev.torchlight.registry.ModelService;
-import dev.torchlight.registry.ModelState;
-import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.server.StubVersion;
+import dev.torchlight.server.inference.InferenceLayer;
 import inference.GRPCInferenceServiceGrpc;
 import inference.InferParameter;
 import inference.ModelInferRequest;
@@ -42,7 +40,8 @@ class GrpcStatusTest {
 
     @BeforeEach
     void start() {
-        server = new GrpcServer(new GrpcSettings("127.0.0.1", 0, 1 << 20), service);
+        server = new GrpcServer(new GrpcSettings("127.0.0.1", 0, 1 << 20),
+                new InferenceLayer(StubVersion.serving(service), null));
         int port = server.start().getPort();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
         stub = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
@@ -136,28 +135,12 @@ class GrpcStatusTest {
     }
 
     /** One model "m" that fails with {@link #failure}, or echoes its input when that is null. */
-    private static final class ScriptedService implements ModelService {
+    private static final class ScriptedService extends StubVersion {
         volatile RuntimeException failure;
-        volatile boolean ready = true;
         final List<InferenceRequest> received = new CopyOnWriteArrayList<>();
 
-        @Override
-        public List<ModelVersionInfo> models() {
-            return List.of(describe("m", null));
-        }
-
-        @Override
-        public ModelVersionInfo describe(String model, Long version) {
-            if (!model.equals("m")) {
-                throw new ServingException.NotFound("no model '" + model + "'");
-            }
-            return new ModelVersionInfo("m", 1, List.of(1L), null, ready ? ModelState.READY : ModelState.LOADING,
-                    null, new ModelStats(8).snapshot());
-        }
-
-        @Override
-        public boolean ready() {
-            return ready;
+        ScriptedService() {
+            super("m", 1, null);
         }
 
         @Override

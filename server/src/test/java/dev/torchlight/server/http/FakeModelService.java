@@ -7,10 +7,12 @@ import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
-import dev.torchlight.registry.ModelService;
 import dev.torchlight.metrics.ModelStats;
+import dev.torchlight.registry.ModelService;
 import dev.torchlight.registry.ModelState;
-import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.registry.ServedModel;
+import dev.torchlight.registry.ServedVersion;
+import dev.torchlight.scheduler.InstanceStatus;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -20,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,7 +48,14 @@ import java.util.function.Function;
  */
 final class FakeModelService implements ModelService, AutoCloseable {
 
-    record Model(ModelConfig config, List<Long> versions, Function<InferenceRequest, List<Tensor>> run) {}
+    /** A request as one version of a fake model received it. */
+    record Call(long version, InferenceRequest request) {
+        List<Tensor> inputs() {
+            return request.inputs();
+        }
+    }
+
+    record Model(ModelConfig config, List<Long> versions, Function<Call, List<Tensor>> run) {}
 
     /** A request to {@code manual}, completed by the test. */
     record Pending(InferenceRequest request, CompletableFuture<InferenceResponse> future) {
@@ -58,6 +69,8 @@ final class FakeModelService implements ModelService, AutoCloseable {
     final Map<String, Boolean> readiness = new ConcurrentHashMap<>();
     final BlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
     final List<InferenceRequest> received = Collections.synchronizedList(new ArrayList<>());
+    /** The version each received request went to, in the same order. */
+    final List<Long> receivedVersions = Collections.synchronizedList(new ArrayList<>());
     /** Statistics reported for a model (every version); models without an entry report none. */
     final Map<String, ModelStats> stats = new ConcurrentHashMap<>();
     volatile RuntimeException failure = new ServingException.Internal("engine failed", new IllegalStateException("x"));
@@ -67,7 +80,7 @@ final class FakeModelService implements ModelService, AutoCloseable {
         add("addone", 8, List.of(1L, 2L), List.of(spec("x", DataType.FP32, 4)), List.of(spec("y", DataType.FP32, 4)),
                 r -> {
                     Tensor x = r.inputs().get(0);
-                    long version = r.version() == null ? 2 : r.version();
+                    long version = r.version();
                     ByteBuffer in = x.data();
                     ByteBuffer out = le(in.remaining());
                     while (in.hasRemaining()) {
@@ -77,7 +90,7 @@ final class FakeModelService implements ModelService, AutoCloseable {
                 });
         List<TensorSpec> all = Arrays.stream(DataType.values())
                 .map(t -> spec(t.name().toLowerCase(Locale.ROOT), t, -1)).toList();
-        add("echo", 0, List.of(1L), all, all, InferenceRequest::inputs);
+        add("echo", 0, List.of(1L), all, all, Call::inputs);
         add("pair", 4, List.of(1L), List.of(spec("a", DataType.FP32, 2), spec("b", DataType.FP32, 2)),
                 List.of(spec("sum", DataType.FP32, 2), spec("diff", DataType.FP32, 2)), r -> {
                     ByteBuffer a = r.inputs().get(0).data();
@@ -125,7 +138,7 @@ final class FakeModelService implements ModelService, AutoCloseable {
     }
 
     private void add(String name, int maxBatch, List<Long> versions, List<TensorSpec> inputs, List<TensorSpec> outputs,
-            Function<InferenceRequest, List<Tensor>> run) {
+            Function<Call, List<Tensor>> run) {
         models.put(name, new Model(new ModelConfig(name, "torchscript", maxBatch, inputs, outputs), versions, run));
         readiness.put(name, true);
     }
@@ -143,29 +156,21 @@ final class FakeModelService implements ModelService, AutoCloseable {
     }
 
     @Override
-    public List<ModelVersionInfo> models() {
-        List<ModelVersionInfo> all = new ArrayList<>();
-        for (String name : models.keySet()) {
-            for (long v : models.get(name).versions()) {
-                all.add(describe(name, v));
-            }
+    public ServedModel model(String name) {
+        Model m = name == null ? null : models.get(name);
+        if (m == null) {
+            throw new ServingException.NotFound("unknown model '" + name + "'");
         }
-        return all;
+        NavigableMap<Long, ServedVersion> versions = new TreeMap<>();
+        for (long v : m.versions()) {
+            versions.put(v, new FakeVersion(m, v));
+        }
+        return new ServedModel(name, m.config(), versions, null, null);
     }
 
     @Override
-    public ModelVersionInfo describe(String model, Long version) {
-        Model m = models.get(model);
-        if (m == null) {
-            throw new ServingException.NotFound("unknown model '" + model + "'");
-        }
-        long v = version != null ? version : m.versions().get(m.versions().size() - 1);
-        if (!m.versions().contains(v)) {
-            throw new ServingException.NotFound("model '" + model + "' has no version " + v);
-        }
-        boolean ready = readiness.get(model);
-        return new ModelVersionInfo(model, v, m.versions(), m.config(), ready ? ModelState.READY : ModelState.LOADING,
-                null, stats.containsKey(model) ? stats.get(model).snapshot() : ModelStats.Snapshot.EMPTY);
+    public List<ServedModel> models() {
+        return models.keySet().stream().map(this::model).toList();
     }
 
     @Override
@@ -174,29 +179,98 @@ final class FakeModelService implements ModelService, AutoCloseable {
     }
 
     @Override
-    public CompletableFuture<InferenceResponse> infer(InferenceRequest request) {
-        received.add(request);
-        ModelVersionInfo info;
-        try {
-            info = describe(request.model(), request.version());
-        } catch (ServingException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        if (!info.ready()) {
-            return CompletableFuture.failedFuture(new ServingException.NotReady("model '" + info.name() + "' is loading"));
-        }
-        Model m = models.get(request.model());
-        if (m.run() == null) {
-            CompletableFuture<InferenceResponse> future = new CompletableFuture<>();
-            pending.add(new Pending(request, future));
-            return future;
-        }
-        return CompletableFuture.supplyAsync(
-                () -> new InferenceResponse(info.name(), info.version(), request.id(), m.run().apply(request)), worker);
-    }
-
-    @Override
     public void close() {
         worker.shutdownNow();
+    }
+
+    /** One version of a fake model; it checks requested outputs and answers only those, as the core does. */
+    private final class FakeVersion implements ServedVersion {
+        private final Model model;
+        private final long version;
+
+        FakeVersion(Model model, long version) {
+            this.model = model;
+            this.version = version;
+        }
+
+        @Override
+        public String model() {
+            return model.config().name();
+        }
+
+        @Override
+        public long version() {
+            return version;
+        }
+
+        @Override
+        public ModelConfig config() {
+            return model.config();
+        }
+
+        @Override
+        public ModelState state() {
+            return readiness.get(model()) ? ModelState.READY : ModelState.LOADING;
+        }
+
+        @Override
+        public String error() {
+            return null;
+        }
+
+        @Override
+        public CompletableFuture<InferenceResponse> infer(InferenceRequest request) {
+            List<String> declared = model.config().outputs().stream().map(TensorSpec::name).toList();
+            for (String name : request.outputs()) {
+                if (!declared.contains(name)) {
+                    return CompletableFuture.failedFuture(new ServingException.InvalidInput("model '" + model()
+                            + "' has no output '" + name + "'; its outputs are " + declared));
+                }
+            }
+            received.add(request);
+            receivedVersions.add(version);
+            if (!ready()) {
+                return CompletableFuture.failedFuture(new ServingException.NotReady("model '" + model() + "' is loading"));
+            }
+            if (model.run() == null) {
+                CompletableFuture<InferenceResponse> future = new CompletableFuture<>();
+                pending.add(new Pending(request, future));
+                return future;
+            }
+            return CompletableFuture.supplyAsync(() -> new InferenceResponse(model(), version, request.id(),
+                    select(model.run().apply(new Call(version, request)), request.outputs())), worker);
+        }
+
+        private static List<Tensor> select(List<Tensor> outputs, List<String> requested) {
+            return requested.isEmpty() ? outputs
+                    : requested.stream().map(n -> outputs.stream().filter(t -> t.name().equals(n)).findFirst()
+                            .orElseThrow()).toList();
+        }
+
+        @Override
+        public List<InstanceStatus> instances() {
+            return List.of();
+        }
+
+        @Override
+        public int queued() {
+            return 0;
+        }
+
+        @Override
+        public ModelStats.Snapshot stats() {
+            ModelStats s = stats.get(model());
+            return s == null ? ModelStats.Snapshot.EMPTY : s.snapshot();
+        }
+
+        @Override
+        public boolean hold() {
+            return true;
+        }
+
+        @Override
+        public void release() {
+            // nothing to drain
+        }
     }
 }

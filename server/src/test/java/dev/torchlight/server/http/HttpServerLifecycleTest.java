@@ -3,6 +3,7 @@ package dev.torchlight.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.torchlight.server.inference.InferenceLayer;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -27,7 +28,7 @@ class HttpServerLifecycleTest {
     void startReturnsTheBoundPortAndCloseReleasesIt() throws Exception {
         InetSocketAddress address;
         try (FakeModelService service = new FakeModelService();
-                HttpServer server = new HttpServer(new HttpSettings("127.0.0.1", 0, 1024), service)) {
+                HttpServer server = new HttpServer("http", new HttpSettings("127.0.0.1", 0, 1024), HttpServer.inferenceRoutes(new InferenceLayer(service, null)), null)) {
             address = server.start();
             assertThat(address.getPort()).isPositive();
             try (RawHttp http = new RawHttp(address)) {
@@ -43,9 +44,9 @@ class HttpServerLifecycleTest {
     @Test
     void bindingATakenPortFailsClearly() {
         try (FakeModelService service = new FakeModelService();
-                HttpServer first = new HttpServer(new HttpSettings("127.0.0.1", 0, 1024), service)) {
+                HttpServer first = new HttpServer("http", new HttpSettings("127.0.0.1", 0, 1024), HttpServer.inferenceRoutes(new InferenceLayer(service, null)), null)) {
             int port = first.start().getPort();
-            try (HttpServer second = new HttpServer(new HttpSettings("127.0.0.1", port, 1024), service)) {
+            try (HttpServer second = new HttpServer("http", new HttpSettings("127.0.0.1", port, 1024), HttpServer.inferenceRoutes(new InferenceLayer(service, null)), null)) {
                 assertThatThrownBy(second::start)
                         .isInstanceOf(UncheckedIOException.class)
                         .hasMessageContaining("cannot listen on 127.0.0.1:" + port);
@@ -55,7 +56,7 @@ class HttpServerLifecycleTest {
 
     @Test
     void closeWithoutStartAndTwice() {
-        HttpServer server = new HttpServer(new HttpSettings("127.0.0.1", 0, 1024), new FakeModelService());
+        HttpServer server = new HttpServer("http", new HttpSettings("127.0.0.1", 0, 1024), HttpServer.inferenceRoutes(new InferenceLayer(new FakeModelService(), null)), null);
         server.close();
         server.close();
         assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class);
@@ -64,7 +65,7 @@ class HttpServerLifecycleTest {
     @Test
     void closeLetsARunningRequestFinish() throws Exception {
         try (FakeModelService service = new FakeModelService()) {
-            HttpServer server = new HttpServer(new HttpSettings("127.0.0.1", 0, 4096), service);
+            HttpServer server = new HttpServer("http", new HttpSettings("127.0.0.1", 0, 4096), HttpServer.inferenceRoutes(new InferenceLayer(service, null)), null);
             InetSocketAddress address = server.start();
             try (RawHttp http = new RawHttp(address)) {
                 http.send(RawHttp.post("/v2/models/manual/infer",

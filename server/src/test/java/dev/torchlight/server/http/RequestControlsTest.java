@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.torchlight.api.ServingException;
+import dev.torchlight.server.inference.RequestControls;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import org.junit.jupiter.api.Test;
@@ -19,14 +20,14 @@ class RequestControlsTest {
     }
 
     private static void assertInvalid(HttpHeaders headers, String message) {
-        assertThatThrownBy(() -> RequestControls.fromHeaders(headers))
+        assertThatThrownBy(() -> RequestControls.fromHeaders(headers::getAll))
                 .isInstanceOf(ServingException.InvalidInput.class)
                 .hasMessageContaining(message);
     }
 
     @Test
     void noHeadersSetNothing() {
-        RequestControls controls = RequestControls.fromHeaders(headers("Content-Type", "application/json"));
+        RequestControls controls = RequestControls.fromHeaders(headers("Content-Type", "application/json")::getAll);
 
         assertThat(controls).isEqualTo(RequestControls.NONE);
         assertThat(controls.priorityOrDefault()).isZero();
@@ -35,7 +36,7 @@ class RequestControlsTest {
 
     @Test
     void timeoutIsMillisecondsTurnedIntoMicroseconds() {
-        RequestControls controls = RequestControls.fromHeaders(headers("X-Request-Timeout-Ms", "250"));
+        RequestControls controls = RequestControls.fromHeaders(headers("X-Request-Timeout-Ms", "250")::getAll);
 
         assertThat(controls.timeoutMicros()).isEqualTo(250_000);
         assertThat(controls.priority()).isEqualTo(RequestControls.UNSET);
@@ -45,7 +46,7 @@ class RequestControlsTest {
     @Test
     void priorityAndCaseInsensitiveNames() {
         RequestControls controls = RequestControls.fromHeaders(
-                headers("x-request-priority", "2", "X-REQUEST-TIMEOUT-MS", "0"));
+                headers("x-request-priority", "2", "X-REQUEST-TIMEOUT-MS", "0")::getAll);
 
         assertThat(controls).isEqualTo(new RequestControls(2, 0));
     }
@@ -69,10 +70,10 @@ class RequestControlsTest {
 
     @Test
     void largestTimeoutWhoseNanosecondsFitALongIsAccepted() {
-        assertThat(RequestControls.fromHeaders(headers("X-Request-Timeout-Ms", "9223372036854")).timeoutMicros())
+        assertThat(RequestControls.fromHeaders(headers("X-Request-Timeout-Ms", "9223372036854")::getAll).timeoutMicros())
                 .isEqualTo(9_223_372_036_854_000L)
                 .isLessThanOrEqualTo(RequestControls.MAX_TIMEOUT_MICROS);
-        assertThat(RequestControls.fromHeaders(headers("X-Request-Priority", "2147483647")).priority())
+        assertThat(RequestControls.fromHeaders(headers("X-Request-Priority", "2147483647")::getAll).priority())
                 .isEqualTo(Integer.MAX_VALUE);
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.torchlight.server.inference.InferenceLayer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -38,7 +39,7 @@ abstract class ServerTestSupport {
     @BeforeAll
     static void startServer() {
         service = new FakeModelService();
-        server = new HttpServer(new HttpSettings("127.0.0.1", 0, MAX_REQUEST_SIZE), service);
+        server = new HttpServer("http", new HttpSettings("127.0.0.1", 0, MAX_REQUEST_SIZE), HttpServer.inferenceRoutes(new InferenceLayer(service, null)), null);
         address = server.start();
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10))
                 .build();
@@ -57,6 +58,7 @@ abstract class ServerTestSupport {
         service.pending.forEach(FakeModelService.Pending::answer);
         service.pending.clear();
         service.received.clear();
+        service.receivedVersions.clear();
         service.stats.clear();
     }
 

@@ -34,15 +34,14 @@ final class V2BinaryReply {
     private V2BinaryReply() {}
 
     static HttpReply of(InferenceResponse response, V2RequestReader.V2Request request) {
-        List<String> requested = request.request().outputs();
-        String id = request.request().id();
+        String id = request.id();
         return alloc -> {
             ByteBuf header = alloc.buffer();
             List<Tensor> binary = new ArrayList<>();
             try {
                 OutputStream out = new ByteBufOutputStream(header);
                 try (JsonGenerator g = Json.FACTORY.createGenerator(out)) {
-                    writeHeader(g, response, id, requested, request, binary);
+                    writeHeader(g, response, id, request, binary);
                 }
             } catch (IOException | RuntimeException | Error e) {
                 header.release();
@@ -62,16 +61,16 @@ final class V2BinaryReply {
     }
 
     /** The JSON header: outputs asked for as binary name their byte size and are added to {@code binary}. */
-    private static void writeHeader(JsonGenerator g, InferenceResponse response, String id, List<String> requested,
+    private static void writeHeader(JsonGenerator g, InferenceResponse response, String id,
             V2RequestReader.V2Request request, List<Tensor> binary) throws IOException {
-        V2Handler.writeResponse(g, response, id, requested, (gen, output) -> {
+        V2Endpoints.writeResponse(g, response, id, (gen, output) -> {
             if (request.binary(output.name())) {
                 gen.writeObjectFieldStart("parameters");
                 gen.writeNumberField(V2RequestReader.BINARY_DATA_SIZE, output.data().remaining());
                 gen.writeEndObject();
                 binary.add(output);
             } else {
-                V2Handler.INLINE_DATA.write(gen, output);
+                V2Endpoints.INLINE_DATA.write(gen, output);
             }
         });
     }

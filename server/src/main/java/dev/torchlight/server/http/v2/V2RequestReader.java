@@ -6,9 +6,11 @@ import dev.torchlight.api.DataType;
 import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
-import dev.torchlight.server.http.RequestControls;
+import dev.torchlight.handler.HandlerItem;
 import dev.torchlight.server.http.json.Json;
 import dev.torchlight.server.http.json.JsonTensorReader;
+import dev.torchlight.server.inference.Base64Payload;
+import dev.torchlight.server.inference.RequestControls;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -48,6 +50,10 @@ public final class V2RequestReader {
     private final BinaryInputs binary;
     private final JsonParser parser;
     private final Map<String, Boolean> binaryOutputs = new LinkedHashMap<>();
+    private final List<Tensor> tensors = new ArrayList<>();
+    private final List<HandlerItem> items = new ArrayList<>();
+    /** The name of a BYTES input, once one was read. */
+    private String bytesInput;
 
     private V2RequestReader(byte[] body, int jsonLength, BinaryInputs binary, JsonParser parser) {
         this.body = body;
@@ -57,15 +63,35 @@ public final class V2RequestReader {
     }
 
     /**
-     * A parsed request and how its outputs are to be sent.
+     * A parsed request: tensors for the model, or BYTES items for its handler, and how its outputs
+     * are to be sent.
      *
-     * @param request the request for the core
+     * @param id the request's id, or null
+     * @param tensors the tensor inputs; empty when the request sends items
+     * @param items the decoded elements of its BYTES inputs, in order; empty when it sends tensors
+     * @param outputs the requested outputs; empty means all
+     * @param controls the request's priority and timeout: its parameters, else the headers'
      * @param binaryByDefault the request's {@code binary_data_output}
      * @param binaryOutputs outputs whose own {@code binary_data} says how to send them
      */
-    public record V2Request(InferenceRequest request, boolean binaryByDefault, Map<String, Boolean> binaryOutputs) {
+    public record V2Request(String id, List<Tensor> tensors, List<HandlerItem> items, List<String> outputs,
+            RequestControls controls, boolean binaryByDefault, Map<String, Boolean> binaryOutputs) {
         public V2Request {
+            tensors = List.copyOf(tensors);
+            items = List.copyOf(items);
+            outputs = List.copyOf(outputs);
             binaryOutputs = Map.copyOf(binaryOutputs);
+        }
+
+        /** Whether the request sends BYTES items for a handler rather than tensors. */
+        public boolean sendsItems() {
+            return !items.isEmpty();
+        }
+
+        /** The request for the model. */
+        public InferenceRequest inference() {
+            return new InferenceRequest(id, tensors, outputs, controls.priorityOrDefault(),
+                    controls.timeoutMicrosOrDefault());
         }
 
         /** Whether output {@code name} goes as raw bytes after the JSON header. */
@@ -74,56 +100,43 @@ public final class V2RequestReader {
         }
 
         /** Whether any output that the reply holds goes as raw bytes. */
-        public boolean anyBinary(List<String> replyOutputs) {
-            return replyOutputs.stream().anyMatch(this::binary);
+        public boolean anyBinary(List<Tensor> replyOutputs) {
+            for (Tensor output : replyOutputs) {
+                if (binary(output.name())) {
+                    return true;
+                }
+            }
+            return false;
         }
-    }
-
-    /** Reads a request without header controls: see {@link #read(byte[], String, Long, RequestControls)}. */
-    public static InferenceRequest read(byte[] body, String model, Long version) {
-        return read(body, model, version, RequestControls.NONE);
-    }
-
-    /**
-     * Reads a request. The request parameters {@code timeout} (microseconds, as Triton) and
-     * {@code priority} (1 = highest) become the request's timeout and priority; where the body does
-     * not set one, {@code headers} may (the body wins); otherwise it is 0, the model's default.
-     *
-     * @param headers the controls sent as HTTP headers
-     * @throws ServingException.InvalidInput for malformed JSON (with its line and column) and for
-     *     anything that does not follow the v2 request schema, naming the offending input or
-     *     parameter
-     */
-    public static InferenceRequest read(byte[] body, String model, Long version, RequestControls headers) {
-        return read(body, body.length, model, version, headers).request();
     }
 
     /**
      * Reads a request whose first {@code jsonLength} bytes are the JSON header; the rest of
      * {@code body}, if any, is the binary tensor data of the inputs that name a
      * {@code binary_data_size}. Without binary data ({@code jsonLength == body.length}) this is a
-     * plain JSON request that may still ask for binary outputs.
+     * plain JSON request that may still ask for binary outputs. The request parameters
+     * {@code timeout} (microseconds, as Triton) and {@code priority} (1 = highest) become the
+     * request's timeout and priority; where the body does not set one, {@code headers} may (the body
+     * wins); otherwise it is 0, the model's default.
      *
-     * @throws ServingException.InvalidInput as {@link #read(byte[], String, Long, RequestControls)},
-     *     and for binary sizes that do not add up, naming the input and the sizes
+     * @param headers the controls sent as HTTP headers
+     * @throws ServingException.InvalidInput for malformed JSON (with its line and column), for
+     *     anything that does not follow the v2 request schema, naming the offending input or
+     *     parameter, and for binary sizes that do not add up, naming the input and the sizes
      */
-    public static V2Request read(byte[] body, int jsonLength, String model, Long version, RequestControls headers) {
+    public static V2Request read(byte[] body, int jsonLength, RequestControls headers) {
         BinaryInputs binary = new BinaryInputs(body, jsonLength);
         try (JsonParser parser = Json.FACTORY.createParser(body, 0, jsonLength)) {
             V2RequestReader reader = new V2RequestReader(body, jsonLength, binary, parser);
-            InferenceRequest request = reader.request(model, version, headers);
+            V2Request request = reader.request(headers);
             binary.checkAllUsed();
-            Object byDefault = request.parameters().get(BINARY_DATA_OUTPUT);
-            if (byDefault != null && !(byDefault instanceof Boolean)) {
-                throw invalid("'parameters." + BINARY_DATA_OUTPUT + "' must be true or false, got " + byDefault);
-            }
-            return new V2Request(request, Boolean.TRUE.equals(byDefault), reader.binaryOutputs);
+            return request;
         } catch (IOException e) {
             throw new ServingException.InvalidInput(Json.describe(e));
         }
     }
 
-    private InferenceRequest request(String model, Long version, RequestControls headers) throws IOException {
+    private V2Request request(RequestControls headers) throws IOException {
         JsonToken first = parser.nextToken();
         if (first == null) {
             throw invalid("the request body is empty; expected a JSON object with 'inputs'");
@@ -133,7 +146,7 @@ public final class V2RequestReader {
         }
         String id = null;
         Map<String, Object> parameters = Map.of();
-        List<Tensor> inputs = null;
+        boolean sawInputs = false;
         List<String> outputs = List.of();
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
             String field = parser.currentName();
@@ -141,7 +154,10 @@ public final class V2RequestReader {
             switch (field) {
                 case "id" -> id = string(value, "'id'");
                 case "parameters" -> parameters = parameters(value, "'parameters'");
-                case "inputs" -> inputs = inputs(value);
+                case "inputs" -> {
+                    inputs(value);
+                    sawInputs = true;
+                }
                 case "outputs" -> outputs = outputs(value);
                 default -> parser.skipChildren();
             }
@@ -149,16 +165,21 @@ public final class V2RequestReader {
         if (parser.nextToken() != null) {
             throw invalid("unexpected content after the request object");
         }
-        if (inputs == null) {
+        if (!sawInputs) {
             throw invalid("the request has no 'inputs'");
         }
         long timeout = control(parameters, TIMEOUT, "a non-negative integer number of microseconds",
                 RequestControls.MAX_TIMEOUT_MICROS);
         long priority = control(parameters, PRIORITY, "a priority level (a non-negative integer, 1 = highest)",
                 Integer.MAX_VALUE);
-        return new InferenceRequest(id, model, version, inputs, outputs, parameters,
-                priority == RequestControls.UNSET ? headers.priorityOrDefault() : (int) priority,
-                timeout == RequestControls.UNSET ? headers.timeoutMicrosOrDefault() : timeout);
+        Object byDefault = parameters.get(BINARY_DATA_OUTPUT);
+        if (byDefault != null && !(byDefault instanceof Boolean)) {
+            throw invalid("'parameters." + BINARY_DATA_OUTPUT + "' must be true or false, got " + byDefault);
+        }
+        RequestControls controls = new RequestControls(
+                priority == RequestControls.UNSET ? headers.priority() : (int) priority,
+                timeout == RequestControls.UNSET ? headers.timeoutMicros() : timeout);
+        return new V2Request(id, tensors, items, outputs, controls, Boolean.TRUE.equals(byDefault), binaryOutputs);
     }
 
     /** A request parameter that must be an integer from 0 to {@code max}; {@link RequestControls#UNSET} if absent. */
@@ -185,24 +206,33 @@ public final class V2RequestReader {
         return n;
     }
 
-    private List<Tensor> inputs(JsonToken value) throws IOException {
+    /** Reads {@code inputs} into {@link #tensors} and {@link #items}. */
+    private void inputs(JsonToken value) throws IOException {
         if (value != JsonToken.START_ARRAY) {
             throw invalid("'inputs' must be an array of input objects");
         }
-        List<Tensor> inputs = new ArrayList<>();
         Set<String> names = new HashSet<>();
+        int index = 0;
         while (parser.nextToken() != JsonToken.END_ARRAY) {
-            Tensor input = input(inputs.size());
-            if (!names.add(input.name())) {
-                throw invalid("input '" + input.name() + "' appears more than once");
+            String name = input(index++);
+            if (!names.add(name)) {
+                throw invalid("input '" + name + "' appears more than once");
             }
-            inputs.add(input);
         }
-        return inputs;
+        if (!tensors.isEmpty() && bytesInput != null) {
+            throw invalid("input '" + bytesInput + "' is BYTES and input '" + tensors.get(0).name() + "' is "
+                    + tensors.get(0).dataType() + ": a request sends tensors for the model, or BYTES (such as"
+                    + " base64 images) for its handler, not both");
+        }
     }
 
-    /** One {@code {name, datatype, shape, parameters, data}} object, the parser on its first token. */
-    private Tensor input(int index) throws IOException {
+    /**
+     * One {@code {name, datatype, shape, parameters, data}} object, the parser on its first token:
+     * a tensor, or for datatype BYTES its elements as items.
+     *
+     * @return the input's name
+     */
+    private String input(int index) throws IOException {
         String where = "inputs[" + index + "]";
         if (parser.currentToken() != JsonToken.START_OBJECT) {
             throw invalid(where + " must be an object with name, datatype, shape and data");
@@ -211,6 +241,7 @@ public final class V2RequestReader {
         String datatype = null;
         long[] shape = null;
         Tensor tensor = null;
+        boolean itemsRead = false;
         Map<String, Object> parameters = Map.of();
         boolean hasData = false;
         long deferredData = -1; // byte offset of a data array seen before name, datatype and shape
@@ -227,7 +258,10 @@ public final class V2RequestReader {
                     if (value != JsonToken.START_ARRAY) {
                         throw invalid((name != null ? "input '" + name + "'" : where) + ": 'data' must be an array");
                     }
-                    if (name != null && datatype != null && shape != null) {
+                    if (name != null && datatype != null && isBytes(datatype)) {
+                        readItems(parser, name);
+                        itemsRead = true;
+                    } else if (name != null && datatype != null && shape != null) {
                         tensor = JsonTensorReader.read(parser, name, dataType(name, datatype), shape, maxElements());
                     } else {
                         deferredData = parser.currentTokenLocation().getByteOffset();
@@ -248,25 +282,78 @@ public final class V2RequestReader {
             throw invalid(label + " has no 'shape'");
         }
         Object binarySize = parameters.get(BINARY_DATA_SIZE);
+        if (isBytes(datatype)) {
+            if (binarySize != null) {
+                throw invalid(label + " is BYTES: send its elements as base64 strings in 'data'; binary BYTES"
+                        + " data after the JSON header is not supported");
+            }
+            if (!itemsRead) {
+                if (deferredData < 0) {
+                    throw invalid(label + " has no 'data'; expected base64 strings, one per item");
+                }
+                try (JsonParser data = reparse(deferredData)) {
+                    readItems(data, name);
+                }
+            }
+            bytesInput = name;
+            return name;
+        }
         if (binarySize != null) {
             if (hasData) {
                 throw invalid(label + " has both 'data' and 'parameters." + BINARY_DATA_SIZE + "'; send one of them");
             }
-            return binary.next(name, dataType(name, datatype), shape, binarySize);
+            tensors.add(binary.next(name, dataType(name, datatype), shape, binarySize));
+            return name;
         }
-        if (tensor != null) {
-            return tensor;
+        if (tensor == null) {
+            if (deferredData < 0) {
+                throw invalid(label + " has no 'data' and no 'parameters." + BINARY_DATA_SIZE
+                        + "'; expected the elements in 'data', or binary data after the JSON header");
+            }
+            DataType type = dataType(name, datatype);
+            try (JsonParser data = reparse(deferredData)) {
+                tensor = JsonTensorReader.read(data, name, type, shape, maxElements());
+            }
         }
-        if (deferredData < 0) {
-            throw invalid(label + " has no 'data' and no 'parameters." + BINARY_DATA_SIZE
-                    + "'; expected the elements in 'data', or binary data after the JSON header");
-        }
-        DataType type = dataType(name, datatype);
-        int offset = (int) deferredData;
-        try (JsonParser data = Json.FACTORY.createParser(body, offset, jsonLength - offset)) {
-            data.nextToken();
-            return JsonTensorReader.read(data, name, type, shape, maxElements());
-        }
+        tensors.add(tensor);
+        return name;
+    }
+
+    /** A parser over the JSON header from {@code offset}, on its first token. */
+    private JsonParser reparse(long offset) throws IOException {
+        JsonParser data = Json.FACTORY.createParser(body, (int) offset, jsonLength - (int) offset);
+        data.nextToken();
+        return data;
+    }
+
+    private static boolean isBytes(String datatype) {
+        return "BYTES".equalsIgnoreCase(datatype.strip());
+    }
+
+    /** The BYTES input's data, (nested) arrays of base64 strings, each string one item; the parser on the array. */
+    private void readItems(JsonParser p, String name) throws IOException {
+        int depth = 0;
+        do {
+            JsonToken token = p.currentToken();
+            if (token == JsonToken.START_ARRAY) {
+                depth++;
+            } else if (token == JsonToken.END_ARRAY) {
+                depth--;
+            } else if (token == JsonToken.VALUE_STRING) {
+                String where = "input '" + name + "' element " + items.size();
+                items.add(new HandlerItem(name, null, Base64Payload.decode(p.getText(), where)));
+            } else {
+                throw invalid("input '" + name + "' is BYTES: expected its data to be base64 strings (one per"
+                        + " image), got " + (token == null ? "the end" : p.getText()));
+            }
+            if (depth > JsonTensorReader.MAX_RANK) {
+                throw invalid("input '" + name + "': 'data' is nested more than " + JsonTensorReader.MAX_RANK
+                        + " deep");
+            }
+            if (depth > 0) {
+                p.nextToken();
+            }
+        } while (depth > 0);
     }
 
     private static DataType dataType(String name, String datatype) {

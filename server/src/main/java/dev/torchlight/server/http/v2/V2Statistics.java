@@ -2,10 +2,10 @@ package dev.torchlight.server.http.v2;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.torchlight.metrics.ModelStats;
-import dev.torchlight.registry.ModelService;
-import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.registry.ServedVersion;
 import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.JsonReplies;
+import dev.torchlight.server.inference.InferenceLayer;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.util.List;
@@ -19,10 +19,10 @@ import java.util.List;
  * carry the same counts with zero nanoseconds.
  */
 public final class V2Statistics {
-    private final ModelService service;
+    private final InferenceLayer inference;
 
-    public V2Statistics(ModelService service) {
-        this.service = service;
+    public V2Statistics(InferenceLayer inference) {
+        this.inference = inference;
     }
 
     /**
@@ -30,33 +30,23 @@ public final class V2Statistics {
      * @param version a version, or null for every version of {@code model}
      */
     public HttpReply statistics(String model, Long version) {
-        List<ModelVersionInfo> versions;
-        if (model == null) {
-            versions = service.models();
-        } else if (version != null) {
-            versions = List.of(service.describe(model, version));
-        } else {
-            service.describe(model, null); // 404 for an unknown model
-            versions = service.models().stream().filter(v -> v.name().equals(model)).toList();
-        }
-        // Version 0 stands for a model with no version folders: nothing to report.
-        List<ModelVersionInfo> loaded = versions.stream().filter(v -> v.version() > 0).toList();
+        List<ServedVersion> versions = inference.statistics(model, version);
         return JsonReplies.json(HttpResponseStatus.OK, g -> {
             g.writeStartObject();
             g.writeArrayFieldStart("model_stats");
-            for (ModelVersionInfo info : loaded) {
-                write(g, info);
+            for (ServedVersion served : versions) {
+                write(g, served);
             }
             g.writeEndArray();
             g.writeEndObject();
         });
     }
 
-    private static void write(JsonGenerator g, ModelVersionInfo info) throws IOException {
-        ModelStats.Snapshot s = info.stats();
+    private static void write(JsonGenerator g, ServedVersion served) throws IOException {
+        ModelStats.Snapshot s = served.stats();
         g.writeStartObject();
-        g.writeStringField("name", info.name());
-        g.writeStringField("version", Long.toString(info.version()));
+        g.writeStringField("name", served.model());
+        g.writeStringField("version", Long.toString(served.version()));
         g.writeNumberField("last_inference", s.lastInferenceMillis());
         g.writeNumberField("inference_count", s.inferenceCount());
         g.writeNumberField("execution_count", s.executionCount());

@@ -7,15 +7,21 @@ import dev.torchlight.api.DataType;
 import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
-import dev.torchlight.server.http.RequestControls;
-import java.math.BigInteger;
+import dev.torchlight.handler.HandlerItem;
+import dev.torchlight.server.inference.RequestControls;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import org.junit.jupiter.api.Test;
 
 class V2RequestReaderTest {
 
     private static InferenceRequest read(String json) {
-        return V2RequestReader.read(json.getBytes(StandardCharsets.UTF_8), "m", 3L);
+        return read(json, RequestControls.NONE);
+    }
+
+    private static V2RequestReader.V2Request parse(String json) {
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        return V2RequestReader.read(body, body.length, RequestControls.NONE);
     }
 
     private static void assertInvalid(String json, String message) {
@@ -36,11 +42,6 @@ class V2RequestReaderTest {
                  "extra": {"ignored": [1, 2, {"deep": true}]}}
                 """);
         assertThat(r.id()).isEqualTo("42");
-        assertThat(r.model()).isEqualTo("m");
-        assertThat(r.version()).isEqualTo(3L);
-        assertThat(r.parameters()).containsEntry("a", 1).containsEntry("b", "x").containsEntry("c", true)
-                .containsEntry("d", 2.5).containsEntry("f", new BigInteger("123456789012345678901"))
-                .doesNotContainKey("e");
         assertThat(r.outputs()).containsExactly("y");
         assertThat(r.inputs()).hasSize(2);
         Tensor x = r.inputs().get(0);
@@ -62,7 +63,6 @@ class V2RequestReaderTest {
         assertThat(r.inputs().get(1).data().get(0)).isEqualTo((byte) 7);
         assertThat(r.id()).isNull();
         assertThat(r.outputs()).isEmpty();
-        assertThat(r.parameters()).isEmpty();
     }
 
     @Test
@@ -128,7 +128,8 @@ class V2RequestReaderTest {
     private static final String INPUTS = "\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [1]}]";
 
     private static InferenceRequest read(String json, RequestControls headers) {
-        return V2RequestReader.read(json.getBytes(StandardCharsets.UTF_8), "m", 3L, headers);
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        return V2RequestReader.read(body, body.length, headers).inference();
     }
 
     @Test
@@ -145,7 +146,6 @@ class V2RequestReaderTest {
 
         assertThat(r.timeoutMicros()).isEqualTo(2500);
         assertThat(r.priority()).isEqualTo(2);
-        assertThat(r.parameters()).containsEntry("timeout", 2500).containsEntry("priority", 2);
     }
 
     @Test
@@ -196,5 +196,44 @@ class V2RequestReaderTest {
                 "'parameters.priority' must be a priority level (a non-negative integer, 1 = highest), got 1.0");
         assertInvalid("{\"parameters\": {\"priority\": 3000000000}, " + INPUTS + "}",
                 "'parameters.priority' is too large: 3000000000");
+    }
+
+    // --- BYTES items for a model's handler
+
+    @Test
+    void bytesInputsAreItemsInOrderWhereverTheirDataComes() {
+        String a = Base64.getEncoder().encodeToString(new byte[] {1, 2, 3});
+        String b = Base64.getEncoder().encodeToString(new byte[] {4});
+        V2RequestReader.V2Request r = parse("{\"id\": \"q\", \"parameters\": {\"priority\": 2}, \"inputs\": ["
+                + "{\"name\": \"img\", \"datatype\": \"BYTES\", \"shape\": [2], \"data\": [\"" + a + "\", [\"" + b + "\"]]},"
+                + "{\"data\": [\"" + b + "\"], \"name\": \"late\", \"shape\": [1], \"datatype\": \"bytes\"}]}");
+
+        assertThat(r.sendsItems()).isTrue();
+        assertThat(r.tensors()).isEmpty();
+        assertThat(r.id()).isEqualTo("q");
+        assertThat(r.controls().priority()).isEqualTo(2);
+        assertThat(r.items()).extracting(HandlerItem::name).containsExactly("img", "img", "late");
+        assertThat(r.items().get(0).data()).containsExactly(1, 2, 3);
+        assertThat(r.items().get(2).data()).containsExactly(4);
+    }
+
+    @Test
+    void aTensorRequestSendsNoItems() {
+        assertThat(parse("{" + INPUTS + "}").sendsItems()).isFalse();
+    }
+
+    @Test
+    void badBytesInputsAre400sNamingThem() {
+        assertInvalid("{\"inputs\": [{\"name\": \"img\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [1]}]}",
+                "input 'img' is BYTES: expected its data to be base64 strings (one per image), got 1");
+        assertInvalid("{\"inputs\": [{\"name\": \"img\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\"%%\"]}]}",
+                "input 'img' element 0: not valid base64");
+        assertInvalid("{\"inputs\": [{\"name\": \"img\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\"AQ==\"]},"
+                + "{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1], \"data\": [1]}]}",
+                "input 'img' is BYTES and input 'x' is FP32: a request sends tensors for the model, or BYTES");
+        assertInvalid("{\"inputs\": [{\"name\": \"img\", \"datatype\": \"BYTES\", \"shape\": [1],"
+                + " \"parameters\": {\"binary_data_size\": 4}}]}", "binary BYTES data after the JSON header is not supported");
+        assertInvalid("{\"inputs\": [{\"name\": \"img\", \"datatype\": \"BYTES\", \"shape\": [1]}]}",
+                "input 'img' has no 'data'; expected base64 strings");
     }
 }

@@ -23,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Loading, reloading, swapping, draining, scaling and warming up model versions, on a fake engine. */
-class ModelRegistryLifecycleTest {
+class ModelManagerLifecycleTest {
     private static final String CONFIG = """
             name: m
             platform: torchscript
@@ -47,7 +46,8 @@ class ModelRegistryLifecycleTest {
     Path repo;
 
     private final FakeEngine engine = new FakeEngine();
-    private ModelRegistry registry;
+    private ModelManager registry;
+    private ModelService routes;
 
     @AfterEach
     void close() {
@@ -72,24 +72,38 @@ class ModelRegistryLifecycleTest {
         }
     }
 
+    /** Another model, like {@code m}, with one version adding {@code delta}. */
+    private void writeModel(String name, String delta) throws IOException {
+        Path dir = Files.createDirectories(repo.resolve(name).resolve("1"));
+        Files.writeString(repo.resolve(name).resolve(ModelSource.CONFIG_FILE), CONFIG.replace("name: m", "name: " + name));
+        Files.writeString(dir.resolve(ModelSource.MODEL_FILE), delta);
+    }
+
     private ModelSource source() {
         return new ModelRepository(repo).source("m");
     }
 
-    private ModelRegistry registry(boolean warmUp) {
-        registry = new ModelRegistry(engine, NanoClock.SYSTEM, true, warmUp);
+    private ModelManager registry(boolean warmUp) {
+        registry = new ModelManager(engine, NanoClock.SYSTEM, warmUp ? LoadOptions.SERVING
+                : LoadOptions.SERVING.withoutWarmUp());
+        routes = registry.routes();
         return registry;
     }
 
-    private static InferenceRequest request(Long version) {
+    private static InferenceRequest request() {
         ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2).flip();
-        return new InferenceRequest("r", "m", version, List.of(new Tensor("x", DataType.FP32, new long[] {1, 2}, b)),
-                List.of(), Map.of());
+        return InferenceRequest.of("r", List.of(new Tensor("x", DataType.FP32, new long[] {1, 2}, b)));
+    }
+
+    /** Runs a request as a front end does: resolves and holds the version once, releases it when answered. */
+    private CompletableFuture<InferenceResponse> infer(Long version) {
+        ServedVersion served = routes.acquire("m", version);
+        return served.infer(request()).whenComplete((r, e) -> served.release());
     }
 
     /** The first output element minus the input's 1: the answering model's delta. */
     private float delta(Long version) throws Exception {
-        InferenceResponse response = registry.infer(request(version)).get(10, TimeUnit.SECONDS);
+        InferenceResponse response = infer(version).get(10, TimeUnit.SECONDS);
         return response.outputs().get(0).data().getFloat(0) - 1;
     }
 
@@ -135,8 +149,8 @@ class ModelRegistryLifecycleTest {
             assertThat(o.serving()).containsExactly(1L);
         });
         assertThat(delta(null)).isEqualTo(10);
-        assertThat(registry.lastLoadError("m")).contains("truncated upload");
-        assertThat(registry.ready()).isTrue();
+        assertThat(routes.model("m").error()).contains("truncated upload");
+        assertThat(routes.ready()).isTrue();
         assertThat(registry.reconcile(new ModelRepository(repo).scan(List.of())))
                 .as("the same broken files are not retried every poll").isEmpty();
     }
@@ -161,16 +175,16 @@ class ModelRegistryLifecycleTest {
         version(1, "10");
         version(2, "20");
         registry(false).load(source());
-        assertThat(registry.describe("m", null).versions()).containsExactly(2L);
+        assertThat(routes.model("m").versionNumbers()).containsExactly(2L);
         FakeModel v2 = engine.loaded.get(0);
 
         version(3, "30");
         registry.reconcile(new ModelRepository(repo).scan(List.of()));
 
-        assertThat(registry.describe("m", null).versions()).containsExactly(3L);
+        assertThat(routes.model("m").versionNumbers()).containsExactly(3L);
         assertThat(delta(null)).isEqualTo(30);
         assertThat(v2.closed).isTrue();
-        assertThatThrownBy(() -> registry.describe("m", 2L)).isInstanceOf(ServingException.NotFound.class);
+        assertThatThrownBy(() -> routes.resolve("m", 2L)).isInstanceOf(ServingException.NotFound.class);
     }
 
     @Test
@@ -180,7 +194,7 @@ class ModelRegistryLifecycleTest {
         version(2, "20");
         version(3, "30");
         registry(false).load(source());
-        assertThat(registry.describe("m", null).versions()).containsExactly(1L, 3L);
+        assertThat(routes.model("m").versionNumbers()).containsExactly(1L, 3L);
     }
 
     @Test
@@ -195,9 +209,9 @@ class ModelRegistryLifecycleTest {
             running.countDown();
             await(release);
         };
-        CompletableFuture<InferenceResponse> inFlight = registry.infer(request(null));
+        CompletableFuture<InferenceResponse> inFlight = infer(null);
         assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
-        CompletableFuture<InferenceResponse> queued = registry.infer(request(null));
+        CompletableFuture<InferenceResponse> queued = infer(null);
 
         version(1, "20");
         CompletableFuture<List<LoadOutcome>> swap = CompletableFuture.supplyAsync(
@@ -205,7 +219,7 @@ class ModelRegistryLifecycleTest {
         // The new copy serves while the old one still drains.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         // The fresh copy has queued nothing yet; the old one has: that tells them apart.
-        while (registry.describe("m", null).stats().queueCount() > 0 && System.nanoTime() < deadline) {
+        while (routes.resolve("m", null).stats().queueCount() > 0 && System.nanoTime() < deadline) {
             Thread.onSpinWait();
         }
         assertThat(delta(null)).isEqualTo(20);
@@ -219,6 +233,87 @@ class ModelRegistryLifecycleTest {
     }
 
     @Test
+    void aRequestRunsOnTheVersionItResolvedEvenWhenASwapReplacesItMeanwhile() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        registry(false).load(source());
+        FakeModel old = engine.loaded.get(0);
+        // Resolved and held, as a front end holds it while it decodes the body.
+        ServedVersion held = routes.acquire("m", null);
+
+        version(1, "20");
+        CompletableFuture<List<LoadOutcome>> swap = CompletableFuture.supplyAsync(
+                () -> registry.reconcile(new ModelRepository(repo).scan(List.of())));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (routes.resolve("m", null) == held && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(delta(null)).as("new requests go to the new copy").isEqualTo(20);
+        assertThat(swap).as("the old copy waits for the request that holds it").isNotDone();
+        assertThat(held.state()).isEqualTo(ModelState.UNLOADED);
+
+        InferenceResponse answer = held.infer(request()).get(10, TimeUnit.SECONDS);
+        assertThat(answer.outputs().get(0).data().getFloat(0) - 1).as("answered by the version it resolved")
+                .isEqualTo(10);
+        assertThat(old.closed).isFalse();
+        held.release();
+
+        assertThat(swap.get(10, TimeUnit.SECONDS)).singleElement().satisfies(o -> assertThat(o.ok()).isTrue());
+        assertThat(old.closed).isTrue();
+        assertThat(held.hold()).as("a retired version cannot be held again").isFalse();
+    }
+
+    @Test
+    void modelsLoadInParallel() throws Exception {
+        writeModel("a", "10");
+        writeModel("b", "20");
+        CountDownLatch bothLoading = new CountDownLatch(2);
+        engine.beforeLoad = () -> {
+            bothLoading.countDown();
+            await(bothLoading); // one load after the other would wait here for 10 s
+        };
+        registry(false);
+
+        long start = System.nanoTime();
+        List<LoadOutcome> outcomes = registry.loadAll(new ModelRepository(repo).scan(List.of("a", "b")));
+
+        assertThat(bothLoading.getCount()).isZero();
+        assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(5));
+        assertThat(outcomes).extracting(LoadOutcome::model).containsExactly("a", "b");
+        assertThat(outcomes).allSatisfy(o -> assertThat(o.ok()).isTrue());
+        assertThat(routes.ready()).isTrue();
+    }
+
+    @Test
+    void aSlowLoadBlocksNeitherInferenceNorChangesToOtherModels() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        version(2, "20");
+        registry(false).load(source());
+        writeModel("slow", "30");
+        CountDownLatch loading = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        engine.beforeLoad = () -> {
+            loading.countDown();
+            await(finish);
+        };
+        CompletableFuture<LoadOutcome> slow = CompletableFuture.supplyAsync(
+                () -> registry.load(new ModelRepository(repo).source("slow")));
+        assertThat(loading.await(10, TimeUnit.SECONDS)).isTrue();
+        engine.beforeLoad = () -> { };
+
+        assertThat(delta(null)).isEqualTo(20);
+        registry.setDefault("m", 1);
+        assertThat(delta(null)).isEqualTo(10);
+        assertThat(registry.scale("m", 2).ok()).isTrue();
+        registry.unload("m", 2);
+        assertThat(slow).isNotDone();
+
+        finish.countDown();
+        assertThat(slow.get(10, TimeUnit.SECONDS).ok()).isTrue();
+    }
+
+    @Test
     void unloadSetDefaultAndScale() throws Exception {
         config(CONFIG);
         version(1, "10");
@@ -228,12 +323,12 @@ class ModelRegistryLifecycleTest {
 
         registry.setDefault("m", 1);
         assertThat(delta(null)).isEqualTo(10);
-        assertThat(registry.defaultVersion("m")).isEqualTo(1L);
+        assertThat(routes.model("m").defaultServed().version()).isEqualTo(1L);
 
         LoadOutcome scaled = registry.scale("m", 3);
         assertThat(scaled.ok()).isTrue();
-        assertThat(registry.instances("m", 1L)).hasSize(3);
-        assertThat(registry.instances("m", 2L)).hasSize(3);
+        assertThat(routes.resolve("m", 1L).instances()).hasSize(3);
+        assertThat(routes.resolve("m", 2L).instances()).hasSize(3);
         assertThat(delta(null)).as("the default survives scaling").isEqualTo(10);
 
         registry.unload("m", 1);
@@ -254,17 +349,17 @@ class ModelRegistryLifecycleTest {
                   - {kind: GPU, devices: [1], count: 1}
                 """);
         version(1, "10");
-        ModelConfig before = registry(false).load(source()).ok() ? registry.describe("m", null).config() : null;
+        ModelConfig before = registry(false).load(source()).ok() ? routes.resolve("m", null).config() : null;
         assertThat(before).isNotNull();
         assertThat(engine.placements).containsExactlyInAnyOrder(Placement.CPU, Placement.gpu(1));
         engine.placements.clear();
 
         assertThat(registry.scale("m", 4).ok()).isTrue();
 
-        ModelConfig after = registry.describe("m", null).config();
+        ModelConfig after = routes.resolve("m", null).config();
         assertThat(after.handler()).isEqualTo(new HandlerSpec.Custom("com.example.Scorer", "scorer.jar"));
         assertThat(after.instanceGroups()).isEqualTo(before.instanceGroups()).hasSize(2);
-        assertThat(registry.instances("m", null)).extracting(InstanceStatus::placement)
+        assertThat(routes.resolve("m", null).instances()).extracting(InstanceStatus::placement)
                 .containsExactly(Placement.CPU, Placement.gpu(1), Placement.CPU, Placement.gpu(1));
         assertThat(engine.placements).containsExactlyInAnyOrder(Placement.CPU, Placement.gpu(1), Placement.CPU,
                 Placement.gpu(1));
@@ -278,8 +373,8 @@ class ModelRegistryLifecycleTest {
 
         assertThat(registry(false).load(source(), 2).ok()).isTrue();
 
-        assertThat(registry.describe("m", null).config().handler()).isInstanceOf(HandlerSpec.Custom.class);
-        assertThat(registry.instances("m", null)).hasSize(2);
+        assertThat(routes.resolve("m", null).config().handler()).isInstanceOf(HandlerSpec.Custom.class);
+        assertThat(routes.resolve("m", null).instances()).hasSize(2);
     }
 
     @Test
@@ -287,11 +382,11 @@ class ModelRegistryLifecycleTest {
         config(CONFIG);
         version(1, "10");
         registry(false).load(source());
-        assertThat(registry.ready()).isTrue();
+        assertThat(routes.ready()).isTrue();
 
         registry.beginShutdown();
 
-        assertThat(registry.ready()).isFalse();
+        assertThat(routes.ready()).isFalse();
         assertThat(delta(null)).isEqualTo(10);
     }
 

@@ -1,63 +1,61 @@
 package dev.torchlight.server.http.v2;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
-import dev.torchlight.registry.ModelService;
-import dev.torchlight.registry.ModelVersionInfo;
+import dev.torchlight.handler.HandlerAnswer;
+import dev.torchlight.registry.ServedModel;
+import dev.torchlight.registry.ServedVersion;
 import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.InferenceReply;
 import dev.torchlight.server.http.JsonReplies;
-import dev.torchlight.server.http.RequestControls;
-import dev.torchlight.server.http.handler.HandlerEndpoints;
-import dev.torchlight.server.http.handler.V2BytesRequest;
+import dev.torchlight.server.http.json.AnswerJson;
+import dev.torchlight.server.http.json.Json;
 import dev.torchlight.server.http.json.JsonTensorWriter;
+import dev.torchlight.server.inference.InferenceLayer;
+import dev.torchlight.server.inference.RequestControls;
+import dev.torchlight.server.inference.ServerMetadata;
+import dev.torchlight.server.inference.Work;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The KServe Open Inference Protocol v2 REST endpoints: server and model metadata, health, and
- * inference with JSON tensors. Failures are thrown (or complete the future) as
+ * inference with JSON tensors, binary tensors, or BYTES items for a model's handler. A codec over
+ * the {@link InferenceLayer}: failures are thrown (or complete the future) as
  * {@link ServingException}s for the front end's error mapping.
  */
-public final class V2Handler {
-    /** The v2 platform name for TorchScript models, reported for config platform {@code torchscript}. */
-    public static final String TORCHSCRIPT_PLATFORM = "pytorch_torchscript";
+public final class V2Endpoints {
     /** The binary tensor extension's request and reply header: the JSON part's length in bytes. */
     public static final String BINARY_HEADER_LENGTH = V2BinaryReply.HEADER_LENGTH;
+    /** Name of the output that carries each item's answer as a JSON string, for a model with a handler. */
+    public static final String HANDLER_OUTPUT = "predictions";
 
-    private final ModelService service;
+    private final InferenceLayer inference;
     private final String serverVersion;
-    /** Serves BYTES inputs of models with a handler; null when the server has no handler stage. */
-    private final HandlerEndpoints handlers;
 
-    public V2Handler(ModelService service, String serverVersion) {
-        this(service, serverVersion, null);
-    }
-
-    /** @param handlers serves BYTES requests to models with a handler; null for none */
-    public V2Handler(ModelService service, String serverVersion, HandlerEndpoints handlers) {
-        this.service = Objects.requireNonNull(service, "service");
+    public V2Endpoints(InferenceLayer inference, String serverVersion) {
+        this.inference = Objects.requireNonNull(inference, "inference");
         this.serverVersion = Objects.requireNonNull(serverVersion, "serverVersion");
-        this.handlers = handlers;
     }
 
     /** {@code GET /v2}. */
     public HttpReply serverMetadata() {
         return JsonReplies.json(HttpResponseStatus.OK, g -> {
             g.writeStartObject();
-            g.writeStringField("name", "torchlight");
+            g.writeStringField("name", ServerMetadata.NAME);
             g.writeStringField("version", serverVersion);
             g.writeArrayFieldStart("extensions");
-            g.writeString("binary_tensor_data");
-            g.writeString("statistics");
+            for (String extension : ServerMetadata.EXTENSIONS) {
+                g.writeString(extension);
+            }
             g.writeEndArray();
             g.writeEndObject();
         });
@@ -70,17 +68,17 @@ public final class V2Handler {
 
     /** {@code GET /v2/health/ready}: 200 when every model is ready, else 503. */
     public HttpReply ready() {
-        boolean ready = service.ready();
+        boolean ready = inference.ready();
         return flag(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, "ready", ready);
     }
 
     /** {@code GET /v2/models/{m}[/versions/{v}]/ready}: 200 when that version is ready, else 503. */
     public HttpReply modelReady(String model, Long version) {
-        ModelVersionInfo info = service.describe(model, version);
-        boolean ready = info.ready();
+        ServedVersion served = inference.version(model, version);
+        boolean ready = served.ready();
         return JsonReplies.json(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, g -> {
             g.writeStartObject();
-            g.writeStringField("name", info.name());
+            g.writeStringField("name", served.model());
             g.writeBooleanField("ready", ready);
             g.writeEndObject();
         });
@@ -88,61 +86,34 @@ public final class V2Handler {
 
     /** {@code GET /v2/models/{m}[/versions/{v}]}. */
     public HttpReply modelMetadata(String model, Long version) {
-        ModelVersionInfo info = service.describe(model, version);
-        return JsonReplies.json(HttpResponseStatus.OK, g -> writeMetadata(g, info));
-    }
-
-    /** {@code POST /v2/models/{m}[/versions/{v}]/infer} without header controls. */
-    public CompletableFuture<HttpReply> infer(String model, Long version, byte[] body) {
-        return infer(model, version, body, RequestControls.NONE);
+        ServedModel served = inference.model(model);
+        ModelConfig config = served.version(version).config();
+        return JsonReplies.json(HttpResponseStatus.OK, g -> writeMetadata(g, served, config));
     }
 
     /**
-     * {@code POST /v2/models/{m}[/versions/{v}]/infer}; the body is parsed before this returns.
+     * {@code POST /v2/models/{m}[/versions/{v}]/infer}, the body parsed before this returns. With the
+     * binary tensor extension the reply is binary (see {@link V2BinaryReply}) when an output it holds
+     * asks for binary data. BYTES inputs go to the model's handler, whose answers come back as the
+     * BYTES output {@value #HANDLER_OUTPUT}, each element one item's answer as a JSON string.
      *
      * @param headers timeout and priority from the request headers, used where the body's
      *     parameters do not set them
-     */
-    public CompletableFuture<HttpReply> infer(String model, Long version, byte[] body, RequestControls headers) {
-        return infer(model, version, body, headers, null);
-    }
-
-    /**
-     * {@code POST /v2/models/{m}[/versions/{v}]/infer}, with the binary tensor extension: the
-     * reply is binary (see {@link V2BinaryReply}) when an output it holds asks for binary data.
-     *
      * @param headerLength the {@code Inference-Header-Content-Length} header, or null when the
      *     whole body is JSON
      */
     public CompletableFuture<HttpReply> infer(String model, Long version, byte[] body, RequestControls headers,
             String headerLength) {
         int jsonLength = headerLength == null ? body.length : jsonLength(headerLength, body.length);
-        V2RequestReader.V2Request parsed;
-        try {
-            parsed = V2RequestReader.read(body, jsonLength, model, version, headers);
-        } catch (ServingException.InvalidInput e) {
-            // BYTES inputs (images) are not tensors: a model with a handler takes them; tensors pay nothing for this.
-            if (handlers == null || headerLength != null
-                    || !dev.torchlight.handler.HandlerStage.handles(service.describe(model, version).config())) {
-                throw e;
+        return inference.infer(model, version, target -> {
+            V2RequestReader.V2Request request = V2RequestReader.read(body, jsonLength, headers);
+            if (request.sendsItems()) {
+                return new Work.Items<>(request::items, request.controls(),
+                        answer -> JsonReplies.json(HttpResponseStatus.OK, g -> writeAnswer(g, answer, request.id())));
             }
-            V2BytesRequest bytes = V2BytesRequest.readOrNull(body);
-            if (bytes == null) {
-                throw e;
-            }
-            return handlers.infer(model, version, bytes, headers);
-        }
-        InferenceRequest request = parsed.request();
-        if (!request.outputs().isEmpty()) {
-            service.checkRequestedOutputs(request);
-        }
-        return service.infer(request).thenApply(response -> {
-            List<String> names = response.outputs().stream().map(Tensor::name)
-                    .filter(n -> request.outputs().isEmpty() || request.outputs().contains(n)).toList();
-            HttpReply reply = parsed.anyBinary(names) ? V2BinaryReply.of(response, parsed)
-                    : JsonReplies.json(HttpResponseStatus.OK,
-                            g -> writeResponse(g, response, request.id(), request.outputs()));
-            return new InferenceReply(response, reply);
+            return new Work.Tensors<>(request.inference(), response -> new InferenceReply(response,
+                    request.anyBinary(response.outputs()) ? V2BinaryReply.of(response, request)
+                            : JsonReplies.json(HttpResponseStatus.OK, g -> writeResponse(g, response, request.id()))));
         });
     }
 
@@ -174,25 +145,15 @@ public final class V2Handler {
         JsonTensorWriter.writeFlat(g, output);
     };
 
-    static void writeResponse(JsonGenerator g, InferenceResponse response, String id, List<String> requested)
-            throws IOException {
-        writeResponse(g, response, id, requested, INLINE_DATA);
+    static void writeResponse(JsonGenerator g, InferenceResponse response, String id) throws IOException {
+        writeResponse(g, response, id, INLINE_DATA);
     }
 
-    /** The v2 response object, each requested output's data written by {@code data}. */
-    static void writeResponse(JsonGenerator g, InferenceResponse response, String id, List<String> requested,
-            OutputData data) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("model_name", response.model());
-        g.writeStringField("model_version", Long.toString(response.version()));
-        if (id != null) {
-            g.writeStringField("id", id);
-        }
-        g.writeArrayFieldStart("outputs");
+    /** The v2 response object, each output's data written by {@code data}. */
+    static void writeResponse(JsonGenerator g, InferenceResponse response, String id, OutputData data)
+            throws IOException {
+        writeHead(g, response.model(), response.version(), id);
         for (Tensor output : response.outputs()) {
-            if (!requested.isEmpty() && !requested.contains(output.name())) {
-                continue;
-            }
             g.writeStartObject();
             g.writeStringField("name", output.name());
             g.writeStringField("datatype", output.dataType().name());
@@ -204,16 +165,47 @@ public final class V2Handler {
         g.writeEndObject();
     }
 
-    static void writeMetadata(JsonGenerator g, ModelVersionInfo info) throws IOException {
-        ModelConfig config = info.config();
+    /** A handler's answers: one BYTES output, each element an item's answer as a JSON string. */
+    private static void writeAnswer(JsonGenerator g, HandlerAnswer answer, String id) throws IOException {
+        writeHead(g, answer.model(), answer.version(), id);
         g.writeStartObject();
-        g.writeStringField("name", info.name());
+        g.writeStringField("name", HANDLER_OUTPUT);
+        g.writeStringField("datatype", "BYTES");
+        writeShape(g, new long[] {answer.items().size()});
+        g.writeArrayFieldStart("data");
+        for (Object item : answer.items()) {
+            StringWriter text = new StringWriter();
+            try (JsonGenerator inner = Json.FACTORY.createGenerator(text)) {
+                AnswerJson.write(inner, item);
+            }
+            g.writeString(text.toString());
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    /** Opens the response object up to its {@code outputs} array. */
+    private static void writeHead(JsonGenerator g, String model, long version, String id) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("model_name", model);
+        g.writeStringField("model_version", Long.toString(version));
+        if (id != null) {
+            g.writeStringField("id", id);
+        }
+        g.writeArrayFieldStart("outputs");
+    }
+
+    private static void writeMetadata(JsonGenerator g, ServedModel model, ModelConfig config) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", model.name());
         g.writeArrayFieldStart("versions");
-        for (long v : info.versions()) {
+        for (long v : model.versionNumbers()) {
             g.writeString(Long.toString(v));
         }
         g.writeEndArray();
-        g.writeStringField("platform", config == null ? TORCHSCRIPT_PLATFORM : platform(config.platform()));
+        g.writeStringField("platform", ServerMetadata.platform(config));
         g.writeArrayFieldStart("inputs");
         if (config != null) {
             writeSpecs(g, config.inputs(), config.batched());
@@ -225,11 +217,6 @@ public final class V2Handler {
         }
         g.writeEndArray();
         g.writeEndObject();
-    }
-
-    /** Config platform {@code torchscript} is reported as v2's {@value #TORCHSCRIPT_PLATFORM}; others as written. */
-    static String platform(String configured) {
-        return "torchscript".equals(configured) ? TORCHSCRIPT_PLATFORM : configured;
     }
 
     private static void writeSpecs(JsonGenerator g, List<TensorSpec> specs, boolean batched) throws IOException {

@@ -9,51 +9,45 @@ import dev.torchlight.api.Shapes;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
+import dev.torchlight.handler.HandlerAnswer;
 import dev.torchlight.handler.HandlerStage;
-import dev.torchlight.registry.ModelService;
-import dev.torchlight.registry.ModelVersionInfo;
 import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.InferenceReply;
 import dev.torchlight.server.http.JsonReplies;
-import dev.torchlight.server.http.RequestControls;
-import dev.torchlight.server.http.handler.HandlerEndpoints;
+import dev.torchlight.server.http.json.AnswerJson;
 import dev.torchlight.server.http.json.Json;
 import dev.torchlight.server.http.json.JsonTensorReader;
 import dev.torchlight.server.http.json.JsonTensorWriter;
+import dev.torchlight.server.inference.InferenceLayer;
+import dev.torchlight.server.inference.RequestControls;
+import dev.torchlight.server.inference.Work;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * TorchServe's inference API: {@code GET /ping} and {@code POST /predictions/{m}[/{v}]} for
- * single-input models. The body is the input as a (nested) JSON array, its datatype the model's
- * declared one and its shape the nesting. For a batched model a body shaped like one item (the
- * declared shape) is sent as a batch of one and the answer loses that batch dimension again; a
- * body with a leading batch dimension is passed through as is. The answer is the first output
- * as a nested array, or {@code {name: nested array}} when the model has several outputs. The
- * request's timeout and priority come from the {@link RequestControls} headers.
+ * TorchServe's inference API: {@code GET /ping} and {@code POST /predictions/{m}[/{v}]}, a codec
+ * over the {@link InferenceLayer}. For a model with a handler the body goes to it as sent (an image,
+ * a form, base64 JSON) and the answer is the handler's, as TorchServe's. Otherwise the model needs
+ * one input: the body is that input as a (nested) JSON array, its datatype the model's declared one
+ * and its shape the nesting. For a batched model a body shaped like one item (the declared shape)
+ * is sent as a batch of one and the answer loses that batch dimension again; a body with a leading
+ * batch dimension is passed through as is. The answer is the first output as a nested array, or
+ * {@code {name: nested array}} when the model has several outputs. The request's timeout and
+ * priority come from the {@link RequestControls} headers.
  */
-public final class TorchServeHandler {
-    private final ModelService service;
-    /** Models with a handler (image_classifier, custom) go here; null when the server has no handler stage. */
-    private final HandlerEndpoints handlers;
+public final class TorchServeEndpoints {
+    private final InferenceLayer inference;
 
-    public TorchServeHandler(ModelService service) {
-        this(service, null);
-    }
-
-    /** @param handlers serves models whose config names a handler; null for none */
-    public TorchServeHandler(ModelService service, HandlerEndpoints handlers) {
-        this.service = Objects.requireNonNull(service, "service");
-        this.handlers = handlers;
+    public TorchServeEndpoints(InferenceLayer inference) {
+        this.inference = Objects.requireNonNull(inference, "inference");
     }
 
     /** {@code GET /ping}: 200 {@code {"status": "Healthy"}}, else 500 {@code {"status": "Unhealthy"}} as TorchServe. */
     public HttpReply ping() {
-        boolean ready = service.ready();
+        boolean ready = inference.ready();
         return JsonReplies.json(ready ? HttpResponseStatus.OK : HttpResponseStatus.INTERNAL_SERVER_ERROR, g -> {
             g.writeStartObject();
             g.writeStringField("status", ready ? "Healthy" : "Unhealthy");
@@ -61,45 +55,34 @@ public final class TorchServeHandler {
         });
     }
 
-    /** {@code POST /predictions/{m}[/{v}]} without header controls. */
-    public CompletableFuture<HttpReply> predict(String model, Long version, byte[] body) {
-        return predict(model, version, body, RequestControls.NONE);
-    }
-
     /**
-     * {@code POST /predictions/{m}[/{v}]}; the body is parsed before this returns.
+     * {@code POST /predictions/{m}[/{v}]}; a tensor body is parsed before this returns.
      *
      * @param headers the request's timeout and priority, from its headers
-     */
-    public CompletableFuture<HttpReply> predict(String model, Long version, byte[] body, RequestControls headers) {
-        return predict(model, version, body, headers, null);
-    }
-
-    /**
-     * {@code POST /predictions/{m}[/{v}]}; for a model with a handler the body goes to it as sent
-     * (an image, a form, base64 JSON), else it is parsed as a JSON tensor before this returns.
-     *
      * @param contentType the request's Content-Type, or null
      */
     public CompletableFuture<HttpReply> predict(String model, Long version, byte[] body, RequestControls headers,
             String contentType) {
-        ModelVersionInfo info = service.describe(model, version);
-        ModelConfig config = info.config();
-        if (config == null) {
-            throw new ServingException.NotReady("model '" + model + "' version " + info.version() + " is not ready"
-                    + (info.error() != null ? ": " + info.error() : ""));
-        }
-        if (HandlerStage.handles(config)) {
-            if (handlers == null) {
-                throw new ServingException.NotReady("model '" + model + "' needs its handler, which this server"
-                        + " does not run");
+        return inference.infer(model, version, target -> {
+            ModelConfig config = target.config();
+            if (config == null) {
+                throw new ServingException.NotReady("model '" + model + "' version " + target.version()
+                        + " is not ready" + (target.error() != null ? ": " + target.error() : ""));
             }
-            return handlers.predict(model, version, body, contentType, headers);
-        }
+            if (HandlerStage.handles(config)) {
+                return new Work.Items<>(() -> TorchServeItems.extract(body, contentType), headers,
+                        TorchServeEndpoints::answer);
+            }
+            return tensors(config, body, headers);
+        });
+    }
+
+    private static Work<HttpReply> tensors(ModelConfig config, byte[] body, RequestControls headers) {
         if (config.inputs().size() != 1) {
             throw new ServingException.InvalidInput("/predictions needs a model with exactly one input; model '"
-                    + model + "' has " + config.inputs().size() + " " + config.inputs().stream().map(TensorSpec::name).toList()
-                    + ": use POST /v2/models/" + model + "/infer");
+                    + config.name() + "' has " + config.inputs().size() + " "
+                    + config.inputs().stream().map(TensorSpec::name).toList() + ": use POST /v2/models/"
+                    + config.name() + "/infer");
         }
         TensorSpec spec = config.inputs().get(0);
         Tensor input = parse(spec, body);
@@ -112,11 +95,21 @@ public final class TorchServeHandler {
             throw new ServingException.InvalidInput(expectedShapes(spec, config) + "; the body has shape "
                     + Shapes.format(shape));
         }
-        InferenceRequest request = new InferenceRequest(null, model, version, List.of(input), List.of(), Map.of(),
-                headers.priorityOrDefault(), headers.timeoutMicrosOrDefault());
         boolean unbatch = addedBatch;
-        return service.infer(request).thenApply(response -> new InferenceReply(response,
-                JsonReplies.json(HttpResponseStatus.OK, g -> writeAnswer(g, response, unbatch))));
+        return new Work.Tensors<>(new InferenceRequest(null, List.of(input), List.of(), headers.priorityOrDefault(),
+                headers.timeoutMicrosOrDefault()), response -> new InferenceReply(response,
+                        JsonReplies.json(HttpResponseStatus.OK, g -> writeAnswer(g, response, unbatch))));
+    }
+
+    /** A handler's answer: one item's as it is ({@code {"tabby": 0.41, ...}}, as TorchServe), several as an array. */
+    private static HttpReply answer(HandlerAnswer answer) {
+        return JsonReplies.json(HttpResponseStatus.OK, g -> {
+            if (answer.items().size() == 1) {
+                AnswerJson.write(g, answer.items().get(0));
+            } else {
+                AnswerJson.write(g, answer.items());
+            }
+        });
     }
 
     private static Tensor parse(TensorSpec spec, byte[] body) {

@@ -13,6 +13,7 @@ import dev.torchlight.api.Tensor;
 import dev.torchlight.registry.FakeEngine.FakeModel;
 import dev.torchlight.repository.ModelRepository;
 import dev.torchlight.repository.ModelSource;
+import dev.torchlight.scheduler.NanoClock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -21,7 +22,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class ModelRegistryTest {
+class ModelManagerTest {
     /** Batched, two inputs (one fixed, one variable length), two outputs. */
     private static final String ADDER = """
             name: %s
@@ -72,7 +72,11 @@ class ModelRegistryTest {
     Path repo;
 
     private final FakeEngine engine = new FakeEngine();
-    private ModelRegistry registry;
+    private ModelManager registry;
+    private ModelService routes;
+
+    /** A request for a model version, as a front end resolves it. */
+    private record Call(String model, Long version, InferenceRequest request) {}
 
     private void model(String name, String config, String... versionFiles) throws IOException {
         Path dir = Files.createDirectories(repo.resolve(name));
@@ -98,12 +102,31 @@ class ModelRegistryTest {
         model("nofile", ADDER.formatted("nofile"), (String) null);
     }
 
-    private ModelRegistry registry(String... names) {
-        registry = new ModelRegistry(engine);
-        for (ModelSource source : new ModelRepository(repo).scan(List.of(names))) {
-            registry.load(source);
+    private ModelService registry(String... names) {
+        manager();
+        registry.loadAll(new ModelRepository(repo).scan(List.of(names)));
+        return routes;
+    }
+
+    private void manager() {
+        registry = new ModelManager(engine, NanoClock.SYSTEM, LoadOptions.SERVING.withoutWarmUp());
+        routes = registry.routes();
+    }
+
+    /** Runs the call as a front end does: resolves and holds the version once, releases it when answered. */
+    private CompletableFuture<InferenceResponse> infer(Call call) {
+        ServedVersion version;
+        try {
+            version = routes.acquire(call.model(), call.version());
+        } catch (ServingException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        return registry;
+        return version.infer(call.request()).whenComplete((r, e) -> version.release());
+    }
+
+    /** Every version of every model, as listings show them. */
+    private List<ServedVersion> versions() {
+        return routes.models().stream().flatMap(m -> m.listed().stream()).toList();
     }
 
     @AfterEach
@@ -135,16 +158,16 @@ class ModelRegistryTest {
         return out;
     }
 
-    private static InferenceRequest request(String model, Long version, List<String> outputs, Tensor... inputs) {
-        return new InferenceRequest("req-1", model, version, List.of(inputs), outputs, Map.of());
+    private static Call request(String model, Long version, List<String> outputs, Tensor... inputs) {
+        return new Call(model, version, new InferenceRequest("req-1", List.of(inputs), outputs, 0, 0));
     }
 
-    private static InferenceRequest request(String model, Tensor... inputs) {
+    private static Call request(String model, Tensor... inputs) {
         return request(model, null, List.of(), inputs);
     }
 
     /** A valid adder request with batch size 1. */
-    private static InferenceRequest adderRequest(Long version) {
+    private static Call adderRequest(Long version) {
         return request("adder", version, List.of(),
                 fp32("a", new long[] {1, 2}, 1, 2), fp32("b", new long[] {1, 3}, 3, 4, 5));
     }
@@ -161,8 +184,8 @@ class ModelRegistryTest {
     }
 
     /** The request is refused before it reaches a worker. */
-    private String invalid(InferenceRequest request) {
-        CompletableFuture<InferenceResponse> future = registry.infer(request);
+    private String invalid(Call request) {
+        CompletableFuture<InferenceResponse> future = infer(request);
         assertThat(future).isCompletedExceptionally();
         String message = failure(future, ServingException.InvalidInput.class).getMessage();
         assertThat(engine.loaded).allSatisfy(m -> assertThat(m.calls).hasValue(0));
@@ -182,9 +205,9 @@ class ModelRegistryTest {
 
     @Test
     void emptyRegistryIsNotReady() {
-        registry = new ModelRegistry(engine);
-        assertThat(registry.ready()).isFalse();
-        assertThat(registry.models()).isEmpty();
+        manager();
+        assertThat(routes.ready()).isFalse();
+        assertThat(routes.models()).isEmpty();
     }
 
     @ParameterizedTest
@@ -196,8 +219,8 @@ class ModelRegistryTest {
     @Test
     void aFailedNewestVersionLeavesTheOlderOneServingAsDefault() {
         assertThat(registry("adder", "rollback").ready()).isTrue();
-        assertThat(registry.defaultVersion("rollback")).isEqualTo(1L);
-        assertThat(registry.describe("rollback", 2L).state()).isEqualTo(ModelState.FAILED);
+        assertThat(routes.model("rollback").defaultServed().version()).isEqualTo(1L);
+        assertThat(routes.resolve("rollback", 2L).state()).isEqualTo(ModelState.FAILED);
     }
 
     @Test
@@ -209,9 +232,9 @@ class ModelRegistryTest {
     void modelsListsEveryVersionWithStateAndReason() {
         registry("adder", "broken", "badload", "empty", "rollback", "nofile");
 
-        List<ModelVersionInfo> all = registry.models();
+        List<ServedVersion> all = versions();
 
-        assertThat(all).extracting(ModelVersionInfo::name, ModelVersionInfo::version, ModelVersionInfo::state)
+        assertThat(all).extracting(ServedVersion::model, ServedVersion::version, ServedVersion::state)
                 .containsExactly(
                         tuple("adder", 1L, ModelState.READY),
                         tuple("adder", 2L, ModelState.READY),
@@ -221,10 +244,10 @@ class ModelRegistryTest {
                         tuple("nofile", 1L, ModelState.FAILED),
                         tuple("rollback", 1L, ModelState.READY),
                         tuple("rollback", 2L, ModelState.FAILED));
-        ModelVersionInfo adder = all.get(1);
+        ServedVersion adder = all.get(1);
         assertThat(adder.ready()).isTrue();
         assertThat(adder.error()).isNull();
-        assertThat(adder.versions()).containsExactly(1L, 2L);
+        assertThat(routes.model("adder").versionNumbers()).containsExactly(1L, 2L);
         assertThat(adder.config().name()).isEqualTo("adder");
         assertThat(adder.config().inputs()).extracting(s -> s.name()).containsExactly("a", "b");
 
@@ -235,7 +258,7 @@ class ModelRegistryTest {
                 .contains(repo.resolve("broken").resolve("config.yaml").toString())
                 .contains("key 'colour'");
         assertThat(all.get(4).error()).contains("no version folders");
-        assertThat(all.get(4).versions()).isEmpty();
+        assertThat(routes.model("empty").versionNumbers()).isEmpty();
         assertThat(all.get(5).error()).contains("model.pt").contains("not found");
         assertThat(all.get(7).error()).contains("bad weights");
     }
@@ -244,13 +267,13 @@ class ModelRegistryTest {
     void describeDefaultsToTheNewestReadyVersion() {
         registry("adder", "rollback", "empty");
 
-        assertThat(registry.describe("adder", null).version()).isEqualTo(2);
-        assertThat(registry.describe("adder", 1L).version()).isEqualTo(1);
-        ModelVersionInfo rollback = registry.describe("rollback", null);
+        assertThat(routes.resolve("adder", null).version()).isEqualTo(2);
+        assertThat(routes.resolve("adder", 1L).version()).isEqualTo(1);
+        ServedVersion rollback = routes.resolve("rollback", null);
         assertThat(rollback.version()).isEqualTo(1);
         assertThat(rollback.ready()).isTrue();
-        assertThat(registry.describe("rollback", 2L).ready()).isFalse();
-        ModelVersionInfo empty = registry.describe("empty", null);
+        assertThat(routes.resolve("rollback", 2L).ready()).isFalse();
+        ServedVersion empty = routes.resolve("empty", null);
         assertThat(empty.state()).isEqualTo(ModelState.FAILED);
         assertThat(empty.error()).contains("no version folders");
     }
@@ -258,11 +281,11 @@ class ModelRegistryTest {
     @Test
     void describeUnknownModelOrVersion() {
         registry("adder");
-        assertThatThrownBy(() -> registry.describe("bert", null))
+        assertThatThrownBy(() -> routes.resolve("bert", null))
                 .isInstanceOf(ServingException.NotFound.class)
                 .hasMessageContaining("'bert'")
                 .hasMessageContaining("[adder]");
-        assertThatThrownBy(() -> registry.describe("adder", 7L))
+        assertThatThrownBy(() -> routes.resolve("adder", 7L))
                 .isInstanceOf(ServingException.NotFound.class)
                 .hasMessageContaining("no version 7")
                 .hasMessageContaining("[1, 2]");
@@ -274,7 +297,7 @@ class ModelRegistryTest {
     void inferRunsTheNewestVersionAndReturnsOutputsNamedInDeclaredOrder() throws Exception {
         registry("adder");
         // Inputs sent out of declared order: the registry must hand them to the engine as (a, b).
-        InferenceResponse response = success(registry.infer(request("adder", null, List.of(),
+        InferenceResponse response = success(infer(request("adder", null, List.of(),
                 fp32("b", new long[] {1, 3}, 3, 4, 5), fp32("a", new long[] {1, 2}, 1, 2))));
 
         assertThat(response.model()).isEqualTo("adder");
@@ -289,7 +312,7 @@ class ModelRegistryTest {
     @Test
     void variableDimensionsAndBatchesUpToTheMaximum() throws Exception {
         registry("adder");
-        InferenceResponse response = success(registry.infer(request("adder",
+        InferenceResponse response = success(infer(request("adder",
                 fp32("a", new long[] {4, 2}, 1, 2, 3, 4, 5, 6, 7, 8), fp32("b", new long[] {4, 1}, 0, 0, 0, 0))));
 
         assertThat(floats(response.outputs().get(0))).containsExactly(11, 12, 13, 14, 15, 16, 17, 18);
@@ -300,8 +323,8 @@ class ModelRegistryTest {
     void explicitVersionPicksThatVersion() throws Exception {
         registry("adder");
 
-        InferenceResponse v1 = success(registry.infer(adderRequest(1L)));
-        InferenceResponse v2 = success(registry.infer(adderRequest(2L)));
+        InferenceResponse v1 = success(infer(adderRequest(1L)));
+        InferenceResponse v2 = success(infer(adderRequest(2L)));
 
         assertThat(v1.version()).isEqualTo(1);
         assertThat(floats(v1.outputs().get(0))).containsExactly(2f, 3f);
@@ -312,7 +335,7 @@ class ModelRegistryTest {
     @Test
     void requestedOutputSubset() throws Exception {
         registry("adder");
-        InferenceResponse response = success(registry.infer(request("adder", null, List.of("b_out"),
+        InferenceResponse response = success(infer(request("adder", null, List.of("b_out"),
                 fp32("a", new long[] {1, 2}, 1, 2), fp32("b", new long[] {1, 1}, 5))));
 
         assertThat(response.outputs()).extracting(Tensor::name).containsExactly("b_out");
@@ -322,7 +345,7 @@ class ModelRegistryTest {
     @Test
     void unbatchedModelTakesTheDeclaredShapeAsIs() throws Exception {
         registry("plain");
-        InferenceResponse response = success(registry.infer(request("plain",
+        InferenceResponse response = success(infer(request("plain",
                 fp32("m", new long[] {2, 3}, 1, 2, 3, 4, 5, 6))));
 
         assertThat(response.outputs().get(0).shape()).containsExactly(2, 3);
@@ -332,7 +355,7 @@ class ModelRegistryTest {
     @Test
     void batchedScalarInput() throws Exception {
         registry("scalar");
-        InferenceResponse response = success(registry.infer(request("scalar", zeros("s", DataType.INT64, 3))));
+        InferenceResponse response = success(infer(request("scalar", zeros("s", DataType.INT64, 3))));
         assertThat(response.outputs().get(0).shape()).containsExactly(3);
     }
 
@@ -443,8 +466,7 @@ class ModelRegistryTest {
         registry("adder");
         assertThat(invalid(request("adder", null, List.of("a_out", "z"),
                 fp32("a", new long[] {1, 2}, 1, 2), fp32("b", new long[] {1, 1}, 1))))
-                .contains("unknown output 'z'")
-                .contains("a_out (FP32 [2]), b_out (FP32 [-1])");
+                .isEqualTo("model 'adder' has no output 'z'; its outputs are [a_out, b_out]");
     }
 
     // --- lookup and failures
@@ -452,7 +474,7 @@ class ModelRegistryTest {
     @Test
     void unknownModelIsNotFound() {
         registry("adder");
-        assertThat(failure(registry.infer(request("bert", fp32("a", new long[] {1, 2}, 1, 2))),
+        assertThat(failure(infer(request("bert", fp32("a", new long[] {1, 2}, 1, 2))),
                 ServingException.NotFound.class))
                 .hasMessageContaining("unknown model 'bert'")
                 .hasMessageContaining("[adder]");
@@ -461,7 +483,7 @@ class ModelRegistryTest {
     @Test
     void unknownVersionIsNotFound() {
         registry("adder");
-        assertThat(failure(registry.infer(adderRequest(3L)), ServingException.NotFound.class))
+        assertThat(failure(infer(adderRequest(3L)), ServingException.NotFound.class))
                 .hasMessageContaining("'adder' has no version 3")
                 .hasMessageContaining("[1, 2]");
     }
@@ -469,7 +491,7 @@ class ModelRegistryTest {
     @Test
     void failedLoadIsNotReadyWithTheReason() {
         registry("adder", "badload");
-        assertThat(failure(registry.infer(request("badload", null, List.of())), ServingException.NotReady.class))
+        assertThat(failure(infer(request("badload", null, List.of())), ServingException.NotReady.class))
                 .hasMessageContaining("'badload' version 1 is not ready")
                 .hasMessageContaining("corrupt archive");
     }
@@ -477,7 +499,7 @@ class ModelRegistryTest {
     @Test
     void brokenConfigIsNotReadyWithTheReason() {
         registry("broken");
-        assertThat(failure(registry.infer(request("broken", null, List.of())), ServingException.NotReady.class))
+        assertThat(failure(infer(request("broken", null, List.of())), ServingException.NotReady.class))
                 .hasMessageContaining("'broken'")
                 .hasMessageContaining("key 'colour'");
     }
@@ -485,7 +507,7 @@ class ModelRegistryTest {
     @Test
     void modelWithoutVersionsIsNotReady() {
         registry("empty");
-        assertThat(failure(registry.infer(request("empty", null, List.of())), ServingException.NotReady.class))
+        assertThat(failure(infer(request("empty", null, List.of())), ServingException.NotReady.class))
                 .hasMessageContaining("'empty' is not ready")
                 .hasMessageContaining("no version folders");
     }
@@ -493,13 +515,13 @@ class ModelRegistryTest {
     @Test
     void failedNewestVersionIsNotReadyButAnOlderOneServes() throws Exception {
         registry("rollback");
-        InferenceRequest newest = request("rollback", 2L, List.of(),
+        Call newest = request("rollback", 2L, List.of(),
                 fp32("a", new long[] {1, 2}, 1, 2), fp32("b", new long[] {1, 1}, 1));
-        assertThat(failure(registry.infer(newest), ServingException.NotReady.class))
+        assertThat(failure(infer(newest), ServingException.NotReady.class))
                 .hasMessageContaining("'rollback' version 2 is not ready")
                 .hasMessageContaining("bad weights");
 
-        InferenceResponse v1 = success(registry.infer(request("rollback", 1L, List.of(),
+        InferenceResponse v1 = success(infer(request("rollback", 1L, List.of(),
                 fp32("a", new long[] {1, 2}, 1, 2), fp32("b", new long[] {1, 1}, 1))));
         assertThat(floats(v1.outputs().get(0))).containsExactly(2f, 3f);
     }
@@ -508,8 +530,8 @@ class ModelRegistryTest {
     void brokenModelsDoNotAffectTheOthers() throws Exception {
         registry("adder", "broken", "badload", "empty", "rollback", "nofile");
 
-        assertThat(registry.describe("adder", null).ready()).isTrue();
-        InferenceResponse response = success(registry.infer(adderRequest(null)));
+        assertThat(routes.resolve("adder", null).ready()).isTrue();
+        InferenceResponse response = success(infer(adderRequest(null)));
         assertThat(floats(response.outputs().get(0))).containsExactly(11f, 12f);
     }
 
@@ -519,11 +541,11 @@ class ModelRegistryTest {
         FakeModel v2 = loadedWithDelta(10);
         v2.failNext.set("CUDA out of memory while running forward");
 
-        assertThat(failure(registry.infer(adderRequest(null)), ServingException.Internal.class))
+        assertThat(failure(infer(adderRequest(null)), ServingException.Internal.class))
                 .hasMessageContaining("adder/2")
                 .hasMessageContaining("CUDA out of memory while running forward");
 
-        InferenceResponse after = success(registry.infer(adderRequest(null)));
+        InferenceResponse after = success(infer(adderRequest(null)));
         assertThat(floats(after.outputs().get(0))).containsExactly(11f, 12f);
         assertThat(v2.calls).hasValue(2);
     }
@@ -531,14 +553,14 @@ class ModelRegistryTest {
     @Test
     void statisticsCountRequestsRowsAndRunsPerVersion() throws Exception {
         registry("adder");
-        success(registry.infer(request("adder",
+        success(infer(request("adder",
                 fp32("a", new long[] {4, 2}, 1, 2, 3, 4, 5, 6, 7, 8), fp32("b", new long[] {4, 1}, 0, 0, 0, 0))));
-        success(registry.infer(adderRequest(null)));
+        success(infer(adderRequest(null)));
         loadedWithDelta(10).failNext.set("boom");
-        failure(registry.infer(adderRequest(null)), ServingException.Internal.class);
-        failure(registry.infer(request("adder", fp32("a", new long[] {1, 3}, 1, 2, 3))), ServingException.InvalidInput.class);
+        failure(infer(adderRequest(null)), ServingException.Internal.class);
+        failure(infer(request("adder", fp32("a", new long[] {1, 3}, 1, 2, 3))), ServingException.InvalidInput.class);
 
-        var stats = registry.describe("adder", 2L).stats();
+        var stats = routes.resolve("adder", 2L).stats();
         assertThat(stats.successCount()).isEqualTo(2);
         assertThat(stats.failCount()).as("engine failures count; requests refused before the queue do not").isEqualTo(1);
         assertThat(stats.inferenceCount()).as("rows of successful runs").isEqualTo(5);
@@ -546,7 +568,7 @@ class ModelRegistryTest {
         assertThat(stats.queueCount()).isEqualTo(3);
         assertThat(stats.successNs()).isPositive();
         assertThat(stats.lastInferenceMillis()).isPositive();
-        assertThat(registry.describe("adder", 1L).stats().successCount()).isZero();
+        assertThat(routes.resolve("adder", 1L).stats().successCount()).isZero();
     }
 
     @Test
@@ -554,9 +576,9 @@ class ModelRegistryTest {
         registry("adder");
         loadedWithDelta(10).crashNext.set(new IllegalStateException("secret native detail"));
 
-        ServingException e = failure(registry.infer(adderRequest(null)), ServingException.Internal.class);
+        ServingException e = failure(infer(adderRequest(null)), ServingException.Internal.class);
         assertThat(e).hasMessageContaining("internal error").hasMessageNotContaining("secret");
-        assertThat(success(registry.infer(adderRequest(null))).outputs()).hasSize(2);
+        assertThat(success(infer(adderRequest(null))).outputs()).hasSize(2);
     }
 
     @Test
@@ -569,8 +591,8 @@ class ModelRegistryTest {
         registry.close();
 
         assertThat(models).allMatch(m -> m.closed);
-        assertThat(registry.ready()).isFalse();
-        assertThat(failure(registry.infer(adderRequest(null)), ServingException.NotFound.class)).isNotNull();
+        assertThat(routes.ready()).isFalse();
+        assertThat(failure(infer(adderRequest(null)), ServingException.NotFound.class)).isNotNull();
         registry = null;
     }
 }

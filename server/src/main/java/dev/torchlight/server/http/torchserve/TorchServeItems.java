@@ -1,10 +1,11 @@
-package dev.torchlight.server.http.handler;
+package dev.torchlight.server.http.torchserve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.handler.HandlerItem;
 import dev.torchlight.server.http.json.Json;
+import dev.torchlight.server.inference.Base64Payload;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -18,7 +19,6 @@ import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.netty.handler.codec.http.multipart.InterfaceHttpData;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -32,15 +32,14 @@ import java.util.Map;
  * base64: {@code {"data": "..."}} (also {@code body}, {@code image} or {@code b64}),
  * {@code {"instances": [...]}} or a top-level array of such values, each one item.
  */
-public final class TorchServeItems {
+final class TorchServeItems {
     private static final ObjectMapper MAPPER = new ObjectMapper(Json.FACTORY);
-    private static final java.util.regex.Pattern WHITESPACE = java.util.regex.Pattern.compile("\\s+");
     private static final List<String> BASE64_FIELDS = List.of("data", "body", "image", "b64");
 
     private TorchServeItems() {}
 
     /** @param contentType the request's Content-Type header, or null */
-    public static List<HandlerItem> extract(byte[] body, String contentType) {
+    static List<HandlerItem> extract(byte[] body, String contentType) {
         String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT).strip();
         if (type.startsWith("application/x-www-form-urlencoded") && startsLikeAnImage(body)) {
             // curl --data-binary @cat.jpg without -H declares a form; the bytes say otherwise.
@@ -136,25 +135,6 @@ public final class TorchServeItems {
             throw new ServingException.InvalidInput(where + ": expected a base64 string, or an object with one in "
                     + "'data' (or " + BASE64_FIELDS.subList(1, BASE64_FIELDS.size()) + ")");
         }
-        return new HandlerItem(where, null, base64(value.textValue(), where));
-    }
-
-    /** Standard or URL-safe base64, padding optional, an optional {@code data:...;base64,} prefix. */
-    static byte[] base64(String text, String where) {
-        String s = text.strip();
-        if (s.startsWith("data:")) {
-            int comma = s.indexOf(',');
-            s = comma < 0 ? "" : s.substring(comma + 1);
-        }
-        s = WHITESPACE.matcher(s).replaceAll("");
-        if (s.isEmpty()) {
-            throw new ServingException.InvalidInput(where + ": the base64 string is empty; expected an encoded image");
-        }
-        try {
-            return s.indexOf('-') >= 0 || s.indexOf('_') >= 0 ? Base64.getUrlDecoder().decode(s)
-                    : Base64.getDecoder().decode(s);
-        } catch (IllegalArgumentException e) {
-            throw new ServingException.InvalidInput(where + ": not valid base64: " + e.getMessage());
-        }
+        return new HandlerItem(where, null, Base64Payload.decode(value.textValue(), where));
     }
 }

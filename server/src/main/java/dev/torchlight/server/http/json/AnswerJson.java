@@ -1,4 +1,4 @@
-package dev.torchlight.server.http.handler;
+package dev.torchlight.server.http.json;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.torchlight.api.ServingException;

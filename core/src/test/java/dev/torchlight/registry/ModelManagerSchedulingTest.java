@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -33,7 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The registry with dynamic batching, instance groups, priorities, timeouts and reloads. */
-class ModelRegistrySchedulingTest {
+class ModelManagerSchedulingTest {
     /** Batched adder (output = input + the number in model.pt) with the dynamic batching section appended. */
     private static final String BATCHED = """
             name: %s
@@ -53,7 +52,22 @@ class ModelRegistrySchedulingTest {
     /** Only moves when a test says so: a batch waits for its full delay of a minute until it is full. */
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final NanoClock clock = now::get;
-    private ModelRegistry registry;
+    private ModelManager registry;
+    private ModelService routes;
+
+    /** A request for a model's default version. */
+    private record Call(String model, InferenceRequest request) {}
+
+    /** Runs the call as a front end does: resolves and holds the version once, releases it when answered. */
+    private CompletableFuture<InferenceResponse> infer(Call call) {
+        ServedVersion version;
+        try {
+            version = routes.acquire(call.model(), null);
+        } catch (ServingException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return version.infer(call.request()).whenComplete((r, e) -> version.release());
+    }
 
     @AfterEach
     void close() {
@@ -62,19 +76,20 @@ class ModelRegistrySchedulingTest {
         }
     }
 
-    private ModelRegistry registry(String name, String extra) throws IOException {
+    private ModelManager registry(String name, String extra) throws IOException {
         Path dir = Files.createDirectories(repo.resolve(name));
         Files.writeString(dir.resolve(ModelSource.CONFIG_FILE), BATCHED.formatted(name, extra));
         Files.writeString(Files.createDirectories(dir.resolve("1")).resolve(ModelSource.MODEL_FILE), "10");
-        registry = new ModelRegistry(engine, clock);
+        registry = new ModelManager(engine, clock, LoadOptions.SERVING.withoutWarmUp());
+        routes = registry.routes();
         registry.load(new ModelRepository(repo).source(name));
         return registry;
     }
 
-    private static InferenceRequest request(String model, float first, int priority, long timeoutMicros) {
+    private static Call request(String model, float first, int priority, long timeoutMicros) {
         ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(first).putFloat(first + 0.5f);
         Tensor a = new Tensor("a", DataType.FP32, new long[] {1, 2}, b.flip());
-        return new InferenceRequest("r" + first, model, null, List.of(a), List.of(), Map.of(), priority, timeoutMicros);
+        return new Call(model, new InferenceRequest("r" + first, List.of(a), List.of(), priority, timeoutMicros));
     }
 
     private static float[] floats(InferenceResponse response) {
@@ -105,7 +120,7 @@ class ModelRegistrySchedulingTest {
         registry("adder", "dynamic_batching: {max_queue_delay_us: 60000000}");
         List<CompletableFuture<InferenceResponse>> futures = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
-            futures.add(registry.infer(request("adder", i, 0, 0)));
+            futures.add(infer(request("adder", i, 0, 0)));
         }
         for (int i = 0; i < 8; i++) {
             InferenceResponse response = futures.get(i).get(10, TimeUnit.SECONDS);
@@ -115,7 +130,7 @@ class ModelRegistrySchedulingTest {
         }
         FakeModel model = engine.loaded.get(0);
         assertThat(model.calls).as("two full batches of 4 on a clock that never reaches the delay").hasValue(2);
-        var stats = registry.describe("adder", null).stats();
+        var stats = routes.resolve("adder", null).stats();
         assertThat(stats.successCount()).isEqualTo(8);
         assertThat(stats.executionCount()).isEqualTo(2);
         assertThat(stats.inferenceCount()).isEqualTo(8);
@@ -126,13 +141,13 @@ class ModelRegistrySchedulingTest {
     void eachInstanceOfTheGroupIsLoadedAndReported() throws Exception {
         registry("adder", "instance_group: [{count: 3, kind: CPU}]");
         assertThat(engine.loaded).hasSize(3);
-        List<InstanceStatus> instances = registry.instances("adder", null);
+        List<InstanceStatus> instances = routes.resolve("adder", null).instances();
         assertThat(instances).extracting(InstanceStatus::label).containsExactly("adder/1#0", "adder/1#1", "adder/1#2");
         assertThat(instances).allSatisfy(i -> {
             assertThat(i.healthy()).isTrue();
             assertThat(i.safeBatchSize()).isZero();
         });
-        assertThat(floats(registry.infer(request("adder", 1, 0, 0)).get(10, TimeUnit.SECONDS))).containsExactly(11f, 11.5f);
+        assertThat(floats(infer(request("adder", 1, 0, 0)).get(10, TimeUnit.SECONDS))).containsExactly(11f, 11.5f);
 
         registry.close();
         assertThat(engine.loaded).allMatch(m -> m.closed);
@@ -142,23 +157,23 @@ class ModelRegistrySchedulingTest {
     @Test
     void aGpuInstanceGroupFailsToLoadWhereTheEngineSeesNoGpu() throws Exception {
         registry("gpu", "instance_group: [{count: 1, kind: GPU}]");
-        ModelVersionInfo info = registry.describe("gpu", null);
+        ServedVersion info = routes.resolve("gpu", null);
         assertThat(info.state()).isEqualTo(ModelState.FAILED);
         assertThat(info.error()).isEqualTo("model 'gpu': instance_group kind GPU needs a GPU, but the engine sees none"
                 + " (this build runs libtorch on CPU)");
         assertThat(engine.loaded).isEmpty();
-        assertThat(registry.instances("gpu", null)).isEmpty();
-        assertThat(failure(registry.infer(request("gpu", 1, 0, 0)))).isInstanceOf(ServingException.NotReady.class);
+        assertThat(routes.resolve("gpu", null).instances()).isEmpty();
+        assertThat(failure(infer(request("gpu", 1, 0, 0)))).isInstanceOf(ServingException.NotReady.class);
     }
 
     @Test
     void aPriorityOutsideTheModelsLevelsIsInvalidInputAndNotCounted() throws Exception {
         registry("adder", "dynamic_batching: {max_queue_delay_us: 0, priority_levels: 2}");
-        assertThat(failure(registry.infer(request("adder", 1, 3, 0))))
+        assertThat(failure(infer(request("adder", 1, 3, 0))))
                 .isInstanceOf(ServingException.InvalidInput.class)
                 .hasMessageContaining("priority 3 is outside 1..2");
-        assertThat(registry.infer(request("adder", 1, 2, 0)).get(10, TimeUnit.SECONDS)).isNotNull();
-        var stats = registry.describe("adder", null).stats();
+        assertThat(infer(request("adder", 1, 2, 0)).get(10, TimeUnit.SECONDS)).isNotNull();
+        var stats = routes.resolve("adder", null).stats();
         assertThat(stats.failCount()).isZero();
         assertThat(stats.successCount()).isEqualTo(1);
     }
@@ -166,9 +181,9 @@ class ModelRegistrySchedulingTest {
     @Test
     void aRequestWhoseTimeoutPassesInTheQueueTimesOutAndNeverRuns() throws Exception {
         registry("adder", "dynamic_batching: {max_queue_delay_us: 60000000}");
-        CompletableFuture<InferenceResponse> late = registry.infer(request("adder", 1, 0, 1_000));
+        CompletableFuture<InferenceResponse> late = infer(request("adder", 1, 0, 1_000));
         now.addAndGet(2_000_000);
-        CompletableFuture<InferenceResponse> waiting = registry.infer(request("adder", 2, 0, 0));
+        CompletableFuture<InferenceResponse> waiting = infer(request("adder", 2, 0, 0));
 
         assertThat(failure(late)).isInstanceOf(ServingException.TimedOut.class)
                 .hasMessage("request waited 2 ms in the queue, past its timeout of 1 ms");
@@ -181,10 +196,10 @@ class ModelRegistrySchedulingTest {
     @Test
     void aFullQueueIsOverloaded() throws Exception {
         registry("adder", "dynamic_batching: {max_queue_delay_us: 60000000, max_queue_size: 2}");
-        CompletableFuture<InferenceResponse> first = registry.infer(request("adder", 1, 0, 0));
-        CompletableFuture<InferenceResponse> second = registry.infer(request("adder", 2, 0, 0));
+        CompletableFuture<InferenceResponse> first = infer(request("adder", 1, 0, 0));
+        CompletableFuture<InferenceResponse> second = infer(request("adder", 2, 0, 0));
 
-        assertThat(failure(registry.infer(request("adder", 3, 0, 0))))
+        assertThat(failure(infer(request("adder", 3, 0, 0))))
                 .isInstanceOf(ServingException.Overloaded.class)
                 .hasMessage("model 'adder' queue is full (2 requests); retry later");
         assertThat(first).isNotDone();
@@ -208,22 +223,22 @@ class ModelRegistrySchedulingTest {
         FakeModel broken = engine.loaded.get(0);
         for (int i = 0; i < 5; i++) {
             broken.failNext.set("device lost");
-            assertThat(failure(registry.infer(request("adder", i, 0, 0)))).isInstanceOf(ServingException.Internal.class);
+            assertThat(failure(infer(request("adder", i, 0, 0)))).isInstanceOf(ServingException.Internal.class);
         }
 
-        eventually(() -> registry.describe("adder", null).state() == ModelState.LOADING);
-        assertThat(registry.ready()).isFalse();
-        assertThat(registry.describe("adder", null).error()).contains("being reloaded").contains("device lost");
-        assertThat(failure(registry.infer(request("adder", 9, 0, 0))))
+        eventually(() -> routes.resolve("adder", null).state() == ModelState.LOADING);
+        assertThat(routes.ready()).isFalse();
+        assertThat(routes.resolve("adder", null).error()).contains("being reloaded").contains("device lost");
+        assertThat(failure(infer(request("adder", 9, 0, 0))))
                 .isInstanceOf(ServingException.NotReady.class)
                 .hasMessageContaining("adder/1 is not ready");
 
         reloadMayFinish.countDown();
-        eventually(() -> registry.ready());
-        assertThat(registry.describe("adder", null).state()).isEqualTo(ModelState.READY);
-        assertThat(floats(registry.infer(request("adder", 1, 0, 0)).get(10, TimeUnit.SECONDS))).containsExactly(11f, 11.5f);
+        eventually(() -> routes.ready());
+        assertThat(routes.resolve("adder", null).state()).isEqualTo(ModelState.READY);
+        assertThat(floats(infer(request("adder", 1, 0, 0)).get(10, TimeUnit.SECONDS))).containsExactly(11f, 11.5f);
         assertThat(engine.loaded).hasSize(2);
         assertThat(broken.closed).isTrue();
-        assertThat(registry.instances("adder", null).get(0).reloads()).isEqualTo(1);
+        assertThat(routes.resolve("adder", null).instances().get(0).reloads()).isEqualTo(1);
     }
 }

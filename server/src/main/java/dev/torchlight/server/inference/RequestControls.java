@@ -1,11 +1,11 @@
-package dev.torchlight.server.http;
+package dev.torchlight.server.inference;
 
 import dev.torchlight.api.ServingException;
-import io.netty.handler.codec.http.HttpHeaders;
 import java.util.List;
+import java.util.function.Function;
 
 /**
- * A request's scheduling controls as sent in HTTP headers, for every inference endpoint:
+ * A request's scheduling controls as a protocol carries them outside the tensors: HTTP headers
  * {@value #TIMEOUT_HEADER} (milliseconds) and {@value #PRIORITY_HEADER} (1 = highest). A v2 body's
  * {@code parameters.timeout} / {@code parameters.priority} win over these; the headers fill in what
  * the body does not set.
@@ -18,9 +18,9 @@ public record RequestControls(int priority, long timeoutMicros) {
     public static final String TIMEOUT_HEADER = "X-Request-Timeout-Ms";
     /** The request's priority level, 1 being the highest; 0 = the model's default. */
     public static final String PRIORITY_HEADER = "X-Request-Priority";
-    /** A control the headers do not set. */
+    /** A control that is not set. */
     public static final int UNSET = -1;
-    /** No header set. */
+    /** No control set. */
     public static final RequestControls NONE = new RequestControls(UNSET, UNSET);
 
     /** The longest timeout, about 292 years: as nanoseconds it still fits a long. */
@@ -31,15 +31,16 @@ public record RequestControls(int priority, long timeoutMicros) {
     /**
      * Reads the two headers.
      *
+     * @param header every value of a header, by name (empty when absent)
      * @throws ServingException.InvalidInput naming the header when a value is not a non-negative
      *     integer in range or the header is sent more than once
      */
-    public static RequestControls fromHeaders(HttpHeaders headers) {
-        long priority = header(headers, PRIORITY_HEADER, "a priority level (a non-negative integer, 1 = highest)");
+    public static RequestControls fromHeaders(Function<String, List<String>> header) {
+        long priority = header(header, PRIORITY_HEADER, "a priority level (a non-negative integer, 1 = highest)");
         if (priority > Integer.MAX_VALUE) {
             throw new ServingException.InvalidInput(PRIORITY_HEADER + " is too large: " + priority);
         }
-        long timeoutMs = header(headers, TIMEOUT_HEADER, "a non-negative integer number of milliseconds");
+        long timeoutMs = header(header, TIMEOUT_HEADER, "a non-negative integer number of milliseconds");
         if (timeoutMs > MAX_TIMEOUT_MICROS / 1000) {
             throw new ServingException.InvalidInput(TIMEOUT_HEADER + " is too large: " + timeoutMs + " ms");
         }
@@ -58,8 +59,8 @@ public record RequestControls(int priority, long timeoutMicros) {
     }
 
     /** The header's value as a non-negative long, or {@link #UNSET} when absent. */
-    private static long header(HttpHeaders headers, String name, String expected) {
-        List<String> values = headers.getAll(name);
+    private static long header(Function<String, List<String>> header, String name, String expected) {
+        List<String> values = header.apply(name);
         if (values.isEmpty()) {
             return UNSET;
         }

@@ -19,7 +19,6 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What the registry records for metrics and access logs: outcomes, in-flight requests, per-request timing. */
-class ModelRegistryMetricsTest {
+class ModelManagerMetricsTest {
     private static final String CONFIG = """
             name: adder
             platform: torchscript
@@ -48,7 +47,22 @@ class ModelRegistryMetricsTest {
     /** Moves only when a test says so. */
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final NanoClock clock = now::get;
-    private ModelRegistry registry;
+    private ModelManager registry;
+    private ModelService routes;
+
+    /** A request for a model's default version. */
+    private record Call(String model, InferenceRequest request) {}
+
+    /** Runs the call as a front end does: resolves and holds the version once, releases it when answered. */
+    private CompletableFuture<InferenceResponse> infer(Call call) {
+        ServedVersion version;
+        try {
+            version = routes.acquire(call.model(), null);
+        } catch (ServingException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return version.infer(call.request()).whenComplete((r, e) -> version.release());
+    }
 
     @AfterEach
     void close() {
@@ -61,29 +75,30 @@ class ModelRegistryMetricsTest {
         Path dir = Files.createDirectories(repo.resolve("adder"));
         Files.writeString(dir.resolve(ModelSource.CONFIG_FILE), CONFIG);
         Files.writeString(Files.createDirectories(dir.resolve("1")).resolve(ModelSource.MODEL_FILE), "10");
-        registry = new ModelRegistry(engine, clock, histograms, false);
+        registry = new ModelManager(engine, clock, new LoadOptions(histograms, false));
+        routes = registry.routes();
         registry.load(new ModelRepository(repo).source("adder"));
     }
 
-    private static InferenceRequest request(int rows, int priority, long timeoutMicros) {
+    private static Call request(int rows, int priority, long timeoutMicros) {
         ByteBuffer b = ByteBuffer.allocate(8 * rows).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < 2 * rows; i++) {
             b.putFloat(i);
         }
         Tensor a = new Tensor("a", DataType.FP32, new long[] {rows, 2}, b.flip());
-        return new InferenceRequest(null, "adder", null, List.of(a), List.of(), Map.of(), priority, timeoutMicros);
+        return new Call("adder", new InferenceRequest(null, List.of(a), List.of(), priority, timeoutMicros));
     }
 
     private ModelStats.Snapshot stats() {
-        return registry.describe("adder", null).stats();
+        return routes.resolve("adder", null).stats();
     }
 
     @Test
     void aResponseCarriesItsRowsQueueTimeAndComputeTime() throws Exception {
         start(true);
-        CompletableFuture<InferenceResponse> first = registry.infer(request(2, 0, 0));
+        CompletableFuture<InferenceResponse> first = infer(request(2, 0, 0));
         now.addAndGet(3_000_000); // the first waits 3 ms for the batch to fill
-        CompletableFuture<InferenceResponse> second = registry.infer(request(2, 0, 0));
+        CompletableFuture<InferenceResponse> second = infer(request(2, 0, 0));
 
         InferenceResponse a = first.get(10, TimeUnit.SECONDS);
         InferenceResponse b = second.get(10, TimeUnit.SECONDS);
@@ -104,14 +119,14 @@ class ModelRegistryMetricsTest {
     void refusalsAreCountedByOutcomeButNotAsV2Failures() throws Exception {
         start(true);
         // Validation: a wrong shape. Scheduler: a priority the model does not have.
-        assertThat(failure(registry.infer(request(5, 0, 0)))).isInstanceOf(ServingException.InvalidInput.class);
-        assertThat(failure(registry.infer(request(1, 3, 0)))).isInstanceOf(ServingException.InvalidInput.class);
+        assertThat(failure(infer(request(5, 0, 0)))).isInstanceOf(ServingException.InvalidInput.class);
+        assertThat(failure(infer(request(1, 3, 0)))).isInstanceOf(ServingException.InvalidInput.class);
         // A full queue: two waiting requests (the batch never fills, the clock never reaches the delay).
-        CompletableFuture<InferenceResponse> one = registry.infer(request(1, 0, 0));
-        CompletableFuture<InferenceResponse> two = registry.infer(request(1, 0, 0));
-        assertThat(failure(registry.infer(request(1, 0, 0)))).isInstanceOf(ServingException.Overloaded.class);
+        CompletableFuture<InferenceResponse> one = infer(request(1, 0, 0));
+        CompletableFuture<InferenceResponse> two = infer(request(1, 0, 0));
+        assertThat(failure(infer(request(1, 0, 0)))).isInstanceOf(ServingException.Overloaded.class);
         assertThat(stats().inFlight()).isEqualTo(2);
-        assertThat(registry.queued("adder", null)).isEqualTo(2);
+        assertThat(routes.resolve("adder", null).queued()).isEqualTo(2);
 
         ModelStats.Snapshot s = stats();
         assertThat(s.outcomes()).containsEntry(Outcome.INVALID_INPUT, 2L).containsEntry(Outcome.OVERLOADED, 1L)
@@ -127,9 +142,9 @@ class ModelRegistryMetricsTest {
     @Test
     void aRequestThatTimesOutInTheQueueIsATimedOutFailure() throws Exception {
         start(false);
-        CompletableFuture<InferenceResponse> late = registry.infer(request(1, 0, 1_000));
+        CompletableFuture<InferenceResponse> late = infer(request(1, 0, 1_000));
         now.addAndGet(2_000_000);
-        CompletableFuture<InferenceResponse> waiting = registry.infer(request(1, 0, 0));
+        CompletableFuture<InferenceResponse> waiting = infer(request(1, 0, 0));
         assertThat(failure(late)).isInstanceOf(ServingException.TimedOut.class);
 
         ModelStats.Snapshot s = stats();
@@ -143,7 +158,7 @@ class ModelRegistryMetricsTest {
     }
 
     private int queued() {
-        return registry.queued("adder", null);
+        return routes.resolve("adder", null).queued();
     }
 
     private static Throwable failure(CompletableFuture<?> future) {

@@ -1,4 +1,4 @@
-package dev.torchlight.server.http;
+package dev.torchlight.server.transport;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;

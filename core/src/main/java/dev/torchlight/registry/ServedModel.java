@@ -1,0 +1,93 @@
+package dev.torchlight.registry;
+
+import dev.torchlight.api.ServingException;
+import dev.torchlight.config.ModelConfig;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * What the server routes for one model at one moment: its versions, the default one and why the
+ * model's last load failed. Immutable: a change (a swap, a new default) publishes a new one, so a
+ * request sees one consistent view.
+ *
+ * @param name the model's name
+ * @param config the model's config; null when config.yaml could not be read
+ * @param versions the known versions, loaded or failed, ascending
+ * @param defaultVersion the version set as default, or null for the newest ready one
+ * @param error why the model's last load or reload failed, or null
+ */
+public record ServedModel(String name, ModelConfig config, NavigableMap<Long, ServedVersion> versions,
+        Long defaultVersion, String error) {
+
+    public ServedModel {
+        Objects.requireNonNull(name, "name");
+        versions = Collections.unmodifiableNavigableMap(new TreeMap<>(versions));
+        if (defaultVersion != null && !versions.containsKey(defaultVersion)) {
+            defaultVersion = null;
+        }
+    }
+
+    /**
+     * The requested version, or the default one.
+     *
+     * @param version explicit version, or null for the default: the one set as default, else the
+     *     newest ready one, else the newest; for a model without versions, a failed stand-in
+     *     (version 0) carrying the model's error
+     * @throws ServingException.NotFound for a version the model does not have
+     */
+    public ServedVersion version(Long version) {
+        if (version == null) {
+            return defaultServed();
+        }
+        ServedVersion served = versions.get(version);
+        if (served == null) {
+            throw new ServingException.NotFound("model '" + name + "' has no version " + version + "; versions: "
+                    + versions.keySet());
+        }
+        return served;
+    }
+
+    /** The version requests without one go to ({@link #version(Long) version(null)}). */
+    public ServedVersion defaultServed() {
+        if (defaultVersion != null) {
+            return versions.get(defaultVersion);
+        }
+        for (ServedVersion v : versions.descendingMap().values()) {
+            if (v.ready()) {
+                return v;
+            }
+        }
+        return versions.isEmpty() ? new FailedVersion(name, 0, config, error) : versions.lastEntry().getValue();
+    }
+
+    /** Whether the default version serves. */
+    public boolean ready() {
+        return !versions.isEmpty() && defaultServed().ready();
+    }
+
+    /** Every version, or the failed stand-in when there are none: what listings show. */
+    public List<ServedVersion> listed() {
+        return versions.isEmpty() ? List.of(defaultServed()) : List.copyOf(versions.values());
+    }
+
+    /** The same model with another default version (null: the newest ready one). */
+    public ServedModel withDefault(Long version) {
+        return new ServedModel(name, config, versions, version, error);
+    }
+
+    /** The same model with {@code version} gone. */
+    public ServedModel without(long version) {
+        NavigableMap<Long, ServedVersion> rest = new TreeMap<>(versions);
+        rest.remove(version);
+        return new ServedModel(name, config, rest, defaultVersion, error);
+    }
+
+    /** The version numbers, ascending. */
+    public List<Long> versionNumbers() {
+        return new ArrayList<>(versions.keySet());
+    }
+}

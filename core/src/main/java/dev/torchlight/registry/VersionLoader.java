@@ -1,0 +1,84 @@
+package dev.torchlight.registry;
+
+import dev.torchlight.config.ModelConfig;
+import dev.torchlight.config.ModelLifecycle;
+import dev.torchlight.engine.Engine;
+import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
+import dev.torchlight.metrics.ModelStats;
+import dev.torchlight.scheduler.InstancePlacement;
+import dev.torchlight.scheduler.ModelScheduler;
+import dev.torchlight.scheduler.NanoClock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads one version of a model: places its instances, loads and warms each up on the thread that
+ * will serve it, and starts its scheduler. A version that fails to load becomes a
+ * {@link FailedVersion} naming why; nothing is left running.
+ */
+final class VersionLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(VersionLoader.class);
+
+    private final Engine engine;
+    private final NanoClock clock;
+    private final LoadOptions options;
+
+    VersionLoader(Engine engine, NanoClock clock, LoadOptions options) {
+        this.engine = engine;
+        this.clock = clock;
+        this.options = options;
+    }
+
+    /**
+     * @param instances instance count set by scaling, or 0 for the config's {@code instance_group}
+     * @return a {@link LoadedVersion}, or a {@link FailedVersion} saying why not
+     */
+    ServedVersion load(ModelConfig config, ModelLifecycle lifecycle, int instances, long version, Path file) {
+        String label = config.name() + "/" + version;
+        if (!Files.isRegularFile(file)) {
+            return failed(label, config, version, "model file " + file + " not found");
+        }
+        long start = System.nanoTime();
+        try {
+            // Scaling changes how many instances run, never the config: handler and groups stay as written.
+            List<Placement> placements = InstancePlacement.of(config, engine.gpuCount());
+            if (instances > 0) {
+                placements = InstancePlacement.scaled(placements, instances);
+            }
+            ModelStats stats = new ModelStats(config.maxBatchSize(), options.histograms());
+            ModelScheduler scheduler = ModelScheduler.start(config, version, placements,
+                    placement -> loadInstance(config, lifecycle, file, placement), stats, clock);
+            LOG.info("loaded model {} version {} ({}, {} instance(s) on {}{}, {} ms)", config.name(), version,
+                    engine.name(), placements.size(), placements, options.warmUp() ? ", warmed up" : "",
+                    (System.nanoTime() - start) / 1_000_000);
+            return new LoadedVersion(config, version, scheduler, stats, clock);
+        } catch (RuntimeException e) {
+            return failed(label, config, version, e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
+    /** Loads one instance and, when asked, warms it up; a failed warm-up releases it and fails the load. */
+    private LoadedModel loadInstance(ModelConfig config, ModelLifecycle lifecycle, Path file, Placement placement) {
+        LoadedModel model = engine.load(config, file, placement);
+        if (!options.warmUp()) {
+            return model;
+        }
+        try {
+            Warmup.run(model, config, lifecycle.warmup());
+            return model;
+        } catch (RuntimeException e) {
+            model.close();
+            String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            throw new IllegalStateException("warm-up failed: " + why, e);
+        }
+    }
+
+    private static FailedVersion failed(String label, ModelConfig config, long version, String error) {
+        LOG.error("model {} failed to load: {}", label, error);
+        return new FailedVersion(config.name(), version, config, error);
+    }
+}
