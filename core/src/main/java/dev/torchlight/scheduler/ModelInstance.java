@@ -32,18 +32,6 @@ final class ModelInstance {
     static final long FIRST_RELOAD_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     static final long MAX_RELOAD_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(30);
 
-    /** Tells the scheduler when this instance can take work, or its health changed. */
-    interface Listener {
-        /**
-         * The instance finished its batch and is idle.
-         *
-         * @return its next batch when one is ready now (the instance is busy again), else null
-         */
-        List<PendingRequest> finished(ModelInstance instance);
-
-        void healthChanged(ModelInstance instance);
-    }
-
     /** The mailbox item that ends the thread; compared by identity. */
     private static final List<PendingRequest> STOP = new ArrayList<>();
 
@@ -59,7 +47,7 @@ final class ModelInstance {
     private final AtomicLong reloads = new AtomicLong();
     private final CompletableFuture<Void> loaded = new CompletableFuture<>();
     private LoadedModel model;
-    private Listener listener;
+    private InstanceEvents events;
     private Thread thread;
     private volatile boolean healthy = true;
     private volatile int consecutiveFailures;
@@ -82,9 +70,9 @@ final class ModelInstance {
         this.maxBatchSize = maxBatchSize;
     }
 
-    /** Starts the thread, which loads the model first; {@code listener} hears from it from now on. */
-    void start(Listener listener) {
-        this.listener = listener;
+    /** Starts the thread, which loads the model first; {@code events} hears from it from now on. */
+    void start(InstanceEvents events) {
+        this.events = events;
         this.thread = Thread.ofPlatform().name("worker-" + label).daemon(true).unstarted(this::loop);
         thread.start();
     }
@@ -180,7 +168,7 @@ final class ModelInstance {
                         stopped = true;
                         return;
                     }
-                    batch = listener.finished(this);
+                    batch = events.finished(this);
                 }
             }
         } catch (InterruptedException e) {
@@ -192,7 +180,7 @@ final class ModelInstance {
             if (!stopped) {
                 // Out of service for good: let the scheduler stop counting on this instance.
                 healthy = false;
-                listener.healthChanged(this);
+                events.healthChanged(this);
             }
         }
     }
@@ -205,7 +193,7 @@ final class ModelInstance {
         // also sees the broken model gone.
         closeModel();
         healthy = false;
-        listener.healthChanged(this);
+        events.healthChanged(this);
         long pause = FIRST_RELOAD_PAUSE_NANOS;
         while (true) {
             try {
@@ -227,7 +215,7 @@ final class ModelInstance {
         reloads.incrementAndGet();
         LOG.info("instance {} reloaded", label);
         healthy = true;
-        listener.healthChanged(this);
+        events.healthChanged(this);
         return true;
     }
 

@@ -122,19 +122,12 @@ public final class ModelScheduler implements AutoCloseable {
      * @param shape the request's {@link ShapeKey}
      * @param priority 1 (highest) to the model's {@code priority_levels}; 0 for the model's default
      * @param timeoutMicros how long it may wait before running; 0 for the model's {@code default_timeout_ms}
-     * @return completes with the request's own outputs, in declared order, or a {@link ServingException}
+     * @param answer completes with the request's own outputs, in declared order, or a
+     *     {@link ServingException}; a {@link TimedAnswer} also learns the request's queue and compute time
+     * @return {@code answer}
      * @throws ServingException.InvalidInput for a priority the model does not have
      * @throws ServingException.Overloaded when the queue holds {@code max_queue_size} requests
      * @throws ServingException.NotReady while shutting down or while no instance is healthy
-     */
-    public CompletableFuture<List<Tensor>> submit(List<Tensor> inputs, int rows, ShapeKey shape, int priority,
-            long timeoutMicros) {
-        return submit(inputs, rows, shape, priority, timeoutMicros, new CompletableFuture<>());
-    }
-
-    /**
-     * As {@link #submit(List, int, ShapeKey, int, long)}, answering into {@code answer} (a
-     * {@link TimedAnswer} also learns the request's queue and compute time).
      */
     public <F extends CompletableFuture<List<Tensor>>> F submit(List<Tensor> inputs, int rows, ShapeKey shape, int priority,
             long timeoutMicros, F answer) {
@@ -428,7 +421,7 @@ public final class ModelScheduler implements AutoCloseable {
     }
 
     /** What the instances tell the scheduler; a separate class so these methods stay out of the public API. */
-    private final class Events implements ModelInstance.Listener {
+    private final class Events implements InstanceEvents {
         @Override
         public List<PendingRequest> finished(ModelInstance instance) {
             List<PendingRequest> expired = List.of();

@@ -96,7 +96,8 @@ class ModelSchedulerTest {
 
     private CompletableFuture<List<Tensor>> submit(long id, int rows, int priority, long timeoutMicros) {
         List<Tensor> inputs = List.of(rowsOf(id, rows, 2));
-        return scheduler.submit(inputs, rows, ShapeKey.of(inputs, true), priority, timeoutMicros);
+        return scheduler.submit(inputs, rows, ShapeKey.of(inputs, true), priority, timeoutMicros,
+                new CompletableFuture<>());
     }
 
     /** The request's own output: {@code rows} rows of {@code -id, -row}. */
@@ -204,7 +205,8 @@ class ModelSchedulerTest {
         awaitLatch(gateEntered);
         // Different widths keep them in separate batches, so the order of runs shows the priority.
         List<Tensor> low = List.of(rowsOf(1, 1, 3));
-        CompletableFuture<List<Tensor>> lowFuture = scheduler.submit(low, 1, ShapeKey.of(low, true), 2, 0);
+        CompletableFuture<List<Tensor>> lowFuture = scheduler.submit(low, 1, ShapeKey.of(low, true), 2, 0,
+                new CompletableFuture<>());
         CompletableFuture<List<Tensor>> high = submit(2, 1, 1, 0);
         release.countDown();
 
