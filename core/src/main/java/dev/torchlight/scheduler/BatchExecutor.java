@@ -22,18 +22,22 @@ final class BatchExecutor {
     private final ModelStats stats;
     private final NanoClock clock;
     private final SafeBatchLimit limit;
+    private final BatchPolicy policy;
     private volatile String lastError;
 
     /**
      * @param label the model version in messages, e.g. {@code resnet50/1}
      * @param batched whether the model's tensors carry a batch dimension
+     * @param policy learns the rows and compute time of each successful run
      */
-    BatchExecutor(String label, boolean batched, ModelStats stats, NanoClock clock, SafeBatchLimit limit) {
+    BatchExecutor(String label, boolean batched, ModelStats stats, NanoClock clock, SafeBatchLimit limit,
+            BatchPolicy policy) {
         this.label = label;
         this.batched = batched;
         this.stats = stats;
         this.clock = clock;
         this.limit = limit;
+        this.policy = policy;
     }
 
     /** The last failure's message, or null. */
@@ -80,6 +84,7 @@ final class BatchExecutor {
             ns = clock.nanoTime() - start;
             answers = BatchTensors.split(outputs, batch, rows, batched);
             stats.recordExecution(rows, ns);
+            policy.batchRan(rows, ns);
         } catch (EngineException e) {
             if (e.outOfMemory()) {
                 return outOfMemory(model, batch, rows, e);

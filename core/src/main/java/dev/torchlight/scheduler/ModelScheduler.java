@@ -51,10 +51,10 @@ public final class ModelScheduler implements AutoCloseable {
     private boolean waiting;
     private long plannedWakeNanos = NO_WAKE;
 
-    private ModelScheduler(ModelConfig config, String label, List<ModelInstance> instances, ModelStats stats,
-            NanoClock clock) {
+    private ModelScheduler(ModelConfig config, String label, BatchPolicy policy, List<ModelInstance> instances,
+            ModelStats stats, NanoClock clock) {
         this.label = label;
-        this.policy = new BatchPolicy(config);
+        this.policy = policy;
         this.admission = new Admission(config);
         this.queue = new RequestQueue(admission.levels(), admission.maxQueueSize());
         this.instances = List.copyOf(instances);
@@ -77,6 +77,12 @@ public final class ModelScheduler implements AutoCloseable {
      */
     public static ModelScheduler start(ModelConfig config, long version, List<Placement> placements,
             InstanceLoader loader, ModelStats stats, NanoClock clock) {
+        return start(config, version, placements, loader, stats, clock, BatchPolicy.forConfig(config));
+    }
+
+    /** As {@link #start(ModelConfig, long, List, InstanceLoader, ModelStats, NanoClock)}, with the given policy: for tests. */
+    static ModelScheduler start(ModelConfig config, long version, List<Placement> placements,
+            InstanceLoader loader, ModelStats stats, NanoClock clock, BatchPolicy policy) {
         String label = config.name() + "/" + version;
         if (placements.isEmpty()) {
             throw new IllegalArgumentException("model " + label + " needs at least one instance");
@@ -84,11 +90,11 @@ public final class ModelScheduler implements AutoCloseable {
         List<ModelInstance> instances = new ArrayList<>(placements.size());
         for (int i = 0; i < placements.size(); i++) {
             SafeBatchLimit limit = new SafeBatchLimit();
-            BatchExecutor executor = new BatchExecutor(label, config.batched(), stats, clock, limit);
+            BatchExecutor executor = new BatchExecutor(label, config.batched(), stats, clock, limit, policy);
             instances.add(new ModelInstance(i, label + "#" + i, placements.get(i), loader, executor, limit,
                     config.maxBatchSize()));
         }
-        ModelScheduler scheduler = new ModelScheduler(config, label, instances, stats, clock);
+        ModelScheduler scheduler = new ModelScheduler(config, label, policy, instances, stats, clock);
         Events events = scheduler.new Events();
         // Each instance loads (and warms up) its model on its own thread, all at once.
         instances.forEach(instance -> instance.start(events));

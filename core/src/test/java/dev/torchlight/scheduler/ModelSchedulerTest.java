@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +56,40 @@ class ModelSchedulerTest {
     private ModelScheduler start(ModelConfig config, NanoClock clock) {
         scheduler = ModelScheduler.start(config, 1, Fixtures.cpus(config), engine, stats, clock);
         return scheduler;
+    }
+
+    private ModelScheduler start(ModelConfig config, NanoClock clock, BatchPolicy policy) {
+        scheduler = ModelScheduler.start(config, 1, Fixtures.cpus(config), engine, stats, clock, policy);
+        return scheduler;
+    }
+
+    /** The model's own policy, which throws while {@link #broken} and records what the runs teach it. */
+    private static final class ScriptedPolicy implements BatchPolicy {
+        private final BatchPolicy policy;
+        final List<String> learned = new CopyOnWriteArrayList<>();
+        volatile boolean broken;
+
+        ScriptedPolicy(ModelConfig config) {
+            this.policy = BatchPolicy.forConfig(config);
+        }
+
+        @Override
+        public Decision decide(RequestQueue queue, long now, int maxRows) {
+            if (broken) {
+                throw new IllegalStateException("policy bug");
+            }
+            return policy.decide(queue, now, maxRows);
+        }
+
+        @Override
+        public Decision drain(RequestQueue queue, long now, int maxRows) {
+            return policy.drain(queue, now, maxRows);
+        }
+
+        @Override
+        public void batchRan(int rows, long computeNanos) {
+            learned.add(rows + " rows in " + computeNanos + " ns on " + Thread.currentThread().getName());
+        }
     }
 
     /** Engine behaviour: block on gated ids, then run {@code then}. */
@@ -498,6 +533,67 @@ class ModelSchedulerTest {
         // Loads: the first, the failed reload, the retry that succeeds.
         eventually(() -> engine.loads.get() == 3 && scheduler.ready());
         assertOwnOutput(submit(9, 1), 9, 1);
+    }
+
+    @Test
+    void aFailureInsideThePolicyFailsWhatIsQueuedWithInternalAndTheSchedulerLivesOn() throws Exception {
+        ModelConfig config = config(8, batching(0));
+        ScriptedPolicy policy = new ScriptedPolicy(config);
+        start(config, NanoClock.SYSTEM, policy);
+        gated.add(0L);
+        gated();
+        CompletableFuture<List<Tensor>> first = submit(0, 1);
+        awaitLatch(gateEntered);
+        CompletableFuture<List<Tensor>> a = submit(1, 1);
+        CompletableFuture<List<Tensor>> b = submit(2, 2);
+        policy.broken = true;
+        // The instance decides its next batch itself when it finishes: that decision fails.
+        release.countDown();
+
+        assertOwnOutput(first, 0, 1);
+        for (CompletableFuture<List<Tensor>> f : List.of(a, b)) {
+            assertThat(failure(f)).isInstanceOf(ServingException.Internal.class)
+                    .hasMessage("model m/1 failed with an internal error");
+        }
+        assertThat(failure(submit(3, 1))).as("decided on arrival, with the instance idle")
+                .isInstanceOf(ServingException.Internal.class);
+        policy.broken = false;
+        assertOwnOutput(submit(4, 1), 4, 1);
+        assertThat(model(0).ids).containsExactly(0L, 4L);
+        assertThat(scheduler.ready()).isTrue();
+    }
+
+    @Test
+    void thePolicyLearnsTheRowsAndComputeTimeOfEverySuccessfulRunOnTheInstanceThread() throws Exception {
+        ModelConfig config = config(8, batching(0));
+        ScriptedPolicy policy = new ScriptedPolicy(config);
+        start(config, fakeClock, policy);
+        gated.add(0L);
+        gatedThen((model, inputs) -> {
+            int rows = (int) inputs.get(0).dim(0);
+            if (rows > 3) {
+                throw ScriptedEngine.outOfMemory(rows);
+            }
+            // The engine's cost on the injected clock: a millisecond per row.
+            fakeClock.advance(rows, TimeUnit.MILLISECONDS);
+            return ScriptedEngine.negate(inputs);
+        });
+        CompletableFuture<List<Tensor>> first = submit(0, 1);
+        awaitLatch(gateEntered);
+        List<CompletableFuture<List<Tensor>>> four = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            four.add(submit(i, 1));
+        }
+        release.countDown();
+
+        assertOwnOutput(first, 0, 1);
+        for (int i = 1; i <= 4; i++) {
+            assertOwnOutput(four.get(i - 1), i, 1);
+        }
+        assertThat(model(0).runs).containsExactly(1, 4, 2, 2);
+        assertThat(policy.learned).as("the batch of 4 ran out of memory and taught nothing; its halves did")
+                .containsExactly("1 rows in 1000000 ns on worker-m/1#0", "2 rows in 2000000 ns on worker-m/1#0",
+                        "2 rows in 2000000 ns on worker-m/1#0");
     }
 
     // --- lifecycle
