@@ -15,31 +15,31 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The queue, the batcher and the instances of one model version. Requests are queued by
- * {@link #submit}; the scheduler's own thread asks the {@link BatchPolicy} what to do whenever a
- * request arrives, an instance becomes idle or healthy, or the wake-up time the policy named has
- * come, and hands each batch to an idle instance. It waits on a condition in between: no spinning,
- * no sleeping. One shortcut: an instance that finishes a batch asks the policy for its next batch
- * itself, on its own thread, so under load batches follow each other without a thread hand-off;
- * only when that finds nothing to run now does the scheduler's thread take over.
+ * {@link #submit}. Whenever a request arrives, an instance becomes idle or healthy, or the wake-up
+ * time the {@link BatchPolicy} named has come, one routine decides under the lock (the policy's
+ * decision for an idle instance) and acts on it after the lock (fails expired requests, hands the
+ * batch over). It runs where the news is, to spare thread hand-offs: on the caller's thread in
+ * {@code submit} while the scheduler's thread is parked (which is woken only when it must wake
+ * earlier than it planned to); on an instance's thread when it finishes a batch (under load it takes
+ * its next batch itself); on the scheduler's own thread for the rest (delays, deadlines, health,
+ * shutting down), which waits on a condition in between: no spinning, no sleeping.
  *
- * <p>Every accepted request's future completes exactly once: with its outputs, or with
- * {@link ServingException.TimedOut} (its deadline passed in the queue; it never ran),
- * {@link ServingException.Internal} (its batch failed), {@link ServingException.ResourceExhausted}
- * (it ran out of memory alone) or {@link ServingException.NotReady} (no instance is healthy).
- * Refused requests ({@link ServingException.InvalidInput} for a bad priority,
- * {@link ServingException.Overloaded} for a full queue, {@link ServingException.NotReady}) are
- * refused by {@link #submit} throwing, before anything is queued.
+ * <p>Every accepted request's future completes exactly once, outside the lock: with its outputs, or
+ * with {@link ServingException.TimedOut} (its deadline passed in the queue; it never ran),
+ * {@link ServingException.Internal} (its batch failed, or deciding failed), {@link
+ * ServingException.ResourceExhausted} (it ran out of memory alone) or {@link ServingException.NotReady}
+ * (no instance is healthy). Refused requests ({@link ServingException.InvalidInput} for a bad
+ * priority, {@link ServingException.Overloaded} for a full queue, {@link ServingException.NotReady})
+ * are refused by {@link #submit} throwing, before anything is queued.
  */
 public final class ModelScheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelScheduler.class);
-    private static final long NO_WAKE = Long.MAX_VALUE;
 
     private final String label;
     private final BatchPolicy policy;
     private final Admission admission;
     private final RequestQueue queue;
     private final List<ModelInstance> instances;
-    private final ModelStats stats;
     private final NanoClock clock;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wakeup = lock.newCondition();
@@ -49,17 +49,16 @@ public final class ModelScheduler implements AutoCloseable {
     private final boolean[] busy;
     private boolean stopping;
     private boolean waiting;
-    private long plannedWakeNanos = NO_WAKE;
+    private long plannedWakeNanos = NanoClock.NEVER;
 
     private ModelScheduler(ModelConfig config, String label, BatchPolicy policy, List<ModelInstance> instances,
-            ModelStats stats, NanoClock clock) {
+            NanoClock clock) {
         this.label = label;
         this.policy = policy;
         this.admission = new Admission(config);
         this.queue = new RequestQueue(admission.levels(), admission.maxQueueSize());
         this.instances = List.copyOf(instances);
         this.busy = new boolean[instances.size()];
-        this.stats = stats;
         this.clock = clock;
         this.thread = Thread.ofPlatform().name("scheduler-" + label).daemon(true).unstarted(this::loop);
     }
@@ -80,7 +79,7 @@ public final class ModelScheduler implements AutoCloseable {
         return start(config, version, placements, loader, stats, clock, BatchPolicy.forConfig(config));
     }
 
-    /** As {@link #start(ModelConfig, long, List, InstanceLoader, ModelStats, NanoClock)}, with the given policy: for tests. */
+    /** As {@link #start(ModelConfig, long, List, InstanceLoader, ModelStats, NanoClock)}, with a given policy. */
     static ModelScheduler start(ModelConfig config, long version, List<Placement> placements,
             InstanceLoader loader, ModelStats stats, NanoClock clock, BatchPolicy policy) {
         String label = config.name() + "/" + version;
@@ -94,7 +93,7 @@ public final class ModelScheduler implements AutoCloseable {
             instances.add(new ModelInstance(i, label + "#" + i, placements.get(i), loader, executor, limit,
                     config.maxBatchSize()));
         }
-        ModelScheduler scheduler = new ModelScheduler(config, label, policy, instances, stats, clock);
+        ModelScheduler scheduler = new ModelScheduler(config, label, policy, instances, clock);
         Events events = scheduler.new Events();
         // Each instance loads (and warms up) its model on its own thread, all at once.
         instances.forEach(instance -> instance.start(events));
@@ -135,15 +134,10 @@ public final class ModelScheduler implements AutoCloseable {
      * @throws ServingException.Overloaded when the queue holds {@code max_queue_size} requests
      * @throws ServingException.NotReady while shutting down or while no instance is healthy
      */
-    public <F extends CompletableFuture<List<Tensor>>> F submit(List<Tensor> inputs, int rows, ShapeKey shape, int priority,
-            long timeoutMicros, F answer) {
+    public <F extends CompletableFuture<List<Tensor>>> F submit(List<Tensor> inputs, int rows, ShapeKey shape,
+            int priority, long timeoutMicros, F answer) {
         int level = admission.level(priority);
-        List<PendingRequest> expired = List.of();
-        List<PendingRequest> broken = List.of();
-        ServingException brokenReason = null;
-        ModelInstance target = null;
-        List<PendingRequest> batch = List.of();
-        long now;
+        Dispatch dispatch = Dispatch.NONE;
         lock.lock();
         try {
             if (stopping) {
@@ -152,57 +146,30 @@ public final class ModelScheduler implements AutoCloseable {
             if (!anyHealthy()) {
                 throw new ServingException.NotReady(notReadyReason());
             }
-            now = clock.nanoTime();
+            long now = clock.nanoTime();
             PendingRequest r = new PendingRequest(inputs, rows, shape, level, now, admission.deadline(now, timeoutMicros),
                     answer);
             if (!queue.add(r)) {
                 throw admission.queueFull(queue.size());
             }
             // A parked scheduler relies on arrivals to tell it what changed. Rather than waking it for
-            // every request, decide here, on the caller's thread: a batch that can run now goes
-            // straight to the idle instance (one hand-off instead of two), and the scheduler is woken
-            // only when it must wake earlier than it planned to.
+            // every request, decide here, on the caller's thread (one hand-off instead of two), and wake
+            // it only when it must wake earlier than it planned to. A scheduler that is not parked will
+            // see this request when it next decides.
             if (waiting) {
                 ModelInstance idle = idleInstance();
-                long wakeAt = r.deadlineNanos();
                 if (idle != null) {
-                    try {
-                        Decision d = decide(idle, now);
-                        expired = d.expired();
-                        if (d instanceof Decision.Run run) {
-                            target = idle;
-                            batch = run.batch();
-                        } else if (d instanceof Decision.Wait w) {
-                            wakeAt = Math.min(wakeAt, now + w.delayNanos());
-                        }
-                    } catch (RuntimeException e) {
-                        broken = queue.removeAll();
-                        brokenReason = internal(e);
-                    }
+                    dispatch = dispatch(idle, now);
                 }
-                if (wakeAt < plannedWakeNanos) {
+                if (Math.min(r.deadlineNanos(), dispatch.wakeAt()) < plannedWakeNanos) {
                     signal();
                 }
             }
         } finally {
             lock.unlock();
         }
-        complete(expired, now, broken, brokenReason);
-        if (target != null) {
-            target.run(batch);
-        }
+        dispatch.carryOut(null);
         return answer;
-    }
-
-    /** Fails expired and broken requests; outside the lock, since their callbacks may run any code. */
-    private static void complete(List<PendingRequest> expired, long now, List<PendingRequest> broken,
-            ServingException brokenReason) {
-        for (PendingRequest r : expired) {
-            r.fail(Admission.timedOut(r, now));
-        }
-        for (PendingRequest r : broken) {
-            r.fail(brokenReason);
-        }
     }
 
     /** Whether requests are accepted: not shutting down and at least one instance healthy. */
@@ -227,8 +194,9 @@ public final class ModelScheduler implements AutoCloseable {
         }
         String lastError = instances.stream().map(i -> i.status().lastError())
                 .filter(e -> e != null).reduce((a, b) -> b).orElse(null);
-        return "model " + label + " is not ready: every instance is being reloaded after " + ModelInstance.MAX_CONSECUTIVE_FAILURES
-                + " failed batches in a row" + (lastError != null ? " (last error: " + lastError + ")" : "");
+        return "model " + label + " is not ready: every instance is being reloaded after "
+                + ModelInstance.MAX_CONSECUTIVE_FAILURES + " failed batches in a row"
+                + (lastError != null ? " (last error: " + lastError + ")" : "");
     }
 
     /** One status per instance, in instance order: health, learned safe batch size, failures, reloads. */
@@ -273,103 +241,78 @@ public final class ModelScheduler implements AutoCloseable {
         Threads.joinUninterruptibly(thread);
     }
 
+    /** The scheduler's thread: acts on each decision that leaves something to do, until stopped. */
     private void loop() {
         while (true) {
-            List<PendingRequest> expired = List.of();
-            List<PendingRequest> refused = List.of();
-            List<PendingRequest> broken = List.of();
-            ServingException brokenReason = null;
-            ModelInstance target = null;
-            List<PendingRequest> batch = List.of();
-            boolean exit = false;
-            long now;
+            Dispatch dispatch;
             lock.lock();
             try {
-                while (true) {
-                    now = clock.nanoTime();
-                    long wakeAt = NO_WAKE;
-                    ModelInstance idle = idleInstance();
-                    if (!queue.isEmpty() && !anyHealthy()) {
-                        refused = queue.removeAll();
-                        break;
-                    }
-                    if (idle != null && !queue.isEmpty()) {
-                        Decision d;
-                        try {
-                            d = decide(idle, now);
-                        } catch (RuntimeException e) {
-                            broken = queue.removeAll();
-                            brokenReason = internal(e);
-                            break;
-                        }
-                        expired = d.expired();
-                        if (d instanceof Decision.Run run) {
-                            target = idle;
-                            batch = run.batch();
-                            break;
-                        }
-                        if (d instanceof Decision.Wait w) {
-                            wakeAt = now + w.delayNanos();
-                        }
-                    } else {
-                        // No instance to run on: only deadlines can need attention before one frees up.
-                        expired = queue.removeExpired(now);
-                        wakeAt = queue.nearestDeadlineNanos();
-                    }
-                    if (!expired.isEmpty()) {
-                        break;
-                    }
-                    if (stopping && queue.isEmpty()) {
-                        exit = true;
-                        break;
-                    }
-                    await(wakeAt, now);
-                }
+                dispatch = awaitDispatch();
             } finally {
                 lock.unlock();
             }
-            // Futures complete outside the lock: their callbacks may run arbitrary code.
-            complete(expired, now, broken, brokenReason);
-            if (!refused.isEmpty()) {
-                ServingException.NotReady reason = exit || stopping() ? shuttingDown()
-                        : new ServingException.NotReady(notReadyReason());
-                refused.forEach(r -> r.fail(reason));
-            }
-            if (target != null) {
-                target.run(batch);
-            }
-            if (exit) {
+            if (dispatch == null) {
                 instances.forEach(ModelInstance::stopAndJoin);
                 return;
             }
+            dispatch.carryOut(null);
         }
     }
 
-    /** Asks the policy for {@code instance}, marking it busy when a batch is to run. Under lock. */
-    private Decision decide(ModelInstance instance, long now) {
-        Decision d;
+    /**
+     * Decides, and waits for an event or the wake-up time in between, until a decision leaves
+     * something to do; null once stopping with nothing queued. Under lock.
+     */
+    private Dispatch awaitDispatch() {
+        while (true) {
+            long now = clock.nanoTime();
+            if (!queue.isEmpty() && !anyHealthy()) {
+                return Dispatch.failing(queue.removeAll(), new ServingException.NotReady(notReadyReason()));
+            }
+            ModelInstance idle = queue.isEmpty() ? null : idleInstance();
+            // No instance to run on: only deadlines can need attention before one frees up.
+            Dispatch dispatch = idle != null ? dispatch(idle, now)
+                    : Dispatch.expiring(now, queue.removeExpired(now), queue.nearestDeadlineNanos());
+            if (dispatch.acts()) {
+                return dispatch;
+            }
+            if (stopping && queue.isEmpty()) {
+                return null;
+            }
+            await(dispatch.wakeAt(), now);
+        }
+    }
+
+    /**
+     * The one decision for {@code instance}, idle and healthy, at {@code now}: asks the policy (its
+     * no-wait drain while stopping) and marks the instance busy when it gets a batch. A failure in the
+     * policy must not strand requests: what is queued is to fail, and scheduling goes on. Under lock.
+     */
+    private Dispatch dispatch(ModelInstance instance, long now) {
+        Decision decision;
         try {
-            d = stopping ? policy.drain(queue, now, instance.maxRows()) : policy.decide(queue, now, instance.maxRows());
+            decision = stopping ? policy.drain(queue, now, instance.maxRows())
+                    : policy.decide(queue, now, instance.maxRows());
         } catch (RuntimeException e) {
-            // A bug in deciding must not strand requests: the caller fails what is queued, and goes on.
             LOG.error("model {}: batching failed; failing the queued requests", label, e);
-            throw e;
+            return Dispatch.failing(queue.removeAll(),
+                    new ServingException.Internal("model " + label + " failed with an internal error", e));
         }
-        if (d instanceof Decision.Run) {
-            busy[instance.index()] = true;
-        }
-        return d;
-    }
-
-    private ServingException.Internal internal(RuntimeException e) {
-        return new ServingException.Internal("model " + label + " failed with an internal error", e);
+        return switch (decision) {
+            case Decision.Run run -> {
+                busy[instance.index()] = true;
+                yield Dispatch.running(now, run.expired(), instance, run.batch());
+            }
+            case Decision.Wait wait -> Dispatch.expiring(now, wait.expired(), now + wait.delayNanos());
+            case Decision.Idle idle -> Dispatch.expiring(now, idle.expired(), NanoClock.NEVER);
+        };
     }
 
     private void await(long wakeAt, long now) {
         plannedWakeNanos = wakeAt;
         waiting = true;
         try {
-            if (wakeAt == NO_WAKE) {
+            if (wakeAt == NanoClock.NEVER) {
                 wakeup.await();
             } else {
                 wakeup.awaitNanos(wakeAt - now);
@@ -430,37 +373,22 @@ public final class ModelScheduler implements AutoCloseable {
     private final class Events implements InstanceEvents {
         @Override
         public List<PendingRequest> finished(ModelInstance instance) {
-            List<PendingRequest> expired = List.of();
-            List<PendingRequest> broken = List.of();
-            ServingException brokenReason = null;
-            List<PendingRequest> batch = null;
-            long now;
+            Dispatch dispatch = Dispatch.NONE;
             lock.lock();
             try {
                 busy[instance.index()] = false;
-                now = clock.nanoTime();
                 // The common case under load: decide for this instance here, on its own thread. Anything
                 // else (nothing to run yet, shutting down, no healthy instance) is the scheduler's job.
                 if (instance.healthy() && !queue.isEmpty()) {
-                    try {
-                        Decision d = decide(instance, now);
-                        expired = d.expired();
-                        if (d instanceof Decision.Run run) {
-                            batch = run.batch();
-                        }
-                    } catch (RuntimeException e) {
-                        broken = queue.removeAll();
-                        brokenReason = internal(e);
-                    }
+                    dispatch = dispatch(instance, clock.nanoTime());
                 }
-                if (batch == null) {
+                if (dispatch.batch() == null) {
                     signal();
                 }
             } finally {
                 lock.unlock();
             }
-            complete(expired, now, broken, brokenReason);
-            return batch;
+            return dispatch.carryOut(instance);
         }
 
         @Override

@@ -10,6 +10,9 @@ public interface NanoClock {
     /** The system's monotonic clock. */
     NanoClock SYSTEM = System::nanoTime;
 
+    /** A reading no clock reaches: a wake-up time that means "not before something happens". */
+    long NEVER = Long.MAX_VALUE;
+
     /** The current reading, in nanoseconds. */
     long nanoTime();
 }
