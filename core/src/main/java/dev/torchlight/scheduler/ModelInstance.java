@@ -70,8 +70,36 @@ final class ModelInstance {
         this.maxBatchSize = maxBatchSize;
     }
 
+    /**
+     * Starts every instance, each loading (and warming up) its model on its own thread, all at once,
+     * and waits until all have loaded; {@code events} hears from them from now on.
+     *
+     * @throws RuntimeException or Error: the first failure to load, once every instance has stopped
+     */
+    static void startAll(List<ModelInstance> instances, InstanceEvents events) {
+        instances.forEach(instance -> instance.start(events));
+        Throwable failure = null;
+        for (ModelInstance instance : instances) {
+            try {
+                instance.awaitLoaded();
+            } catch (RuntimeException | Error e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+        if (failure != null) {
+            instances.forEach(ModelInstance::stopAndJoin);
+            switch (failure) {
+                case RuntimeException r -> throw r;
+                case Error e -> throw e;
+                default -> throw new IllegalStateException(failure);
+            }
+        }
+    }
+
     /** Starts the thread, which loads the model first; {@code events} hears from it from now on. */
-    void start(InstanceEvents events) {
+    private void start(InstanceEvents events) {
         this.events = events;
         this.thread = Thread.ofPlatform().name("worker-" + label).daemon(true).unstarted(this::loop);
         thread.start();
@@ -82,7 +110,7 @@ final class ModelInstance {
      *
      * @throws RuntimeException or Error: what loading threw (the thread has ended then)
      */
-    void awaitLoaded() {
+    private void awaitLoaded() {
         boolean interrupted = false;
         try {
             while (true) {

@@ -94,27 +94,7 @@ public final class ModelScheduler implements AutoCloseable {
                     config.maxBatchSize()));
         }
         ModelScheduler scheduler = new ModelScheduler(config, label, policy, instances, clock);
-        Events events = scheduler.new Events();
-        // Each instance loads (and warms up) its model on its own thread, all at once.
-        instances.forEach(instance -> instance.start(events));
-        Throwable failure = null;
-        for (ModelInstance instance : instances) {
-            try {
-                instance.awaitLoaded();
-            } catch (RuntimeException | Error e) {
-                if (failure == null) {
-                    failure = e;
-                }
-            }
-        }
-        if (failure != null) {
-            instances.forEach(ModelInstance::stopAndJoin);
-            switch (failure) {
-                case RuntimeException r -> throw r;
-                case Error e -> throw e;
-                default -> throw new IllegalStateException(failure);
-            }
-        }
+        ModelInstance.startAll(instances, scheduler.new Events());
         scheduler.thread.start();
         return scheduler;
     }
