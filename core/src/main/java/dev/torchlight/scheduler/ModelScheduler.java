@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * {@code submit} while the scheduler's thread is parked (which is woken only when it must wake
  * earlier than it planned to); on an instance's thread when it finishes a batch (under load it takes
  * its next batch itself); on the scheduler's own thread for the rest (delays, deadlines, health,
- * shutting down), which waits on a condition in between: no spinning, no sleeping.
+ * shutting down), which waits on a condition in between, through the clock, so that a test's fake
+ * clock wakes it: no spinning, no sleeping.
  *
  * <p>Every accepted request's future completes exactly once, outside the lock: with its outputs, or
  * with {@link ServingException.TimedOut} (its deadline passed in the queue; it never ran),
@@ -194,16 +195,6 @@ public final class ModelScheduler implements AutoCloseable {
         }
     }
 
-    /** Whether the scheduler thread is parked waiting for an event or its wake-up time; for tests. */
-    boolean isWaiting() {
-        lock.lock();
-        try {
-            return waiting;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /**
      * Stops accepting requests, runs what is queued (without waiting for fuller batches), then stops
      * the instances and releases their models. Waits for all of it. Queued requests that no healthy
@@ -259,7 +250,7 @@ public final class ModelScheduler implements AutoCloseable {
             if (stopping && queue.isEmpty()) {
                 return null;
             }
-            await(dispatch.wakeAt(), now);
+            await(dispatch.wakeAt());
         }
     }
 
@@ -288,15 +279,12 @@ public final class ModelScheduler implements AutoCloseable {
         };
     }
 
-    private void await(long wakeAt, long now) {
+    /** Parks until signalled or until the clock reads {@code wakeAt}. Under lock. */
+    private void await(long wakeAt) {
         plannedWakeNanos = wakeAt;
         waiting = true;
         try {
-            if (wakeAt == NanoClock.NEVER) {
-                wakeup.await();
-            } else {
-                wakeup.awaitNanos(wakeAt - now);
-            }
+            clock.awaitUntil(lock, wakeup, wakeAt);
         } catch (InterruptedException e) {
             // Nothing interrupts this thread; if something does, deciding again is always safe.
         } finally {

@@ -117,6 +117,11 @@ class ModelSchedulerTest {
         }
     }
 
+    /**
+     * Polls for what other threads do on their own time (an instance's bookkeeping after its answers,
+     * a reload, a close on another thread): real concurrency. Waits on the scheduler's clock use
+     * {@link FakeClock#awaitParked} and {@link FakeClock#advance} instead.
+     */
     private static void eventually(BooleanSupplier condition) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
         while (!condition.getAsBoolean()) {
@@ -187,13 +192,18 @@ class ModelSchedulerTest {
     @Test
     void aPartialBatchWaitsForTheDelayOnTheInjectedClock() throws Exception {
         start(config(8, batching(TimeUnit.HOURS.toMicros(1))), fakeClock);
+        long t0 = fakeClock.nanoTime();
         CompletableFuture<List<Tensor>> first = submit(1, 1);
-        // Waiting with a request queued and an idle instance: the policy said "wait".
-        eventually(() -> scheduler.isWaiting());
+        // Parked with a request queued and an idle instance: the policy said "wait" for the delay.
+        assertThat(fakeClock.awaitParked()).isEqualTo(t0 + TimeUnit.HOURS.toNanos(1));
         assertThat(scheduler.queued()).isEqualTo(1);
-        fakeClock.advance(1, TimeUnit.HOURS);
+        fakeClock.advance(59, TimeUnit.MINUTES);
         // The first request could only have run alone if the scheduler ignored the delay.
         CompletableFuture<List<Tensor>> second = submit(2, 1);
+        assertThat(fakeClock.awaitParked()).as("still the first request's delay")
+                .isEqualTo(t0 + TimeUnit.HOURS.toNanos(1));
+        assertThat(scheduler.queued()).isEqualTo(2);
+        fakeClock.advance(1, TimeUnit.MINUTES);
 
         assertOwnOutput(first, 1, 1);
         assertOwnOutput(second, 2, 1);
@@ -202,11 +212,16 @@ class ModelSchedulerTest {
 
     @Test
     void theSchedulerWakesItselfWhenTheDelayPasses() throws Exception {
-        start(config(8, batching(20_000)), NanoClock.SYSTEM);
+        start(config(8, batching(20_000)), fakeClock);
+        long t0 = fakeClock.nanoTime();
         CompletableFuture<List<Tensor>> only = submit(1, 1);
+        assertThat(fakeClock.awaitParked()).isEqualTo(t0 + TimeUnit.MILLISECONDS.toNanos(20));
+        assertThat(only).isNotDone();
 
+        // Nothing else happens: only the clock reaching the wake-up time can run it.
+        fakeClock.advance(20, TimeUnit.MILLISECONDS);
         assertOwnOutput(only, 1, 1);
-        assertThat(stats.snapshot().queueNs()).as("waited the 20 ms delay").isGreaterThanOrEqualTo(20_000_000);
+        assertThat(stats.snapshot().queueNs()).as("waited the 20 ms delay").isEqualTo(20_000_000);
     }
 
     @Test
@@ -252,6 +267,28 @@ class ModelSchedulerTest {
     }
 
     @Test
+    void aLowPriorityRequestThatWaitedOneAgingStepRunsBeforeNewerHighPriorityOnes() throws Exception {
+        start(config(8, batching(0, List.of(), 0, 0, 2, 0), 1), fakeClock);
+        gated.add(0L);
+        gated();
+        CompletableFuture<List<Tensor>> first = submit(0, 1);
+        awaitLatch(gateEntered);
+        // As in higherPriorityRunsFirst, but the low-priority request waits one aging step (100 ms)
+        // before the high-priority one arrives: it has caught up, and it is older.
+        List<Tensor> low = List.of(rowsOf(1, 1, 3));
+        CompletableFuture<List<Tensor>> lowFuture = scheduler.submit(low, 1, ShapeKey.of(low, true), 2, 0,
+                new CompletableFuture<>());
+        fakeClock.advance(FixedBatchPolicy.MIN_AGING_NANOS, TimeUnit.NANOSECONDS);
+        CompletableFuture<List<Tensor>> high = submit(2, 1, 1, 0);
+        release.countDown();
+
+        first.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        lowFuture.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertOwnOutput(high, 2, 1);
+        assertThat(model(0).ids).containsExactly(0L, 1L, 2L);
+    }
+
+    @Test
     void severalInstancesRunAtTheSameTimeOnTheirOwnThreads() throws Exception {
         start(config(8, null, 2), NanoClock.SYSTEM);
         CountDownLatch bothInside = new CountDownLatch(2);
@@ -279,17 +316,19 @@ class ModelSchedulerTest {
 
     @Test
     void aRequestWhoseDeadlinePassesInTheQueueTimesOutAndNeverRuns() throws Exception {
-        start(config(8, batching(0)), NanoClock.SYSTEM);
+        start(config(8, batching(0)), fakeClock);
         gated.add(0L);
         gated();
         CompletableFuture<List<Tensor>> first = submit(0, 1);
         awaitLatch(gateEntered);
 
+        long t0 = fakeClock.nanoTime();
         CompletableFuture<List<Tensor>> late = submit(1, 1, 0, 1_000);
         // The instance is still busy: the scheduler must wake for the deadline on its own.
+        assertThat(fakeClock.awaitParked()).isEqualTo(t0 + TimeUnit.MILLISECONDS.toNanos(1));
+        fakeClock.advance(1, TimeUnit.MILLISECONDS);
         assertThat(failure(late)).isInstanceOf(ServingException.TimedOut.class)
-                .hasMessageStartingWith("request waited ")
-                .hasMessageEndingWith(" ms in the queue, past its timeout of 1 ms");
+                .hasMessage("request waited 1 ms in the queue, past its timeout of 1 ms");
         release.countDown();
         assertOwnOutput(first, 0, 1);
         assertOwnOutput(submit(2, 1), 2, 1);
@@ -297,13 +336,17 @@ class ModelSchedulerTest {
     }
 
     @Test
-    void theModelsDefaultTimeoutAppliesWhenTheRequestNamesNone() {
-        start(config(8, batching(0, List.of(), 0, 1, 0, 0)), NanoClock.SYSTEM);
+    void theModelsDefaultTimeoutAppliesWhenTheRequestNamesNone() throws Exception {
+        start(config(8, batching(0, List.of(), 0, 1, 0, 0)), fakeClock);
         gated.add(0L);
         gated();
         submit(0, 1, 0, TimeUnit.MINUTES.toMicros(1));
         awaitLatch(gateEntered);
-        assertThat(failure(submit(1, 1))).isInstanceOf(ServingException.TimedOut.class)
+        long t0 = fakeClock.nanoTime();
+        CompletableFuture<List<Tensor>> late = submit(1, 1);
+        assertThat(fakeClock.awaitParked()).isEqualTo(t0 + TimeUnit.MILLISECONDS.toNanos(1));
+        fakeClock.advance(1, TimeUnit.MILLISECONDS);
+        assertThat(failure(late)).isInstanceOf(ServingException.TimedOut.class)
                 .hasMessageEndingWith("past its timeout of 1 ms");
     }
 
@@ -601,6 +644,7 @@ class ModelSchedulerTest {
     @Test
     void closeRunsWhatIsQueuedWithoutWaitingForTheDelayThenReleasesTheModels() throws Exception {
         start(config(8, batching(TimeUnit.HOURS.toMicros(1), 1), 2), fakeClock);
+        long t0 = fakeClock.nanoTime();
         gated.add(0L);
         gated();
         CompletableFuture<List<Tensor>> first = submit(0, 1);
@@ -609,7 +653,7 @@ class ModelSchedulerTest {
         // The second instance is idle, but these wait for a fuller batch on a clock that never moves.
         CompletableFuture<List<Tensor>> a = submit(1, 2);
         CompletableFuture<List<Tensor>> b = submit(2, 2);
-        eventually(() -> scheduler.isWaiting());
+        assertThat(fakeClock.awaitParked()).isEqualTo(t0 + TimeUnit.HOURS.toNanos(1));
         assertThat(scheduler.queued()).isEqualTo(2);
 
         Thread closer = Thread.ofPlatform().start(scheduler::close);
