@@ -86,10 +86,14 @@ final class FixedBatchPolicy implements BatchPolicy {
         }
         Iterator<PendingRequest> order = queue.inOrder(r -> effectiveLevel(r, now));
         PendingRequest first = order.next();
+        if (!batching || first.rows() >= maxRows) {
+            // It runs alone, now: without batching every request does, and this one fills a batch.
+            return run(queue, List.of(first), expired);
+        }
         List<PendingRequest> batch = new ArrayList<>();
         batch.add(first);
         int rows = first.rows();
-        boolean full = !batching || rows >= maxRows;
+        boolean full = false;
         int preferredPrefix = isPreferred(rows) ? 1 : 0;
         while (!full && order.hasNext()) {
             PendingRequest r = order.next();
@@ -112,7 +116,10 @@ final class FixedBatchPolicy implements BatchPolicy {
             return run(queue, batch, expired);
         }
         if (preferredPrefix > 0) {
-            return run(queue, batch.subList(0, preferredPrefix), expired);
+            while (batch.size() > preferredPrefix) {
+                batch.removeLast();
+            }
+            return run(queue, batch, expired);
         }
         long dueAt = queue.oldestEnqueuedNanos() + delayNanos;
         if (dueAt <= now) {
@@ -132,8 +139,9 @@ final class FixedBatchPolicy implements BatchPolicy {
     }
 
     private static Decision run(RequestQueue queue, List<PendingRequest> batch, List<PendingRequest> expired) {
-        Decision.Run run = new Decision.Run(batch, expired);
-        run.batch().forEach(queue::remove);
-        return run;
+        for (PendingRequest r : batch) {
+            queue.remove(r);
+        }
+        return new Decision.Run(batch, expired);
     }
 }

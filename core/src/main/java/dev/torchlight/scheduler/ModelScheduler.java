@@ -103,7 +103,8 @@ public final class ModelScheduler implements AutoCloseable {
     /**
      * Queues one request.
      *
-     * @param inputs one tensor per declared input, in declared order, validated
+     * @param inputs one tensor per declared input, in declared order, validated; handed over: the
+     *     scheduler keeps the list without copying it, so the caller does not change it afterwards
      * @param rows the request's rows (its batch dimension, or 1 for a model without one)
      * @param shape the request's {@link ShapeKey}
      * @param priority 1 (highest) to the model's {@code priority_levels}; 0 for the model's default
