@@ -84,7 +84,6 @@ final class BatchExecutor {
             ns = clock.nanoTime() - start;
             answers = BatchTensors.split(outputs, batch, rows, batched);
             stats.recordExecution(rows, ns);
-            policy.batchRan(rows, ns);
         } catch (EngineException e) {
             if (e.outOfMemory()) {
                 return outOfMemory(model, batch, rows, e);
@@ -105,7 +104,17 @@ final class BatchExecutor {
             }
             r.succeed(answers.get(i));
         }
+        learn(rows, ns);
         return true;
+    }
+
+    /** Tells the policy what a run cost, once its answers are out; a bug there costs no batch and no instance. */
+    private void learn(int rows, long ns) {
+        try {
+            policy.batchRan(rows, ns);
+        } catch (RuntimeException e) {
+            LOG.error("model {}: the batch policy failed to learn from a run of {} rows", label, rows, e);
+        }
     }
 
     private boolean outOfMemory(LoadedModel model, List<PendingRequest> batch, int rows, EngineException e) {

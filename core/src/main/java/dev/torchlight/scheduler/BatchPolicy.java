@@ -38,10 +38,10 @@ interface BatchPolicy {
 
     /**
      * An engine run of {@code rows} rows succeeded and took {@code computeNanos}: what a policy that
-     * learns the engine's cost per batch size needs. Called on the instance's thread after every
-     * successful run (each half too, when a batch that ran out of memory is retried in halves),
-     * outside the scheduler's lock and possibly from several instances at once. Does nothing by
-     * default.
+     * learns the engine's cost per batch size needs. Called on the instance's thread once the run's
+     * answers are out, after every successful run (each half too, when a batch that ran out of memory
+     * is retried in halves), before the instance asks for its next batch; outside the scheduler's
+     * lock, and possibly from several instances at once. Does nothing by default.
      */
     default void batchRan(int rows, long computeNanos) {}
 }

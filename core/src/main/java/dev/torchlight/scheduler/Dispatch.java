@@ -28,8 +28,8 @@ record Dispatch(long now, List<PendingRequest> expired, List<PendingRequest> fai
         return new Dispatch(0, List.of(), failed, failure, null, null, NanoClock.NEVER);
     }
 
-    /** Fails {@code expired} as timed out; decide again at {@code wakeAt}. */
-    static Dispatch expiring(long now, List<PendingRequest> expired, long wakeAt) {
+    /** Nothing to run: fails {@code expired} as timed out; decide again at {@code wakeAt} at the latest. */
+    static Dispatch waiting(long now, List<PendingRequest> expired, long wakeAt) {
         return new Dispatch(now, expired, List.of(), null, null, null, wakeAt);
     }
 

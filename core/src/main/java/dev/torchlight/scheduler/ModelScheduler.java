@@ -244,7 +244,7 @@ public final class ModelScheduler implements AutoCloseable {
             ModelInstance idle = queue.isEmpty() ? null : idleInstance();
             // No instance to run on: only deadlines can need attention before one frees up.
             Dispatch dispatch = idle != null ? dispatch(idle, now)
-                    : Dispatch.expiring(now, queue.removeExpired(now), queue.nearestDeadlineNanos());
+                    : Dispatch.waiting(now, queue.removeExpired(now), queue.nearestDeadlineNanos());
             if (dispatch.acts()) {
                 return dispatch;
             }
@@ -275,8 +275,8 @@ public final class ModelScheduler implements AutoCloseable {
                 busy[instance.index()] = true;
                 yield Dispatch.running(now, run.expired(), instance, run.batch());
             }
-            case Decision.Wait wait -> Dispatch.expiring(now, wait.expired(), now + wait.delayNanos());
-            case Decision.Idle idle -> Dispatch.expiring(now, idle.expired(), NanoClock.NEVER);
+            case Decision.Wait wait -> Dispatch.waiting(now, wait.expired(), now + wait.delayNanos());
+            case Decision.Idle idle -> Dispatch.waiting(now, idle.expired(), NanoClock.NEVER);
         };
     }
 

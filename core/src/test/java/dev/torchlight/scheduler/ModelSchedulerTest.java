@@ -634,6 +634,8 @@ class ModelSchedulerTest {
             assertOwnOutput(four.get(i - 1), i, 1);
         }
         assertThat(model(0).runs).containsExactly(1, 4, 2, 2);
+        // The policy learns once the answers are out.
+        eventually(() -> policy.learned.size() == 3);
         assertThat(policy.learned).as("the batch of 4 ran out of memory and taught nothing; its halves did")
                 .containsExactly("1 rows in 1000000 ns on worker-m/1#0", "2 rows in 2000000 ns on worker-m/1#0",
                         "2 rows in 2000000 ns on worker-m/1#0");
