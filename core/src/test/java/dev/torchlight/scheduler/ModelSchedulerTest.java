@@ -573,7 +573,8 @@ class ModelSchedulerTest {
         for (int i = 1; i <= ModelInstance.MAX_CONSECUTIVE_FAILURES; i++) {
             failure(submit(i, 1));
         }
-        // Loads: the first, the failed reload, the retry that succeeds.
+        // Loads: the first, the failed reload, the retry that succeeds. The pause before the retry
+        // (100 ms) is real time: the instance waits for it on its own thread, not on the scheduler's clock.
         eventually(() -> engine.loads.get() == 3 && scheduler.ready());
         assertOwnOutput(submit(9, 1), 9, 1);
     }
