@@ -22,18 +22,22 @@ final class BatchExecutor {
     private final ModelStats stats;
     private final NanoClock clock;
     private final SafeBatchLimit limit;
+    private final BatchPolicy policy;
     private volatile String lastError;
 
     /**
      * @param label the model version in messages, e.g. {@code resnet50/1}
      * @param batched whether the model's tensors carry a batch dimension
+     * @param policy learns the rows and compute time of each successful run
      */
-    BatchExecutor(String label, boolean batched, ModelStats stats, NanoClock clock, SafeBatchLimit limit) {
+    BatchExecutor(String label, boolean batched, ModelStats stats, NanoClock clock, SafeBatchLimit limit,
+            BatchPolicy policy) {
         this.label = label;
         this.batched = batched;
         this.stats = stats;
         this.clock = clock;
         this.limit = limit;
+        this.policy = policy;
     }
 
     /** The last failure's message, or null. */
@@ -100,7 +104,17 @@ final class BatchExecutor {
             }
             r.succeed(answers.get(i));
         }
+        learn(rows, ns);
         return true;
+    }
+
+    /** Tells the policy what a run cost, once its answers are out; a bug there costs no batch and no instance. */
+    private void learn(int rows, long ns) {
+        try {
+            policy.batchRan(rows, ns);
+        } catch (RuntimeException e) {
+            LOG.error("model {}: the batch policy failed to learn from a run of {} rows", label, rows, e);
+        }
     }
 
     private boolean outOfMemory(LoadedModel model, List<PendingRequest> batch, int rows, EngineException e) {

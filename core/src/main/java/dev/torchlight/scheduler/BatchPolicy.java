@@ -1,146 +1,47 @@
 package dev.torchlight.scheduler;
 
-import dev.torchlight.config.DynamicBatching;
 import dev.torchlight.config.ModelConfig;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
 
 /**
- * Decides which queued requests run together, and when: a pure function of the queue, the clock
- * reading it is given and the instance's row limit. It reads no clock and starts no thread.
+ * Decides which queued requests of one model version run together, and when. The scheduler asks it
+ * whenever something changed (a request arrived, an instance became idle, the wake-up time it named
+ * came), for one idle instance at a time and under the scheduler's lock, so decisions never overlap.
+ * A policy reads no clock (it is given the reading) and starts no thread, so a test drives it with
+ * plain numbers.
  *
- * <h2>Batching rules</h2>
- *
- * <ul>
- *   <li>Without {@code dynamic_batching}, or for a model without a batch dimension
- *       ({@code max_batch_size: 0}), every request runs alone, at once, in dispatch order.
- *   <li>Otherwise the batch starts with the first request in dispatch order; it takes the following
- *       requests with the same {@link ShapeKey} (others are skipped and wait for a batch of their
- *       own), whole, until the next one would exceed {@code maxRows}. A first request that alone
- *       exceeds {@code maxRows} (an instance's learned safe limit) runs alone.
- *   <li>The batch runs now when it cannot grow: it holds {@code maxRows} rows, or the next request
- *       of its shape does not fit.
- *   <li>Else, when a prefix of the batch holds exactly a preferred batch size, the largest such
- *       prefix runs now and the rest waits.
- *   <li>Else the batch runs once the oldest queued request has waited {@code max_queue_delay_us}.
- *   <li>Else: wait until that moment or the nearest deadline, whichever is first.
- *   <li>Requests whose deadline is at or before now are taken out first and returned as expired.
- * </ul>
- *
- * <h2>Priorities and anti-starvation</h2>
- *
- * Level 1 is the highest. Dispatch order is ascending <em>effective</em> level, then arrival. A
- * request's effective level is its level improved by one for every {@link #agingNanos()} it has
- * waited (never better than 1), where the aging step is {@code max(10 x max_queue_delay, 100 ms)}.
- * So a request of level L that has waited {@code (L - 1) x step} competes with new level-1 requests
- * and, being older, goes before them: nothing waits forever, and within one step's time priorities
- * hold strictly.
+ * <p>Which policy a model gets is chosen in {@link #forConfig} alone; a new policy is a new class
+ * and a line there.
  */
-final class BatchPolicy {
-    /** The smallest aging step: 100 ms. */
-    static final long MIN_AGING_NANOS = 100_000_000L;
+interface BatchPolicy {
 
-    private final boolean batching;
-    private final long delayNanos;
-    private final int[] preferred;
-    private final long agingNanos;
-
-    BatchPolicy(ModelConfig config) {
-        DynamicBatching b = config.dynamicBatching();
-        this.batching = b != null && config.batched();
-        this.delayNanos = b == null ? 0 : Math.multiplyExact(b.maxQueueDelayMicros(), 1000L);
-        this.preferred = b == null ? new int[0] : b.preferredBatchSizes().stream().mapToInt(Integer::intValue).toArray();
-        this.agingNanos = Math.max(MIN_AGING_NANOS, Math.multiplyExact(delayNanos, 10L));
-    }
-
-    /** How long a request waits to improve its effective level by one. */
-    long agingNanos() {
-        return agingNanos;
-    }
-
-    /** {@code r}'s level after aging, at {@code now}. */
-    int effectiveLevel(PendingRequest r, long now) {
-        long steps = Math.max(0, now - r.enqueuedNanos()) / agingNanos;
-        return (int) Math.max(1, r.level() - Math.min(steps, r.level()));
+    /** The policy for {@code config}: {@link FixedBatchPolicy} (maximum delay, preferred sizes). */
+    static BatchPolicy forConfig(ModelConfig config) {
+        return new FixedBatchPolicy(config);
     }
 
     /**
-     * Decides for {@code queue} at {@code now}. Expired requests and the batch to run are taken out
-     * of the queue.
+     * Decides for {@code queue} at {@code now}: run a batch now, wait, or nothing to do. Requests
+     * whose deadline is at or before {@code now}, and the batch to run, are taken out of the queue
+     * and handed over in the decision. A policy that throws must not have taken anything out: the
+     * scheduler fails whatever is still queued.
      *
-     * @param maxRows most rows the instance that would run the batch takes
+     * @param now a reading of the scheduler's clock
+     * @param maxRows most rows the instance that would run the batch takes (at least 1)
      */
-    Decision decide(RequestQueue queue, long now, int maxRows) {
-        return decide(queue, now, maxRows, false);
-    }
+    Decision decide(RequestQueue queue, long now, int maxRows);
 
     /**
-     * As {@link #decide}, but never waits: when anything is queued, a batch runs now. Used while
+     * As {@link #decide}, but never waits: while anything is queued, a batch runs now. Used while
      * shutting down, to run what is queued without waiting for fuller batches.
      */
-    Decision drain(RequestQueue queue, long now, int maxRows) {
-        return decide(queue, now, maxRows, true);
-    }
+    Decision drain(RequestQueue queue, long now, int maxRows);
 
-    private Decision decide(RequestQueue queue, long now, int maxRows, boolean flush) {
-        if (maxRows < 1) {
-            throw new IllegalArgumentException("maxRows must be >= 1, got " + maxRows);
-        }
-        List<PendingRequest> expired = queue.removeExpired(now);
-        if (queue.isEmpty()) {
-            return new Decision.Idle(expired);
-        }
-        Iterator<PendingRequest> order = queue.inOrder(r -> effectiveLevel(r, now));
-        PendingRequest first = order.next();
-        List<PendingRequest> batch = new ArrayList<>();
-        batch.add(first);
-        int rows = first.rows();
-        boolean full = !batching || rows >= maxRows;
-        int preferredPrefix = isPreferred(rows) ? 1 : 0;
-        while (!full && order.hasNext()) {
-            PendingRequest r = order.next();
-            if (!r.shape().equals(first.shape())) {
-                continue;
-            }
-            if (rows + r.rows() > maxRows) {
-                // Packing whole requests in order: the batch cannot grow past this one.
-                full = true;
-                break;
-            }
-            batch.add(r);
-            rows += r.rows();
-            if (isPreferred(rows)) {
-                preferredPrefix = batch.size();
-            }
-            full = rows == maxRows;
-        }
-        if (full || flush) {
-            return run(queue, batch, expired);
-        }
-        if (preferredPrefix > 0) {
-            return run(queue, batch.subList(0, preferredPrefix), expired);
-        }
-        long dueAt = queue.oldestEnqueuedNanos() + delayNanos;
-        if (dueAt <= now) {
-            return run(queue, batch, expired);
-        }
-        long wakeAt = Math.min(dueAt, queue.nearestDeadlineNanos());
-        return new Decision.Wait(wakeAt - now, expired);
-    }
-
-    private boolean isPreferred(int rows) {
-        for (int p : preferred) {
-            if (p == rows) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static Decision run(RequestQueue queue, List<PendingRequest> batch, List<PendingRequest> expired) {
-        Decision.Run run = new Decision.Run(batch, expired);
-        run.batch().forEach(queue::remove);
-        return run;
-    }
+    /**
+     * An engine run of {@code rows} rows succeeded and took {@code computeNanos}: what a policy that
+     * learns the engine's cost per batch size needs. Called on the instance's thread once the run's
+     * answers are out, after every successful run (each half too, when a batch that ran out of memory
+     * is retried in halves), before the instance asks for its next batch; outside the scheduler's
+     * lock, and possibly from several instances at once. Does nothing by default.
+     */
+    default void batchRan(int rows, long computeNanos) {}
 }

@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * What {@link BatchPolicy} decided for a queue at one moment. Every kind also carries the requests
- * whose deadline had passed: they were taken out of the queue and must be failed, never run.
+ * whose deadline had passed: they were taken out of the queue and must be failed, never run. The
+ * lists are handed over, not copied: the policy made them for this decision and keeps no reference.
  */
 sealed interface Decision {
 
@@ -13,11 +14,6 @@ sealed interface Decision {
 
     /** Run these requests (taken out of the queue, in dispatch order) as one batch now. */
     record Run(List<PendingRequest> batch, List<PendingRequest> expired) implements Decision {
-        public Run {
-            batch = List.copyOf(batch);
-            expired = List.copyOf(expired);
-        }
-
         /** Rows in the batch. */
         int rows() {
             return batch.stream().mapToInt(PendingRequest::rows).sum();
@@ -25,16 +21,8 @@ sealed interface Decision {
     }
 
     /** Nothing to run yet; decide again in {@code delayNanos} (> 0) or when something changes. */
-    record Wait(long delayNanos, List<PendingRequest> expired) implements Decision {
-        public Wait {
-            expired = List.copyOf(expired);
-        }
-    }
+    record Wait(long delayNanos, List<PendingRequest> expired) implements Decision {}
 
     /** The queue is empty; decide again when a request arrives. */
-    record Idle(List<PendingRequest> expired) implements Decision {
-        public Idle {
-            expired = List.copyOf(expired);
-        }
-    }
+    record Idle(List<PendingRequest> expired) implements Decision {}
 }

@@ -32,18 +32,6 @@ final class ModelInstance {
     static final long FIRST_RELOAD_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     static final long MAX_RELOAD_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(30);
 
-    /** Tells the scheduler when this instance can take work, or its health changed. */
-    interface Listener {
-        /**
-         * The instance finished its batch and is idle.
-         *
-         * @return its next batch when one is ready now (the instance is busy again), else null
-         */
-        List<PendingRequest> finished(ModelInstance instance);
-
-        void healthChanged(ModelInstance instance);
-    }
-
     /** The mailbox item that ends the thread; compared by identity. */
     private static final List<PendingRequest> STOP = new ArrayList<>();
 
@@ -59,7 +47,7 @@ final class ModelInstance {
     private final AtomicLong reloads = new AtomicLong();
     private final CompletableFuture<Void> loaded = new CompletableFuture<>();
     private LoadedModel model;
-    private Listener listener;
+    private InstanceEvents events;
     private Thread thread;
     private volatile boolean healthy = true;
     private volatile int consecutiveFailures;
@@ -82,9 +70,37 @@ final class ModelInstance {
         this.maxBatchSize = maxBatchSize;
     }
 
-    /** Starts the thread, which loads the model first; {@code listener} hears from it from now on. */
-    void start(Listener listener) {
-        this.listener = listener;
+    /**
+     * Starts every instance, each loading (and warming up) its model on its own thread, all at once,
+     * and waits until all have loaded; {@code events} hears from them from now on.
+     *
+     * @throws RuntimeException or Error: the first failure to load, once every instance has stopped
+     */
+    static void startAll(List<ModelInstance> instances, InstanceEvents events) {
+        instances.forEach(instance -> instance.start(events));
+        Throwable failure = null;
+        for (ModelInstance instance : instances) {
+            try {
+                instance.awaitLoaded();
+            } catch (RuntimeException | Error e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+        if (failure != null) {
+            instances.forEach(ModelInstance::stopAndJoin);
+            switch (failure) {
+                case RuntimeException r -> throw r;
+                case Error e -> throw e;
+                default -> throw new IllegalStateException(failure);
+            }
+        }
+    }
+
+    /** Starts the thread, which loads the model first; {@code events} hears from it from now on. */
+    private void start(InstanceEvents events) {
+        this.events = events;
         this.thread = Thread.ofPlatform().name("worker-" + label).daemon(true).unstarted(this::loop);
         thread.start();
     }
@@ -94,7 +110,7 @@ final class ModelInstance {
      *
      * @throws RuntimeException or Error: what loading threw (the thread has ended then)
      */
-    void awaitLoaded() {
+    private void awaitLoaded() {
         boolean interrupted = false;
         try {
             while (true) {
@@ -180,7 +196,7 @@ final class ModelInstance {
                         stopped = true;
                         return;
                     }
-                    batch = listener.finished(this);
+                    batch = events.finished(this);
                 }
             }
         } catch (InterruptedException e) {
@@ -192,7 +208,7 @@ final class ModelInstance {
             if (!stopped) {
                 // Out of service for good: let the scheduler stop counting on this instance.
                 healthy = false;
-                listener.healthChanged(this);
+                events.healthChanged(this);
             }
         }
     }
@@ -205,7 +221,7 @@ final class ModelInstance {
         // also sees the broken model gone.
         closeModel();
         healthy = false;
-        listener.healthChanged(this);
+        events.healthChanged(this);
         long pause = FIRST_RELOAD_PAUSE_NANOS;
         while (true) {
             try {
@@ -227,7 +243,7 @@ final class ModelInstance {
         reloads.incrementAndGet();
         LOG.info("instance {} reloaded", label);
         healthy = true;
-        listener.healthChanged(this);
+        events.healthChanged(this);
         return true;
     }
 

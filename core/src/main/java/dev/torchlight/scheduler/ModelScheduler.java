@@ -15,31 +15,32 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The queue, the batcher and the instances of one model version. Requests are queued by
- * {@link #submit}; the scheduler's own thread asks the {@link BatchPolicy} what to do whenever a
- * request arrives, an instance becomes idle or healthy, or the wake-up time the policy named has
- * come, and hands each batch to an idle instance. It waits on a condition in between: no spinning,
- * no sleeping. One shortcut: an instance that finishes a batch asks the policy for its next batch
- * itself, on its own thread, so under load batches follow each other without a thread hand-off;
- * only when that finds nothing to run now does the scheduler's thread take over.
+ * {@link #submit}. Whenever a request arrives, an instance becomes idle or healthy, or the wake-up
+ * time the {@link BatchPolicy} named has come, one routine decides under the lock (the policy's
+ * decision for an idle instance) and acts on it after the lock (fails expired requests, hands the
+ * batch over). It runs where the news is, to spare thread hand-offs: on the caller's thread in
+ * {@code submit} while the scheduler's thread is parked (which is woken only when it must wake
+ * earlier than it planned to); on an instance's thread when it finishes a batch (under load it takes
+ * its next batch itself); on the scheduler's own thread for the rest (delays, deadlines, health,
+ * shutting down), which waits on a condition in between, through the clock, so that a test's fake
+ * clock wakes it: no spinning, no sleeping.
  *
- * <p>Every accepted request's future completes exactly once: with its outputs, or with
- * {@link ServingException.TimedOut} (its deadline passed in the queue; it never ran),
- * {@link ServingException.Internal} (its batch failed), {@link ServingException.ResourceExhausted}
- * (it ran out of memory alone) or {@link ServingException.NotReady} (no instance is healthy).
- * Refused requests ({@link ServingException.InvalidInput} for a bad priority,
- * {@link ServingException.Overloaded} for a full queue, {@link ServingException.NotReady}) are
- * refused by {@link #submit} throwing, before anything is queued.
+ * <p>Every accepted request's future completes exactly once, outside the lock: with its outputs, or
+ * with {@link ServingException.TimedOut} (its deadline passed in the queue; it never ran),
+ * {@link ServingException.Internal} (its batch failed, or deciding failed), {@link
+ * ServingException.ResourceExhausted} (it ran out of memory alone) or {@link ServingException.NotReady}
+ * (no instance is healthy). Refused requests ({@link ServingException.InvalidInput} for a bad
+ * priority, {@link ServingException.Overloaded} for a full queue, {@link ServingException.NotReady})
+ * are refused by {@link #submit} throwing, before anything is queued.
  */
 public final class ModelScheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelScheduler.class);
-    private static final long NO_WAKE = Long.MAX_VALUE;
 
     private final String label;
     private final BatchPolicy policy;
     private final Admission admission;
     private final RequestQueue queue;
     private final List<ModelInstance> instances;
-    private final ModelStats stats;
     private final NanoClock clock;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wakeup = lock.newCondition();
@@ -50,17 +51,16 @@ public final class ModelScheduler implements AutoCloseable {
     private boolean stopping;
     private boolean flushing;
     private boolean waiting;
-    private long plannedWakeNanos = NO_WAKE;
+    private long plannedWakeNanos = NanoClock.NEVER;
 
-    private ModelScheduler(ModelConfig config, String label, List<ModelInstance> instances, ModelStats stats,
+    private ModelScheduler(ModelConfig config, String label, BatchPolicy policy, List<ModelInstance> instances,
             NanoClock clock) {
         this.label = label;
-        this.policy = new BatchPolicy(config);
+        this.policy = policy;
         this.admission = new Admission(config);
         this.queue = new RequestQueue(admission.levels(), admission.maxQueueSize());
         this.instances = List.copyOf(instances);
         this.busy = new boolean[instances.size()];
-        this.stats = stats;
         this.clock = clock;
         this.thread = Thread.ofPlatform().name("scheduler-" + label).daemon(true).unstarted(this::loop);
     }
@@ -78,6 +78,12 @@ public final class ModelScheduler implements AutoCloseable {
      */
     public static ModelScheduler start(ModelConfig config, long version, List<Placement> placements,
             InstanceLoader loader, ModelStats stats, NanoClock clock) {
+        return start(config, version, placements, loader, stats, clock, BatchPolicy.forConfig(config));
+    }
+
+    /** As {@link #start(ModelConfig, long, List, InstanceLoader, ModelStats, NanoClock)}, with a given policy. */
+    static ModelScheduler start(ModelConfig config, long version, List<Placement> placements,
+            InstanceLoader loader, ModelStats stats, NanoClock clock, BatchPolicy policy) {
         String label = config.name() + "/" + version;
         if (placements.isEmpty()) {
             throw new IllegalArgumentException("model " + label + " needs at least one instance");
@@ -85,32 +91,12 @@ public final class ModelScheduler implements AutoCloseable {
         List<ModelInstance> instances = new ArrayList<>(placements.size());
         for (int i = 0; i < placements.size(); i++) {
             SafeBatchLimit limit = new SafeBatchLimit();
-            BatchExecutor executor = new BatchExecutor(label, config.batched(), stats, clock, limit);
+            BatchExecutor executor = new BatchExecutor(label, config.batched(), stats, clock, limit, policy);
             instances.add(new ModelInstance(i, label + "#" + i, placements.get(i), loader, executor, limit,
                     config.maxBatchSize()));
         }
-        ModelScheduler scheduler = new ModelScheduler(config, label, instances, stats, clock);
-        Events events = scheduler.new Events();
-        // Each instance loads (and warms up) its model on its own thread, all at once.
-        instances.forEach(instance -> instance.start(events));
-        Throwable failure = null;
-        for (ModelInstance instance : instances) {
-            try {
-                instance.awaitLoaded();
-            } catch (RuntimeException | Error e) {
-                if (failure == null) {
-                    failure = e;
-                }
-            }
-        }
-        if (failure != null) {
-            instances.forEach(ModelInstance::stopAndJoin);
-            switch (failure) {
-                case RuntimeException r -> throw r;
-                case Error e -> throw e;
-                default -> throw new IllegalStateException(failure);
-            }
-        }
+        ModelScheduler scheduler = new ModelScheduler(config, label, policy, instances, clock);
+        ModelInstance.startAll(instances, scheduler.new Events());
         scheduler.thread.start();
         return scheduler;
     }
@@ -118,34 +104,23 @@ public final class ModelScheduler implements AutoCloseable {
     /**
      * Queues one request.
      *
-     * @param inputs one tensor per declared input, in declared order, validated
+     * @param inputs one tensor per declared input, in declared order, validated; handed over: the
+     *     scheduler keeps the list without copying it, so the caller does not change it afterwards
      * @param rows the request's rows (its batch dimension, or 1 for a model without one)
      * @param shape the request's {@link ShapeKey}
      * @param priority 1 (highest) to the model's {@code priority_levels}; 0 for the model's default
      * @param timeoutMicros how long it may wait before running; 0 for the model's {@code default_timeout_ms}
-     * @return completes with the request's own outputs, in declared order, or a {@link ServingException}
+     * @param answer completes with the request's own outputs, in declared order, or a
+     *     {@link ServingException}; a {@link TimedAnswer} also learns the request's queue and compute time
+     * @return {@code answer}
      * @throws ServingException.InvalidInput for a priority the model does not have
      * @throws ServingException.Overloaded when the queue holds {@code max_queue_size} requests
      * @throws ServingException.NotReady while shutting down or while no instance is healthy
      */
-    public CompletableFuture<List<Tensor>> submit(List<Tensor> inputs, int rows, ShapeKey shape, int priority,
-            long timeoutMicros) {
-        return submit(inputs, rows, shape, priority, timeoutMicros, new CompletableFuture<>());
-    }
-
-    /**
-     * As {@link #submit(List, int, ShapeKey, int, long)}, answering into {@code answer} (a
-     * {@link TimedAnswer} also learns the request's queue and compute time).
-     */
-    public <F extends CompletableFuture<List<Tensor>>> F submit(List<Tensor> inputs, int rows, ShapeKey shape, int priority,
-            long timeoutMicros, F answer) {
+    public <F extends CompletableFuture<List<Tensor>>> F submit(List<Tensor> inputs, int rows, ShapeKey shape,
+            int priority, long timeoutMicros, F answer) {
         int level = admission.level(priority);
-        List<PendingRequest> expired = List.of();
-        List<PendingRequest> broken = List.of();
-        ServingException brokenReason = null;
-        ModelInstance target = null;
-        List<PendingRequest> batch = List.of();
-        long now;
+        Dispatch dispatch = Dispatch.NONE;
         lock.lock();
         try {
             if (stopping) {
@@ -154,57 +129,30 @@ public final class ModelScheduler implements AutoCloseable {
             if (!anyHealthy()) {
                 throw new ServingException.NotReady(notReadyReason());
             }
-            now = clock.nanoTime();
+            long now = clock.nanoTime();
             PendingRequest r = new PendingRequest(inputs, rows, shape, level, now, admission.deadline(now, timeoutMicros),
                     answer);
             if (!queue.add(r)) {
                 throw admission.queueFull(queue.size());
             }
             // A parked scheduler relies on arrivals to tell it what changed. Rather than waking it for
-            // every request, decide here, on the caller's thread: a batch that can run now goes
-            // straight to the idle instance (one hand-off instead of two), and the scheduler is woken
-            // only when it must wake earlier than it planned to.
+            // every request, decide here, on the caller's thread (one hand-off instead of two), and wake
+            // it only when it must wake earlier than it planned to. A scheduler that is not parked will
+            // see this request when it next decides.
             if (waiting) {
                 ModelInstance idle = idleInstance();
-                long wakeAt = r.deadlineNanos();
                 if (idle != null) {
-                    try {
-                        Decision d = decide(idle, now);
-                        expired = d.expired();
-                        if (d instanceof Decision.Run run) {
-                            target = idle;
-                            batch = run.batch();
-                        } else if (d instanceof Decision.Wait w) {
-                            wakeAt = Math.min(wakeAt, now + w.delayNanos());
-                        }
-                    } catch (RuntimeException e) {
-                        broken = queue.removeAll();
-                        brokenReason = internal(e);
-                    }
+                    dispatch = dispatch(idle, now);
                 }
-                if (wakeAt < plannedWakeNanos) {
+                if (Math.min(r.deadlineNanos(), dispatch.wakeAt()) < plannedWakeNanos) {
                     signal();
                 }
             }
         } finally {
             lock.unlock();
         }
-        complete(expired, now, broken, brokenReason);
-        if (target != null) {
-            target.run(batch);
-        }
+        dispatch.carryOut(null);
         return answer;
-    }
-
-    /** Fails expired and broken requests; outside the lock, since their callbacks may run any code. */
-    private static void complete(List<PendingRequest> expired, long now, List<PendingRequest> broken,
-            ServingException brokenReason) {
-        for (PendingRequest r : expired) {
-            r.fail(Admission.timedOut(r, now));
-        }
-        for (PendingRequest r : broken) {
-            r.fail(brokenReason);
-        }
     }
 
     /** Whether requests are accepted: not shutting down and at least one instance healthy. */
@@ -229,8 +177,9 @@ public final class ModelScheduler implements AutoCloseable {
         }
         String lastError = instances.stream().map(i -> i.status().lastError())
                 .filter(e -> e != null).reduce((a, b) -> b).orElse(null);
-        return "model " + label + " is not ready: every instance is being reloaded after " + ModelInstance.MAX_CONSECUTIVE_FAILURES
-                + " failed batches in a row" + (lastError != null ? " (last error: " + lastError + ")" : "");
+        return "model " + label + " is not ready: every instance is being reloaded after "
+                + ModelInstance.MAX_CONSECUTIVE_FAILURES + " failed batches in a row"
+                + (lastError != null ? " (last error: " + lastError + ")" : "");
     }
 
     /** One status per instance, in instance order: health, learned safe batch size, failures, reloads. */
@@ -243,16 +192,6 @@ public final class ModelScheduler implements AutoCloseable {
         lock.lock();
         try {
             return queue.size();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Whether the scheduler thread is parked waiting for an event or its wake-up time; for tests. */
-    boolean isWaiting() {
-        lock.lock();
-        try {
-            return waiting;
         } finally {
             lock.unlock();
         }
@@ -290,108 +229,79 @@ public final class ModelScheduler implements AutoCloseable {
         Threads.joinUninterruptibly(thread);
     }
 
+    /** The scheduler's thread: acts on each decision that leaves something to do, until stopped. */
     private void loop() {
         while (true) {
-            List<PendingRequest> expired = List.of();
-            List<PendingRequest> refused = List.of();
-            List<PendingRequest> broken = List.of();
-            ServingException brokenReason = null;
-            ModelInstance target = null;
-            List<PendingRequest> batch = List.of();
-            boolean exit = false;
-            long now;
+            Dispatch dispatch;
             lock.lock();
             try {
-                while (true) {
-                    now = clock.nanoTime();
-                    long wakeAt = NO_WAKE;
-                    ModelInstance idle = idleInstance();
-                    if (!queue.isEmpty() && !anyHealthy()) {
-                        refused = queue.removeAll();
-                        break;
-                    }
-                    if (idle != null && !queue.isEmpty()) {
-                        Decision d;
-                        try {
-                            d = decide(idle, now);
-                        } catch (RuntimeException e) {
-                            broken = queue.removeAll();
-                            brokenReason = internal(e);
-                            break;
-                        }
-                        expired = d.expired();
-                        if (d instanceof Decision.Run run) {
-                            target = idle;
-                            batch = run.batch();
-                            break;
-                        }
-                        if (d instanceof Decision.Wait w) {
-                            wakeAt = now + w.delayNanos();
-                        }
-                    } else {
-                        // No instance to run on: only deadlines can need attention before one frees up.
-                        expired = queue.removeExpired(now);
-                        wakeAt = queue.nearestDeadlineNanos();
-                    }
-                    if (!expired.isEmpty()) {
-                        break;
-                    }
-                    if (stopping && queue.isEmpty()) {
-                        exit = true;
-                        break;
-                    }
-                    await(wakeAt, now);
-                }
+                dispatch = awaitDispatch();
             } finally {
                 lock.unlock();
             }
-            // Futures complete outside the lock: their callbacks may run arbitrary code.
-            complete(expired, now, broken, brokenReason);
-            if (!refused.isEmpty()) {
-                ServingException.NotReady reason = exit || stopping() ? shuttingDown()
-                        : new ServingException.NotReady(notReadyReason());
-                refused.forEach(r -> r.fail(reason));
-            }
-            if (target != null) {
-                target.run(batch);
-            }
-            if (exit) {
+            if (dispatch == null) {
                 instances.forEach(ModelInstance::stopAndJoin);
                 return;
             }
+            dispatch.carryOut(null);
         }
     }
 
-    /** Asks the policy for {@code instance}, marking it busy when a batch is to run. Under lock. */
-    private Decision decide(ModelInstance instance, long now) {
-        Decision d;
+    /**
+     * Decides, and waits for an event or the wake-up time in between, until a decision leaves
+     * something to do; null once stopping with nothing queued. Under lock.
+     */
+    private Dispatch awaitDispatch() {
+        while (true) {
+            long now = clock.nanoTime();
+            if (!queue.isEmpty() && !anyHealthy()) {
+                return Dispatch.failing(queue.removeAll(), new ServingException.NotReady(notReadyReason()));
+            }
+            ModelInstance idle = queue.isEmpty() ? null : idleInstance();
+            // No instance to run on: only deadlines can need attention before one frees up.
+            Dispatch dispatch = idle != null ? dispatch(idle, now)
+                    : Dispatch.waiting(now, queue.removeExpired(now), queue.nearestDeadlineNanos());
+            if (dispatch.acts()) {
+                return dispatch;
+            }
+            if (stopping && queue.isEmpty()) {
+                return null;
+            }
+            await(dispatch.wakeAt());
+        }
+    }
+
+    /**
+     * The one decision for {@code instance}, idle and healthy, at {@code now}: asks the policy (its
+     * no-wait drain while stopping or flushing) and marks the instance busy when it gets a batch. A failure in the
+     * policy must not strand requests: what is queued is to fail, and scheduling goes on. Under lock.
+     */
+    private Dispatch dispatch(ModelInstance instance, long now) {
+        Decision decision;
         try {
-            d = stopping || flushing ? policy.drain(queue, now, instance.maxRows())
+            decision = stopping || flushing ? policy.drain(queue, now, instance.maxRows())
                     : policy.decide(queue, now, instance.maxRows());
         } catch (RuntimeException e) {
-            // A bug in deciding must not strand requests: the caller fails what is queued, and goes on.
             LOG.error("model {}: batching failed; failing the queued requests", label, e);
-            throw e;
+            return Dispatch.failing(queue.removeAll(),
+                    new ServingException.Internal("model " + label + " failed with an internal error", e));
         }
-        if (d instanceof Decision.Run) {
-            busy[instance.index()] = true;
-        }
-        return d;
+        return switch (decision) {
+            case Decision.Run run -> {
+                busy[instance.index()] = true;
+                yield Dispatch.running(now, run.expired(), instance, run.batch());
+            }
+            case Decision.Wait wait -> Dispatch.waiting(now, wait.expired(), now + wait.delayNanos());
+            case Decision.Idle idle -> Dispatch.waiting(now, idle.expired(), NanoClock.NEVER);
+        };
     }
 
-    private ServingException.Internal internal(RuntimeException e) {
-        return new ServingException.Internal("model " + label + " failed with an internal error", e);
-    }
-
-    private void await(long wakeAt, long now) {
+    /** Parks until signalled or until the clock reads {@code wakeAt}. Under lock. */
+    private void await(long wakeAt) {
         plannedWakeNanos = wakeAt;
         waiting = true;
         try {
-            if (wakeAt == NO_WAKE) {
-                wakeup.await();
-            } else {
-                wakeup.awaitNanos(wakeAt - now);
-            }
+            clock.awaitUntil(lock, wakeup, wakeAt);
         } catch (InterruptedException e) {
             // Nothing interrupts this thread; if something does, deciding again is always safe.
         } finally {
@@ -445,40 +355,25 @@ public final class ModelScheduler implements AutoCloseable {
     }
 
     /** What the instances tell the scheduler; a separate class so these methods stay out of the public API. */
-    private final class Events implements ModelInstance.Listener {
+    private final class Events implements InstanceEvents {
         @Override
         public List<PendingRequest> finished(ModelInstance instance) {
-            List<PendingRequest> expired = List.of();
-            List<PendingRequest> broken = List.of();
-            ServingException brokenReason = null;
-            List<PendingRequest> batch = null;
-            long now;
+            Dispatch dispatch = Dispatch.NONE;
             lock.lock();
             try {
                 busy[instance.index()] = false;
-                now = clock.nanoTime();
                 // The common case under load: decide for this instance here, on its own thread. Anything
                 // else (nothing to run yet, shutting down, no healthy instance) is the scheduler's job.
                 if (instance.healthy() && !queue.isEmpty()) {
-                    try {
-                        Decision d = decide(instance, now);
-                        expired = d.expired();
-                        if (d instanceof Decision.Run run) {
-                            batch = run.batch();
-                        }
-                    } catch (RuntimeException e) {
-                        broken = queue.removeAll();
-                        brokenReason = internal(e);
-                    }
+                    dispatch = dispatch(instance, clock.nanoTime());
                 }
-                if (batch == null) {
+                if (dispatch.batch() == null) {
                     signal();
                 }
             } finally {
                 lock.unlock();
             }
-            complete(expired, now, broken, brokenReason);
-            return batch;
+            return dispatch.carryOut(instance);
         }
 
         @Override

@@ -29,7 +29,8 @@ final class PendingRequest {
     long sequence;
 
     /**
-     * @param inputs one tensor per declared input, in declared order
+     * @param inputs one tensor per declared input, in declared order; kept as it is, not copied (one
+     *     allocation fewer per request), so the caller hands it over and does not change it afterwards
      * @param rows rows the request contributes to a batch (its batch dimension, or 1)
      * @param level priority level, 1 being the highest
      * @param deadlineNanos clock reading after which the request must not run, or {@link #NO_DEADLINE}
@@ -40,7 +41,7 @@ final class PendingRequest {
         if (rows < 1 || level < 1) {
             throw new IllegalArgumentException("rows and level must be >= 1, got " + rows + " and " + level);
         }
-        this.inputs = List.copyOf(inputs);
+        this.inputs = inputs;
         this.rows = rows;
         this.shape = shape;
         this.level = level;

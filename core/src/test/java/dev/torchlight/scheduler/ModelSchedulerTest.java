@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -57,6 +58,40 @@ class ModelSchedulerTest {
         return scheduler;
     }
 
+    private ModelScheduler start(ModelConfig config, NanoClock clock, BatchPolicy policy) {
+        scheduler = ModelScheduler.start(config, 1, Fixtures.cpus(config), engine, stats, clock, policy);
+        return scheduler;
+    }
+
+    /** The model's own policy, which throws while {@link #broken} and records what the runs teach it. */
+    private static final class ScriptedPolicy implements BatchPolicy {
+        private final BatchPolicy policy;
+        final List<String> learned = new CopyOnWriteArrayList<>();
+        volatile boolean broken;
+
+        ScriptedPolicy(ModelConfig config) {
+            this.policy = BatchPolicy.forConfig(config);
+        }
+
+        @Override
+        public Decision decide(RequestQueue queue, long now, int maxRows) {
+            if (broken) {
+                throw new IllegalStateException("policy bug");
+            }
+            return policy.decide(queue, now, maxRows);
+        }
+
+        @Override
+        public Decision drain(RequestQueue queue, long now, int maxRows) {
+            return policy.drain(queue, now, maxRows);
+        }
+
+        @Override
+        public void batchRan(int rows, long computeNanos) {
+            learned.add(rows + " rows in " + computeNanos + " ns on " + Thread.currentThread().getName());
+        }
+    }
+
     /** Engine behaviour: block on gated ids, then run {@code then}. */
     private void gatedThen(ScriptedEngine.Behaviour then) {
         engine.behaviour = (model, inputs) -> {
@@ -82,6 +117,11 @@ class ModelSchedulerTest {
         }
     }
 
+    /**
+     * Polls for what other threads do on their own time (an instance's bookkeeping after its answers,
+     * a reload, a close on another thread): real concurrency. Waits on the scheduler's clock use
+     * {@link FakeClock#awaitParked} and {@link FakeClock#advance} instead.
+     */
     private static void eventually(BooleanSupplier condition) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
         while (!condition.getAsBoolean()) {
@@ -96,7 +136,8 @@ class ModelSchedulerTest {
 
     private CompletableFuture<List<Tensor>> submit(long id, int rows, int priority, long timeoutMicros) {
         List<Tensor> inputs = List.of(rowsOf(id, rows, 2));
-        return scheduler.submit(inputs, rows, ShapeKey.of(inputs, true), priority, timeoutMicros);
+        return scheduler.submit(inputs, rows, ShapeKey.of(inputs, true), priority, timeoutMicros,
+                new CompletableFuture<>());
     }
 
     /** The request's own output: {@code rows} rows of {@code -id, -row}. */
@@ -151,13 +192,18 @@ class ModelSchedulerTest {
     @Test
     void aPartialBatchWaitsForTheDelayOnTheInjectedClock() throws Exception {
         start(config(8, batching(TimeUnit.HOURS.toMicros(1))), fakeClock);
+        long t0 = fakeClock.nanoTime();
         CompletableFuture<List<Tensor>> first = submit(1, 1);
-        // Waiting with a request queued and an idle instance: the policy said "wait".
-        eventually(() -> scheduler.isWaiting());
+        // Parked with a request queued and an idle instance: the policy said "wait" for the delay.
+        assertThat(fakeClock.awaitParked()).isEqualTo(t0 + TimeUnit.HOURS.toNanos(1));
         assertThat(scheduler.queued()).isEqualTo(1);
-        fakeClock.advance(1, TimeUnit.HOURS);
+        fakeClock.advance(59, TimeUnit.MINUTES);
         // The first request could only have run alone if the scheduler ignored the delay.
         CompletableFuture<List<Tensor>> second = submit(2, 1);
+        assertThat(fakeClock.awaitParked()).as("still the first request's delay")
+                .isEqualTo(t0 + TimeUnit.HOURS.toNanos(1));
+        assertThat(scheduler.queued()).isEqualTo(2);
+        fakeClock.advance(1, TimeUnit.MINUTES);
 
         assertOwnOutput(first, 1, 1);
         assertOwnOutput(second, 2, 1);
@@ -165,12 +211,30 @@ class ModelSchedulerTest {
     }
 
     @Test
-    void theSchedulerWakesItselfWhenTheDelayPasses() throws Exception {
-        start(config(8, batching(20_000)), NanoClock.SYSTEM);
-        CompletableFuture<List<Tensor>> only = submit(1, 1);
+    void aFlushedSchedulerRunsWhatIsQueuedWithoutWaitingAndStillTakesRequests() throws Exception {
+        start(config(8, batching(TimeUnit.HOURS.toMicros(1))), fakeClock);
+        CompletableFuture<List<Tensor>> first = submit(1, 1);
+        fakeClock.awaitParked();
 
+        scheduler.flush();
+
+        assertOwnOutput(first, 1, 1);
+        assertOwnOutput(submit(2, 2), 2, 2);
+        assertThat(model(0).runs).as("each ran at once, alone").containsExactly(1, 2);
+    }
+
+    @Test
+    void theSchedulerWakesItselfWhenTheDelayPasses() throws Exception {
+        start(config(8, batching(20_000)), fakeClock);
+        long t0 = fakeClock.nanoTime();
+        CompletableFuture<List<Tensor>> only = submit(1, 1);
+        assertThat(fakeClock.awaitParked()).isEqualTo(t0 + TimeUnit.MILLISECONDS.toNanos(20));
+        assertThat(only).isNotDone();
+
+        // Nothing else happens: only the clock reaching the wake-up time can run it.
+        fakeClock.advance(20, TimeUnit.MILLISECONDS);
         assertOwnOutput(only, 1, 1);
-        assertThat(stats.snapshot().queueNs()).as("waited the 20 ms delay").isGreaterThanOrEqualTo(20_000_000);
+        assertThat(stats.snapshot().queueNs()).as("waited the 20 ms delay").isEqualTo(20_000_000);
     }
 
     @Test
@@ -204,7 +268,8 @@ class ModelSchedulerTest {
         awaitLatch(gateEntered);
         // Different widths keep them in separate batches, so the order of runs shows the priority.
         List<Tensor> low = List.of(rowsOf(1, 1, 3));
-        CompletableFuture<List<Tensor>> lowFuture = scheduler.submit(low, 1, ShapeKey.of(low, true), 2, 0);
+        CompletableFuture<List<Tensor>> lowFuture = scheduler.submit(low, 1, ShapeKey.of(low, true), 2, 0,
+                new CompletableFuture<>());
         CompletableFuture<List<Tensor>> high = submit(2, 1, 1, 0);
         release.countDown();
 
@@ -212,6 +277,28 @@ class ModelSchedulerTest {
         lowFuture.get(WAIT_SECONDS, TimeUnit.SECONDS);
         assertOwnOutput(high, 2, 1);
         assertThat(model(0).ids).containsExactly(0L, 2L, 1L);
+    }
+
+    @Test
+    void aLowPriorityRequestThatWaitedOneAgingStepRunsBeforeNewerHighPriorityOnes() throws Exception {
+        start(config(8, batching(0, List.of(), 0, 0, 2, 0), 1), fakeClock);
+        gated.add(0L);
+        gated();
+        CompletableFuture<List<Tensor>> first = submit(0, 1);
+        awaitLatch(gateEntered);
+        // As in higherPriorityRunsFirst, but the low-priority request waits one aging step (100 ms)
+        // before the high-priority one arrives: it has caught up, and it is older.
+        List<Tensor> low = List.of(rowsOf(1, 1, 3));
+        CompletableFuture<List<Tensor>> lowFuture = scheduler.submit(low, 1, ShapeKey.of(low, true), 2, 0,
+                new CompletableFuture<>());
+        fakeClock.advance(FixedBatchPolicy.MIN_AGING_NANOS, TimeUnit.NANOSECONDS);
+        CompletableFuture<List<Tensor>> high = submit(2, 1, 1, 0);
+        release.countDown();
+
+        first.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        lowFuture.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertOwnOutput(high, 2, 1);
+        assertThat(model(0).ids).containsExactly(0L, 1L, 2L);
     }
 
     @Test
@@ -242,17 +329,19 @@ class ModelSchedulerTest {
 
     @Test
     void aRequestWhoseDeadlinePassesInTheQueueTimesOutAndNeverRuns() throws Exception {
-        start(config(8, batching(0)), NanoClock.SYSTEM);
+        start(config(8, batching(0)), fakeClock);
         gated.add(0L);
         gated();
         CompletableFuture<List<Tensor>> first = submit(0, 1);
         awaitLatch(gateEntered);
 
+        long t0 = fakeClock.nanoTime();
         CompletableFuture<List<Tensor>> late = submit(1, 1, 0, 1_000);
         // The instance is still busy: the scheduler must wake for the deadline on its own.
+        assertThat(fakeClock.awaitParked()).isEqualTo(t0 + TimeUnit.MILLISECONDS.toNanos(1));
+        fakeClock.advance(1, TimeUnit.MILLISECONDS);
         assertThat(failure(late)).isInstanceOf(ServingException.TimedOut.class)
-                .hasMessageStartingWith("request waited ")
-                .hasMessageEndingWith(" ms in the queue, past its timeout of 1 ms");
+                .hasMessage("request waited 1 ms in the queue, past its timeout of 1 ms");
         release.countDown();
         assertOwnOutput(first, 0, 1);
         assertOwnOutput(submit(2, 1), 2, 1);
@@ -260,13 +349,17 @@ class ModelSchedulerTest {
     }
 
     @Test
-    void theModelsDefaultTimeoutAppliesWhenTheRequestNamesNone() {
-        start(config(8, batching(0, List.of(), 0, 1, 0, 0)), NanoClock.SYSTEM);
+    void theModelsDefaultTimeoutAppliesWhenTheRequestNamesNone() throws Exception {
+        start(config(8, batching(0, List.of(), 0, 1, 0, 0)), fakeClock);
         gated.add(0L);
         gated();
         submit(0, 1, 0, TimeUnit.MINUTES.toMicros(1));
         awaitLatch(gateEntered);
-        assertThat(failure(submit(1, 1))).isInstanceOf(ServingException.TimedOut.class)
+        long t0 = fakeClock.nanoTime();
+        CompletableFuture<List<Tensor>> late = submit(1, 1);
+        assertThat(fakeClock.awaitParked()).isEqualTo(t0 + TimeUnit.MILLISECONDS.toNanos(1));
+        fakeClock.advance(1, TimeUnit.MILLISECONDS);
+        assertThat(failure(late)).isInstanceOf(ServingException.TimedOut.class)
                 .hasMessageEndingWith("past its timeout of 1 ms");
     }
 
@@ -493,9 +586,73 @@ class ModelSchedulerTest {
         for (int i = 1; i <= ModelInstance.MAX_CONSECUTIVE_FAILURES; i++) {
             failure(submit(i, 1));
         }
-        // Loads: the first, the failed reload, the retry that succeeds.
+        // Loads: the first, the failed reload, the retry that succeeds. The pause before the retry
+        // (100 ms) is real time: the instance waits for it on its own thread, not on the scheduler's clock.
         eventually(() -> engine.loads.get() == 3 && scheduler.ready());
         assertOwnOutput(submit(9, 1), 9, 1);
+    }
+
+    @Test
+    void aFailureInsideThePolicyFailsWhatIsQueuedWithInternalAndTheSchedulerLivesOn() throws Exception {
+        ModelConfig config = config(8, batching(0));
+        ScriptedPolicy policy = new ScriptedPolicy(config);
+        start(config, NanoClock.SYSTEM, policy);
+        gated.add(0L);
+        gated();
+        CompletableFuture<List<Tensor>> first = submit(0, 1);
+        awaitLatch(gateEntered);
+        CompletableFuture<List<Tensor>> a = submit(1, 1);
+        CompletableFuture<List<Tensor>> b = submit(2, 2);
+        policy.broken = true;
+        // The instance decides its next batch itself when it finishes: that decision fails.
+        release.countDown();
+
+        assertOwnOutput(first, 0, 1);
+        for (CompletableFuture<List<Tensor>> f : List.of(a, b)) {
+            assertThat(failure(f)).isInstanceOf(ServingException.Internal.class)
+                    .hasMessage("model m/1 failed with an internal error");
+        }
+        assertThat(failure(submit(3, 1))).as("decided on arrival, with the instance idle")
+                .isInstanceOf(ServingException.Internal.class);
+        policy.broken = false;
+        assertOwnOutput(submit(4, 1), 4, 1);
+        assertThat(model(0).ids).containsExactly(0L, 4L);
+        assertThat(scheduler.ready()).isTrue();
+    }
+
+    @Test
+    void thePolicyLearnsTheRowsAndComputeTimeOfEverySuccessfulRunOnTheInstanceThread() throws Exception {
+        ModelConfig config = config(8, batching(0));
+        ScriptedPolicy policy = new ScriptedPolicy(config);
+        start(config, fakeClock, policy);
+        gated.add(0L);
+        gatedThen((model, inputs) -> {
+            int rows = (int) inputs.get(0).dim(0);
+            if (rows > 3) {
+                throw ScriptedEngine.outOfMemory(rows);
+            }
+            // The engine's cost on the injected clock: a millisecond per row.
+            fakeClock.advance(rows, TimeUnit.MILLISECONDS);
+            return ScriptedEngine.negate(inputs);
+        });
+        CompletableFuture<List<Tensor>> first = submit(0, 1);
+        awaitLatch(gateEntered);
+        List<CompletableFuture<List<Tensor>>> four = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            four.add(submit(i, 1));
+        }
+        release.countDown();
+
+        assertOwnOutput(first, 0, 1);
+        for (int i = 1; i <= 4; i++) {
+            assertOwnOutput(four.get(i - 1), i, 1);
+        }
+        assertThat(model(0).runs).containsExactly(1, 4, 2, 2);
+        // The policy learns once the answers are out.
+        eventually(() -> policy.learned.size() == 3);
+        assertThat(policy.learned).as("the batch of 4 ran out of memory and taught nothing; its halves did")
+                .containsExactly("1 rows in 1000000 ns on worker-m/1#0", "2 rows in 2000000 ns on worker-m/1#0",
+                        "2 rows in 2000000 ns on worker-m/1#0");
     }
 
     // --- lifecycle
@@ -503,6 +660,7 @@ class ModelSchedulerTest {
     @Test
     void closeRunsWhatIsQueuedWithoutWaitingForTheDelayThenReleasesTheModels() throws Exception {
         start(config(8, batching(TimeUnit.HOURS.toMicros(1), 1), 2), fakeClock);
+        long t0 = fakeClock.nanoTime();
         gated.add(0L);
         gated();
         CompletableFuture<List<Tensor>> first = submit(0, 1);
@@ -511,7 +669,7 @@ class ModelSchedulerTest {
         // The second instance is idle, but these wait for a fuller batch on a clock that never moves.
         CompletableFuture<List<Tensor>> a = submit(1, 2);
         CompletableFuture<List<Tensor>> b = submit(2, 2);
-        eventually(() -> scheduler.isWaiting());
+        assertThat(fakeClock.awaitParked()).isEqualTo(t0 + TimeUnit.HOURS.toNanos(1));
         assertThat(scheduler.queued()).isEqualTo(2);
 
         Thread closer = Thread.ofPlatform().start(scheduler::close);

@@ -75,6 +75,8 @@ class SchedulerStressTest {
             return ScriptedEngine.negate(inputs);
         };
         ModelStats stats = new ModelStats();
+        // The system clock on purpose: races between arrivals, deadlines and instances in real time are
+        // what this test is after.
         ModelScheduler scheduler = ModelScheduler.start(
                 config(16, batching(200, List.of(8), 200, 0, 3, 0), 3), 1, Fixtures.cpus(3), engine, stats,
                 NanoClock.SYSTEM);

@@ -10,16 +10,16 @@ import dev.torchlight.config.ModelConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class BatchPolicyTest {
+class FixedBatchPolicyTest {
     private static final long MS = 1_000_000L;
     private static final long T0 = 5_000 * MS;
     private static final long NONE = PendingRequest.NO_DEADLINE;
 
-    private BatchPolicy policy;
+    private FixedBatchPolicy policy;
     private RequestQueue queue;
 
     private void setUp(ModelConfig config, int levels, int capacity) {
-        policy = new BatchPolicy(config);
+        policy = new FixedBatchPolicy(config);
         queue = new RequestQueue(levels, capacity);
     }
 
@@ -307,9 +307,9 @@ class BatchPolicyTest {
 
     @Test
     void theAgingStepIsTenDelaysButAtLeast100Ms() {
-        assertThat(new BatchPolicy(config(8, batching(500))).agingNanos()).isEqualTo(100 * MS);
-        assertThat(new BatchPolicy(config(8, batching(50_000))).agingNanos()).isEqualTo(500 * MS);
-        assertThat(new BatchPolicy(config(8, null)).agingNanos()).isEqualTo(100 * MS);
+        assertThat(new FixedBatchPolicy(config(8, batching(500))).agingNanos()).isEqualTo(100 * MS);
+        assertThat(new FixedBatchPolicy(config(8, batching(50_000))).agingNanos()).isEqualTo(500 * MS);
+        assertThat(new FixedBatchPolicy(config(8, null)).agingNanos()).isEqualTo(100 * MS);
     }
 
     @Test
