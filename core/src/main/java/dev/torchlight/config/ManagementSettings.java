@@ -58,21 +58,8 @@ final class ManagementSettings {
     /** Parses one of this class's settings; {@code where} prefixes error messages. */
     static Object parse(ServerSetting s, Object raw, String where, Path baseDir) {
         return switch (s) {
-            case MANAGEMENT_HOST -> {
-                if (raw instanceof String h && !h.isBlank()) {
-                    yield h.strip();
-                }
-                throw new ConfigException(where + "expected a host name or IP address, got " + YamlSection.describe(raw));
-            }
-            case MANAGEMENT_PORT -> {
-                Long port = raw instanceof Integer || raw instanceof Long ? Long.valueOf(((Number) raw).longValue())
-                        : raw instanceof String str && str.strip().matches("\\d{1,5}") ? Long.valueOf(str.strip()) : null;
-                if (port == null || port > 65535) {
-                    throw new ConfigException(where + "expected a port from 0 to 65535 (0 = any free port), got "
-                            + YamlSection.describe(raw));
-                }
-                yield port.intValue();
-            }
+            case MANAGEMENT_HOST -> ServerConfigLoader.host(raw, where);
+            case MANAGEMENT_PORT -> ServerConfigLoader.port(raw, where);
             case MODEL_CONTROL -> {
                 if (raw instanceof String mode) {
                     try {

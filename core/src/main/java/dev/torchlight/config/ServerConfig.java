@@ -55,28 +55,10 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
                 SecurityConfig.defaults(), 0, HandlerConfig.defaults());
     }
 
-    /** The same config with other metrics and access-log settings. */
-    public ServerConfig withObservability(int otherMetricsPort, Path otherAccessLog) {
-        return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, otherMetricsPort,
-                otherAccessLog, management, security, grpcPort, handlers);
-    }
-
-    /** The same config with other management settings. */
-    public ServerConfig withManagement(ManagementConfig other) {
-        return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog, other,
-                security, grpcPort, handlers);
-    }
-
     /** The same config with other security settings. */
     public ServerConfig withSecurity(SecurityConfig other) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
                 management, other, grpcPort, handlers);
-    }
-
-    /** The same config with another gRPC port. */
-    public ServerConfig withGrpcPort(int other) {
-        return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
-                management, security, other, handlers);
     }
 
     /** The same config with other handler settings. */

@@ -103,20 +103,8 @@ public final class ServerConfigLoader {
      */
     private static Object parse(ServerSetting s, Object raw, String where, Path baseDir) {
         return switch (s) {
-            case HOST -> {
-                if (raw instanceof String h && !h.isBlank()) {
-                    yield h.strip();
-                }
-                throw new ConfigException(where + "expected a host name or IP address, got " + YamlSection.describe(raw));
-            }
-            case HTTP_PORT, GRPC_PORT -> {
-                Long port = asLong(raw);
-                if (port == null || port < 0 || port > 65535) {
-                    throw new ConfigException(where + "expected a port from 0 to 65535 (0 = any free port), got "
-                            + YamlSection.describe(raw));
-                }
-                yield port.intValue();
-            }
+            case HOST -> host(raw, where);
+            case HTTP_PORT, GRPC_PORT -> port(raw, where);
             case MODEL_REPOSITORY -> {
                 if (!(raw instanceof String p) || p.isBlank()) {
                     throw new ConfigException(where + "expected a directory path, got " + YamlSection.describe(raw));
@@ -204,6 +192,24 @@ public final class ServerConfigLoader {
             names.add(name.strip());
         }
         return List.copyOf(names);
+    }
+
+    /** A host name or IP address. */
+    static String host(Object raw, String where) {
+        if (raw instanceof String h && !h.isBlank()) {
+            return h.strip();
+        }
+        throw new ConfigException(where + "expected a host name or IP address, got " + YamlSection.describe(raw));
+    }
+
+    /** A port from 0 (any free port) to 65535. */
+    static int port(Object raw, String where) {
+        Long port = asLong(raw);
+        if (port == null || port < 0 || port > 65535) {
+            throw new ConfigException(where + "expected a port from 0 to 65535 (0 = any free port), got "
+                    + YamlSection.describe(raw));
+        }
+        return port.intValue();
     }
 
     /** Bytes from an integer or a size such as {@code 64MiB}, {@code 10MB}, {@code 512k}. */

@@ -107,10 +107,6 @@ public final class YamlSection {
         throw error(key, "a non-empty string", v);
     }
 
-    public String optString(String key, String fallback) {
-        return has(key) ? requireString(key) : fallback;
-    }
-
     public long requireLong(String key) {
         Object v = require(key);
         if (v instanceof Integer || v instanceof Long) {

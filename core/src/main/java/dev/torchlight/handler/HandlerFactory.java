@@ -1,6 +1,7 @@
 package dev.torchlight.handler;
 
 import dev.torchlight.api.ServingException;
+import dev.torchlight.config.HandlerConfig;
 import dev.torchlight.config.HandlerSpec;
 import dev.torchlight.handler.custom.CustomHandlerLoader;
 import dev.torchlight.handler.image.ImageClassifierHandler;
@@ -16,11 +17,11 @@ public interface HandlerFactory {
     Handler create(HandlerContext context);
 
     /**
-     * The built-in handlers, and custom handlers from jars when allowed.
-     *
-     * @param allowCustom whether custom handler jars may be loaded ({@code --allow-custom-handlers})
+     * The built-in handlers, and custom handlers from jars when the settings allow them
+     * ({@code --allow-custom-handlers}).
      */
-    static HandlerFactory standard(boolean allowCustom) {
+    static HandlerFactory standard(HandlerConfig settings) {
+        boolean allowCustom = settings.allowCustomHandlers();
         return context -> {
             String model = context.config().name();
             return switch (context.config().handler()) {

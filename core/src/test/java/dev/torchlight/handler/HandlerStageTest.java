@@ -8,6 +8,7 @@ import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
+import dev.torchlight.config.HandlerConfig;
 import dev.torchlight.config.HandlerSpec;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
@@ -185,7 +186,7 @@ class HandlerStageTest {
     @Test
     void customHandlersNeedTheFlag() {
         FakeVersion version = new FakeVersion();
-        try (HandlerStage stage = new HandlerStage(name -> Path.of(name), HandlerFactory.standard(false),
+        try (HandlerStage stage = new HandlerStage(name -> Path.of(name), HandlerFactory.standard(HandlerConfig.defaults()),
                 1)) {
             assertThatThrownBy(() -> stage.submit(version, 0, 0, () -> List.of(item("1"))).join())
                     .hasCauseInstanceOf(ServingException.NotReady.class)

@@ -124,7 +124,7 @@ public final class TorchlightServer implements AutoCloseable {
                         security.inferenceToken() ? "; --inference-token is ignored" : "");
             }
             HandlerStage handlers = new HandlerStage(repository.root()::resolve,
-                    HandlerFactory.standard(config.allowCustomHandlers()), config.preprocessThreads());
+                    HandlerFactory.standard(config.handlers()), config.preprocessThreads());
             opened.add(handlers);
             handlers.prepare(models.routes().models());
             InferenceLayer inferenceLayer = new InferenceLayer(models.routes(), handlers);
