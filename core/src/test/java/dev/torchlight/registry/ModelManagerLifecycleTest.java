@@ -95,10 +95,8 @@ class ModelManagerLifecycleTest {
         return InferenceRequest.of("r", List.of(new Tensor("x", DataType.FP32, new long[] {1, 2}, b)));
     }
 
-    /** Runs a request as a front end does: resolves and holds the version once, releases it when answered. */
     private CompletableFuture<InferenceResponse> infer(Long version) {
-        ServedVersion served = routes.acquire("m", version);
-        return served.infer(request()).whenComplete((r, e) -> served.release());
+        return FrontEnd.infer(routes, "m", version, request());
     }
 
     /** The first output element minus the input's 1: the answering model's delta. */

@@ -53,15 +53,8 @@ class ModelManagerMetricsTest {
     /** A request for a model's default version. */
     private record Call(String model, InferenceRequest request) {}
 
-    /** Runs the call as a front end does: resolves and holds the version once, releases it when answered. */
     private CompletableFuture<InferenceResponse> infer(Call call) {
-        ServedVersion version;
-        try {
-            version = routes.acquire(call.model(), null);
-        } catch (ServingException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return version.infer(call.request()).whenComplete((r, e) -> version.release());
+        return FrontEnd.infer(routes, call.model(), null, call.request());
     }
 
     @AfterEach

@@ -113,15 +113,8 @@ class ModelManagerTest {
         routes = registry.routes();
     }
 
-    /** Runs the call as a front end does: resolves and holds the version once, releases it when answered. */
     private CompletableFuture<InferenceResponse> infer(Call call) {
-        ServedVersion version;
-        try {
-            version = routes.acquire(call.model(), call.version());
-        } catch (ServingException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return version.infer(call.request()).whenComplete((r, e) -> version.release());
+        return FrontEnd.infer(routes, call.model(), call.version(), call.request());
     }
 
     /** Every version of every model, as listings show them. */

@@ -12,7 +12,7 @@ import dev.torchlight.registry.ModelService;
 import dev.torchlight.registry.ModelState;
 import dev.torchlight.registry.ServedModel;
 import dev.torchlight.registry.ServedVersion;
-import dev.torchlight.scheduler.InstanceStatus;
+import dev.torchlight.server.StubVersion;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -184,38 +184,17 @@ final class FakeModelService implements ModelService, AutoCloseable {
     }
 
     /** One version of a fake model; it checks requested outputs and answers only those, as the core does. */
-    private final class FakeVersion implements ServedVersion {
+    private final class FakeVersion extends StubVersion {
         private final Model model;
-        private final long version;
 
         FakeVersion(Model model, long version) {
+            super(model.config().name(), version, model.config());
             this.model = model;
-            this.version = version;
-        }
-
-        @Override
-        public String model() {
-            return model.config().name();
-        }
-
-        @Override
-        public long version() {
-            return version;
-        }
-
-        @Override
-        public ModelConfig config() {
-            return model.config();
         }
 
         @Override
         public ModelState state() {
             return readiness.get(model()) ? ModelState.READY : ModelState.LOADING;
-        }
-
-        @Override
-        public String error() {
-            return null;
         }
 
         @Override
@@ -228,7 +207,7 @@ final class FakeModelService implements ModelService, AutoCloseable {
                 }
             }
             received.add(request);
-            receivedVersions.add(version);
+            receivedVersions.add(version());
             if (!ready()) {
                 return CompletableFuture.failedFuture(new ServingException.NotReady("model '" + model() + "' is loading"));
             }
@@ -237,8 +216,8 @@ final class FakeModelService implements ModelService, AutoCloseable {
                 pending.add(new Pending(request, future));
                 return future;
             }
-            return CompletableFuture.supplyAsync(() -> new InferenceResponse(model(), version, request.id(),
-                    select(model.run().apply(new Call(version, request)), request.outputs())), worker);
+            return CompletableFuture.supplyAsync(() -> new InferenceResponse(model(), version(), request.id(),
+                    select(model.run().apply(new Call(version(), request)), request.outputs())), worker);
         }
 
         private static List<Tensor> select(List<Tensor> outputs, List<String> requested) {
@@ -248,29 +227,9 @@ final class FakeModelService implements ModelService, AutoCloseable {
         }
 
         @Override
-        public List<InstanceStatus> instances() {
-            return List.of();
-        }
-
-        @Override
-        public int queued() {
-            return 0;
-        }
-
-        @Override
         public ModelStats.Snapshot stats() {
             ModelStats s = stats.get(model());
             return s == null ? ModelStats.Snapshot.EMPTY : s.snapshot();
-        }
-
-        @Override
-        public boolean hold() {
-            return true;
-        }
-
-        @Override
-        public void release() {
-            // nothing to drain
         }
     }
 }
