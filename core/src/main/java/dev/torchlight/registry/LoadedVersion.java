@@ -7,11 +7,11 @@ import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.metrics.ModelStats;
 import dev.torchlight.metrics.Outcome;
+import dev.torchlight.scheduler.Answer;
 import dev.torchlight.scheduler.InstanceStatus;
 import dev.torchlight.scheduler.ModelScheduler;
 import dev.torchlight.scheduler.NanoClock;
 import dev.torchlight.scheduler.ShapeKey;
-import dev.torchlight.scheduler.TimedAnswer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -93,29 +93,49 @@ final class LoadedVersion implements ServedVersion {
             List<Tensor> inputs = RequestValidator.inputsInOrder(config, request);
             RequestValidator.checkRequestedOutputs(config, request.outputs());
             int rows = config.batched() ? (int) inputs.get(0).dim(0) : 1;
-            long start = clock.nanoTime();
+            Reply reply = new Reply(request, rows, clock.nanoTime());
             // Refusals (bad priority, full queue, no healthy instance) throw here.
-            TimedAnswer answer = scheduler.submit(inputs, rows, ShapeKey.of(inputs, config.batched()),
-                    request.priority(), request.timeoutMicros(), new TimedAnswer());
+            scheduler.submit(inputs, rows, ShapeKey.of(inputs, config.batched()), request.priority(),
+                    request.timeoutMicros(), reply);
             stats.requestStarted();
-            return answer
-                    .whenComplete((outputs, failure) -> {
-                        long ns = clock.nanoTime() - start;
-                        if (failure == null) {
-                            stats.recordSuccess(ns);
-                        } else {
-                            stats.recordFailure(Outcome.of(failure), ns);
-                        }
-                        stats.requestFinished();
-                    })
-                    .thenApply(outputs -> new InferenceResponse(config.name(), version, request.id(),
-                            select(outputs, request.outputs()), rows, answer.queueNanos(), answer.computeNanos()));
+            return reply;
         } catch (ServingException e) {
             stats.recordRefusal(Outcome.of(e));
             throw e;
         } catch (RuntimeException e) {
             stats.recordRefusal(Outcome.INTERNAL);
             throw e;
+        }
+    }
+
+    /**
+     * One request's answer, and what it cost in this version's statistics: the one object a request
+     * is answered through, completed on the instance's thread.
+     */
+    private final class Reply extends CompletableFuture<InferenceResponse> implements Answer {
+        private final InferenceRequest request;
+        private final int rows;
+        private final long startNanos;
+
+        Reply(InferenceRequest request, int rows, long startNanos) {
+            this.request = request;
+            this.rows = rows;
+            this.startNanos = startNanos;
+        }
+
+        @Override
+        public void succeed(List<Tensor> outputs, long queueNanos, long computeNanos) {
+            stats.recordSuccess(clock.nanoTime() - startNanos);
+            stats.requestFinished();
+            complete(new InferenceResponse(config.name(), version, request.id(), select(outputs, request.outputs()),
+                    rows, queueNanos, computeNanos));
+        }
+
+        @Override
+        public void fail(Throwable error) {
+            stats.recordFailure(Outcome.of(error), clock.nanoTime() - startNanos);
+            stats.requestFinished();
+            completeExceptionally(error);
         }
     }
 

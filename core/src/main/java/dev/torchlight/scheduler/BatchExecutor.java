@@ -99,10 +99,7 @@ final class BatchExecutor {
         limit.succeeded(rows);
         for (int i = 0; i < batch.size(); i++) {
             PendingRequest r = batch.get(i);
-            if (r.answer() instanceof TimedAnswer timed) {
-                timed.ran(start - r.enqueuedNanos(), ns);
-            }
-            r.succeed(answers.get(i));
+            r.succeed(answers.get(i), start, ns);
         }
         learn(rows, ns);
         return true;

@@ -7,7 +7,6 @@ import dev.torchlight.engine.Placement;
 import dev.torchlight.metrics.ModelStats;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -110,15 +109,14 @@ public final class ModelScheduler implements AutoCloseable {
      * @param shape the request's {@link ShapeKey}
      * @param priority 1 (highest) to the model's {@code priority_levels}; 0 for the model's default
      * @param timeoutMicros how long it may wait before running; 0 for the model's {@code default_timeout_ms}
-     * @param answer completes with the request's own outputs, in declared order, or a
-     *     {@link ServingException}; a {@link TimedAnswer} also learns the request's queue and compute time
-     * @return {@code answer}
+     * @param answer gets the request's own outputs, in declared order, or a {@link ServingException},
+     *     exactly once (not when this throws)
      * @throws ServingException.InvalidInput for a priority the model does not have
      * @throws ServingException.Overloaded when the queue holds {@code max_queue_size} requests
      * @throws ServingException.NotReady while shutting down or while no instance is healthy
      */
-    public <F extends CompletableFuture<List<Tensor>>> F submit(List<Tensor> inputs, int rows, ShapeKey shape,
-            int priority, long timeoutMicros, F answer) {
+    public void submit(List<Tensor> inputs, int rows, ShapeKey shape, int priority, long timeoutMicros,
+            Answer answer) {
         int level = admission.level(priority);
         Dispatch dispatch = Dispatch.NONE;
         lock.lock();
@@ -152,7 +150,6 @@ public final class ModelScheduler implements AutoCloseable {
             lock.unlock();
         }
         dispatch.carryOut(null);
-        return answer;
     }
 
     /** Whether requests are accepted: not shutting down and at least one instance healthy. */

@@ -2,7 +2,6 @@ package dev.torchlight.scheduler;
 
 import dev.torchlight.api.Tensor;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * One request waiting for, or taking part in, an engine run. Its scheduling facts are fixed when it
@@ -19,7 +18,7 @@ final class PendingRequest {
     private final int level;
     private final long enqueuedNanos;
     private final long deadlineNanos;
-    private final CompletableFuture<List<Tensor>> answer;
+    private final Answer answer;
 
     // RequestQueue bookkeeping: a doubly linked list per priority level, so any request leaves the
     // queue in O(1) whether it is at the head, taken from the middle into a batch, or expired.
@@ -37,7 +36,7 @@ final class PendingRequest {
      * @param answer completed exactly once with the request's own outputs or its error
      */
     PendingRequest(List<Tensor> inputs, int rows, ShapeKey shape, int level, long enqueuedNanos, long deadlineNanos,
-            CompletableFuture<List<Tensor>> answer) {
+            Answer answer) {
         if (rows < 1 || level < 1) {
             throw new IllegalArgumentException("rows and level must be >= 1, got " + rows + " and " + level);
         }
@@ -78,16 +77,17 @@ final class PendingRequest {
         return deadlineNanos != NO_DEADLINE;
     }
 
-    CompletableFuture<List<Tensor>> answer() {
+    Answer answer() {
         return answer;
     }
 
-    void succeed(List<Tensor> outputs) {
-        answer.complete(outputs);
+    /** Answers with its outputs, having waited from arrival until {@code startNanos}. */
+    void succeed(List<Tensor> outputs, long startNanos, long computeNanos) {
+        answer.succeed(outputs, startNanos - enqueuedNanos, computeNanos);
     }
 
     void fail(Throwable error) {
-        answer.completeExceptionally(error);
+        answer.fail(error);
     }
 
     @Override

@@ -40,7 +40,7 @@ class BatchTensorsTest {
     private static PendingRequest request(List<Tensor> inputs) {
         int rows = (int) inputs.get(0).dim(0);
         return new PendingRequest(inputs, rows, ShapeKey.of(inputs, true), 1, 0, PendingRequest.NO_DEADLINE,
-                new CompletableFuture<>());
+                new Fixtures.FutureAnswer());
     }
 
     private static byte[] concat(byte[]... parts) {

@@ -244,7 +244,8 @@ class FixedBatchPolicyTest {
         Decision d = policy.decide(queue, T0 + MS, 8);
         assertThat(ids(d.expired())).containsExactly(1L);
         assertThat(runs(d)).containsExactly(2L, 3L);
-        assertThat(late.answer()).as("the policy only decides; the scheduler answers").isNotDone();
+        assertThat((Fixtures.FutureAnswer) late.answer()).as("the policy only decides; the scheduler answers")
+                .isNotDone();
         assertThat(later.queued).isFalse();
         assertThat(queue.isEmpty()).isTrue();
     }

@@ -76,6 +76,24 @@ final class Fixtures {
     static PendingRequest pending(long id, int rows, int width, int level, long enqueued, long deadline) {
         List<Tensor> inputs = List.of(rowsOf(id, rows, width));
         return new PendingRequest(inputs, rows, ShapeKey.of(inputs, true), level, enqueued, deadline,
-                new CompletableFuture<>());
+                new FutureAnswer());
+    }
+
+    /** An answer a test waits on: the outputs, or the failure; it also keeps the timing it was told. */
+    static final class FutureAnswer extends CompletableFuture<List<Tensor>> implements Answer {
+        volatile long queueNanos = -1;
+        volatile long computeNanos = -1;
+
+        @Override
+        public void succeed(List<Tensor> outputs, long queueNanos, long computeNanos) {
+            this.queueNanos = queueNanos;
+            this.computeNanos = computeNanos;
+            complete(outputs);
+        }
+
+        @Override
+        public void fail(Throwable error) {
+            completeExceptionally(error);
+        }
     }
 }

@@ -136,8 +136,9 @@ class ModelSchedulerTest {
 
     private CompletableFuture<List<Tensor>> submit(long id, int rows, int priority, long timeoutMicros) {
         List<Tensor> inputs = List.of(rowsOf(id, rows, 2));
-        return scheduler.submit(inputs, rows, ShapeKey.of(inputs, true), priority, timeoutMicros,
-                new CompletableFuture<>());
+        Fixtures.FutureAnswer answer = new Fixtures.FutureAnswer();
+        scheduler.submit(inputs, rows, ShapeKey.of(inputs, true), priority, timeoutMicros, answer);
+        return answer;
     }
 
     /** The request's own output: {@code rows} rows of {@code -id, -row}. */
@@ -268,8 +269,8 @@ class ModelSchedulerTest {
         awaitLatch(gateEntered);
         // Different widths keep them in separate batches, so the order of runs shows the priority.
         List<Tensor> low = List.of(rowsOf(1, 1, 3));
-        CompletableFuture<List<Tensor>> lowFuture = scheduler.submit(low, 1, ShapeKey.of(low, true), 2, 0,
-                new CompletableFuture<>());
+        Fixtures.FutureAnswer lowFuture = new Fixtures.FutureAnswer();
+        scheduler.submit(low, 1, ShapeKey.of(low, true), 2, 0, lowFuture);
         CompletableFuture<List<Tensor>> high = submit(2, 1, 1, 0);
         release.countDown();
 
@@ -289,8 +290,8 @@ class ModelSchedulerTest {
         // As in higherPriorityRunsFirst, but the low-priority request waits one aging step (100 ms)
         // before the high-priority one arrives: it has caught up, and it is older.
         List<Tensor> low = List.of(rowsOf(1, 1, 3));
-        CompletableFuture<List<Tensor>> lowFuture = scheduler.submit(low, 1, ShapeKey.of(low, true), 2, 0,
-                new CompletableFuture<>());
+        Fixtures.FutureAnswer lowFuture = new Fixtures.FutureAnswer();
+        scheduler.submit(low, 1, ShapeKey.of(low, true), 2, 0, lowFuture);
         fakeClock.advance(FixedBatchPolicy.MIN_AGING_NANOS, TimeUnit.NANOSECONDS);
         CompletableFuture<List<Tensor>> high = submit(2, 1, 1, 0);
         release.countDown();

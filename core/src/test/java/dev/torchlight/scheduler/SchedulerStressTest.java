@@ -37,19 +37,19 @@ class SchedulerStressTest {
     private static final int IN_FLIGHT_PER_THREAD = 32;
 
     /** Counts every attempt to answer, so a second answer cannot hide behind the first. */
-    private static final class CountingFuture extends CompletableFuture<List<Tensor>> {
+    private static final class CountingFuture extends CompletableFuture<List<Tensor>> implements Answer {
         final AtomicInteger answers = new AtomicInteger();
 
         @Override
-        public boolean complete(List<Tensor> value) {
+        public void succeed(List<Tensor> outputs, long queueNanos, long computeNanos) {
             answers.incrementAndGet();
-            return super.complete(value);
+            complete(outputs);
         }
 
         @Override
-        public boolean completeExceptionally(Throwable ex) {
+        public void fail(Throwable error) {
             answers.incrementAndGet();
-            return super.completeExceptionally(ex);
+            completeExceptionally(error);
         }
     }
 
