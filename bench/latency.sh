@@ -10,7 +10,8 @@
 # access log and metrics on), then measures
 #   - overhead: the demo mlp over v2 JSON, one request at a time (concurrency 1); the server's p50 minus
 #     the raw engine's p50 at batch 1 (measured once, first, with no server running);
-#   - CPU per request: the demo mlp over v2 JSON at a fixed 1,000 requests/s and the risk model at 500/s
+#   - CPU per request: the demo mlp over v2 JSON at a fixed 1,000 requests/s (and GET /v2/health/live at the
+#     same rate, the transport alone) and the risk model at 500/s
 #     (open loop; its engine is then under half busy on a 2-core machine), from the server process's own
 #     CPU time (/proc/PID/stat) over the measured 10 s, divided by the requests answered; per thread
 #     (event loop, instance, other) from /proc/PID/task/*/stat; and the engine's own time per run in the
@@ -71,7 +72,7 @@ raw_mlp=$(field "$out/raw-mlp.json" p50_ms)
 raw_risk=$(field "$out/raw-risk.json" p50_ms)
 
 summary="$out/summary.tsv"
-printf 'round\tjar\thealth_c1_p50_ms\tmlp_c1_p50_ms\toverhead_us\tin_server_us(queue,compute)\tmlp_rate_cpu_us\tmlp_compute_us\trisk_rate_cpu_us\trisk_compute_us\trisk_p50_ms\tmlp_threads_us\n' >"$summary"
+printf 'round\tjar\thealth_c1_p50_ms\tmlp_c1_p50_ms\toverhead_us\tin_server_us(queue,compute)\thealth_rate_cpu_us\tmlp_rate_cpu_us\tmlp_compute_us\trisk_rate_cpu_us\trisk_compute_us\trisk_p50_ms\tmlp_threads_us\n' >"$summary"
 for round in $(seq 1 "$rounds"); do
   for i in "${!jars[@]}"; do
     jar=${jars[$i]}
@@ -97,19 +98,23 @@ for round in $(seq 1 "$rounds"); do
 rows=[json.loads(l) for l in sys.stdin]
 med=lambda k: s.median(r[k] for r in rows)
 print("%.0f\t%.0f\t%.0f" % (med("duration_us"), med("queue_us"), med("compute_us")))' >"$out/$tag-mlp-c1-server"
-    for model in risk mlp; do
+    for model in risk mlp health; do
       rate=$mlp_rate; [ "$model" = risk ] && rate=$risk_rate
-      bench "$tag-$model-warm" --url "$url" --model "$model" --rate "$rate" --warmup 15s --duration 2s
+      protocol=v2-json; [ "$model" = health ] && protocol=health
+      bench "$tag-$model-warm" --url "$url" --model "$model" --protocol "$protocol" --rate "$rate" --warmup 15s \
+        --duration 2s
       before=$(cpu_ticks "$pid"); thread_ticks "$pid" >"$out/$tag-$model-threads-before"
-      stats_before=$(curl -fs "$url/v2/models/$model/stats")
-      bench "$tag-$model-rate" --url "$url" --model "$model" --rate "$rate" --warmup 0s --duration "$duration"
+      stats_before=$(curl -fs "$url/v2/models/$model/stats" || echo null)
+      bench "$tag-$model-rate" --url "$url" --model "$model" --protocol "$protocol" --rate "$rate" --warmup 0s \
+        --duration "$duration"
       after=$(cpu_ticks "$pid"); thread_ticks "$pid" >"$out/$tag-$model-threads-after"
-      stats_after=$(curl -fs "$url/v2/models/$model/stats")
+      stats_after=$(curl -fs "$url/v2/models/$model/stats" || echo null)
       # The engine's own time per run in that window, from the server's statistics.
       /usr/bin/python3 -c 'import json,sys
-c=lambda t: json.loads(t)["model_stats"][0]["inference_stats"]["compute_infer"]
+c=lambda t: json.loads(t)["model_stats"][0]["inference_stats"]["compute_infer"] if t != "null" else None
 a,b=c(sys.argv[1]),c(sys.argv[2])
-print("%.0f" % ((b["ns"]-a["ns"])/max(1,b["count"]-a["count"])/1000))' "$stats_before" "$stats_after" >"$out/$tag-$model-compute"
+print("%.0f" % ((b["ns"]-a["ns"])/max(1,b["count"]-a["count"])/1000) if a else "-")' "$stats_before" "$stats_after" \
+        >"$out/$tag-$model-compute"
       n=$(field "$out/$tag-$model-rate.json" requests)
       echo "$(( (after - before) ))" >"$out/$tag-$model-ticks"
       echo "$n" >"$out/$tag-$model-count"
@@ -121,12 +126,14 @@ print("%.0f" % ((b["ns"]-a["ns"])/max(1,b["count"]-a["count"])/1000))' "$stats_b
     risk_n=$(cat "$out/$tag-risk-count"); mlp_n=$(cat "$out/$tag-mlp-count")
     risk_cpu=$(awk -v t="$(cat "$out/$tag-risk-ticks")" -v n="$risk_n" -v k="$tick" 'BEGIN {printf "%.1f", t / k / n * 1e6}')
     mlp_cpu=$(awk -v t="$(cat "$out/$tag-mlp-ticks")" -v n="$mlp_n" -v k="$tick" 'BEGIN {printf "%.1f", t / k / n * 1e6}')
+    health_n=$(cat "$out/$tag-health-count")
+    health_cpu=$(awk -v t="$(cat "$out/$tag-health-ticks")" -v n="$health_n" -v k="$tick" 'BEGIN {printf "%.1f", t / k / n * 1e6}')
     threads=$(join "$out/$tag-mlp-threads-before" "$out/$tag-mlp-threads-after" \
       | awk -v n="$mlp_n" -v k="$tick" '{d = ($3 - $2) / k / n * 1e6; if (d >= 0.5) printf "%s=%.0f ", $1, d}')
     risk_p50=$(field "$out/$tag-risk-rate.json" p50_ms)
     overhead=$(awk -v a="$c1" -v b="$raw_mlp" 'BEGIN {printf "%.0f", (a - b) * 1000}')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$jar" "$health" "$c1" "$overhead" "$inserver" \
-      "$mlp_cpu" "$(cat "$out/$tag-mlp-compute")" "$risk_cpu" "$(cat "$out/$tag-risk-compute")" "$risk_p50" "$threads" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$jar" "$health" "$c1" "$overhead" \
+      "$inserver" "$health_cpu" "$mlp_cpu" "$(cat "$out/$tag-mlp-compute")" "$risk_cpu" "$(cat "$out/$tag-risk-compute")" "$risk_p50" "$threads" \
       >>"$summary"
   done
 done

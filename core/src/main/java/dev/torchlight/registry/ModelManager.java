@@ -199,14 +199,18 @@ public final class ModelManager implements AutoCloseable {
         routes.beginShutdown();
     }
 
-    /** Runs what is queued, then releases every model; later changes are refused. */
+    /**
+     * Runs what is queued, then releases every model; later changes are refused. A load in progress
+     * finishes first (every model that ever changed has a lock, taken here in turn), so nothing it
+     * loads outlives this.
+     */
     @Override
     public void close() {
         closed = true;
         routes.beginShutdown();
-        for (ServedModel model : routes.models()) {
-            withLock(model.name(), () -> {
-                unloadLocked(model.name());
+        for (String model : List.copyOf(locks.keySet())) {
+            withLock(model, () -> {
+                unloadLocked(model);
                 return null;
             });
         }

@@ -360,11 +360,16 @@ public final class ModelScheduler implements AutoCloseable {
             try {
                 busy[instance.index()] = false;
                 // The common case under load: decide for this instance here, on its own thread. Anything
-                // else (nothing to run yet, shutting down, no healthy instance) is the scheduler's job.
+                // else (nothing to run yet, shutting down, no healthy instance) is the scheduler's job,
+                // but a parked scheduler is woken only when it must act earlier than it planned to: with
+                // nothing queued, the next arrival decides for this idle instance on its own thread, so a
+                // request served alone costs no scheduler wake-up.
                 if (instance.healthy() && !queue.isEmpty()) {
                     dispatch = dispatch(instance, clock.nanoTime());
                 }
-                if (dispatch.batch() == null) {
+                boolean mustWake = stopping || !instance.healthy()
+                        || !queue.isEmpty() && dispatch.wakeAt() < plannedWakeNanos;
+                if (dispatch.batch() == null && (!waiting || mustWake)) {
                     signal();
                 }
             } finally {

@@ -35,6 +35,8 @@ final class FakeClock implements NanoClock {
     private final List<Waiter> waiters = new ArrayList<>();
     /** Counts waiters coming and going, so {@link #awaitParked} sees every change. */
     private long changes;
+    /** Times a thread parked on this clock. */
+    private long parks;
 
     @Override
     public synchronized long nanoTime() {
@@ -74,6 +76,7 @@ final class FakeClock implements NanoClock {
                 return;
             }
             waiters.add(waiter);
+            parks++;
             changed();
         }
         try {
@@ -84,6 +87,11 @@ final class FakeClock implements NanoClock {
                 changed();
             }
         }
+    }
+
+    /** How many times a thread parked on this clock: one more each time the scheduler was woken and settled. */
+    synchronized long parks() {
+        return parks;
     }
 
     /**

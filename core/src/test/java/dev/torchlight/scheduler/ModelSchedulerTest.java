@@ -225,6 +225,21 @@ class ModelSchedulerTest {
     }
 
     @Test
+    void requestsServedOneAtATimeNeverWakeTheSchedulerThread() throws Exception {
+        start(config(8, null), fakeClock);
+        fakeClock.awaitParked();
+        long parks = fakeClock.parks();
+
+        for (int i = 0; i < 5; i++) {
+            assertOwnOutput(submit(i, 1), i, 1);
+        }
+
+        fakeClock.awaitParked();
+        assertThat(fakeClock.parks()).as("the arrival handed each request to the idle instance; the finished"
+                + " instance had nothing to tell the scheduler").isEqualTo(parks);
+    }
+
+    @Test
     void theSchedulerWakesItselfWhenTheDelayPasses() throws Exception {
         start(config(8, batching(20_000)), fakeClock);
         long t0 = fakeClock.nanoTime();

@@ -33,7 +33,7 @@ final class V2BinaryReply {
 
     private V2BinaryReply() {}
 
-    static HttpReply of(InferenceResponse response, V2RequestReader.V2Request request) {
+    static HttpReply of(InferenceResponse response, V2Request request) {
         String id = request.id();
         return alloc -> {
             ByteBuf header = alloc.buffer();
@@ -62,7 +62,7 @@ final class V2BinaryReply {
 
     /** The JSON header: outputs asked for as binary name their byte size and are added to {@code binary}. */
     private static void writeHeader(JsonGenerator g, InferenceResponse response, String id,
-            V2RequestReader.V2Request request, List<Tensor> binary) throws IOException {
+            V2Request request, List<Tensor> binary) throws IOException {
         V2Endpoints.writeResponse(g, response, id, (gen, output) -> {
             if (request.binary(output.name())) {
                 gen.writeObjectFieldStart("parameters");

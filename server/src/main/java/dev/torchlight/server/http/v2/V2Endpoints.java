@@ -106,7 +106,7 @@ public final class V2Endpoints {
             String headerLength) {
         int jsonLength = headerLength == null ? body.length : jsonLength(headerLength, body.length);
         return inference.infer(model, version, target -> {
-            V2RequestReader.V2Request request = V2RequestReader.read(body, jsonLength, headers);
+            V2Request request = V2RequestReader.read(body, jsonLength, headers);
             if (request.sendsItems()) {
                 return new Work.Items<>(request::items, request.controls(),
                         answer -> JsonReplies.json(HttpResponseStatus.OK, g -> writeAnswer(g, answer, request.id())));

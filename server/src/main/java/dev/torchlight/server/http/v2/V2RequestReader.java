@@ -3,13 +3,11 @@ package dev.torchlight.server.http.v2;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.torchlight.api.DataType;
-import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.handler.HandlerItem;
 import dev.torchlight.server.http.json.Json;
 import dev.torchlight.server.http.json.JsonTensorReader;
-import dev.torchlight.server.inference.Base64Payload;
 import dev.torchlight.server.inference.RequestControls;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -60,54 +58,6 @@ public final class V2RequestReader {
         this.jsonLength = jsonLength;
         this.binary = binary;
         this.parser = parser;
-    }
-
-    /**
-     * A parsed request: tensors for the model, or BYTES items for its handler, and how its outputs
-     * are to be sent.
-     *
-     * @param id the request's id, or null
-     * @param tensors the tensor inputs; empty when the request sends items
-     * @param items the decoded elements of its BYTES inputs, in order; empty when it sends tensors
-     * @param outputs the requested outputs; empty means all
-     * @param controls the request's priority and timeout: its parameters, else the headers'
-     * @param binaryByDefault the request's {@code binary_data_output}
-     * @param binaryOutputs outputs whose own {@code binary_data} says how to send them
-     */
-    public record V2Request(String id, List<Tensor> tensors, List<HandlerItem> items, List<String> outputs,
-            RequestControls controls, boolean binaryByDefault, Map<String, Boolean> binaryOutputs) {
-        public V2Request {
-            tensors = List.copyOf(tensors);
-            items = List.copyOf(items);
-            outputs = List.copyOf(outputs);
-            binaryOutputs = Map.copyOf(binaryOutputs);
-        }
-
-        /** Whether the request sends BYTES items for a handler rather than tensors. */
-        public boolean sendsItems() {
-            return !items.isEmpty();
-        }
-
-        /** The request for the model. */
-        public InferenceRequest inference() {
-            return new InferenceRequest(id, tensors, outputs, controls.priorityOrDefault(),
-                    controls.timeoutMicrosOrDefault());
-        }
-
-        /** Whether output {@code name} goes as raw bytes after the JSON header. */
-        public boolean binary(String name) {
-            return binaryOutputs.getOrDefault(name, binaryByDefault);
-        }
-
-        /** Whether any output that the reply holds goes as raw bytes. */
-        public boolean anyBinary(List<Tensor> replyOutputs) {
-            for (Tensor output : replyOutputs) {
-                if (binary(output.name())) {
-                    return true;
-                }
-            }
-            return false;
-        }
     }
 
     /**
@@ -259,7 +209,7 @@ public final class V2RequestReader {
                         throw invalid((name != null ? "input '" + name + "'" : where) + ": 'data' must be an array");
                     }
                     if (name != null && datatype != null && isBytes(datatype)) {
-                        readItems(parser, name);
+                        BytesItems.read(parser, name, items);
                         itemsRead = true;
                     } else if (name != null && datatype != null && shape != null) {
                         tensor = JsonTensorReader.read(parser, name, dataType(name, datatype), shape, maxElements());
@@ -292,7 +242,7 @@ public final class V2RequestReader {
                     throw invalid(label + " has no 'data'; expected base64 strings, one per item");
                 }
                 try (JsonParser data = reparse(deferredData)) {
-                    readItems(data, name);
+                    BytesItems.read(data, name, items);
                 }
             }
             bytesInput = name;
@@ -326,35 +276,10 @@ public final class V2RequestReader {
         return data;
     }
 
-    private static boolean isBytes(String datatype) {
+    static boolean isBytes(String datatype) {
         return "BYTES".equalsIgnoreCase(datatype.strip());
     }
 
-    /** The BYTES input's data, (nested) arrays of base64 strings, each string one item; the parser on the array. */
-    private void readItems(JsonParser p, String name) throws IOException {
-        int depth = 0;
-        do {
-            JsonToken token = p.currentToken();
-            if (token == JsonToken.START_ARRAY) {
-                depth++;
-            } else if (token == JsonToken.END_ARRAY) {
-                depth--;
-            } else if (token == JsonToken.VALUE_STRING) {
-                String where = "input '" + name + "' element " + items.size();
-                items.add(new HandlerItem(name, null, Base64Payload.decode(p.getText(), where)));
-            } else {
-                throw invalid("input '" + name + "' is BYTES: expected its data to be base64 strings (one per"
-                        + " image), got " + (token == null ? "the end" : p.getText()));
-            }
-            if (depth > JsonTensorReader.MAX_RANK) {
-                throw invalid("input '" + name + "': 'data' is nested more than " + JsonTensorReader.MAX_RANK
-                        + " deep");
-            }
-            if (depth > 0) {
-                p.nextToken();
-            }
-        } while (depth > 0);
-    }
 
     private static DataType dataType(String name, String datatype) {
         try {

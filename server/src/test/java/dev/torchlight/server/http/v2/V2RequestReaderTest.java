@@ -19,7 +19,7 @@ class V2RequestReaderTest {
         return read(json, RequestControls.NONE);
     }
 
-    private static V2RequestReader.V2Request parse(String json) {
+    private static V2Request parse(String json) {
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
         return V2RequestReader.read(body, body.length, RequestControls.NONE);
     }
@@ -204,7 +204,7 @@ class V2RequestReaderTest {
     void bytesInputsAreItemsInOrderWhereverTheirDataComes() {
         String a = Base64.getEncoder().encodeToString(new byte[] {1, 2, 3});
         String b = Base64.getEncoder().encodeToString(new byte[] {4});
-        V2RequestReader.V2Request r = parse("{\"id\": \"q\", \"parameters\": {\"priority\": 2}, \"inputs\": ["
+        V2Request r = parse("{\"id\": \"q\", \"parameters\": {\"priority\": 2}, \"inputs\": ["
                 + "{\"name\": \"img\", \"datatype\": \"BYTES\", \"shape\": [2], \"data\": [\"" + a + "\", [\"" + b + "\"]]},"
                 + "{\"data\": [\"" + b + "\"], \"name\": \"late\", \"shape\": [1], \"datatype\": \"bytes\"}]}");
 
