@@ -120,6 +120,7 @@ print("%.0f" % ((b["ns"]-a["ns"])/max(1,b["count"]-a["count"])/1000) if a else "
       echo "$n" >"$out/$tag-$model-count"
     done
     kill "$pid"; wait "$pid" 2>/dev/null || true
+    rm -f "$out/$tag-access.log" # tens of MB; its numbers are in $tag-mlp-c1-server
     c1=$(field "$out/$tag-mlp-c1.json" p50_ms)
     health=$(field "$out/$tag-health-c1.json" p50_ms)
     inserver=$(awk -F'\t' '{printf "%s(%s,%s)", $1, $2, $3}' "$out/$tag-mlp-c1-server")
