@@ -25,9 +25,4 @@ public record InferenceRequest(String id, List<Tensor> inputs, List<String> outp
             throw new IllegalArgumentException("timeout must be 0 (default) or positive, got " + timeoutMicros);
         }
     }
-
-    /** A request for every output, with the model's default priority and timeout. */
-    public static InferenceRequest of(String id, List<Tensor> inputs) {
-        return new InferenceRequest(id, inputs, List.of(), 0, 0);
-    }
 }

@@ -38,20 +38,6 @@ public record ModelConfig(
                 ? List.of(InstanceGroup.oneCpu()) : List.copyOf(instanceGroups);
     }
 
-    /** The tensor handler. */
-    public ModelConfig(
-            String name, String platform, int maxBatchSize, List<TensorSpec> inputs, List<TensorSpec> outputs,
-            DynamicBatching dynamicBatching, List<InstanceGroup> instanceGroups, int intraOpThreads) {
-        this(name, platform, maxBatchSize, inputs, outputs, dynamicBatching, instanceGroups, intraOpThreads,
-                HandlerSpec.TENSOR);
-    }
-
-    /** No batching, one CPU instance, engine-chosen threads. */
-    public ModelConfig(
-            String name, String platform, int maxBatchSize, List<TensorSpec> inputs, List<TensorSpec> outputs) {
-        this(name, platform, maxBatchSize, inputs, outputs, null, List.of(), 0);
-    }
-
     /** Whether tensors carry a leading batch dimension in front of the declared shape. */
     public boolean batched() {
         return maxBatchSize > 0;

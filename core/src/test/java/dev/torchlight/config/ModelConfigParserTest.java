@@ -92,7 +92,7 @@ class ModelConfigParserTest {
 
         assertThat(config).isEqualTo(new ModelConfig("adder", "torchscript", 0,
                 List.of(new TensorSpec("x", DataType.FP32, new long[] {3, -1})),
-                List.of(new TensorSpec("y", DataType.FP32, new long[] {3}))));
+                List.of(new TensorSpec("y", DataType.FP32, new long[] {3})), null, List.of(), 0, HandlerSpec.TENSOR));
         assertThat(config.batched()).isFalse();
     }
 

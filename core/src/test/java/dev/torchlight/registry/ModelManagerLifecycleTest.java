@@ -92,7 +92,7 @@ class ModelManagerLifecycleTest {
 
     private static InferenceRequest request() {
         ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2).flip();
-        return InferenceRequest.of("r", List.of(new Tensor("x", DataType.FP32, new long[] {1, 2}, b)));
+        return new InferenceRequest("r", List.of(new Tensor("x", DataType.FP32, new long[] {1, 2}, b)), List.of(), 0, 0);
     }
 
     private CompletableFuture<InferenceResponse> infer(Long version) {

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.torchlight.api.DataType;
 import dev.torchlight.api.Tensor;
+import dev.torchlight.config.HandlerSpec;
 import dev.torchlight.config.InstanceGroup;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.ModelConfigParser;
@@ -96,7 +97,7 @@ class PyTorchEngineTest {
     void outputCountDifferentFromConfigIsAnEngineException() {
         ModelConfig twoIo = TestData.config("two_io");
         ModelConfig oneOutput = new ModelConfig(twoIo.name(), twoIo.platform(), twoIo.maxBatchSize(),
-                twoIo.inputs(), twoIo.outputs().subList(0, 1));
+                twoIo.inputs(), twoIo.outputs().subList(0, 1), null, List.of(), 0, HandlerSpec.TENSOR);
         Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/two_io.json"));
         try (LoadedModel model = ENGINE.load(oneOutput, TestData.modelFile("two_io", 1), Placement.CPU)) {
             assertThatThrownBy(() -> model.infer(golden.inputs()))
@@ -109,7 +110,7 @@ class PyTorchEngineTest {
     void outputDatatypeDifferentFromConfigIsAnEngineException() {
         ModelConfig mlp = TestData.config("mlp");
         ModelConfig fp64 = new ModelConfig(mlp.name(), mlp.platform(), mlp.maxBatchSize(), mlp.inputs(),
-                List.of(new TensorSpec("output", DataType.FP64, new long[] {2})));
+                List.of(new TensorSpec("output", DataType.FP64, new long[] {2})), null, List.of(), 0, HandlerSpec.TENSOR);
         Golden golden = TestData.golden(TestData.root().resolve("testdata/golden/mlp_v1.json"));
         try (LoadedModel model = ENGINE.load(fp64, TestData.modelFile("mlp", 1), Placement.CPU)) {
             assertThatThrownBy(() -> model.infer(golden.inputs()))
@@ -128,7 +129,7 @@ class PyTorchEngineTest {
 
         ModelConfig mlp = TestData.config("mlp");
         ModelConfig bf16 = new ModelConfig(mlp.name(), mlp.platform(), mlp.maxBatchSize(), mlp.inputs(),
-                List.of(new TensorSpec("output", DataType.BF16, new long[] {2})));
+                List.of(new TensorSpec("output", DataType.BF16, new long[] {2})), null, List.of(), 0, HandlerSpec.TENSOR);
         assertThatThrownBy(() -> ENGINE.load(bf16, TestData.modelFile("mlp", 1), Placement.CPU))
                 .isInstanceOf(EngineException.class)
                 .hasMessageContaining("output 'output' has datatype BF16");
@@ -140,7 +141,7 @@ class PyTorchEngineTest {
                 List.of(new TensorSpec("x", DataType.FP32, new long[] {3})),
                 List.of(new TensorSpec("total", DataType.FP32, new long[] {}),
                         new TensorSpec("negated", DataType.FP32, new long[] {3}),
-                        new TensorSpec("double", DataType.FP32, new long[] {3})));
+                        new TensorSpec("double", DataType.FP32, new long[] {3})), null, List.of(), 0, HandlerSpec.TENSOR);
         try (LoadedModel model = ENGINE.load(config, fixture("dict_out.pt"), Placement.CPU)) {
             List<Tensor> outputs = model.infer(List.of(fp32("x", new long[] {3}, 1, 2, 4)));
 
@@ -158,7 +159,7 @@ class PyTorchEngineTest {
                 List.of(new TensorSpec("x", DataType.FP32, new long[] {3})),
                 List.of(new TensorSpec("double", DataType.FP32, new long[] {3}),
                         new TensorSpec("negated", DataType.FP32, new long[] {3}),
-                        new TensorSpec("sum", DataType.FP32, new long[] {})));
+                        new TensorSpec("sum", DataType.FP32, new long[] {})), null, List.of(), 0, HandlerSpec.TENSOR);
         try (LoadedModel model = ENGINE.load(config, fixture("dict_out.pt"), Placement.CPU)) {
             assertThatThrownBy(() -> model.infer(List.of(fp32("x", new long[] {3}, 1, 2, 4))))
                     .isInstanceOf(EngineException.class)
@@ -171,7 +172,7 @@ class PyTorchEngineTest {
     void nonContiguousOutputIsCopiedInLogicalOrder() {
         ModelConfig config = new ModelConfig("transposed", "torchscript", 0,
                 List.of(new TensorSpec("x", DataType.FP32, new long[] {2, 3})),
-                List.of(new TensorSpec("y", DataType.FP32, new long[] {3, 2})));
+                List.of(new TensorSpec("y", DataType.FP32, new long[] {3, 2})), null, List.of(), 0, HandlerSpec.TENSOR);
         try (LoadedModel model = ENGINE.load(config, fixture("transposed.pt"), Placement.CPU)) {
             Tensor y = model.infer(List.of(fp32("x", new long[] {2, 3}, 1, 2, 3, 4, 5, 6))).get(0);
 
@@ -319,7 +320,7 @@ class PyTorchEngineTest {
 
     private static ModelConfig withThreads(ModelConfig c, int threads, List<InstanceGroup> groups) {
         return new ModelConfig(c.name(), c.platform(), c.maxBatchSize(), c.inputs(), c.outputs(), null, groups,
-                threads);
+                threads, HandlerSpec.TENSOR);
     }
 
     static Path fixture(String name) {

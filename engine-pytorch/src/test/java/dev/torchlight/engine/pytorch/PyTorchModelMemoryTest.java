@@ -1,12 +1,13 @@
 package dev.torchlight.engine.pytorch;
 
-import dev.torchlight.engine.Placement;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.torchlight.api.DataType;
 import dev.torchlight.api.Tensor;
+import dev.torchlight.config.HandlerSpec;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
+import dev.torchlight.engine.Placement;
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
@@ -28,7 +29,7 @@ class PyTorchModelMemoryTest {
         // call that leaked its output or that copy would leak at least 500 MiB over all the calls.
         ModelConfig config = new ModelConfig("transposed", "torchscript", 0,
                 List.of(new TensorSpec("x", DataType.FP32, new long[] {SIDE, SIDE})),
-                List.of(new TensorSpec("y", DataType.FP32, new long[] {SIDE, SIDE})));
+                List.of(new TensorSpec("y", DataType.FP32, new long[] {SIDE, SIDE})), null, List.of(), 0, HandlerSpec.TENSOR);
         Tensor x = new Tensor("x", DataType.FP32, new long[] {SIDE, SIDE},
                 ByteBuffer.allocate(SIDE * SIDE * 4));
         try (PyTorchModel model = (PyTorchModel) new PyTorchEngine()

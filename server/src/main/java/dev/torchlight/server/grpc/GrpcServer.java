@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * (built for HTTP/2, e.g. with {@code GrpcSslContexts}) turns on TLS, and interceptors (a token
  * check) wrap the inference service; health and reflection stay open, like REST's health routes.
  *
- * <p>Usage: {@code try (var server = new GrpcServer(settings, inference)) { var address = server.start(); ... }}
+ * <p>Usage: {@code try (var server = new GrpcServer(settings, inference, null, List.of())) {
+ * var address = server.start(); ... }}
  */
 public final class GrpcServer implements AutoCloseable, Listener {
     private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
@@ -50,11 +51,6 @@ public final class GrpcServer implements AutoCloseable, Listener {
     private final Transport transport = Transport.best();
     private Server server;
     private boolean closed;
-
-    /** A plaintext server without authentication. */
-    public GrpcServer(GrpcSettings settings, InferenceLayer inference) {
-        this(settings, inference, null, List.of());
-    }
 
     /**
      * @param sslContext server TLS context, or null for plaintext

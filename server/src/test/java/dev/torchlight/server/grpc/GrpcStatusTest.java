@@ -41,7 +41,7 @@ class GrpcStatusTest {
     @BeforeEach
     void start() {
         server = new GrpcServer(new GrpcSettings("127.0.0.1", 0, 1 << 20),
-                new InferenceLayer(StubVersion.serving(service), null));
+                new InferenceLayer(StubVersion.serving(service), null), null, List.of());
         int port = server.start().getPort();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
         stub = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 class InferenceLayerTest {
     static final ModelConfig TENSORS = new ModelConfig("m", "torchscript", 4,
             List.of(new TensorSpec("x", DataType.FP32, new long[] {1})),
-            List.of(new TensorSpec("y", DataType.FP32, new long[] {1})));
+            List.of(new TensorSpec("y", DataType.FP32, new long[] {1})), null, List.of(), 0, HandlerSpec.TENSOR);
 
     /** A version that counts holds and releases and answers when the test says so. */
     static final class CountingVersion extends StubVersion {
