@@ -38,6 +38,12 @@ public record ModelConfig(
                 ? List.of(InstanceGroup.oneCpu()) : List.copyOf(instanceGroups);
     }
 
+    /** The same config for a model served under another name (registered with {@code model_name}). */
+    public ModelConfig withName(String other) {
+        return new ModelConfig(other, platform, maxBatchSize, inputs, outputs, dynamicBatching, instanceGroups,
+                intraOpThreads, handler);
+    }
+
     /** Whether tensors carry a leading batch dimension in front of the declared shape. */
     public boolean batched() {
         return maxBatchSize > 0;

@@ -13,10 +13,12 @@ import java.util.concurrent.CompletableFuture;
  * A version that did not load, kept so that clients and probes can see why; every request to it is
  * refused as not ready, naming the reason.
  *
+ * @param name the version's public name
  * @param config the version's config; null when it could not be read
  * @param error why it did not load
  */
-record FailedVersion(String model, long version, ModelConfig config, String error) implements ServedVersion {
+record FailedVersion(String model, long version, String name, ModelConfig config, String error)
+        implements ServedVersion {
     @Override
     public ModelState state() {
         return ModelState.FAILED;
@@ -25,7 +27,7 @@ record FailedVersion(String model, long version, ModelConfig config, String erro
     @Override
     public CompletableFuture<InferenceResponse> infer(InferenceRequest request) {
         return CompletableFuture.failedFuture(new ServingException.NotReady("model '" + model + "'"
-                + (version > 0 ? " version " + version : "") + " is not ready" + (error != null ? ": " + error : "")));
+                + (version > 0 ? " version " + name : "") + " is not ready" + (error != null ? ": " + error : "")));
     }
 
     @Override

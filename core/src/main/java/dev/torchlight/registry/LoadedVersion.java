@@ -34,14 +34,17 @@ final class LoadedVersion implements ServedVersion {
 
     private final ModelConfig config;
     private final long version;
+    private final String name;
     private final ModelScheduler scheduler;
     private final ModelStats stats;
     private final NanoClock clock;
     private final AtomicLong holds = new AtomicLong();
 
-    LoadedVersion(ModelConfig config, long version, ModelScheduler scheduler, ModelStats stats, NanoClock clock) {
+    LoadedVersion(ModelConfig config, long version, String name, ModelScheduler scheduler, ModelStats stats,
+            NanoClock clock) {
         this.config = config;
         this.version = version;
+        this.name = name;
         this.scheduler = scheduler;
         this.stats = stats;
         this.clock = clock;
@@ -55,6 +58,11 @@ final class LoadedVersion implements ServedVersion {
     @Override
     public long version() {
         return version;
+    }
+
+    @Override
+    public String name() {
+        return name;
     }
 
     @Override

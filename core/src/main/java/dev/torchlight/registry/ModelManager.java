@@ -1,26 +1,16 @@
 package dev.torchlight.registry;
 
 import dev.torchlight.api.ServingException;
-import dev.torchlight.config.ConfigException;
-import dev.torchlight.config.ModelConfig;
-import dev.torchlight.config.ModelConfigParser;
-import dev.torchlight.config.ModelLifecycle;
-import dev.torchlight.config.ModelLifecycleParser;
-import dev.torchlight.config.VersionPolicy;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.repository.ModelSource;
 import dev.torchlight.scheduler.NanoClock;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
-import java.util.NavigableSet;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -43,7 +33,7 @@ public final class ModelManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelManager.class);
 
     private final ModelRoutes routes = new ModelRoutes();
-    private final VersionLoader loader;
+    private final ModelLoad load;
     private final Map<String, ModelRecord> records = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     private final ParallelLoads parallel = new ParallelLoads();
@@ -51,7 +41,7 @@ public final class ModelManager implements AutoCloseable {
 
     /** @param clock times queues, deadlines and statistics */
     public ModelManager(Engine engine, NanoClock clock, LoadOptions options) {
-        this.loader = new VersionLoader(engine, clock, options);
+        this.load = new ModelLoad(new VersionLoader(engine, clock, options));
     }
 
     /** What serves now: the front ends' view of the models. */
@@ -66,13 +56,43 @@ public final class ModelManager implements AutoCloseable {
      * Failures are logged and recorded against that model only.
      */
     public LoadOutcome load(ModelSource source) {
-        return changing(source.name(), () -> apply(source, instancesOf(source.name())));
+        return changing(source.name(), () -> apply(source, countsOf(source.name())));
     }
 
-    /** As {@link #load(ModelSource)}, running every version on {@code instances} instances. */
-    public LoadOutcome load(ModelSource source, int instances) {
-        requireInstances(instances);
-        return changing(source.name(), () -> apply(source, instances));
+    /**
+     * Registers a model, or more versions of a known one (TorchServe's {@code POST /models}): loads
+     * the versions of {@code source} that are not loaded yet, each on {@code instances} instances
+     * (0: the model's count), and leaves the loaded ones as they are.
+     */
+    public LoadOutcome register(ModelSource source, int instances) {
+        if (instances < 0) {
+            throw new ServingException.InvalidInput("instance count must be 0 (the config's) or more, got " + instances);
+        }
+        return changing(source.name(), () -> {
+            ServedModel served = routes.find(source.name());
+            InstanceCounts counts = countsOf(source.name());
+            for (long v : source.versions().keySet()) {
+                boolean loaded = served != null && served.versions().get(v) instanceof LoadedVersion;
+                if (instances > 0 && !loaded) {
+                    counts = counts.with(v, instances);
+                }
+            }
+            return apply(source, counts);
+        });
+    }
+
+    /**
+     * Makes a new model known at once, its versions loading, before a {@link #load} in the
+     * background loads it (TorchServe's asynchronous registration answers before its workers start).
+     * A known model is left as it is.
+     */
+    public void announce(ModelSource source) {
+        changing(source.name(), () -> {
+            if (routes.find(source.name()) == null) {
+                routes.publish(loading(source));
+            }
+            return null;
+        });
     }
 
     /** Loads every model of {@code sources}, side by side; one outcome per model, in order. */
@@ -175,7 +195,23 @@ public final class ModelManager implements AutoCloseable {
         requireInstances(count);
         return changing(model, () -> {
             routes.model(model);
-            return apply(records.get(model).source(), count);
+            ModelRecord record = records.get(model);
+            return apply(record.source(), record.instances().everywhere(count));
+        });
+    }
+
+    /**
+     * Runs one version of {@code model} on {@code count} instances, reloaded beside the serving copy
+     * and swapped in; the other versions keep their instances.
+     *
+     * @throws ServingException.NotFound for an unknown model or version
+     */
+    public LoadOutcome scale(String model, long version, int count) {
+        requireInstances(count);
+        return changing(model, () -> {
+            routes.model(model).version(version);
+            ModelRecord record = records.get(model);
+            return apply(record.source(), record.instances().with(version, count));
         });
     }
 
@@ -241,9 +277,9 @@ public final class ModelManager implements AutoCloseable {
         }
     }
 
-    private int instancesOf(String model) {
+    private InstanceCounts countsOf(String model) {
         ModelRecord record = records.get(model);
-        return record == null ? 0 : record.instances();
+        return record == null ? InstanceCounts.CONFIG : record.instances();
     }
 
     private static void requireInstances(int count) {
@@ -252,110 +288,33 @@ public final class ModelManager implements AutoCloseable {
         }
     }
 
-    /** Loads {@code source} against what serves now and publishes the result. Under the model's lock. */
-    private LoadOutcome apply(ModelSource source, int instances) {
+    /**
+     * Loads {@code source} against what serves now and publishes the result. Under the model's lock.
+     * A new model is listed at once, its versions loading, as TorchServe lists a model whose workers
+     * are still starting.
+     */
+    private LoadOutcome apply(ModelSource source, InstanceCounts counts) {
         String name = source.name();
-        ModelRecord old = records.get(name);
         ServedModel served = routes.find(name);
-        String configStamp = FileStamps.of(source.configFile());
-        ModelConfig config;
-        ModelLifecycle lifecycle;
-        try {
-            config = ModelConfigParser.parse(source.configFile(), name);
-            lifecycle = ModelLifecycleParser.parse(source.configFile(), config);
-        } catch (ConfigException e) {
-            return failModel(source, served, e.getMessage(), configStamp, instances);
+        if (served == null) {
+            routes.publish(loading(source));
         }
-        if (source.versions().isEmpty()) {
-            return failModel(source, served, "no version folders in " + source.directory() + "; expected " + name
-                    + "/<version>/" + ModelSource.MODEL_FILE, configStamp, instances);
+        ModelLoad.Result result = load.run(source, records.get(name), served, counts);
+        if (result.record() != null) {
+            records.put(name, result.record());
         }
-        NavigableSet<Long> wanted = lifecycle.versionPolicy().select(new TreeSet<>(source.versions().keySet()));
-        if (wanted.isEmpty()) {
-            return failModel(source, served, "version_policy " + VersionPolicy.describe(lifecycle.versionPolicy())
-                    + " selects none of the versions on disk " + source.versions().keySet(), configStamp, instances);
-        }
-        boolean configChanged = old == null || served == null || served.config() == null
-                || !configStamp.equals(old.configStamp()) || old.instances() != instances;
-        NavigableMap<Long, ServedVersion> next = new TreeMap<>();
-        Map<Long, String> stamps = new HashMap<>();
-        Map<Long, String> rejected = new HashMap<>();
-        List<ServedVersion> retired = new ArrayList<>();
-        List<Long> loaded = new ArrayList<>();
-        List<String> failures = new ArrayList<>();
-        for (long version : wanted) {
-            Path file = source.versions().get(version);
-            String stamp = FileStamps.of(file);
-            ServedVersion current = served == null ? null : served.versions().get(version);
-            boolean serving = current instanceof LoadedVersion;
-            if (serving && !configChanged && stamp.equals(old.stamps().get(version))) {
-                next.put(version, current);
-                stamps.put(version, stamp);
-                continue;
-            }
-            ServedVersion fresh = loader.load(config, lifecycle, instances, version, file);
-            if (fresh instanceof LoadedVersion) {
-                next.put(version, fresh);
-                stamps.put(version, stamp);
-                loaded.add(version);
-                if (current != null) {
-                    retired.add(current);
-                }
-            } else if (serving) {
-                LOG.error("model {} version {}: the new files failed to load; the loaded copy keeps serving", name,
-                        version);
-                next.put(version, current);
-                stamps.put(version, old.stamps().get(version));
-                rejected.put(version, stamp);
-                failures.add("version " + version + ": " + fresh.error() + " (the previously loaded copy keeps serving)");
-            } else {
-                next.put(version, fresh);
-                stamps.put(version, stamp);
-                rejected.put(version, stamp);
-                failures.add("version " + version + ": " + fresh.error());
-            }
-        }
-        if (served != null) {
-            served.versions().forEach((v, version) -> {
-                if (!next.containsKey(v)) {
-                    retired.add(version);
-                }
-            });
-        }
-        records.put(name, new ModelRecord(source, configStamp, stamps, rejected, instances));
-        routes.publish(new ServedModel(name, config, next, served == null ? null : served.defaultVersion(),
-                failures.isEmpty() ? null : String.join("; ", failures)));
-        retire(retired);
-        return new LoadOutcome(name, servingVersions(next), loaded, failures);
+        routes.publish(result.served());
+        retire(result.retired());
+        return result.outcome();
     }
 
-    /**
-     * A model whose config or folder is unusable: recorded as failed, unless versions of it serve,
-     * which then keep serving with the failure reported.
-     */
-    private LoadOutcome failModel(ModelSource source, ServedModel served, String error, String configStamp,
-            int instances) {
-        String name = source.name();
-        LOG.error("model {} failed to load: {}", name, error);
-        if (served != null && !servingVersions(served.versions()).isEmpty()) {
-            LOG.error("model {}: the loaded versions keep serving", name);
-            records.computeIfPresent(name, (n, r) -> r.withConfigStamp(configStamp));
-            routes.publish(new ServedModel(name, served.config(), served.versions(), served.defaultVersion(), error));
-            return new LoadOutcome(name, servingVersions(served.versions()), List.of(),
-                    List.of(error + " (the loaded versions keep serving)"));
-        }
+    /** A new model's stand-in while its first load runs. */
+    private static ServedModel loading(ModelSource source) {
         NavigableMap<Long, ServedVersion> versions = new TreeMap<>();
-        Map<Long, String> stamps = new HashMap<>();
-        source.versions().forEach((v, file) -> {
-            versions.put(v, new FailedVersion(name, v, null, error));
-            stamps.put(v, FileStamps.of(file));
-        });
-        records.put(name, new ModelRecord(source, configStamp, stamps, stamps, instances));
-        routes.publish(new ServedModel(name, null, versions, null, error));
-        if (served != null) {
-            retire(served.versions().values());
+        for (long v : source.versions().keySet()) {
+            versions.put(v, new LoadingVersion(source.name(), v, Long.toString(v), null));
         }
-        return new LoadOutcome(name, List.of(), List.of(), List.of(error));
+        return new ServedModel(source.name(), null, versions, null, null);
     }
 
     private void unloadLocked(String model) {
@@ -379,7 +338,4 @@ public final class ModelManager implements AutoCloseable {
         }
     }
 
-    private static List<Long> servingVersions(NavigableMap<Long, ServedVersion> versions) {
-        return versions.values().stream().filter(v -> v instanceof LoadedVersion).map(ServedVersion::version).toList();
-    }
 }

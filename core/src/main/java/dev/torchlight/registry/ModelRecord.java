@@ -10,10 +10,10 @@ import java.util.Map;
  * @param configStamp {@link FileStamps stamp} of config.yaml at the last load
  * @param stamps stamp of the model file each known version was loaded from
  * @param rejected stamps of model files that failed to load, not retried until they change
- * @param instances instance count set by scaling, or 0 for the config's
+ * @param instances instance counts set by scaling
  */
 record ModelRecord(ModelSource source, String configStamp, Map<Long, String> stamps, Map<Long, String> rejected,
-        int instances) {
+        InstanceCounts instances) {
     ModelRecord {
         stamps = Map.copyOf(stamps);
         rejected = Map.copyOf(rejected);
@@ -26,7 +26,7 @@ record ModelRecord(ModelSource source, String configStamp, Map<Long, String> sta
     ModelRecord without(long version) {
         Map<Long, String> rest = new java.util.HashMap<>(stamps);
         rest.remove(version);
-        return new ModelRecord(source, configStamp, rest, rejected, instances);
+        return new ModelRecord(source, configStamp, rest, rejected, instances.without(version));
     }
 
     /** Whether the folder differs from what this record was loaded from. */

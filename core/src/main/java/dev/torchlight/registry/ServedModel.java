@@ -51,6 +51,32 @@ public record ServedModel(String name, ModelConfig config, NavigableMap<Long, Se
         return served;
     }
 
+    /**
+     * The version a TorchServe-style path names: by its public name ({@code 1.0}), else by its number.
+     *
+     * @throws ServingException.NotFound when no version has that name or number
+     */
+    public ServedVersion versionNamed(String text) {
+        for (ServedVersion v : versions.values()) {
+            if (v.name().equals(text)) {
+                return v;
+            }
+        }
+        if (!text.isEmpty() && text.length() <= 18 && text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            ServedVersion byNumber = versions.get(Long.parseLong(text));
+            if (byNumber != null) {
+                return byNumber;
+            }
+        }
+        throw new ServingException.NotFound("model '" + name + "' has no version '" + text + "'; versions: "
+                + versionNames());
+    }
+
+    /** Every version's public name, by ascending number. */
+    public List<String> versionNames() {
+        return versions.values().stream().map(ServedVersion::name).toList();
+    }
+
     /** The version requests without one go to ({@link #version(Long) version(null)}). */
     public ServedVersion defaultServed() {
         if (defaultVersion != null) {
@@ -61,7 +87,7 @@ public record ServedModel(String name, ModelConfig config, NavigableMap<Long, Se
                 return v;
             }
         }
-        return versions.isEmpty() ? new FailedVersion(name, 0, config, error) : versions.lastEntry().getValue();
+        return versions.isEmpty() ? new FailedVersion(name, 0, "0", config, error) : versions.lastEntry().getValue();
     }
 
     /** Whether the default version serves. */

@@ -22,6 +22,14 @@ public interface ServedVersion {
     /** This version; 0 stands for a model with no version at all (its config or folder is broken). */
     long version();
 
+    /**
+     * The version's public name: its number, unless its folder names it otherwise
+     * ({@code version.txt}, e.g. TorchServe's {@code 1.0}).
+     */
+    default String name() {
+        return Long.toString(version());
+    }
+
     /** The version's config; null when the model's config.yaml could not be read. */
     ModelConfig config();
 

@@ -34,13 +34,15 @@ final class VersionLoader {
     }
 
     /**
+     * @param name the version's public name
      * @param instances instance count set by scaling, or 0 for the config's {@code instance_group}
      * @return a {@link LoadedVersion}, or a {@link FailedVersion} saying why not
      */
-    ServedVersion load(ModelConfig config, ModelLifecycle lifecycle, int instances, long version, Path file) {
+    ServedVersion load(ModelConfig config, ModelLifecycle lifecycle, int instances, long version, String name,
+            Path file) {
         String label = config.name() + "/" + version;
         if (!Files.isRegularFile(file)) {
-            return failed(label, config, version, "model file " + file + " not found");
+            return failed(label, config, version, name, "model file " + file + " not found");
         }
         long start = System.nanoTime();
         try {
@@ -55,9 +57,9 @@ final class VersionLoader {
             LOG.info("loaded model {} version {} ({}, {} instance(s) on {}{}, {} ms)", config.name(), version,
                     engine.name(), placements.size(), placements, options.warmUp() ? ", warmed up" : "",
                     (System.nanoTime() - start) / 1_000_000);
-            return new LoadedVersion(config, version, scheduler, stats, clock);
+            return new LoadedVersion(config, version, name, scheduler, stats, clock);
         } catch (RuntimeException e) {
-            return failed(label, config, version, e.getMessage() == null ? e.toString() : e.getMessage());
+            return failed(label, config, version, name, e.getMessage() == null ? e.toString() : e.getMessage());
         }
     }
 
@@ -77,8 +79,8 @@ final class VersionLoader {
         }
     }
 
-    private static FailedVersion failed(String label, ModelConfig config, long version, String error) {
+    private static FailedVersion failed(String label, ModelConfig config, long version, String name, String error) {
         LOG.error("model {} failed to load: {}", label, error);
-        return new FailedVersion(config.name(), version, config, error);
+        return new FailedVersion(config.name(), version, name, config, error);
     }
 }

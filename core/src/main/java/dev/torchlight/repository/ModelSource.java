@@ -9,11 +9,13 @@ import java.util.TreeMap;
 /**
  * One model folder of the repository.
  *
- * @param name the folder's name, which is the model's name
+ * @param name the model's name: the one its config.yaml carries, unless it was registered under
+ *     another one
  * @param directory the folder
  * @param versions model files by integer version, ascending
+ * @param configName the name its config.yaml must carry (its folder's, or its archive's)
  */
-public record ModelSource(String name, Path directory, NavigableMap<Long, Path> versions) {
+public record ModelSource(String name, Path directory, NavigableMap<Long, Path> versions, String configName) {
     /** The file name of a TorchScript model inside a version folder. */
     public static final String MODEL_FILE = "model.pt";
 
@@ -22,11 +24,28 @@ public record ModelSource(String name, Path directory, NavigableMap<Long, Path> 
 
     public ModelSource {
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(configName, "configName");
         Objects.requireNonNull(directory, "directory");
         versions = Collections.unmodifiableNavigableMap(new TreeMap<>(versions));
     }
 
+    /**
+     * A version folder's optional public name file: its first line names the version as clients may
+     * (TorchServe's version strings such as {@code 1.0}), beside its number.
+     */
+    public static final String VERSION_NAME_FILE = "version.txt";
+
+    /** A model served under the name its config.yaml carries. */
+    public ModelSource(String name, Path directory, NavigableMap<Long, Path> versions) {
+        this(name, directory, versions, name);
+    }
+
     public Path configFile() {
         return directory.resolve(CONFIG_FILE);
+    }
+
+    /** The same folder served under another model name. */
+    public ModelSource named(String other) {
+        return new ModelSource(other, directory, versions, configName);
     }
 }

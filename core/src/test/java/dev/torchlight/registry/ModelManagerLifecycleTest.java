@@ -369,10 +369,100 @@ class ModelManagerLifecycleTest {
         config(CONFIG + "handler: {class: com.example.Scorer, jar: scorer.jar}\n");
         version(1, "10");
 
-        assertThat(registry(false).load(source(), 2).ok()).isTrue();
+        assertThat(registry(false).register(source(), 2).ok()).isTrue();
 
         assertThat(routes.resolve("m", null).config().handler()).isInstanceOf(HandlerSpec.Custom.class);
         assertThat(routes.resolve("m", null).instances()).hasSize(2);
+    }
+
+    @Test
+    void versionsMayCarryPublicNamesAndAreFoundByNameOrNumber() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        version(2, "20");
+        Files.writeString(repo.resolve("m/1/version.txt"), "1.0\n");
+        Files.writeString(repo.resolve("m/2/version.txt"), "2.0-beta");
+        registry(false).load(source());
+
+        ServedModel model = routes.model("m");
+        assertThat(model.versionNames()).containsExactly("1.0", "2.0-beta");
+        assertThat(model.versionNamed("1.0").version()).isEqualTo(1);
+        assertThat(model.versionNamed("2").name()).isEqualTo("2.0-beta");
+        assertThatThrownBy(() -> model.versionNamed("3.0")).isInstanceOf(ServingException.NotFound.class)
+                .hasMessage("model 'm' has no version '3.0'; versions: [1.0, 2.0-beta]");
+    }
+
+    @Test
+    void aVersionNameThatCouldNameAnotherVersionFailsTheModelNamingTheFile() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        version(2, "20");
+        Files.writeString(repo.resolve("m/2/version.txt"), "1");
+
+        LoadOutcome outcome = registry(false).load(source());
+
+        assertThat(outcome.ok()).isFalse();
+        assertThat(routes.model("m").error()).contains(repo.resolve("m/2/version.txt").toString())
+                .contains("'1' is a number other than the folder's");
+        Files.writeString(repo.resolve("m/2/version.txt"), "1.0");
+        Files.writeString(repo.resolve("m/1/version.txt"), "1.0");
+        assertThat(registry.load(source()).failures()).singleElement().asString()
+                .contains("version 2 is named '1.0', as is version 1");
+    }
+
+    @Test
+    void oneVersionScalesAloneAndTheOthersKeepTheirInstances() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        version(2, "20");
+        registry(false).load(source());
+        ServedVersion one = routes.resolve("m", 1L);
+
+        assertThat(registry.scale("m", 2, 3).loaded()).containsExactly(2L);
+
+        assertThat(routes.resolve("m", 1L)).as("untouched").isSameAs(one);
+        assertThat(routes.resolve("m", 2L).instances()).hasSize(3);
+        assertThat(registry.scale("m", 1).loaded()).as("every version, again").containsExactly(1L, 2L);
+        assertThat(routes.resolve("m", 2L).instances()).hasSize(1);
+        assertThatThrownBy(() -> registry.scale("m", 7, 2)).isInstanceOf(ServingException.NotFound.class);
+    }
+
+    @Test
+    void aModelMayBeServedUnderAnotherName() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+
+        assertThat(registry(false).load(source().named("renamed")).ok()).isTrue();
+
+        assertThat(routes.resolve("renamed", null).config().name()).isEqualTo("renamed");
+        assertThat(FrontEnd.infer(routes, "renamed", null, request()).get(10, TimeUnit.SECONDS).model())
+                .isEqualTo("renamed");
+        assertThat(registry.contains("m")).isFalse();
+    }
+
+    @Test
+    void aNewModelIsListedAsLoadingWhileItsFirstLoadRuns() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        CountDownLatch loading = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        engine.beforeLoad = () -> {
+            loading.countDown();
+            await(finish);
+        };
+        registry(false);
+        CompletableFuture<LoadOutcome> load = CompletableFuture.supplyAsync(() -> registry.load(source()));
+        assertThat(loading.await(10, TimeUnit.SECONDS)).isTrue();
+
+        ServedVersion placeholder = routes.resolve("m", null);
+        assertThat(placeholder.state()).isEqualTo(ModelState.LOADING);
+        assertThat(routes.ready()).isFalse();
+        assertThatThrownBy(() -> FrontEnd.infer(routes, "m", null, request()).get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(ServingException.NotReady.class).hasMessageContaining("is loading");
+
+        finish.countDown();
+        assertThat(load.get(10, TimeUnit.SECONDS).ok()).isTrue();
+        assertThat(routes.resolve("m", null).state()).isEqualTo(ModelState.READY);
     }
 
     @Test

@@ -19,7 +19,9 @@ import picocli.CommandLine.Spec;
         description = {
             "Import a TorchServe model archive (.mar) into a model repository.",
             "TorchScript models with TorchServe's image_classifier handler become a ready model directory;",
-            "eager-mode models and Python handlers are refused with what to do instead."
+            "eager-mode models and Python handlers are refused with what to do instead. The archive's version",
+            "(such as 1.0) names the version folder; another version of a model already imported is added",
+            "beside it."
         })
 public final class ImportMarCommand implements Callable<Integer> {
     @Spec
@@ -40,8 +42,8 @@ public final class ImportMarCommand implements Callable<Integer> {
     public Integer call() {
         try {
             MarImporter.Imported imported = new MarImporter(ExtractionLimits.defaults()).importMar(mar, repository, classes);
-            spec.commandLine().getOut().println("imported model '" + imported.model() + "' (" + imported.classes()
-                    + " classes) into " + imported.directory());
+            spec.commandLine().getOut().println("imported model '" + imported.model() + "' version "
+                    + imported.version() + " (" + imported.classes() + " classes) into " + imported.folder());
             return 0;
         } catch (MarException | ArchiveException e) {
             spec.commandLine().getErr().println("torchlight import-mar: " + e.getMessage());

@@ -47,7 +47,7 @@ final class HttpRouter implements HttpRoutes {
         if ((n == 2 || n == 3) && s.get(0).equals("predictions")) {
             // TorchServe also takes PUT here: its documented example is curl -T kitten.jpg.
             return only(HttpMethod.POST, HttpMethod.PUT.equals(method) ? HttpMethod.POST : method,
-                    () -> torchServe.predict(s.get(1), n == 3 ? HttpPaths.version(s.get(2)) : null, body(request),
+                    () -> torchServe.predict(s.get(1), n == 3 ? s.get(2) : null, body(request),
                             controls(request),
                             request.headers().get(HttpHeaderNames.CONTENT_TYPE)));
         }

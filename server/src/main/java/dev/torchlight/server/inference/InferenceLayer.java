@@ -75,6 +75,17 @@ public final class InferenceLayer {
     }
 
     /**
+     * The number of the version a TorchServe-style path names: by its public name ({@code 1.0}),
+     * else by its number.
+     *
+     * @param name the path's version, or null for the default version (then null)
+     * @throws ServingException.NotFound for an unknown model or version
+     */
+    public Long versionNumber(String model, String name) {
+        return name == null ? null : models.model(model).versionNamed(name).version();
+    }
+
+    /**
      * A model with its versions.
      *
      * @throws ServingException.NotFound for an unknown model

@@ -35,13 +35,15 @@ public final class ManagementRouter implements HttpRoutes, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ManagementApi api;
+    private final Registration registration;
     private final RepositoryApi repository;
     private final ExecutorService changes = Executors.newCachedThreadPool(
             r -> Thread.ofPlatform().name("management").daemon(true).unstarted(r));
 
     public ManagementRouter(ModelManager manager, ModelRepository repository, ModelRegistrar registrar,
             ModelControl control) {
-        this.api = new ManagementApi(manager, registrar, control);
+        this.api = new ManagementApi(manager, control, changes);
+        this.registration = new Registration(manager, registrar, api, changes);
         this.repository = new RepositoryApi(manager, repository, api);
     }
 
@@ -52,7 +54,8 @@ public final class ManagementRouter implements HttpRoutes, AutoCloseable {
         Map<String, List<String>> query = new QueryStringDecoder(request.uri()).parameters();
         int n = s.size();
         if (n >= 1 && s.get(0).equals("models")) {
-            return models(method, s, query);
+            return models(method, s, new QueryParams(n == 1 && method.equals(HttpMethod.POST)
+                    ? withJsonBody(query, request) : query));
         }
         if (n >= 3 && s.get(0).equals("v2") && s.get(1).equals("repository")) {
             if (n == 3 && s.get(2).equals("index")) {
@@ -71,52 +74,68 @@ public final class ManagementRouter implements HttpRoutes, AutoCloseable {
         return notFound(method, request.uri());
     }
 
-    private CompletableFuture<HttpReply> models(HttpMethod method, List<String> s, Map<String, List<String>> q) {
+    /** TorchServe's {@code /models} paths; a version is named by its public name or its number. */
+    private CompletableFuture<HttpReply> models(HttpMethod method, List<String> s, QueryParams q) {
         int n = s.size();
         if (n == 1) {
             if (method.equals(HttpMethod.GET)) {
-                return done(api.list(integer(q, "limit", 1), integer(q, "next_page_token", 0)));
+                return done(api.list(q));
             }
             if (method.equals(HttpMethod.POST)) {
-                String url = string(q, "url");
-                String name = string(q, "model_name");
-                Integer workers = integer(q, "initial_workers", 1);
-                return change(() -> api.register(url, name, workers));
+                return change(() -> registration.register(q));
             }
             return notAllowed(method, "GET, POST");
         }
         String model = s.get(1);
-        if (n == 2) {
+        String version = n >= 3 ? s.get(2) : null;
+        if (n == 2 || n == 3) {
             if (method.equals(HttpMethod.GET)) {
-                return done(api.describe(model, null, false));
+                return done(api.describe(model, version));
             }
             if (method.equals(HttpMethod.PUT)) {
-                Integer workers = integer(q, "min_worker", 1);
-                return change(() -> api.scale(model, workers));
+                return change(() -> api.scale(model, version, q));
             }
             if (method.equals(HttpMethod.DELETE)) {
-                return change(() -> api.unregister(model, null));
+                return change(() -> api.unregister(model, version));
             }
             return notAllowed(method, "GET, PUT, DELETE");
         }
-        if (n == 3) {
-            if (method.equals(HttpMethod.GET)) {
-                boolean all = s.get(2).equals("all");
-                Long version = all ? null : HttpPaths.version(s.get(2));
-                return done(api.describe(model, version, all));
-            }
-            if (method.equals(HttpMethod.DELETE)) {
-                long version = HttpPaths.version(s.get(2));
-                return change(() -> api.unregister(model, version));
-            }
-            return notAllowed(method, "GET, DELETE");
-        }
         if (n == 4 && s.get(3).equals("set-default")) {
-            long version = HttpPaths.version(s.get(2));
             return only(HttpMethod.PUT, method, () -> change(() -> api.setDefault(model, version)));
         }
         return done(JsonReplies.error(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + method + " /"
                 + String.join("/", s)));
+    }
+
+    /**
+     * The query, with the fields of a JSON object body added: TorchServe also takes a registration's
+     * parameters as JSON ({@code Content-Type: application/json}).
+     */
+    private static Map<String, List<String>> withJsonBody(Map<String, List<String>> query, FullHttpRequest request) {
+        String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        ByteBuf body = request.content();
+        if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")
+                || !body.isReadable()) {
+            return query;
+        }
+        JsonNode node;
+        try {
+            node = JSON.readTree(new ByteBufInputStream(body.duplicate()));
+        } catch (IOException e) {
+            throw new ServingException.InvalidInput("the body is not valid JSON: "
+                    + dev.torchlight.server.http.json.Json.describe(e));
+        }
+        if (node == null || !node.isObject()) {
+            throw new ServingException.InvalidInput("expected a JSON object of registration parameters, such as"
+                    + " {\"url\": \"mlp\", \"initial_workers\": 1}");
+        }
+        Map<String, List<String>> merged = new java.util.LinkedHashMap<>(query);
+        node.properties().forEach(e -> {
+            if (e.getValue().isValueNode() && !e.getValue().isNull()) {
+                merged.put(e.getKey(), List.of(e.getValue().asText()));
+            }
+        });
+        return merged;
     }
 
     /** Runs a change on the management thread; its failure becomes the reply. */
@@ -144,28 +163,6 @@ public final class ManagementRouter implements HttpRoutes, AutoCloseable {
         } catch (IOException e) {
             throw new ServingException.InvalidInput("the body is not valid JSON: " + dev.torchlight.server.http.json.Json.describe(e));
         }
-    }
-
-    private static String string(Map<String, List<String>> q, String name) {
-        List<String> values = q.get(name);
-        return values == null || values.isEmpty() ? null : values.get(values.size() - 1);
-    }
-
-    private static Integer integer(Map<String, List<String>> q, String name, int min) {
-        String value = string(q, name);
-        if (value == null) {
-            return null;
-        }
-        try {
-            int parsed = Integer.parseInt(value.strip());
-            if (parsed >= min) {
-                return parsed;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new ServingException.InvalidInput("query parameter " + name + " must be an integer of at least " + min
-                + ", got '" + value + "'");
     }
 
     private static CompletableFuture<HttpReply> only(HttpMethod allowed, HttpMethod actual,

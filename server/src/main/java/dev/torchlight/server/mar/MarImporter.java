@@ -37,8 +37,20 @@ public final class MarImporter {
             "text_classification", "image_classification");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What was imported. */
-    public record Imported(String model, Path directory, int classes) {}
+    /**
+     * What was imported.
+     *
+     * @param model the model's name
+     * @param directory the model directory
+     * @param version the archive's version, kept as the version folder's public name
+     * @param folder the version folder it went to
+     * @param classes the number of classes
+     */
+    public record Imported(String model, Path directory, String version, Path folder, int classes) {}
+
+    /** TorchServe's version when the manifest names none. */
+    static final String DEFAULT_VERSION = "1.0";
+    private static final Pattern VERSION = Pattern.compile("[^/\\s]{1,64}");
 
     private final ExtractionLimits limits;
 
@@ -86,6 +98,11 @@ public final class MarImporter {
         String serialized = text(model, "serializedFile");
         String handler = text(model, "handler");
         String modelFile = text(model, "modelFile");
+        String version = text(model, "modelVersion") == null ? DEFAULT_VERSION : text(model, "modelVersion").strip();
+        if (!VERSION.matcher(version).matches() || version.equals("all")) {
+            throw new MarException(mar + ": model.modelVersion in " + MANIFEST + " is '" + version + "'; expected a"
+                    + " version such as 1.0 (no slash or space, at most 64 characters, not 'all')");
+        }
         Batching batching = batching(mar, unpacked, text(model, "configFile"));
         if (name == null || !MODEL_NAME.matcher(name).matches()) {
             throw new MarException(mar + ": model.modelName in " + MANIFEST + " is " + (name == null ? "missing"
@@ -119,23 +136,107 @@ public final class MarImporter {
                     + " unknown; pass --classes N (the length of the model's output)");
         }
         Path target = repository.resolve(name);
-        if (Files.exists(target)) {
-            throw new MarException(target + " already exists; remove it or import into another --model-repository");
-        }
+        String config = config(name, n, mar, batching);
         try {
+            if (Files.exists(target)) {
+                return addVersion(mar, target, name, version, modelPt, labels, config, n);
+            }
             Path staged = unpacked.resolveSibling("model");
-            Files.createDirectories(staged.resolve("1"));
-            Files.move(modelPt, staged.resolve("1").resolve(ModelSource.MODEL_FILE));
+            long folder = folderFor(version, target);
+            Path versionDir = staged.resolve(Long.toString(folder));
+            writeVersion(versionDir, modelPt, version, folder);
             if (Files.isRegularFile(labels)) {
                 Files.move(labels, staged.resolve(INDEX_TO_NAME));
             }
-            Files.writeString(staged.resolve(ModelSource.CONFIG_FILE), config(name, n, mar, batching),
-                    StandardCharsets.UTF_8);
+            Files.writeString(staged.resolve(ModelSource.CONFIG_FILE), config, StandardCharsets.UTF_8);
             Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
+            return new Imported(name, target, version, target.resolve(Long.toString(folder)), n);
         } catch (IOException e) {
             throw new MarException("cannot write " + target + ": " + e.getMessage());
         }
-        return new Imported(name, target, n);
+    }
+
+    /**
+     * Another version of a model already in the repository (TorchServe registers versions of one
+     * model from separate archives): its own version folder, beside the others, when the model's
+     * config and labels are the same as the ones there.
+     */
+    private Imported addVersion(Path mar, Path target, String name, String version, Path modelPt, Path labels,
+            String config, int classes) throws IOException {
+        Path existingConfig = target.resolve(ModelSource.CONFIG_FILE);
+        if (!Files.isRegularFile(existingConfig)
+                || !withoutComments(Files.readString(existingConfig, StandardCharsets.UTF_8))
+                        .equals(withoutComments(config))) {
+            throw new MarException(target + " already exists with another config.yaml than " + mar.getFileName()
+                    + " makes; the versions of a model share one config. Remove the directory, import into another"
+                    + " --model-repository, or add the version folder by hand");
+        }
+        Path existingLabels = target.resolve(INDEX_TO_NAME);
+        if (Files.isRegularFile(labels) != Files.isRegularFile(existingLabels) || Files.isRegularFile(labels)
+                && Files.mismatch(labels, existingLabels) != -1) {
+            throw new MarException(target + " already exists with other labels (" + INDEX_TO_NAME + ") than "
+                    + mar.getFileName() + "; the versions of a model share their labels");
+        }
+        for (Path dir : versionFolders(target)) {
+            if (version.equals(versionName(dir))) {
+                throw new MarException("version " + version + " of model '" + name + "' is already in " + dir
+                        + "; nothing imported");
+            }
+        }
+        long folder = folderFor(version, target);
+        Path staged = modelPt.getParent().resolveSibling("version");
+        writeVersion(staged, modelPt, version, folder);
+        Path versionDir = target.resolve(Long.toString(folder));
+        Files.move(staged, versionDir, StandardCopyOption.ATOMIC_MOVE);
+        return new Imported(name, target, version, versionDir, classes);
+    }
+
+    /** The version's folder: its own number when the version is one and that folder is free, else the next free number. */
+    private static long folderFor(String version, Path target) throws IOException {
+        long highest = 0;
+        for (Path dir : versionFolders(target)) {
+            highest = Math.max(highest, Long.parseLong(dir.getFileName().toString()));
+        }
+        if (version.length() <= 18 && version.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            long asNumber = Long.parseLong(version);
+            if (asNumber > 0 && !Files.exists(target.resolve(Long.toString(asNumber)))) {
+                return asNumber;
+            }
+        }
+        return highest + 1;
+    }
+
+    /** The model file and, when the version is not the folder's number, its public name. */
+    private static void writeVersion(Path versionDir, Path modelPt, String version, long folder) throws IOException {
+        Files.createDirectories(versionDir);
+        Files.move(modelPt, versionDir.resolve(ModelSource.MODEL_FILE));
+        if (!version.equals(Long.toString(folder))) {
+            Files.writeString(versionDir.resolve(ModelSource.VERSION_NAME_FILE), version + "\n", StandardCharsets.UTF_8);
+        }
+    }
+
+    private static List<Path> versionFolders(Path target) throws IOException {
+        if (!Files.isDirectory(target)) {
+            return List.of();
+        }
+        try (Stream<Path> entries = Files.list(target)) {
+            return entries.filter(Files::isDirectory)
+                    .filter(p -> p.getFileName().toString().matches("[0-9]{1,18}"))
+                    .sorted().toList();
+        }
+    }
+
+    /** A version folder's public name: its version.txt, else its number. */
+    private static String versionName(Path dir) throws IOException {
+        Path file = dir.resolve(ModelSource.VERSION_NAME_FILE);
+        if (!Files.isRegularFile(file)) {
+            return dir.getFileName().toString();
+        }
+        return Files.readString(file, StandardCharsets.UTF_8).strip().lines().findFirst().orElse("").strip();
+    }
+
+    private static String withoutComments(String yaml) {
+        return yaml.lines().filter(l -> !l.stripLeading().startsWith("#")).reduce("", (a, b) -> a + b + "\n");
     }
 
     private static void checkHandler(Path mar, String name, String handler) {

@@ -123,7 +123,8 @@ public final class TorchlightServer implements AutoCloseable {
                         + " load, unload and replace models{} ***", mc.host(), mc.port(),
                         security.inferenceToken() ? "; --inference-token is ignored" : "");
             }
-            HandlerStage handlers = new HandlerStage(repository.root()::resolve,
+            // A model's files (labels, handler jars) are where it was loaded from, in the repository or not.
+            HandlerStage handlers = new HandlerStage(name -> models.source(name).directory(),
                     HandlerFactory.standard(config.handlers()), config.preprocessThreads());
             opened.add(handlers);
             handlers.prepare(models.routes().models());

@@ -43,8 +43,8 @@ class TorchServeEndpointsTest extends ServerTestSupport {
     void explicitVersion() throws Exception {
         assertThat(post("/predictions/addone/1", "[1, 2, 3, 4]").json()).isEqualTo(JSON.readTree("[2.0, 3.0, 4.0, 5.0]"));
         assertThat(service.receivedVersions.get(0)).isEqualTo(1L);
-        assertError(post("/predictions/addone/v1", "[1, 2, 3, 4]"), 400, "got 'v1'");
-        assertError(post("/predictions/addone/5", "[1, 2, 3, 4]"), 404, "has no version 5");
+        assertError(post("/predictions/addone/v1", "[1, 2, 3, 4]"), 404, "model 'addone' has no version 'v1'");
+        assertError(post("/predictions/addone/5", "[1, 2, 3, 4]"), 404, "has no version '5'; versions: [1, 2]");
     }
 
     @Test

@@ -94,7 +94,7 @@ class ImageClassifierTest {
 
     @Test
     void scalingKeepsTheModelsHandler() {
-        HttpResponse<String> scaled = server.manage("PUT", "/models/classifier?min_worker=2");
+        HttpResponse<String> scaled = server.manage("PUT", "/models/classifier?min_worker=2&synchronous=true");
         assertThat(scaled.statusCode()).as(scaled.body()).isEqualTo(200);
         assertThat(ServerHarness.json(server.manage("GET", "/models/classifier")).get(0).get("workers")).hasSize(2);
 

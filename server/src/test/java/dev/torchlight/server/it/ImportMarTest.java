@@ -43,9 +43,10 @@ class ImportMarTest {
     void aTorchScriptImageClassifierBecomesAServedModel() throws Exception {
         Run run = importMar(mar("classifier.mar"), "--model-repository", repository.toString());
         assertThat(run.code()).as(run.err()).isZero();
-        assertThat(run.out()).contains("imported model 'tinyresnet' (20 classes)");
+        assertThat(run.out()).contains("imported model 'tinyresnet' version 1.0 (20 classes)");
         Path model = repository.resolve("tinyresnet");
         assertThat(model.resolve("1/model.pt")).isRegularFile();
+        assertThat(model.resolve("1/version.txt")).as("the archive's version, kept").hasContent("1.0");
         assertThat(model.resolve("index_to_name.json")).isRegularFile();
         // batchSize and maxBatchDelay (ms) from the archive's model-config.yaml.
         assertThat(Files.readString(model.resolve("config.yaml")))
@@ -63,7 +64,7 @@ class ImportMarTest {
         }
         Run again = importMar(mar("classifier.mar"), "--model-repository", repository.toString());
         assertThat(again.code()).isEqualTo(1);
-        assertThat(again.err()).contains("already exists");
+        assertThat(again.err()).contains("version 1.0 of model 'tinyresnet' is already in");
     }
 
     @Test

@@ -140,7 +140,7 @@ class ManagementApiTest {
                 .isFalse();
         assertStatus(harness.manage("GET", "/models/nope"), 404);
         assertStatus(harness.manage("GET", "/models/mlp/7"), 404);
-        assertStatus(harness.manage("GET", "/models/mlp/x"), 400);
+        assertStatus(harness.manage("GET", "/models/mlp/x"), 404);
 
         HttpResponse<String> setDefault = harness.manage("PUT", "/models/mlp/1/set-default");
         assertStatus(setDefault, 200);
@@ -151,13 +151,17 @@ class ManagementApiTest {
         assertStatus(harness.manage("PUT", "/models/mlp/9/set-default"), 404);
         assertStatus(harness.manage("GET", "/models/mlp/1/set-default"), 405);
 
-        HttpResponse<String> scaled = harness.manage("PUT", "/models/mlp?min_worker=2");
+        // Scaling the default version (now 1), waiting for it.
+        HttpResponse<String> scaled = harness.manage("PUT", "/models/mlp?min_worker=2&synchronous=true");
         assertStatus(scaled, 200);
         assertThat(ServerHarness.json(scaled).get("status").asText()).isEqualTo("Workers scaled to 2 for model: mlp");
-        assertThat(ServerHarness.json(harness.manage("GET", "/models/mlp/2")).get(0).get("workers")).hasSize(2);
-        assertStatus(harness.manage("PUT", "/models/mlp"), 400);
+        assertThat(ServerHarness.json(harness.manage("GET", "/models/mlp/1")).get(0).get("workers")).hasSize(2);
+        assertThat(ServerHarness.json(harness.manage("GET", "/models/mlp/2")).get(0).get("workers")).hasSize(1);
         assertStatus(harness.manage("PUT", "/models/mlp?min_worker=0"), 400);
 
+        // The default version cannot go while another remains, as in TorchServe.
+        assertStatus(harness.manage("DELETE", "/models/mlp/1"), 403);
+        assertStatus(harness.manage("PUT", "/models/mlp/2/set-default"), 200);
         assertStatus(harness.manage("DELETE", "/models/mlp/1"), 200);
         assertStatus(harness.manage("GET", "/models/mlp/1"), 404);
         assertThat(ServerHarness.json(harness.post("/v2/models/mlp/infer", ROW)).get("model_version").asText())
@@ -185,7 +189,11 @@ class ManagementApiTest {
         assertStatus(harness.manage("POST", "/models"), 400);
         assertStatus(harness.manage("POST", "/models?url=missing"), 404);
         assertStatus(harness.manage("POST", "/models?url=mlp/config.yaml"), 400);
-        assertStatus(harness.manage("POST", "/models?url=no_batch&model_name=other"), 400);
+        HttpResponse<String> renamed = harness.manage("POST", "/models?url=no_batch&model_name=other");
+        assertStatus(renamed, 200);
+        assertThat(ServerHarness.json(renamed).get("status").asText())
+                .isEqualTo("Model \"other\" Version: 1 registered with 1 initial workers");
+        assertStatus(harness.get("/v2/models/other/ready"), 200);
 
         // Outside the repository: refused before anything is read.
         TestData.copyModels(elsewhere, "no_batch");

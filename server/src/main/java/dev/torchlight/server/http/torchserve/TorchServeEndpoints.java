@@ -58,12 +58,13 @@ public final class TorchServeEndpoints {
     /**
      * {@code POST /predictions/{m}[/{v}]}; a tensor body is parsed before this returns.
      *
+     * @param version the version's public name (TorchServe's {@code 1.0}) or number, or null for the default
      * @param headers the request's timeout and priority, from its headers
      * @param contentType the request's Content-Type, or null
      */
-    public CompletableFuture<HttpReply> predict(String model, Long version, byte[] body, RequestControls headers,
+    public CompletableFuture<HttpReply> predict(String model, String version, byte[] body, RequestControls headers,
             String contentType) {
-        return inference.infer(model, version, target -> {
+        return inference.infer(model, inference.versionNumber(model, version), target -> {
             ModelConfig config = target.config();
             if (config == null) {
                 throw new ServingException.NotReady("model '" + model + "' version " + target.version()
