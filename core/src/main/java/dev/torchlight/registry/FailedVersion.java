@@ -4,9 +4,6 @@ import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.config.ModelConfig;
-import dev.torchlight.metrics.ModelStats;
-import dev.torchlight.scheduler.InstanceStatus;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -18,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
  * @param error why it did not load
  */
 record FailedVersion(String model, long version, String name, ModelConfig config, String error)
-        implements ServedVersion {
+        implements StandInVersion {
     @Override
     public ModelState state() {
         return ModelState.FAILED;
@@ -28,31 +25,5 @@ record FailedVersion(String model, long version, String name, ModelConfig config
     public CompletableFuture<InferenceResponse> infer(InferenceRequest request) {
         return CompletableFuture.failedFuture(new ServingException.NotReady("model '" + model + "'"
                 + (version > 0 ? " version " + name : "") + " is not ready" + (error != null ? ": " + error : "")));
-    }
-
-    @Override
-    public List<InstanceStatus> instances() {
-        return List.of();
-    }
-
-    @Override
-    public int queued() {
-        return 0;
-    }
-
-    @Override
-    public ModelStats.Snapshot stats() {
-        return ModelStats.Snapshot.EMPTY;
-    }
-
-    /** Nothing to drain: a failed version can always be held. */
-    @Override
-    public boolean hold() {
-        return true;
-    }
-
-    @Override
-    public void release() {
-        // nothing held
     }
 }

@@ -4,9 +4,6 @@ import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.config.ModelConfig;
-import dev.torchlight.metrics.ModelStats;
-import dev.torchlight.scheduler.InstanceStatus;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -16,7 +13,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * @param config the model's config; null when it was not read yet
  */
-record LoadingVersion(String model, long version, String name, ModelConfig config) implements ServedVersion {
+record LoadingVersion(String model, long version, String name, ModelConfig config) implements StandInVersion {
     @Override
     public ModelState state() {
         return ModelState.LOADING;
@@ -31,31 +28,5 @@ record LoadingVersion(String model, long version, String name, ModelConfig confi
     public CompletableFuture<InferenceResponse> infer(InferenceRequest request) {
         return CompletableFuture.failedFuture(new ServingException.NotReady("model '" + model + "' version " + name
                 + " is loading; retry once it is ready"));
-    }
-
-    @Override
-    public List<InstanceStatus> instances() {
-        return List.of();
-    }
-
-    @Override
-    public int queued() {
-        return 0;
-    }
-
-    @Override
-    public ModelStats.Snapshot stats() {
-        return ModelStats.Snapshot.EMPTY;
-    }
-
-    /** Nothing to drain. */
-    @Override
-    public boolean hold() {
-        return true;
-    }
-
-    @Override
-    public void release() {
-        // nothing held
     }
 }
