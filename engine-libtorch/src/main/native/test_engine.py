@@ -1,0 +1,580 @@
+#!/usr/bin/env python3
+"""Self-test of torchlight's engine library through its C ABI (ctypes), against PyTorch itself.
+
+    py=$(tools/python-env.sh)
+    $py engine-libtorch/src/main/native/test_engine.py [path/to/libtorchlight_engine.so]
+
+Without a path it builds the library with build.sh into engine-libtorch/target/native-test.
+It checks the ABI's metadata calls, runs the TorchScript fixtures of testdata/ against their golden
+outputs (as saved, frozen, and in FP16/BF16), builds an AOTInductor package with a dynamic batch
+dimension and runs it against eager PyTorch, and checks the failure paths (bad files, bad
+arguments, out-of-memory, results of unsupported types). Not part of the Java build.
+"""
+import ctypes
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+import zipfile
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))
+TESTDATA = os.path.join(ROOT, "testdata")
+
+TL_OK, TL_ERROR, TL_OUT_OF_MEMORY, TL_INVALID_ARGUMENT = 0, 1, 2, 3
+TL_BOOL, TL_UINT8, TL_INT8, TL_INT16, TL_INT32, TL_INT64, TL_FP16, TL_BF16, TL_FP32, TL_FP64 = range(10)
+TL_TORCHSCRIPT, TL_AOTI = 0, 1
+TL_CPU, TL_CUDA = 0, 1
+TL_FEATURE_AOTI, TL_FEATURE_CUDA = 1, 2
+
+TORCH_DTYPES = [torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64,
+                torch.float16, torch.bfloat16, torch.float32, torch.float64]
+NAMES = ["BOOL", "UINT8", "INT8", "INT16", "INT32", "INT64", "FP16", "BF16", "FP32", "FP64"]
+
+
+class TlTensor(ctypes.Structure):
+    _fields_ = [("dtype", ctypes.c_int32), ("ndim", ctypes.c_int32), ("shape", ctypes.POINTER(ctypes.c_int64)),
+                ("data", ctypes.c_void_p), ("nbytes", ctypes.c_int64)]
+
+
+class TlLoadOptions(ctypes.Structure):
+    _fields_ = [("format", ctypes.c_int32), ("device_type", ctypes.c_int32), ("device_index", ctypes.c_int32),
+                ("precision", ctypes.c_int32), ("optimize", ctypes.c_int32)]
+
+
+def bind(path):
+    lib = ctypes.CDLL(path)
+    i32, p = ctypes.c_int32, ctypes.c_void_p
+    sig = {
+        "tl_last_error": (ctypes.c_char_p, []),
+        "tl_libtorch_version": (ctypes.c_char_p, []),
+        "tl_build_features": (i32, []),
+        "tl_cuda_device_count": (i32, []),
+        "tl_set_intra_op_threads": (i32, [i32]),
+        "tl_get_intra_op_threads": (i32, []),
+        "tl_model_load": (i32, [ctypes.c_char_p, ctypes.POINTER(TlLoadOptions), ctypes.POINTER(p)]),
+        "tl_model_free": (None, [p]),
+        "tl_model_run": (i32, [p, ctypes.POINTER(TlTensor), i32, ctypes.POINTER(i32), i32, ctypes.POINTER(p)]),
+        "tl_outputs_count": (i32, [p]),
+        "tl_output": (i32, [p, i32, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(i32), ctypes.POINTER(i32),
+                            ctypes.POINTER(ctypes.POINTER(ctypes.c_int64)), ctypes.POINTER(p),
+                            ctypes.POINTER(ctypes.c_int64)]),
+        "tl_outputs_free": (None, [p]),
+    }
+    for name, (restype, argtypes) in sig.items():
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    return lib
+
+
+LIB = None
+
+
+def last_error():
+    return LIB.tl_last_error().decode()
+
+
+def load(path, fmt=TL_TORCHSCRIPT, device=TL_CPU, index=-1, precision=TL_FP32, optimize=0):
+    """(status, model handle or None)."""
+    handle = ctypes.c_void_p()
+    opts = TlLoadOptions(fmt, device, index, precision, optimize)
+    status = LIB.tl_model_load(path.encode(), ctypes.byref(opts), ctypes.byref(handle))
+    return status, (handle if status == TL_OK else None)
+
+
+class Model:
+    def __init__(self, path, **kw):
+        status, self.handle = load(path, **kw)
+        if status != TL_OK:
+            raise AssertionError(f"loading {path}: status {status}: {last_error()}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        LIB.tl_model_free(self.handle)
+
+    def run_raw(self, inputs, float_outputs=None):
+        """Runs on torch tensors (read in place). Returns (status, outputs handle)."""
+        inputs = [t.contiguous() for t in inputs]
+        shapes = [(ctypes.c_int64 * max(t.dim(), 1))(*t.shape) for t in inputs]
+        arr = (TlTensor * max(len(inputs), 1))()
+        for i, t in enumerate(inputs):
+            nbytes = t.numel() * t.element_size()
+            arr[i] = TlTensor(TORCH_DTYPES.index(t.dtype), t.dim(), shapes[i],
+                              t.data_ptr() if nbytes else None, nbytes)
+        fo = (ctypes.c_int32 * len(float_outputs))(*float_outputs) if float_outputs else None
+        out = ctypes.c_void_p()
+        status = LIB.tl_model_run(self.handle, arr, len(inputs), fo, len(float_outputs or []), ctypes.byref(out))
+        self._keep = (inputs, shapes, arr)
+        return status, out
+
+    def run(self, inputs, float_outputs=None):
+        """Runs and returns [(name, tensor copy)]; raises on failure."""
+        status, out = self.run_raw(inputs, float_outputs)
+        if status != TL_OK:
+            raise AssertionError(f"run: status {status}: {last_error()}")
+        try:
+            return read_outputs(out)
+        finally:
+            LIB.tl_outputs_free(out)
+
+
+def output_fields(out, i):
+    name, dtype, ndim = ctypes.c_char_p(), ctypes.c_int32(), ctypes.c_int32()
+    shape, data, nbytes = ctypes.POINTER(ctypes.c_int64)(), ctypes.c_void_p(), ctypes.c_int64()
+    status = LIB.tl_output(out, i, ctypes.byref(name), ctypes.byref(dtype), ctypes.byref(ndim), ctypes.byref(shape),
+                           ctypes.byref(data), ctypes.byref(nbytes))
+    if status != TL_OK:
+        raise AssertionError(f"tl_output({i}): status {status}: {last_error()}")
+    dims = [shape[d] for d in range(ndim.value)]
+    return (name.value.decode() if name.value is not None else None), dtype.value, dims, data.value, nbytes.value
+
+
+def read_outputs(out):
+    result = []
+    for i in range(LIB.tl_outputs_count(out)):
+        name, dtype, dims, data, nbytes = output_fields(out, i)
+        torch_dtype = TORCH_DTYPES[dtype]
+        if nbytes == 0:
+            t = torch.empty(dims, dtype=torch_dtype)
+        else:
+            t = torch.frombuffer(bytearray(ctypes.string_at(data, nbytes)), dtype=torch_dtype).reshape(dims)
+        assert t.numel() * t.element_size() == nbytes, (dims, nbytes)
+        result.append((name, t))
+    return result
+
+
+def tensor_from_json(item):
+    dtype = TORCH_DTYPES[NAMES.index(item["datatype"])]
+    return torch.tensor(item["data"], dtype=torch.float64 if dtype.is_floating_point else None).to(dtype).reshape(
+        item["shape"])
+
+
+def script(module, path):
+    torch.jit.save(torch.jit.script(module.eval()), path)
+    return path
+
+
+def assert_short_message(test, message, *fragments):
+    test.assertTrue(message, "empty message")
+    test.assertLess(len(message), 2100, message)
+    test.assertNotIn("Exception raised from", message)
+    test.assertNotIn("frame #", message)
+    for f in fragments:
+        test.assertIn(f, message)
+
+
+# --- tiny modules ---
+
+class Identity2(torch.nn.Module):
+    def forward(self, a, b):
+        return a, b + 1
+
+
+class DictOut(torch.nn.Module):
+    def forward(self, x):
+        return {"second": x * 2, "first": x + 1}
+
+
+class ListOut(torch.nn.Module):
+    def forward(self, x):
+        return [x, x * 3]
+
+
+class Nested(torch.nn.Module):
+    def forward(self, x):
+        return x, (x, x)
+
+
+class ReturnsInt(torch.nn.Module):
+    def forward(self, x):
+        return x.dim()
+
+
+class ReturnsComplex(torch.nn.Module):
+    def forward(self, x):
+        return torch.complex(x, x)
+
+
+class AllocatesTooMuch(torch.nn.Module):
+    def forward(self, x):
+        return x + torch.empty(1 << 50, dtype=torch.float32).sum()
+
+
+class Fails(torch.nn.Module):
+    def forward(self, x):
+        return torch.mm(x, x)  # a 1-d input cannot be multiplied
+
+
+@torch.jit.interface
+class Scale(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pass
+
+
+class ScaleBy(torch.nn.Module):
+    def __init__(self, k: float):
+        super().__init__()
+        self.k = k
+
+    def forward(self, x):
+        return x * self.k
+
+
+class Unfreezable(torch.nn.Module):
+    """torch.jit.freeze rejects it (prim::ModuleContainerIndex)."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.ModuleList([ScaleBy(2.0), ScaleBy(3.0)])
+
+    def forward(self, x):
+        layer: Scale = self.layers[int(x.sum() > 0)]
+        return layer.forward(x)
+
+
+class WithIndexBuffer(torch.nn.Module):
+    """An integer buffer used as an index: converting it to FP16 would break forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(4, 3)
+        self.register_buffer("order", torch.tensor([2, 0, 1]))
+
+    def forward(self, x):
+        return self.lin(x).index_select(1, self.order)
+
+
+class Small(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(4, 3)
+
+    def forward(self, x):
+        return torch.relu(self.lin(x)), x.sum(dim=1)
+
+
+class TestEngine(unittest.TestCase):
+    tmp = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="tl-engine-test-")
+        torch.manual_seed(0)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    # --- metadata ---
+
+    def test_version_and_features(self):
+        self.assertEqual(LIB.tl_libtorch_version().decode(), torch.__version__.split("+")[0])
+        features = LIB.tl_build_features()
+        self.assertTrue(features & TL_FEATURE_AOTI)
+        self.assertEqual(bool(features & TL_FEATURE_CUDA), torch.version.cuda is not None)
+        if not features & TL_FEATURE_CUDA:
+            self.assertEqual(LIB.tl_cuda_device_count(), 0)
+
+    def test_intra_op_threads(self):
+        self.assertEqual(LIB.tl_set_intra_op_threads(1), TL_OK)
+        self.assertEqual(LIB.tl_get_intra_op_threads(), 1)
+        self.assertEqual(LIB.tl_set_intra_op_threads(2), TL_OK)
+        self.assertEqual(LIB.tl_get_intra_op_threads(), 2)
+        self.assertEqual(LIB.tl_set_intra_op_threads(0), TL_INVALID_ARGUMENT)
+        assert_short_message(self, last_error(), "at least 1")
+        self.assertEqual(LIB.tl_get_intra_op_threads(), 2)
+
+    # --- TorchScript fixtures against their golden outputs ---
+
+    def goldens(self):
+        found = []
+        for golden in sorted(glob.glob(os.path.join(TESTDATA, "golden", "*.json")) +
+                             glob.glob(os.path.join(TESTDATA, "unsupported", "golden", "*.json"))):
+            with open(golden) as f:
+                g = json.load(f)
+            base = os.path.dirname(os.path.dirname(golden))
+            base = os.path.join(base, "models") if base.endswith("testdata") else base
+            model = os.path.join(base, g["model"], str(g["version"]), "model.pt")
+            self.assertTrue(os.path.exists(model), model)
+            found.append((os.path.basename(golden), model, g))
+        self.assertGreaterEqual(len(found), 8)
+        return found
+
+    def test_golden_outputs(self):
+        for name, model, g in self.goldens():
+            inputs = [tensor_from_json(i) for i in g["inputs"]]
+            expected = [tensor_from_json(o) for o in g["outputs"]]
+            for optimize in (0, 1):
+                with self.subTest(golden=name, optimize=optimize), Model(model, optimize=optimize) as m:
+                    outs = m.run(inputs)
+                    self.assertEqual(len(outs), len(expected))
+                    for (out_name, actual), want in zip(outs, expected):
+                        self.assertIsNone(out_name)
+                        self.assertEqual(actual.dtype, want.dtype)
+                        self.assertEqual(list(actual.shape), list(want.shape))
+                        if optimize:
+                            torch.testing.assert_close(actual, want, rtol=1e-4, atol=1e-5)
+                        else:
+                            torch.testing.assert_close(actual, want)
+
+    def test_int16_and_bf16_round_trip(self):
+        path = script(Identity2(), self.path("identity2.pt"))
+        a = torch.tensor([[-32768, -1, 0, 7, 32767]], dtype=torch.int16)
+        b = torch.tensor([[-2.5, 0.0, 1.0, 3.140625, 1e30]], dtype=torch.bfloat16)
+        with Model(path) as m:
+            status, out = m.run_raw([a, b])
+            self.assertEqual(status, TL_OK, last_error())
+            try:
+                _, dtype, dims, data, nbytes = output_fields(out, 0)
+                self.assertEqual((dtype, dims, nbytes), (TL_INT16, [1, 5], 10))
+                self.assertNotEqual(data, a.data_ptr(), "an output must not alias the caller's input")
+                (_, ya), (_, yb) = read_outputs(out)
+                a.fill_(5)  # the caller reuses its buffer: the outputs keep their values
+                self.assertTrue(torch.equal(read_outputs(out)[0][1], ya))
+            finally:
+                LIB.tl_outputs_free(out)
+        self.assertTrue(torch.equal(ya, torch.tensor([[-32768, -1, 0, 7, 32767]], dtype=torch.int16)))
+        self.assertEqual(yb.dtype, torch.bfloat16)
+        self.assertTrue(torch.equal(yb, b + 1))
+
+    def test_precision_conversion(self):
+        mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
+        x = torch.randn(3, 64)
+        for precision, dtype in ((TL_FP16, torch.float16), (TL_BF16, torch.bfloat16)):
+            eager = torch.jit.load(mlp).eval().to(dtype)
+            with torch.inference_mode():
+                want = eager(x.to(dtype))
+            for optimize in (0, 1):
+                with self.subTest(precision=NAMES[precision], optimize=optimize), \
+                        Model(mlp, precision=precision, optimize=optimize) as m:
+                    (_, y), = m.run([x])  # FP32 input, cast to the module's precision
+                    self.assertEqual(y.dtype, dtype)
+                    torch.testing.assert_close(y, want, rtol=2e-2, atol=2e-2)
+                    (_, y32), = m.run([x], float_outputs=[TL_FP32])
+                    self.assertEqual(y32.dtype, torch.float32)
+                    torch.testing.assert_close(y32, want.float(), rtol=2e-2, atol=2e-2)
+
+    def test_precision_keeps_integer_buffers(self):
+        module = WithIndexBuffer().eval()
+        path = script(module, self.path("index_buffer.pt"))
+        x = torch.randn(5, 4)
+        with Model(path, precision=TL_FP16) as m:
+            (_, y), = m.run([x], float_outputs=[TL_FP32])
+        torch.testing.assert_close(y, module(x).detach(), rtol=1e-2, atol=1e-2)
+
+    def test_float_outputs(self):
+        two_io = os.path.join(TESTDATA, "models", "two_io", "1", "model.pt")
+        a, b = torch.randn(2, 4), torch.randn(2, 4)
+        with Model(two_io) as m:
+            outs = m.run([a, b], float_outputs=[TL_FP16, -1])
+            self.assertEqual([t.dtype for _, t in outs], [torch.float16, torch.float32])
+            outs = m.run([a, b], float_outputs=[TL_INT32])  # not a floating type: as returned
+            self.assertEqual([t.dtype for _, t in outs], [torch.float32, torch.float32])
+            status, _ = m.run_raw([a, b], float_outputs=[42])
+            self.assertEqual(status, TL_INVALID_ARGUMENT)
+            assert_short_message(self, last_error(), "float_outputs[0]")
+
+    def test_empty_batch(self):
+        mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
+        with Model(mlp) as m:
+            (_, y), = m.run([torch.empty(0, 64)])
+        self.assertEqual(list(y.shape), [0, 2])
+
+    def test_dict_and_list_results(self):
+        x = torch.randn(2, 3)
+        with Model(script(DictOut(), self.path("dict.pt"))) as m:
+            outs = m.run([x])
+        self.assertEqual([n for n, _ in outs], ["second", "first"])
+        torch.testing.assert_close(outs[0][1], x * 2)
+        torch.testing.assert_close(outs[1][1], x + 1)
+        with Model(script(ListOut(), self.path("list.pt"))) as m:
+            outs = m.run([x])
+        self.assertEqual([n for n, _ in outs], [None, None])
+        torch.testing.assert_close(outs[1][1], x * 3)
+
+    def test_unsupported_results(self):
+        x = torch.randn(2, 3)
+        for module, fragment in ((Nested(), "Tuple"), (ReturnsInt(), "int"), (ReturnsComplex(), "ComplexFloat")):
+            with self.subTest(module=type(module).__name__), \
+                    Model(script(module, self.path(type(module).__name__ + ".pt"))) as m:
+                status, _ = m.run_raw([x])
+                self.assertEqual(status, TL_ERROR)
+                assert_short_message(self, last_error(), fragment)
+
+    def test_out_of_memory_is_classified(self):
+        with Model(script(AllocatesTooMuch(), self.path("oom.pt"))) as m:
+            status, _ = m.run_raw([torch.randn(2)])
+            self.assertEqual(status, TL_OUT_OF_MEMORY, last_error())
+            assert_short_message(self, last_error(), "can't allocate memory")
+            status, _ = m.run_raw([torch.randn(2)])  # and again: the model survives its failures
+            self.assertEqual(status, TL_OUT_OF_MEMORY)
+
+    def test_forward_failure_message(self):
+        with Model(script(Fails(), self.path("fails.pt"))) as m:
+            status, _ = m.run_raw([torch.randn(3)])
+            self.assertEqual(status, TL_ERROR)
+            message = last_error()
+        assert_short_message(self, message, "running the model's forward", "RuntimeError")
+        self.assertNotIn("Traceback of TorchScript", message)
+
+    def test_unfreezable_module_loads_unfrozen(self):
+        module = Unfreezable().eval()
+        path = script(module, self.path("unfreezable.pt"))
+        with self.assertRaises(Exception):
+            torch.jit.freeze(torch.jit.load(path).eval())
+        for x in (torch.ones(2), -torch.ones(2)):
+            with Model(path, optimize=1) as m:
+                (_, y), = m.run([x])
+            torch.testing.assert_close(y, module(x))
+
+    def test_outputs_freed_on_another_thread(self):
+        mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
+        with Model(mlp) as m:
+            handles = []
+            for _ in range(8):
+                status, out = m.run_raw([torch.randn(4, 64)])
+                self.assertEqual(status, TL_OK, last_error())
+                handles.append(out)
+            threads = [threading.Thread(target=LIB.tl_outputs_free, args=(h,)) for h in handles]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+
+    # --- bad files and bad arguments ---
+
+    def test_bad_files(self):
+        garbage = self.path("garbage.pt")
+        with open(garbage, "wb") as f:
+            f.write(os.urandom(4096))
+        missing = self.path("missing.pt")
+        for fmt in (TL_TORCHSCRIPT, TL_AOTI):
+            for path in (garbage, missing):
+                with self.subTest(format=fmt, path=os.path.basename(path)):
+                    status, handle = load(path, fmt=fmt)
+                    self.assertEqual(status, TL_ERROR)
+                    self.assertIsNone(handle)
+                    assert_short_message(self, last_error(), path)
+
+    def test_invalid_load_arguments(self):
+        mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
+        for kw, fragment in (({"fmt": 7}, "format"), ({"device": 5}, "device type"),
+                             ({"index": 0}, "-1 on the CPU"), ({"precision": TL_INT32}, "precision"),
+                             ({"optimize": 2}, "optimize"),
+                             ({"fmt": TL_AOTI, "precision": TL_FP16}, "TorchScript only"),
+                             ({"device": TL_CUDA, "index": -1}, "device_index")):
+            with self.subTest(**kw):
+                status, _ = load(mlp, **kw)
+                self.assertEqual(status, TL_INVALID_ARGUMENT)
+                assert_short_message(self, last_error(), fragment)
+        handle = ctypes.c_void_p()
+        self.assertEqual(LIB.tl_model_load(None, ctypes.byref(TlLoadOptions(0, 0, -1, TL_FP32, 0)),
+                                           ctypes.byref(handle)), TL_INVALID_ARGUMENT)
+        self.assertEqual(LIB.tl_model_load(mlp.encode(), None, ctypes.byref(handle)), TL_INVALID_ARGUMENT)
+        self.assertEqual(LIB.tl_model_load(mlp.encode(), ctypes.byref(TlLoadOptions(0, 0, -1, TL_FP32, 0)), None),
+                         TL_INVALID_ARGUMENT)
+
+    def test_cuda_without_cuda(self):
+        if LIB.tl_build_features() & TL_FEATURE_CUDA:
+            self.skipTest("a CUDA build")
+        mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
+        status, _ = load(mlp, device=TL_CUDA, index=0)
+        self.assertEqual(status, TL_ERROR)
+        assert_short_message(self, last_error(), "this build of libtorch has no CUDA")
+
+    def test_invalid_run_arguments(self):
+        mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
+        out = ctypes.c_void_p()
+        self.assertEqual(LIB.tl_model_run(None, None, 0, None, 0, ctypes.byref(out)), TL_INVALID_ARGUMENT)
+        self.assertEqual(LIB.tl_outputs_count(None), -1)
+        with Model(mlp) as m:
+            self.assertEqual(LIB.tl_model_run(m.handle, None, 1, None, 0, ctypes.byref(out)), TL_INVALID_ARGUMENT)
+            self.assertEqual(LIB.tl_model_run(m.handle, None, 0, None, 0, None), TL_INVALID_ARGUMENT)
+            x = torch.randn(2, 64)
+            shape = (ctypes.c_int64 * 2)(2, 64)
+            for tensor, fragment in ((TlTensor(TL_FP32, 2, shape, x.data_ptr(), 100), "bytes"),
+                                     (TlTensor(12, 2, shape, x.data_ptr(), 512), "datatype"),
+                                     (TlTensor(TL_FP32, 17, shape, x.data_ptr(), 512), "dimensions"),
+                                     (TlTensor(TL_FP32, 2, None, x.data_ptr(), 512), "NULL shape"),
+                                     (TlTensor(TL_FP32, 2, shape, None, 512), "NULL data")):
+                with self.subTest(fragment=fragment):
+                    status = LIB.tl_model_run(m.handle, ctypes.byref(tensor), 1, None, 0, ctypes.byref(out))
+                    self.assertEqual(status, TL_INVALID_ARGUMENT)
+                    assert_short_message(self, last_error(), fragment)
+            status, out = m.run_raw([x])
+            self.assertEqual(status, TL_OK)
+            try:
+                self.assertEqual(LIB.tl_outputs_count(out), 1)
+                p = ctypes.c_void_p()
+                self.assertEqual(LIB.tl_output(out, 1, None, None, None, None, ctypes.byref(p), None),
+                                 TL_INVALID_ARGUMENT)
+                self.assertEqual(LIB.tl_output(out, -1, None, None, None, None, None, None), TL_INVALID_ARGUMENT)
+                assert_short_message(self, last_error(), "out of range")
+                self.assertEqual(LIB.tl_output(out, 0, None, None, None, None, ctypes.byref(p), None), TL_OK)
+                self.assertIsNotNone(p.value)
+            finally:
+                LIB.tl_outputs_free(out)
+        self.assertEqual(LIB.tl_output(None, 0, None, None, None, None, None, None), TL_INVALID_ARGUMENT)
+
+    # --- AOTInductor ---
+
+    def test_aoti_package(self):
+        module = Small().eval()
+        batch = torch.export.Dim("batch", min=1, max=64)
+        program = torch.export.export(module, (torch.randn(2, 4),), dynamic_shapes=({0: batch},))
+        package = torch._inductor.aoti_compile_and_package(program, package_path=self.path("small.pt2"))
+        with Model(package, fmt=TL_AOTI, optimize=1) as m:
+            for n in (1, 3):
+                x = torch.randn(n, 4)
+                with torch.inference_mode():
+                    want = module(x)
+                outs = m.run([x])
+                self.assertEqual(len(outs), 2)
+                for (name, actual), w in zip(outs, want):
+                    self.assertIsNone(name)
+                    torch.testing.assert_close(actual, w)
+            (_, y16), _ = m.run([torch.randn(2, 4)], float_outputs=[TL_FP16])
+            self.assertEqual(y16.dtype, torch.float16)
+
+        # The same package claiming to be compiled for CUDA: refused on a CPU request.
+        cuda_package = self.path("small-cuda.pt2")
+        with zipfile.ZipFile(package) as src, zipfile.ZipFile(cuda_package, "w") as dst:
+            for info in src.infolist():
+                data = src.read(info)
+                if info.filename.endswith("_metadata.json"):
+                    data = data.replace(b'"AOTI_DEVICE_KEY": "cpu"', b'"AOTI_DEVICE_KEY": "cuda"')
+                dst.writestr(info, data)
+        status, _ = load(cuda_package, fmt=TL_AOTI)
+        self.assertEqual(status, TL_ERROR)
+        assert_short_message(self, last_error(), "loading AOTInductor package", cuda_package)
+        print(f"\n  a CUDA package on the CPU: {last_error()}", file=sys.stderr)
+
+
+def main():
+    global LIB
+    args = sys.argv[1:]
+    if args and not args[0].startswith("-"):
+        library = os.path.abspath(args.pop(0))
+    else:
+        out = os.path.join(ROOT, "engine-libtorch", "target", "native-test")
+        subprocess.run([os.path.join(HERE, "build.sh"), out], check=True)
+        library = os.path.join(out, "libtorchlight_engine.so")
+    LIB = bind(library)
+    print(f"library {library}: libtorch {LIB.tl_libtorch_version().decode()}, "
+          f"features {LIB.tl_build_features()}, torch {torch.__version__}", file=sys.stderr)
+    unittest.main(argv=[sys.argv[0]] + args, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Ensures the project-local Python environment (<repo>/.venv) with PyTorch and numpy, and prints
+# its python's path on stdout (the only line there; progress goes to stderr):
+#
+#   py=$(tools/python-env.sh)
+#
+# Idempotent: creates the environment only if it is missing and installs only if an import fails.
+# pip uses the machine's own configuration (indexes, wheel directories, constraints).
+# torchvision is left out: the only torchvision 0.28.0 wheel these indexes hold is a CUDA build,
+# which cannot be imported beside the CPU torch wheel (its operators need libtorch_cuda).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv="$root/.venv"
+py="$venv/bin/python"
+packages=(torch==2.13.0 numpy)
+
+if [[ ! -x "$py" ]]; then
+    echo "python-env: creating $venv" >&2
+    python3 -m venv "$venv" >&2
+fi
+if ! "$py" -c 'import torch, numpy' >/dev/null 2>&1; then
+    echo "python-env: installing ${packages[*]}" >&2
+    "$py" -m pip install --quiet "${packages[@]}" >&2
+    "$py" -c 'import torch, numpy' >&2 \
+        || { echo "python-env: torch or numpy still does not import" >&2; exit 1; }
+fi
+echo "$py"
