@@ -1,0 +1,120 @@
+/*
+ * torchlight's engine: a thin C ABI over libtorch, called from Java through FFM.
+ *
+ * Rules of the ABI: opaque handles, plain C types, a status code from every call that can fail and
+ * this thread's message for it (tl_last_error). No C++ type and no exception crosses it. The caller
+ * validates every request (shapes, datatypes, byte counts) before calling: the library trusts a
+ * tl_tensor's shape and nbytes to describe its data.
+ */
+#ifndef TORCHLIGHT_ENGINE_H
+#define TORCHLIGHT_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes. */
+#define TL_OK 0
+/* Failed; tl_last_error() says why. */
+#define TL_ERROR 1
+/* Failed for lack of (host or device) memory: a smaller batch may succeed. */
+#define TL_OUT_OF_MEMORY 2
+/* The caller broke the contract: a null handle or pointer, an unknown code, a count out of range. */
+#define TL_INVALID_ARGUMENT 3
+
+/* Element types, the ABI's own numbering (torchlight's DataType order). */
+#define TL_BOOL 0
+#define TL_UINT8 1
+#define TL_INT8 2
+#define TL_INT16 3
+#define TL_INT32 4
+#define TL_INT64 5
+#define TL_FP16 6
+#define TL_BF16 7
+#define TL_FP32 8
+#define TL_FP64 9
+
+/* Model formats. */
+#define TL_TORCHSCRIPT 0 /* torch.jit.save */
+#define TL_AOTI 1        /* torch._inductor.aoti_compile_and_package (.pt2) */
+
+/* Devices. */
+#define TL_CPU 0
+#define TL_CUDA 1
+
+/* What tl_build_features reports, as bits. */
+#define TL_FEATURE_AOTI 1
+#define TL_FEATURE_CUDA 2
+
+typedef struct tl_model tl_model;
+typedef struct tl_outputs tl_outputs;
+
+/* A tensor whose memory the caller owns: read in place on the CPU, never freed by the library. */
+typedef struct tl_tensor {
+    int32_t dtype;        /* TL_BOOL .. TL_FP64 */
+    int32_t ndim;         /* 0 .. 16 */
+    const int64_t* shape; /* ndim sizes, each >= 0 */
+    const void* data;     /* nbytes bytes, aligned to the element size; may be NULL when nbytes is 0 */
+    int64_t nbytes;       /* the product of the shape times the element size */
+} tl_tensor;
+
+/* How to load a model. */
+typedef struct tl_load_options {
+    int32_t format;       /* TL_TORCHSCRIPT or TL_AOTI */
+    int32_t device_type;  /* TL_CPU or TL_CUDA */
+    int32_t device_index; /* the CUDA ordinal; -1 on the CPU */
+    int32_t precision;    /* TL_FP32: as saved; TL_FP16 or TL_BF16: the module's floating-point
+                             parameters and buffers are converted once (TorchScript only) */
+    int32_t optimize;     /* 1: torch.jit.freeze and optimize_for_inference (TorchScript only) */
+} tl_load_options;
+
+/* This thread's message for its last failed call; "" when there is none. Valid until the next call. */
+const char* tl_last_error(void);
+
+/* The libtorch version the library was built against and runs with, e.g. "2.13.0". */
+const char* tl_libtorch_version(void);
+
+/* TL_FEATURE_* bits this build supports. */
+int32_t tl_build_features(void);
+
+/* CUDA devices visible to libtorch; 0 without CUDA. */
+int32_t tl_cuda_device_count(void);
+
+/* Threads libtorch uses inside one operator, for the calling thread. */
+int32_t tl_set_intra_op_threads(int32_t threads);
+int32_t tl_get_intra_op_threads(void);
+
+/* Loads a model file. On success *model is a handle to free with tl_model_free. */
+int32_t tl_model_load(const char* path, const tl_load_options* options, tl_model** model);
+void tl_model_free(tl_model* model);
+
+/*
+ * Runs the model's forward on the inputs, in order. Floating-point inputs are cast to the module's
+ * precision. Output i of a floating-point type is cast to float_outputs[i] when that is a floating
+ * type other than its own (float_outputs may be NULL: outputs as returned). A tensor, a tuple or list
+ * of tensors, or a dict of string to tensor is accepted as the forward's result. On success *outputs
+ * is a handle to free with tl_outputs_free; its tensors are contiguous CPU memory until then.
+ */
+int32_t tl_model_run(tl_model* model, const tl_tensor* inputs, int32_t n_inputs, const int32_t* float_outputs,
+                     int32_t n_float_outputs, tl_outputs** outputs);
+
+/* How many tensors the run returned. */
+int32_t tl_outputs_count(const tl_outputs* outputs);
+
+/*
+ * Output i: its key when the forward returned a dict (else NULL), datatype, shape, and contiguous
+ * data, all valid until tl_outputs_free.
+ */
+int32_t tl_output(const tl_outputs* outputs, int32_t i, const char** name, int32_t* dtype, int32_t* ndim,
+                  const int64_t** shape, const void** data, int64_t* nbytes);
+
+void tl_outputs_free(tl_outputs* outputs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
