@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test (unit and integration) with a JDK >= 21, whatever the default java is.
+# Runs every test (unit and integration) with a JDK >= 25, whatever the default java is.
 # Extra arguments go to Maven, e.g. ./test.sh -pl core
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

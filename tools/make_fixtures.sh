@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
-# Regenerates the TorchScript fixtures and goldens (see tools/make_fixtures.py).
-# Installs Debian's PyTorch first if the system Python lacks it.
+# Regenerates the fixture models and goldens (see tools/make_fixtures.py) with the project's
+# Python environment (tools/python-env.sh creates it if it is missing).
+#
+#   tools/make_fixtures.sh          # regenerate, then verify
+#   tools/make_fixtures.sh --check  # only verify the existing files
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update
-    $sudo apt-get install -y python3-torch
-fi
-exec /usr/bin/python3 tools/make_fixtures.py "$@"
+py=$(tools/python-env.sh)
+exec "$py" tools/make_fixtures.py "$@"

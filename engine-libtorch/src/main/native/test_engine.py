@@ -5,10 +5,11 @@
     $py engine-libtorch/src/main/native/test_engine.py [path/to/libtorchlight_engine.so]
 
 Without a path it builds the library with build.sh into engine-libtorch/target/native-test.
-It checks the ABI's metadata calls, runs the TorchScript fixtures of testdata/ against their golden
-outputs (as saved, frozen, and in FP16/BF16), builds an AOTInductor package with a dynamic batch
-dimension and runs it against eager PyTorch, and checks the failure paths (bad files, bad
-arguments, out-of-memory, results of unsupported types). Not part of the Java build.
+It checks the ABI's metadata calls, runs the fixtures of testdata/ against their golden outputs
+(TorchScript as saved, frozen, and in FP16/BF16; AOTInductor packages), builds an AOTInductor
+package with a dynamic batch dimension and runs it against eager PyTorch, and checks the failure
+paths (bad files and the broken packages of testdata/bad, bad arguments, out-of-memory, results of
+unsupported types). Not part of the Java build.
 """
 import ctypes
 import glob
@@ -295,35 +296,38 @@ class TestEngine(unittest.TestCase):
         assert_short_message(self, last_error(), "at least 1")
         self.assertEqual(LIB.tl_get_intra_op_threads(), 2)
 
-    # --- TorchScript fixtures against their golden outputs ---
+    # --- the fixtures against their golden outputs ---
 
     def goldens(self):
+        """(golden file name, model file, format, golden) for every golden: a version folder holds a
+        TorchScript model.pt or an AOTInductor model.pt2."""
         found = []
-        for golden in sorted(glob.glob(os.path.join(TESTDATA, "golden", "*.json")) +
-                             glob.glob(os.path.join(TESTDATA, "unsupported", "golden", "*.json"))):
+        for golden in sorted(glob.glob(os.path.join(TESTDATA, "golden", "*.json"))):
             with open(golden) as f:
                 g = json.load(f)
-            base = os.path.dirname(os.path.dirname(golden))
-            base = os.path.join(base, "models") if base.endswith("testdata") else base
-            model = os.path.join(base, g["model"], str(g["version"]), "model.pt")
+            folder = os.path.join(TESTDATA, "models", g["model"], str(g["version"]))
+            model, fmt = os.path.join(folder, "model.pt"), TL_TORCHSCRIPT
+            if not os.path.exists(model):
+                model, fmt = os.path.join(folder, "model.pt2"), TL_AOTI
             self.assertTrue(os.path.exists(model), model)
-            found.append((os.path.basename(golden), model, g))
-        self.assertGreaterEqual(len(found), 8)
+            found.append((os.path.basename(golden), model, fmt, g))
+        self.assertGreaterEqual(len(found), 9)
+        self.assertIn(TL_AOTI, [fmt for _, _, fmt, _ in found])
         return found
 
     def test_golden_outputs(self):
-        for name, model, g in self.goldens():
+        for name, model, fmt, g in self.goldens():
             inputs = [tensor_from_json(i) for i in g["inputs"]]
             expected = [tensor_from_json(o) for o in g["outputs"]]
             for optimize in (0, 1):
-                with self.subTest(golden=name, optimize=optimize), Model(model, optimize=optimize) as m:
+                with self.subTest(golden=name, optimize=optimize), Model(model, fmt=fmt, optimize=optimize) as m:
                     outs = m.run(inputs)
                     self.assertEqual(len(outs), len(expected))
                     for (out_name, actual), want in zip(outs, expected):
                         self.assertIsNone(out_name)
                         self.assertEqual(actual.dtype, want.dtype)
                         self.assertEqual(list(actual.shape), list(want.shape))
-                        if optimize:
+                        if optimize and fmt == TL_TORCHSCRIPT:  # frozen: may fuse differently
                             torch.testing.assert_close(actual, want, rtol=1e-4, atol=1e-5)
                         else:
                             torch.testing.assert_close(actual, want)
@@ -466,6 +470,18 @@ class TestEngine(unittest.TestCase):
                     self.assertEqual(status, TL_ERROR)
                     self.assertIsNone(handle)
                     assert_short_message(self, last_error(), path)
+
+    def test_bad_packages(self):
+        """testdata/bad: a package compiled for CUDA, a truncated one, a text file."""
+        packages = sorted(glob.glob(os.path.join(TESTDATA, "bad", "*", "model.pt2")))
+        self.assertEqual([os.path.basename(os.path.dirname(p)) for p in packages],
+                         ["cuda_pt2", "not_a_package", "truncated_pt2"])
+        for path in packages:
+            with self.subTest(package=os.path.basename(os.path.dirname(path))):
+                status, handle = load(path, fmt=TL_AOTI)
+                self.assertEqual(status, TL_ERROR)
+                self.assertIsNone(handle)
+                assert_short_message(self, last_error(), "loading AOTInductor package", path)
 
     def test_invalid_load_arguments(self):
         mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")

@@ -14,13 +14,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The dependency rule: the core names no Netty, gRPC, DJL, Jackson or Prometheus type, whether by
+ * The dependency rule: the core names no Netty, gRPC, Jackson, Prometheus or native-access (FFM) type, whether by
  * import, static import or fully qualified name (a string naming such a class counts too, since it
  * can only be there to load it reflectively). Comments are not code and are skipped.
  */
 class ArchitectureTest {
     private static final List<String> FORBIDDEN =
-            List.of("io.netty", "io.grpc", "ai.djl", "com.fasterxml", "io.prometheus");
+            List.of("io.netty", "io.grpc", "java.lang.foreign", "com.fasterxml", "io.prometheus");
 
     private static final Pattern FORBIDDEN_NAME = Pattern.compile(
             "(?<![\\w.])(" + String.join("|", FORBIDDEN.stream()
@@ -50,7 +50,7 @@ class ArchitectureTest {
     void corePomDeclaresNoEdgeFrameworkDependency() throws IOException {
         String pom = Files.readString(Path.of("pom.xml"));
         assertThat(pom).contains("<artifactId>torchlight-core</artifactId>");
-        for (String group : List.of("io.netty", "io.grpc", "ai.djl", "com.fasterxml", "io.prometheus")) {
+        for (String group : List.of("io.netty", "io.grpc", "com.fasterxml", "io.prometheus")) {
             assertThat(pom).as("core/pom.xml").doesNotContain("<groupId>" + group);
         }
     }
@@ -65,7 +65,7 @@ class ArchitectureTest {
                 import java.util.List;
 
                 final class Sneaky {
-                    ai.djl.ndarray.NDArray array;
+                    java.lang.foreign.MemorySegment segment;
                     Object mapper = new com.fasterxml.jackson.databind.ObjectMapper();
                     Class<?> c = Class.forName("io.prometheus.metrics.core.Counter");
                     String url = "http://x/y"; Object o = io . netty.util.CharsetUtil.UTF_8;
@@ -75,7 +75,7 @@ class ArchitectureTest {
         assertThat(violations("Sneaky.java", source)).containsExactly(
                 "Sneaky.java:3: import io.netty.buffer.ByteBuf;",
                 "Sneaky.java:4: import static io.grpc.Status.INTERNAL;",
-                "Sneaky.java:8: ai.djl.ndarray.NDArray array;",
+                "Sneaky.java:8: java.lang.foreign.MemorySegment segment;",
                 "Sneaky.java:9: Object mapper = new com.fasterxml.jackson.databind.ObjectMapper();",
                 "Sneaky.java:10: Class<?> c = Class.forName(\"io.prometheus.metrics.core.Counter\");",
                 "Sneaky.java:11: String url = \"http://x/y\"; Object o = io . netty.util.CharsetUtil.UTF_8;");
@@ -96,7 +96,7 @@ class ArchitectureTest {
         String source = """
                 package dev.torchlight.api;
                 // Unlike io.netty.buffer.ByteBuf, a Tensor is ...
-                /* see ai.djl.ndarray.NDArray
+                /* see java.lang.foreign.MemorySegment
                    and com.fasterxml.jackson */
                 /** Replaces {@link io.grpc.Status}. */
                 final class Fine {

@@ -13,14 +13,17 @@ import java.util.Set;
  * {@code max_batch_size}, {@code inputs}, {@code outputs}, and the optional
  * {@code dynamic_batching} (absent: no batching; {@code {}}: batching with the defaults, which
  * needs {@code max_batch_size >= 1}), {@code instance_group} (absent: one CPU instance) and
- * {@code intra_op_threads} (absent or 0: the engine's choice) and {@code handler} (absent:
+ * {@code intra_op_threads} (absent or 0: the engine's choice), {@code freeze} (TorchScript only; absent:
+ * {@link EngineSettings#DEFAULT_FREEZE}) and {@code handler} (absent:
  * {@code tensor}; {@code image_classifier} with its {@code image} and {@code topk}; or a custom
  * handler {@code {class, jar}}). Unknown keys, wrong types and values
  * out of range are errors naming the file and the key path, e.g. {@code dynamic_batching.max_queue_size}.
  */
 public final class ModelConfigParser {
-    /** The only platform this engine serves. */
+    /** TorchScript ({@code model.pt}, saved with {@code torch.jit.save}). */
     public static final String TORCHSCRIPT = "torchscript";
+    /** An AOTInductor package ({@code model.pt2}, from {@code torch._inductor.aoti_compile_and_package}). */
+    public static final String AOTI = "aoti";
 
     /** {@code dynamic_batching.max_queue_delay_us} when not given: 1 ms. */
     public static final long DEFAULT_MAX_QUEUE_DELAY_US = 1_000;
@@ -34,7 +37,7 @@ public final class ModelConfigParser {
     public static final int MAX_THREADS = 1024;
 
     private static final Set<String> KEYS = Set.of("name", "platform", "max_batch_size", "inputs", "outputs",
-            "dynamic_batching", "instance_group", "intra_op_threads",
+            "dynamic_batching", "instance_group", "intra_op_threads", "freeze",
             // Read by ModelLifecycleParser.
             ModelLifecycleParser.VERSION_POLICY, ModelLifecycleParser.WARMUP,
             // Read by the handler stage.
@@ -60,8 +63,8 @@ public final class ModelConfigParser {
             throw yaml.error("name", "the model directory's name '" + expectedName + "'", name);
         }
         String platform = yaml.requireString("platform");
-        if (!platform.equals(TORCHSCRIPT)) {
-            throw yaml.error("platform", "'" + TORCHSCRIPT + "'", platform);
+        if (!platform.equals(TORCHSCRIPT) && !platform.equals(AOTI)) {
+            throw yaml.error("platform", "'" + TORCHSCRIPT + "' or '" + AOTI + "'", platform);
         }
         int maxBatchSize = yaml.requireInt("max_batch_size", 0, 1 << 20);
         List<TensorSpec> inputs = tensors(yaml, "inputs");
@@ -69,9 +72,26 @@ public final class ModelConfigParser {
         DynamicBatching batching = dynamicBatching(yaml, maxBatchSize);
         List<InstanceGroup> groups = instanceGroups(yaml);
         int intraOpThreads = optInt(yaml, "intra_op_threads", 0, MAX_THREADS, 0, " (0 = an even share of the cores among all instances of all models)");
+        boolean freeze = freeze(yaml, platform);
         HandlerSpec handler = HandlerSpecParser.parse(yaml, maxBatchSize, inputs, outputs);
-        return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, batching, groups, intraOpThreads,
-                handler);
+        return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, batching, groups,
+                new EngineSettings(intraOpThreads, freeze), handler);
+    }
+
+    /** {@code freeze}: a boolean, for TorchScript only (an AOTInductor package is compiled already). */
+    private static boolean freeze(YamlSection yaml, String platform) {
+        String key = "freeze";
+        if (!yaml.keys().contains(key)) {
+            return EngineSettings.DEFAULT_FREEZE;
+        }
+        if (platform.equals(AOTI)) {
+            throw new ConfigException(yaml.where(key) + "applies to TorchScript models only; an AOTInductor"
+                    + " package (platform 'aoti') is optimized when it is compiled");
+        }
+        if (!(yaml.raw(key) instanceof Boolean on)) {
+            throw yaml.error(key, "true or false", yaml.raw(key));
+        }
+        return on;
     }
 
     /** {@code dynamic_batching}: absent is null (no batching); {@code {}} is batching with the defaults. */

@@ -3,7 +3,7 @@ package dev.torchlight.engine;
 import dev.torchlight.config.ModelConfig;
 import java.nio.file.Path;
 
-/** Loads model files into runnable instances. Implemented at the edge (DJL), faked in tests. */
+/** Loads model files into runnable instances. Implemented at the edge (engine-libtorch), faked in tests. */
 public interface Engine {
 
     /** Short name for logs, e.g. {@code PyTorch}. */

@@ -67,7 +67,8 @@ final class ModelLoad {
         }
         if (source.versions().isEmpty()) {
             return failed(source, old, served, "no version folders in " + source.directory() + "; expected "
-                    + source.configName() + "/<version>/" + ModelSource.MODEL_FILE, configStamp, counts);
+                    + source.configName() + "/<version>/" + ModelSource.MODEL_FILE + " (or " + ModelSource.PACKAGE_FILE
+                    + ")", configStamp, counts);
         }
         NavigableSet<Long> wanted = lifecycle.versionPolicy().select(new TreeSet<>(source.versions().keySet()));
         if (wanted.isEmpty()) {

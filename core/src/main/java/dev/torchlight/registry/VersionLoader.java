@@ -6,6 +6,7 @@ import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.LoadedModel;
 import dev.torchlight.engine.Placement;
 import dev.torchlight.metrics.ModelStats;
+import dev.torchlight.repository.ModelSource;
 import dev.torchlight.scheduler.InstancePlacement;
 import dev.torchlight.scheduler.ModelScheduler;
 import dev.torchlight.scheduler.NanoClock;
@@ -42,7 +43,10 @@ final class VersionLoader {
             Path file) {
         String label = config.name() + "/" + version;
         if (!Files.isRegularFile(file)) {
-            return failed(label, config, version, name, "model file " + file + " not found");
+            String wanted = config.aoti() ? ModelSource.PACKAGE_FILE + " (platform 'aoti')"
+                    : ModelSource.MODEL_FILE + " (TorchScript) or " + ModelSource.PACKAGE_FILE + " (AOTInductor)";
+            return failed(label, config, version, name, "model file not found: " + file.getParent() + " holds no "
+                    + wanted);
         }
         long start = System.nanoTime();
         try {

@@ -51,7 +51,7 @@ public final class ModelRepository {
     public List<ModelSource> scan(List<String> only) {
         if (!Files.isDirectory(root)) {
             throw new ConfigException("model repository " + root.toAbsolutePath()
-                    + ": not a directory; expected <repo>/<model>/config.yaml and <repo>/<model>/<version>/model.pt");
+                    + ": not a directory; expected <repo>/<model>/config.yaml and <repo>/<model>/<version>/model.pt (or model.pt2)");
         }
         Set<String> names = new TreeSet<>();
         java.util.Map<String, Path> archiveFiles = new java.util.TreeMap<>();
@@ -127,7 +127,7 @@ public final class ModelRepository {
                     LOG.warn("model {}: ignoring folder '{}': version folders are positive integers without leading zeros", name, file);
                     continue;
                 }
-                versions.put(version, child.resolve(ModelSource.MODEL_FILE));
+                versions.put(version, ModelSource.modelFile(child));
             }
         } catch (IOException e) {
             LOG.warn("model {}: cannot list {}: {}", name, dir, e.getMessage());

@@ -1,5 +1,6 @@
 package dev.torchlight.repository;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.NavigableMap;
@@ -19,6 +20,9 @@ public record ModelSource(String name, Path directory, NavigableMap<Long, Path> 
     /** The file name of a TorchScript model inside a version folder. */
     public static final String MODEL_FILE = "model.pt";
 
+    /** The file name of an AOTInductor package inside a version folder. */
+    public static final String PACKAGE_FILE = "model.pt2";
+
     /** The model's config file name. */
     public static final String CONFIG_FILE = "config.yaml";
 
@@ -34,6 +38,15 @@ public record ModelSource(String name, Path directory, NavigableMap<Long, Path> 
      * (TorchServe's version strings such as {@code 1.0}), beside its number.
      */
     public static final String VERSION_NAME_FILE = "version.txt";
+
+    /**
+     * The model file of a version folder: its AOTInductor package ({@value #PACKAGE_FILE}) when it
+     * has one, else its TorchScript file ({@value #MODEL_FILE}, which need not exist yet).
+     */
+    public static Path modelFile(Path versionFolder) {
+        Path aoti = versionFolder.resolve(PACKAGE_FILE);
+        return Files.isRegularFile(aoti) ? aoti : versionFolder.resolve(MODEL_FILE);
+    }
 
     /** A model served under the name its config.yaml carries. */
     public ModelSource(String name, Path directory, NavigableMap<Long, Path> versions) {

@@ -92,7 +92,7 @@ class ModelConfigParserTest {
 
         assertThat(config).isEqualTo(new ModelConfig("adder", "torchscript", 0,
                 List.of(new TensorSpec("x", DataType.FP32, new long[] {3, -1})),
-                List.of(new TensorSpec("y", DataType.FP32, new long[] {3})), null, List.of(), 0, HandlerSpec.TENSOR));
+                List.of(new TensorSpec("y", DataType.FP32, new long[] {3})), null, List.of(), EngineSettings.DEFAULT, HandlerSpec.TENSOR));
         assertThat(config.batched()).isFalse();
     }
 
@@ -157,7 +157,7 @@ class ModelConfigParserTest {
     void wrongPlatform() throws IOException {
         assertRejected(VALID.replace("platform: torchscript", "platform: onnx"))
                 .hasMessageContaining("key 'platform'")
-                .hasMessageContaining("expected 'torchscript'")
+                .hasMessageContaining("expected 'torchscript' or 'aoti'")
                 .hasMessageContaining("'onnx'");
     }
 
@@ -278,7 +278,7 @@ class ModelConfigParserTest {
 
         assertThat(config.dynamicBatching()).isNull();
         assertThat(config.instanceGroups()).containsExactly(InstanceGroup.oneCpu());
-        assertThat(config.intraOpThreads()).isZero();
+        assertThat(config.engine().intraOpThreads()).isZero();
     }
 
     @Test
@@ -504,13 +504,35 @@ class ModelConfigParserTest {
 
     @Test
     void intraOpThreads() throws IOException {
-        assertThat(parseValid("intra_op_threads: 4\n").intraOpThreads()).isEqualTo(4);
-        assertThat(parseValid("intra_op_threads: 0\n").intraOpThreads()).isZero();
+        assertThat(parseValid("intra_op_threads: 4\n").engine().intraOpThreads()).isEqualTo(4);
+        assertThat(parseValid("intra_op_threads: 0\n").engine().intraOpThreads()).isZero();
         assertRejected(VALID + "intra_op_threads: -1\n")
                 .hasMessageContaining("key 'intra_op_threads'")
                 .hasMessageContaining("from 0 to 1024 (0 = an even share of the cores");
         assertRejected(VALID + "intra_op_threads: auto\n")
                 .hasMessageContaining("key 'intra_op_threads'")
                 .hasMessageContaining("'auto'");
+    }
+
+    @Test
+    void freezeIsOnByDefaultAndATorchScriptSetting() throws IOException {
+        assertThat(parseValid("").engine().freeze()).isEqualTo(EngineSettings.DEFAULT_FREEZE);
+        assertThat(parseValid("freeze: false\n").engine().freeze()).isFalse();
+        assertThat(parseValid("freeze: true\n").engine().freeze()).isTrue();
+        assertRejected(VALID + "freeze: yes please\n")
+                .hasMessageContaining("key 'freeze'")
+                .hasMessageContaining("true or false");
+        assertRejected(VALID.replace("platform: torchscript", "platform: aoti") + "freeze: false\n")
+                .hasMessageContaining("key 'freeze'")
+                .hasMessageContaining("TorchScript models only");
+    }
+
+    @Test
+    void aotiIsAPlatform() throws IOException {
+        Path file = write("adder", VALID.replace("platform: torchscript", "platform: aoti"));
+        ModelConfig config = ModelConfigParser.parse(file, "adder");
+
+        assertThat(config.aoti()).isTrue();
+        assertThat(config.engine().freeze()).as("not applicable, left at the default").isTrue();
     }
 }

@@ -9,6 +9,7 @@ import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.HandlerConfig;
+import dev.torchlight.config.EngineSettings;
 import dev.torchlight.config.HandlerSpec;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class HandlerStageTest {
     static final ModelConfig CONFIG = new ModelConfig("doubler", "torchscript", 4,
             List.of(new TensorSpec("x", DataType.FP32, new long[] {1})),
-            List.of(new TensorSpec("y", DataType.FP32, new long[] {1})), null, List.of(), 0,
+            List.of(new TensorSpec("y", DataType.FP32, new long[] {1})), null, List.of(), EngineSettings.DEFAULT,
             new HandlerSpec.Custom("Doubler", "d.jar"));
 
     /** Version 3 of "the model" (y = 2x), run on the caller's thread; records what it was sent. */

@@ -3,6 +3,7 @@ package dev.torchlight.scheduler;
 import dev.torchlight.api.DataType;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.DynamicBatching;
+import dev.torchlight.config.EngineSettings;
 import dev.torchlight.config.HandlerSpec;
 import dev.torchlight.config.InstanceGroup;
 import dev.torchlight.config.ModelConfig;
@@ -39,7 +40,7 @@ final class Fixtures {
 
     static ModelConfig config(int maxBatchSize, DynamicBatching batching, int instances) {
         return new ModelConfig("m", "torchscript", maxBatchSize, INPUTS, OUTPUTS, batching,
-                List.of(new InstanceGroup(instances, InstanceGroup.Kind.CPU, List.of())), 0, HandlerSpec.TENSOR);
+                List.of(new InstanceGroup(instances, InstanceGroup.Kind.CPU, List.of())), EngineSettings.DEFAULT, HandlerSpec.TENSOR);
     }
 
     /** {@code count} CPU placements. */

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ConfigException;
+import dev.torchlight.config.EngineSettings;
 import dev.torchlight.config.HandlerSpec;
 import dev.torchlight.config.InstanceGroup;
 import dev.torchlight.config.ModelConfig;
@@ -738,7 +739,7 @@ class ModelSchedulerTest {
     void gpuInstancesNeedAGpu() {
         ModelConfig gpu = new ModelConfig("m", "torchscript", 8, Fixtures.INPUTS, Fixtures.OUTPUTS, null,
                 List.of(new InstanceGroup(1, InstanceGroup.Kind.CPU, List.of()),
-                        new InstanceGroup(2, InstanceGroup.Kind.GPU, List.of())), 0, HandlerSpec.TENSOR);
+                        new InstanceGroup(2, InstanceGroup.Kind.GPU, List.of())), EngineSettings.DEFAULT, HandlerSpec.TENSOR);
         assertThatThrownBy(() -> InstancePlacement.of(gpu, 0))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("model 'm': instance_group kind GPU needs a GPU, but the engine sees none"
@@ -750,7 +751,7 @@ class ModelSchedulerTest {
     void aGpuGroupPlacesCountInstancesOnEachGpuRoundRobin() {
         ModelConfig gpu = new ModelConfig("m", "torchscript", 8, Fixtures.INPUTS, Fixtures.OUTPUTS, null,
                 List.of(new InstanceGroup(1, InstanceGroup.Kind.CPU, List.of()),
-                        new InstanceGroup(2, InstanceGroup.Kind.GPU, List.of())), 0, HandlerSpec.TENSOR);
+                        new InstanceGroup(2, InstanceGroup.Kind.GPU, List.of())), EngineSettings.DEFAULT, HandlerSpec.TENSOR);
 
         assertThat(InstancePlacement.of(gpu, 2)).containsExactly(Placement.CPU,
                 Placement.gpu(0), Placement.gpu(1), Placement.gpu(0), Placement.gpu(1));
@@ -760,7 +761,7 @@ class ModelSchedulerTest {
     @Test
     void gpuDevicesMustExist() {
         ModelConfig gpu = new ModelConfig("m", "torchscript", 8, Fixtures.INPUTS, Fixtures.OUTPUTS, null,
-                List.of(new InstanceGroup(2, InstanceGroup.Kind.GPU, List.of(0, 2))), 0, HandlerSpec.TENSOR);
+                List.of(new InstanceGroup(2, InstanceGroup.Kind.GPU, List.of(0, 2))), EngineSettings.DEFAULT, HandlerSpec.TENSOR);
         assertThatThrownBy(() -> InstancePlacement.of(gpu, 2))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("model 'm': instance_group entry 1 names GPU 2, but the engine sees 2 GPUs (devices 0..1)");

@@ -10,8 +10,7 @@ import dev.torchlight.config.ModelConfigParser;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.LoadedModel;
 import dev.torchlight.engine.Placement;
-import dev.torchlight.engine.pytorch.PyTorchEngine;
-import dev.torchlight.engine.pytorch.PyTorchRuntime;
+import dev.torchlight.engine.libtorch.LibTorchEngine;
 import dev.torchlight.repository.ModelRepository;
 import dev.torchlight.repository.ModelSource;
 import java.io.PrintStream;
@@ -35,19 +34,14 @@ public final class RawBench {
 
     private final Engine engine;
 
-    /** Benchmarks with the PyTorch engine, libtorch cached under {@code ~/.cache/torchlight/djl}. */
+    /** Benchmarks with the libtorch engine. */
     public RawBench() {
-        this(defaultEngine());
+        this(new LibTorchEngine());
     }
 
     /** Benchmarks with {@code engine}, e.g. a fake in tests. */
     public RawBench(Engine engine) {
         this.engine = Objects.requireNonNull(engine, "engine");
-    }
-
-    private static Engine defaultEngine() {
-        PyTorchRuntime.configureOffline();
-        return new PyTorchEngine();
     }
 
     /**

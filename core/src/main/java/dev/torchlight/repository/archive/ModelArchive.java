@@ -53,7 +53,10 @@ public final class ModelArchive {
         ModelConfigParser.parse(config, modelName);
         Map<String, Path> files = new LinkedHashMap<>();
         files.put(ModelSource.CONFIG_FILE, config);
-        files.put(version + "/" + ModelSource.MODEL_FILE, serializedFile);
+        // An AOTInductor package keeps its name, so the server knows it for one.
+        String modelFile = serializedFile.getFileName().toString().endsWith(".pt2") ? ModelSource.PACKAGE_FILE
+                : ModelSource.MODEL_FILE;
+        files.put(version + "/" + modelFile, serializedFile);
         StringBuilder manifest = new StringBuilder()
                 .append("format: ").append(FORMAT).append('\n')
                 .append("model_name: '").append(modelName.replace("'", "''")).append("'\n")
@@ -136,10 +139,12 @@ public final class ModelArchive {
             throw new ArchiveException(archive + ": manifest names model '" + name + "' version " + version
                     + "; expected a model name of letters, digits, '_', '.', '-' and a positive version");
         }
-        Set<String> required = Set.of(ModelSource.CONFIG_FILE, version + "/" + ModelSource.MODEL_FILE);
-        if (!expected.keySet().containsAll(required)) {
-            throw new ArchiveException(archive + ": the manifest must list " + new TreeSet<>(required)
-                    + "; it lists " + expected.keySet());
+        String torchScript = version + "/" + ModelSource.MODEL_FILE;
+        String aoti = version + "/" + ModelSource.PACKAGE_FILE;
+        if (!expected.containsKey(ModelSource.CONFIG_FILE)
+                || !(expected.containsKey(torchScript) || expected.containsKey(aoti))) {
+            throw new ArchiveException(archive + ": the manifest must list " + ModelSource.CONFIG_FILE + " and "
+                    + torchScript + " (or " + aoti + " for an AOTInductor package); it lists " + expected.keySet());
         }
         Set<String> present = new TreeSet<>();
         for (Path file : written) {
@@ -159,7 +164,7 @@ public final class ModelArchive {
                         + f.getValue() + ", the file has " + actual);
             }
         }
-        return new ModelSource(name, target, Map.of(version, target.resolve(version + "/" + ModelSource.MODEL_FILE))
+        return new ModelSource(name, target, Map.of(version, ModelSource.modelFile(target.resolve(String.valueOf(version))))
                 .entrySet().stream().collect(TreeMap::new, (m, e) -> m.put(e.getKey(), e.getValue()), TreeMap::putAll));
     }
 

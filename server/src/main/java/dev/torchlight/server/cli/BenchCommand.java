@@ -176,7 +176,7 @@ public final class BenchCommand implements Callable<Integer> {
         Long version = modelVersion == null ? null : Long.valueOf(modelVersion);
         RawOptions options = new RawOptions(modelRepository, model, version,
                 batchSizes.isEmpty() ? List.of(1) : batchSizes, threads, warmup, duration, seed);
-        return new RawBench(EngineFactory.pytorch()).run(options, progress);
+        return new RawBench(EngineFactory.create()).run(options, progress);
     }
 
     /** {@code 500ms}, {@code 2s}, {@code 1m}; a bare number is seconds. */

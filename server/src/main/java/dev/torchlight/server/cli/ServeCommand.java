@@ -124,7 +124,7 @@ public final class ServeCommand implements Callable<Integer> {
             err.println("torchlight serve: " + e.getMessage());
             return 2;
         }
-        Engine engine = EngineFactory.pytorch();
+        Engine engine = EngineFactory.create();
         TorchlightServer server;
         try {
             server = TorchlightServer.start(serverConfig, engine);

@@ -5,6 +5,7 @@ import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
+import dev.torchlight.config.EngineSettings;
 import dev.torchlight.config.HandlerSpec;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
@@ -140,7 +141,7 @@ final class FakeModelService implements ModelService, AutoCloseable {
 
     private void add(String name, int maxBatch, List<Long> versions, List<TensorSpec> inputs, List<TensorSpec> outputs,
             Function<Call, List<Tensor>> run) {
-        models.put(name, new Model(new ModelConfig(name, "torchscript", maxBatch, inputs, outputs, null, List.of(), 0, HandlerSpec.TENSOR), versions, run));
+        models.put(name, new Model(new ModelConfig(name, "torchscript", maxBatch, inputs, outputs, null, List.of(), EngineSettings.DEFAULT, HandlerSpec.TENSOR), versions, run));
         readiness.put(name, true);
     }
 

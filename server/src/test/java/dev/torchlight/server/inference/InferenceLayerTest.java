@@ -7,6 +7,7 @@ import dev.torchlight.api.DataType;
 import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
+import dev.torchlight.config.EngineSettings;
 import dev.torchlight.config.HandlerSpec;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class InferenceLayerTest {
     static final ModelConfig TENSORS = new ModelConfig("m", "torchscript", 4,
             List.of(new TensorSpec("x", DataType.FP32, new long[] {1})),
-            List.of(new TensorSpec("y", DataType.FP32, new long[] {1})), null, List.of(), 0, HandlerSpec.TENSOR);
+            List.of(new TensorSpec("y", DataType.FP32, new long[] {1})), null, List.of(), EngineSettings.DEFAULT, HandlerSpec.TENSOR);
 
     /** A version that counts holds and releases and answers when the test says so. */
     static final class CountingVersion extends StubVersion {
@@ -152,7 +153,7 @@ class InferenceLayerTest {
     @Test
     void itemsForAModelWithAHandlerNeedTheHandlerStage() {
         ModelConfig withHandler = new ModelConfig("h", "torchscript", 4, TENSORS.inputs(), TENSORS.outputs(), null,
-                List.of(), 0, new HandlerSpec.Custom("C", "c.jar"));
+                List.of(), EngineSettings.DEFAULT, new HandlerSpec.Custom("C", "c.jar"));
         StubVersion h = StubVersion.answering("h", 1, withHandler, r -> new CompletableFuture<>());
         InferenceLayer layer = new InferenceLayer(StubVersion.serving(h), null);
 

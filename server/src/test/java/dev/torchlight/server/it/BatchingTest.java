@@ -51,7 +51,7 @@ class BatchingTest {
         batchedCopy("mlp", "mlp", "dynamic_batching: {max_queue_delay_us: 200000, preferred_batch_sizes: [16]}\n");
         batchedCopy("mlp", "mlp_oom", "dynamic_batching: {max_queue_delay_us: 200000, preferred_batch_sizes: [8]}\n");
         server = TorchlightServer.start(new ServerConfig("127.0.0.1", 0, repo, List.of(), ServerConfig.DEFAULT_MAX_REQUEST_SIZE),
-                new OomAboveRows(EngineFactory.pytorch()));
+                new OomAboveRows(EngineFactory.create()));
         base = URI.create("http://127.0.0.1:" + server.httpAddress().getPort());
     }
 

@@ -31,7 +31,7 @@ final class ServerHarness implements AutoCloseable {
 
     /** A server with any config; use port 0 for both listeners. */
     ServerHarness(ServerConfig config) {
-        server = TorchlightServer.start(config, EngineFactory.pytorch());
+        server = TorchlightServer.start(config, EngineFactory.create());
         String scheme = config.security().tls() ? "https" : "http";
         base = URI.create(scheme + "://127.0.0.1:" + server.httpAddress().getPort());
         management = URI.create(scheme + "://127.0.0.1:" + server.managementAddress().getPort());

@@ -139,17 +139,12 @@ class ShutdownTest {
 
     private Process startServer(Path logFile) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java,
-                "-DDJL_CACHE_DIR=" + System.getProperty("DJL_CACHE_DIR", ""),
-                "-Dai.djl.offline=true",
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"),
                 "dev.torchlight.server.cli.Main", "serve",
                 "--model-repository", repo.toString(), "--http-port", "0", "--management-port", "0",
                 "--metrics-port", "0", "--grpc-port", "0",
                 "--disable-token-auth", "--shutdown-grace", "20s"));
-        if (System.getProperty("DJL_CACHE_DIR") == null) {
-            command.remove(1);
-        }
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
     }
 }

@@ -31,6 +31,18 @@ final class TestData {
         return root().resolve("testdata/models");
     }
 
+    /** How many numbered version folders the fixture repository holds: what a server on it serves. */
+    static int versionCount() {
+        try (Stream<Path> dirs = Files.walk(models(), 2)) {
+            return (int) dirs.filter(d -> d.getNameCount() == models().getNameCount() + 2)
+                    .filter(Files::isDirectory)
+                    .filter(d -> d.getFileName().toString().matches("\\d+"))
+                    .count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Copies fixture model folders into {@code repository}. */
     static void copyModels(Path repository, String... names) {
         for (String name : names) {

@@ -117,10 +117,10 @@ class TlsTest {
         ServerConfig config = new ServerConfig("127.0.0.1", 0, TestData.models(), List.of("mlp"),
                 ServerConfig.DEFAULT_MAX_REQUEST_SIZE, ServerConfig.METRICS_OFF, null, ManagementConfig.ephemeral(),
                 new SecurityConfig(true, false, null, List.of(), cert, notPem), 0, dev.torchlight.config.HandlerConfig.defaults());
-        assertThatThrownBy(() -> TorchlightServer.start(config, EngineFactory.pytorch()))
+        assertThatThrownBy(() -> TorchlightServer.start(config, EngineFactory.create()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("--tls-key").hasMessageContaining("PEM");
         SecurityConfig missing = new SecurityConfig(true, false, null, List.of(), dir.resolve("nope.pem"), key);
-        assertThatThrownBy(() -> TorchlightServer.start(config.withSecurity(missing), EngineFactory.pytorch()))
+        assertThatThrownBy(() -> TorchlightServer.start(config.withSecurity(missing), EngineFactory.create()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("--tls-cert").hasMessageContaining("nope.pem");
     }
 }

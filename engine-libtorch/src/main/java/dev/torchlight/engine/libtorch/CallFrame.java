@@ -1,0 +1,115 @@
+package dev.torchlight.engine.libtorch;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.torchlight.api.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * The native memory one model instance passes to the engine library on each call, allocated once
+ * and reused: the input descriptors with their shapes, the outputs handle and the output slots, and
+ * a scratch area for inputs that cannot be read in place.
+ *
+ * <p>An input is read in place when it is native memory (a direct buffer, as batches and network
+ * payloads are) aligned to its element size; otherwise it is copied into the scratch area first,
+ * 64-byte aligned. The scratch area only grows, at least doubling each time, so what it holds stays
+ * within a small multiple of the largest call's copied inputs.
+ * Used by one thread at a time, like the model it belongs to.
+ */
+final class CallFrame implements AutoCloseable {
+    private static final long ALIGNMENT = 64;
+
+    /** Shared, not confined: the instance may be closed from another thread than its worker's. */
+    private final Arena arena = Arena.ofShared();
+    private final int inputs;
+    private final MemorySegment tensors;
+    private final MemorySegment shapes;
+    private final MemorySegment outputsHandle;
+    private final MemorySegment outputSlots;
+    private MemorySegment scratch = MemorySegment.NULL;
+
+    CallFrame(int inputs) {
+        this.inputs = inputs;
+        tensors = arena.allocate(EngineLibrary.TENSOR, inputs);
+        shapes = arena.allocate(JAVA_LONG, (long) inputs * EngineLibrary.MAX_DIMS);
+        outputsHandle = arena.allocate(ADDRESS);
+        outputSlots = arena.allocate(EngineLibrary.OUTPUT);
+    }
+
+    /**
+     * Describes {@code values} (one per declared input, already checked against the config) in the
+     * input descriptors.
+     */
+    MemorySegment describe(List<Tensor> values) {
+        long scratchNeeded = 0;
+        for (Tensor tensor : values) {
+            if (!readableInPlace(tensor)) {
+                scratchNeeded += aligned(tensor.data().remaining());
+            }
+        }
+        ensureScratch(scratchNeeded);
+        long scratchOffset = 0;
+        for (int i = 0; i < inputs; i++) {
+            Tensor tensor = values.get(i);
+            ByteBuffer data = tensor.data();
+            long bytes = data.remaining();
+            MemorySegment memory;
+            if (readableInPlace(tensor)) {
+                memory = MemorySegment.ofBuffer(data);
+            } else {
+                memory = scratch.asSlice(scratchOffset, bytes);
+                MemorySegment.copy(MemorySegment.ofBuffer(data), 0, memory, 0, bytes);
+                scratchOffset += aligned(bytes);
+            }
+            MemorySegment shape = shapes.asSlice((long) i * EngineLibrary.MAX_DIMS * Long.BYTES,
+                    (long) EngineLibrary.MAX_DIMS * Long.BYTES);
+            int rank = tensor.rank();
+            for (int d = 0; d < rank; d++) {
+                shape.setAtIndex(JAVA_LONG, d, tensor.dim(d));
+            }
+            MemorySegment descriptor = tensors.asSlice(i * EngineLibrary.TENSOR.byteSize(), EngineLibrary.TENSOR);
+            descriptor.set(JAVA_INT, 0, DataTypeCodes.code(tensor.dataType()));
+            descriptor.set(JAVA_INT, 4, rank);
+            descriptor.set(ADDRESS, 8, shape);
+            descriptor.set(ADDRESS, 16, bytes == 0 ? MemorySegment.NULL : memory);
+            descriptor.set(JAVA_LONG, 24, bytes);
+        }
+        return tensors;
+    }
+
+    /** Where the library writes the outputs handle of a run. */
+    MemorySegment outputsHandle() {
+        return outputsHandle;
+    }
+
+    /** The slots {@code tl_output} fills, an {@link EngineLibrary#OUTPUT}. */
+    MemorySegment outputSlots() {
+        return outputSlots;
+    }
+
+    private static boolean readableInPlace(Tensor tensor) {
+        ByteBuffer data = tensor.data();
+        return data.isDirect() && data.alignmentOffset(0, tensor.dataType().byteSize()) == 0;
+    }
+
+    private void ensureScratch(long bytes) {
+        if (bytes > scratch.byteSize()) {
+            long size = Math.max(bytes, 2 * scratch.byteSize());
+            scratch = arena.allocate(size, ALIGNMENT);
+        }
+    }
+
+    private static long aligned(long bytes) {
+        return (bytes + ALIGNMENT - 1) & -ALIGNMENT;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

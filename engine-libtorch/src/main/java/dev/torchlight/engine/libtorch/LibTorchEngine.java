@@ -1,0 +1,169 @@
+package dev.torchlight.engine.libtorch;
+
+import dev.torchlight.config.ModelConfig;
+import dev.torchlight.engine.Engine;
+import dev.torchlight.engine.EngineException;
+import dev.torchlight.engine.IntraOpBudget;
+import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
+import dev.torchlight.repository.ModelSource;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs TorchScript models and AOTInductor packages with libtorch, through torchlight's engine
+ * library (a thin C ABI over libtorch, {@code src/main/native}) called with Java's foreign function
+ * and memory API.
+ *
+ * <p>The library is found by {@link LibraryFile} and loaded on the first {@link #load} or
+ * {@link #gpuCount}, not on construction, so building the object graph stays cheap.
+ *
+ * <p>Formats: a {@code model.pt2} file, or any file of a model whose platform is {@code aoti}, is an
+ * AOTInductor package; anything else is TorchScript, frozen at load unless the config's
+ * {@code freeze} is false.
+ *
+ * <p>Intra-op threads: the config's {@code intra_op_threads}, else this engine's option, else an
+ * even share of the cores among every live instance of this engine, across all its models (see
+ * {@link IntraOpBudget}). libtorch keeps the count per thread, so each model applies its current
+ * value on the thread that runs it (a thread-local check; a native call only when it changed).
+ *
+ * <p>Out of memory: a load or run that fails for lack of memory throws an {@link EngineException}
+ * whose {@link EngineException#outOfMemory()} is true, so the scheduler can split the batch.
+ *
+ * <p>Datatypes: all ten of torchlight's, BOOL to FP64 including INT16 and BF16.
+ */
+public final class LibTorchEngine implements Engine {
+    private static final Logger LOG = LoggerFactory.getLogger(LibTorchEngine.class);
+
+    private final int intraOpThreads;
+    private final IntraOpBudget budget;
+    private final Supplier<LibraryFile> locator;
+    private EngineLibrary library;
+
+    /** Shares the cores among instances; the library {@link LibraryFile#locate()} finds. */
+    public LibTorchEngine() {
+        this(0, Runtime.getRuntime().availableProcessors(), LibraryFile::locate);
+    }
+
+    /**
+     * @param intraOpThreads threads per instance for models without {@code intra_op_threads}; 0 = a
+     *     share of the cores
+     * @param cores the cores this engine's instances share
+     */
+    LibTorchEngine(int intraOpThreads, int cores, Supplier<LibraryFile> locator) {
+        if (intraOpThreads < 0) {
+            throw new IllegalArgumentException("intraOpThreads must be 0 (a share) or positive, got " + intraOpThreads);
+        }
+        this.intraOpThreads = intraOpThreads;
+        this.budget = new IntraOpBudget(cores);
+        this.locator = locator;
+    }
+
+    @Override
+    public String name() {
+        return "libtorch";
+    }
+
+    /** The engine library, loaded on first use. */
+    synchronized EngineLibrary library() {
+        if (library == null) {
+            EngineLibrary loaded = EngineLibrary.load(locator.get());
+            LOG.info("engine library {}: libtorch {}{}{}", loaded.file().library(), loaded.libtorchVersion(),
+                    (loaded.features() & EngineLibrary.FEATURE_CUDA) != 0 ? ", CUDA" : ", CPU only",
+                    (loaded.features() & EngineLibrary.FEATURE_AOTI) != 0 ? ", AOTInductor" : "");
+            library = loaded;
+        }
+        return library;
+    }
+
+    /** The libtorch version the engine runs with, e.g. {@code 2.13.0}. */
+    public String libtorchVersion() {
+        return library().libtorchVersion();
+    }
+
+    /**
+     * Loads one instance of a TorchScript file or AOTInductor package where it is placed.
+     *
+     * @throws EngineException when the file is missing or is not a model of its format, the package
+     *     was compiled for another device or libtorch, the placement names a GPU this libtorch does
+     *     not have, or the engine library cannot load; the message names the model and the file
+     */
+    @Override
+    public LoadedModel load(ModelConfig config, Path modelFile, Placement placement) {
+        String model = "model '" + config.name() + "': ";
+        boolean aoti = config.aoti() || modelFile.getFileName().toString().endsWith(".pt2");
+        if (config.aoti() && !modelFile.getFileName().toString().endsWith(".pt2")) {
+            throw new EngineException(model + "platform 'aoti' serves AOTInductor packages, named "
+                    + ModelSource.PACKAGE_FILE + ", but the version folder holds " + modelFile);
+        }
+        if (!Files.isRegularFile(modelFile)) {
+            throw new EngineException(model + "model file " + modelFile
+                    + (Files.exists(modelFile) ? " is not a file" : " does not exist"));
+        }
+        EngineLibrary lib = library();
+        checkPlacement(lib, model, placement);
+        if (aoti && (lib.features() & EngineLibrary.FEATURE_AOTI) == 0) {
+            throw new EngineException(model + "this engine library was built without AOTInductor support, so it"
+                    + " cannot load " + modelFile);
+        }
+        IntraOpBudget.Lease threads = budget.acquire(fixedIntraOpThreads(config));
+        try {
+            lib.applyIntraOpThreads(threads.threads());
+            MemorySegment handle = lib.load(modelFile.toAbsolutePath().toString(),
+                    aoti ? EngineLibrary.AOTI : EngineLibrary.TORCHSCRIPT,
+                    placement.onGpu() ? EngineLibrary.DEVICE_CUDA : EngineLibrary.DEVICE_CPU, placement.device(),
+                    !aoti && config.engine().freeze(),
+                    model + "cannot load " + modelFile + " as " + (aoti ? "an AOTInductor package" : "TorchScript")
+                            + ": ");
+            return new LibTorchModel(lib, config, handle, threads);
+        } catch (RuntimeException e) {
+            threads.close();
+            throw e;
+        }
+    }
+
+    private static void checkPlacement(EngineLibrary lib, String model, Placement placement) {
+        if (!placement.onGpu()) {
+            return;
+        }
+        if ((lib.features() & EngineLibrary.FEATURE_CUDA) == 0) {
+            throw new EngineException(model + "cannot place an instance on " + placement + ": the engine library"
+                    + " was built against a libtorch without CUDA (see docs/ENGINE.md for building it against"
+                    + " a CUDA libtorch)");
+        }
+        int gpus = lib.cudaDeviceCount();
+        if (placement.device() >= gpus) {
+            throw new EngineException(model + "cannot place an instance on " + placement + ": libtorch sees "
+                    + gpus + " GPU(s)");
+        }
+    }
+
+    /**
+     * The intra-op threads an instance of {@code config} is fixed to: the config's
+     * {@code intra_op_threads} when set, else this engine's option when set, else 0 (a share).
+     */
+    int fixedIntraOpThreads(ModelConfig config) {
+        return config.engine().intraOpThreads() > 0 ? config.engine().intraOpThreads() : intraOpThreads;
+    }
+
+    /** Threads each instance without a fixed count runs with now. */
+    int sharedIntraOpThreads() {
+        return budget.share();
+    }
+
+    /** CUDA devices libtorch sees; 0 when the library was built without CUDA. */
+    @Override
+    public int gpuCount() {
+        EngineLibrary lib = library();
+        return (lib.features() & EngineLibrary.FEATURE_CUDA) == 0 ? 0 : lib.cudaDeviceCount();
+    }
+
+    @Override
+    public String toString() {
+        return "LibTorchEngine[intraOpThreads=" + intraOpThreads + "]";
+    }
+}

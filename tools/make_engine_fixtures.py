@@ -1,0 +1,66 @@
+"""Writes the engine's own test models to engine-libtorch/src/test/resources/fixtures.
+
+Small TorchScript modules that exercise what the served fixtures in testdata/ do not: dict outputs,
+non-contiguous outputs, a forward that raises, one that runs out of memory above a batch size, and
+an in-place update of its input. Run with the project's Python: "$(tools/python-env.sh)" tools/make_engine_fixtures.py
+"""
+import pathlib
+import warnings
+from typing import Dict
+
+import torch
+from torch import Tensor
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+warnings.filterwarnings("ignore", category=FutureWarning)
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "engine-libtorch/src/test/resources/fixtures"
+
+
+class DictOut(torch.nn.Module):
+    def forward(self, x: Tensor) -> Dict[str, Tensor]:
+        return {"double": x * 2, "negated": -x, "total": x.sum()}
+
+
+class Transposed(torch.nn.Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return x.t()
+
+
+class Raises(torch.nn.Module):
+    """Fails for any negative element, as a model's own validation would."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if bool((x < 0).any()):
+            raise ValueError("negative input")
+        return x + 1
+
+
+class OomRows(torch.nn.Module):
+    """Allocates (never touches) 2^(3 * rows) MiB of scratch: fine up to 4 rows (4 GiB of address
+    space), out of memory from 8 rows (16 TiB, more than any machine has); returns its input doubled."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        rows = min(x.shape[0], 10)
+        scratch = torch.empty([1 << (18 + 3 * rows)], dtype=torch.float32)
+        return x * 2 + scratch[0] * 0
+
+
+def save(module, name):
+    scripted = torch.jit.script(module.eval())
+    torch.jit.save(scripted, str(OUT / name))
+    print(f"wrote {OUT / name} ({(OUT / name).stat().st_size} bytes)")
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        save(DictOut(), "dict_out.pt")
+        save(Transposed(), "transposed.pt")
+        save(Raises(), "raises.pt")
+        save(OomRows(), "oom_rows.pt")
+
+
+if __name__ == "__main__":
+    main()
