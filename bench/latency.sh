@@ -36,7 +36,7 @@ say() { echo "latency.sh: $*" >&2; }
 
 if [ ! -f "$models/risk/1/model.pt" ] || [ ! -d "$models/mlp" ]; then
   say "making the workload models in $models"
-  /usr/bin/python3 tools/make_bench_models.py --out "$models"
+  "$(tools/python-env.sh)" tools/make_bench_models.py --out "$models"
 fi
 ./torchlight --help >/dev/null # builds the jar when the sources are newer
 jars=("$@")
@@ -79,8 +79,7 @@ for round in $(seq 1 "$rounds"); do
     tag="r$round-j$i"
     log="$out/$tag-server.log"
     say "round $round, jar $i: $jar"
-    "$java" --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true \
-      -DDJL_CACHE_DIR="${DJL_CACHE_DIR:-$HOME/.cache/torchlight/djl}" -jar "$jar" serve \
+    "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" serve \
       --model-repository "$models" --models mlp,risk --http-port 0 --grpc-port 0 --metrics-port 0 \
       --management-port 0 --access-log "$out/$tag-access.log" >"$log" 2>&1 &
     pid=$!

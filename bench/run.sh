@@ -4,7 +4,7 @@
 #   bench/run.sh                 # the full run (about 27 minutes)
 #   BENCH_QUICK=1 bench/run.sh   # every step with short runs: a smoke test, not numbers to publish
 #
-# It builds torchlight, makes the workload models (tools/make_bench_models.py, Debian's python3-torch),
+# It builds torchlight, makes the workload models (tools/make_bench_models.py, the project's Python environment),
 # measures the raw engine, then starts `torchlight serve` on free ports once per group of models (the risk
 # models together, each ResNet-50 variant alone) and measures it over HTTP (JSON and binary tensors) and
 # gRPC (unary and streaming), and writes
@@ -45,21 +45,14 @@ say "building torchlight"
 ./torchlight --help >/dev/null
 jar="$root/server/target/torchlight.jar"
 say "making the workload models in $models"
-/usr/bin/python3 tools/make_bench_models.py --out "$models"
+"$(tools/python-env.sh)" tools/make_bench_models.py --out "$models"
 mkdir -p "$out" "$work"
 
 # The same JDK the launcher picks, for the tools run from the jar below.
-java_bin() {
-  local home
-  for home in "${JAVA_HOME:-}" $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -Vr); do
-    home="${home%/}"
-    if [ -n "$home" ] && [ -x "$home/bin/java" ] && "$home/bin/java" -version 2>&1 | grep -Eq 'version "(2[1-9]|[3-9][0-9])'; then
-      echo "$home/bin/java"; return 0
-    fi
-  done
-  command -v java
-}
-java="$(java_bin)"
+# shellcheck source=tools/find_jdk.sh
+. "$root/tools/find_jdk.sh"
+find_jdk
+java="$JAVA_HOME/bin/java"
 
 # bench NAME ARGS...: one `torchlight bench` run writing $out/NAME.json and .csv; a failure is noted, not fatal,
 # so that the runs that worked still make it into the tables.

@@ -1,14 +1,21 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Writes the benchmark model repository (default bench/models/) used by bench/run.sh.
 
   risk      MLP 256 -> 1024 -> ReLU -> 1024 -> ReLU -> 2, FP32, max_batch_size 64
-  resnet50  torchvision ResNet-50, random weights, traced at 1x3x224x224, max_batch_size 32
+  resnet50  ResNet-50 (torchvision's architecture, module for module), random weights,
+            traced at 1x3x224x224, max_batch_size 32
   mlp       a copy of the bundled demo model (models/mlp)
   risk_batched, resnet50_batched
             the same model files with dynamic batching on, so one server run compares
             batching on and off
+  risk_unfrozen, resnet50_unfrozen
+            the same model files with freeze: false (TorchScript as saved)
+  risk_aoti, resnet50_aoti
+            the same models (same weights) as AOTInductor packages (model.pt2) for this machine's CPU,
+            with a dynamic batch dimension up to max_batch_size
 
-Run with Debian's /usr/bin/python3 (packages python3-torch, python3-torchvision). Nothing is
+Run with the project's Python environment: "$(tools/python-env.sh)" tools/make_bench_models.py
+(PyTorch alone: the ResNet-50 is defined here, so torchvision is not needed). Nothing is
 downloaded: every weight is random from a fixed seed. A model whose files exist is left alone
 unless --force is given.
 """
@@ -71,22 +78,94 @@ dynamic_batching:
 
 
 def make_risk(torch):
+    return torch.jit.script(risk_module(torch))
+
+
+def risk_module(torch):
     torch.manual_seed(1)
-    model = torch.nn.Sequential(
+    return torch.nn.Sequential(
         torch.nn.Linear(256, 1024),
         torch.nn.ReLU(),
         torch.nn.Linear(1024, 1024),
         torch.nn.ReLU(),
         torch.nn.Linear(1024, 2),
     ).eval()
-    return torch.jit.script(model)
+
+
+def resnet50(torch):
+    """ResNet-50 as torchvision.models.resnet50(weights=None) builds it: the same modules, names
+    (its state_dict loads torchvision's weights), construction order and initialisation."""
+    nn = torch.nn
+
+    class Bottleneck(nn.Module):
+        expansion = 4
+
+        def __init__(self, inplanes, planes, stride=1, downsample=None):
+            super().__init__()
+            self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.conv3 = nn.Conv2d(planes, planes * self.expansion, kernel_size=1, bias=False)
+            self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+            self.relu = nn.ReLU(inplace=True)
+            self.downsample = downsample
+
+        def forward(self, x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.relu(self.bn2(self.conv2(out)))
+            out = self.bn3(self.conv3(out))
+            identity = x if self.downsample is None else self.downsample(x)
+            return self.relu(out + identity)
+
+    class ResNet(nn.Module):
+        def __init__(self, layers=(3, 4, 6, 3), num_classes=1000):
+            super().__init__()
+            self.inplanes = 64
+            self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+            self.layer1 = self._make_layer(64, layers[0])
+            self.layer2 = self._make_layer(128, layers[1], stride=2)
+            self.layer3 = self._make_layer(256, layers[2], stride=2)
+            self.layer4 = self._make_layer(512, layers[3], stride=2)
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(512 * Bottleneck.expansion, num_classes)
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                elif isinstance(m, nn.BatchNorm2d):
+                    nn.init.constant_(m.weight, 1)
+                    nn.init.constant_(m.bias, 0)
+
+        def _make_layer(self, planes, blocks, stride=1):
+            downsample = None
+            if stride != 1 or self.inplanes != planes * Bottleneck.expansion:
+                downsample = nn.Sequential(
+                    nn.Conv2d(self.inplanes, planes * Bottleneck.expansion, kernel_size=1, stride=stride, bias=False),
+                    nn.BatchNorm2d(planes * Bottleneck.expansion),
+                )
+            layers = [Bottleneck(self.inplanes, planes, stride, downsample)]
+            self.inplanes = planes * Bottleneck.expansion
+            layers += [Bottleneck(self.inplanes, planes) for _ in range(1, blocks)]
+            return nn.Sequential(*layers)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    return ResNet()
+
+
+def resnet50_module(torch):
+    torch.manual_seed(2)
+    return resnet50(torch).eval()
 
 
 def make_resnet50(torch):
-    import torchvision
-
-    torch.manual_seed(2)
-    model = torchvision.models.resnet50(weights=None).eval()
+    model = resnet50_module(torch)
     with torch.no_grad():
         # Traced, not scripted: the traced graph is what users of torchvision models deploy.
         return torch.jit.trace(model, torch.rand(1, 3, 224, 224))
@@ -144,6 +223,49 @@ def write_jpeg_twin(repo):
     print(f"{twin.name}: resnet50_batched with the image_classifier handler")
 
 
+def write_unfrozen_twin(repo, name):
+    """<name>_unfrozen: the same model.pt with freeze: false."""
+    source = repo / name
+    twin = repo / f"{name}_unfrozen"
+    config = (source / "config.yaml").read_text().replace(f"name: {name}\n", f"name: {name}_unfrozen\n")
+    link_model(source, twin)
+    (twin / "config.yaml").write_text(config + "freeze: false\n")
+    print(f"{twin.name}: {name}'s model, not frozen")
+
+
+def write_aoti(repo, name, module, example_shape, force):
+    """<name>_aoti: the model as an AOTInductor package for this CPU, batch dimension dynamic up to
+    <name>'s max_batch_size."""
+    source = repo / name
+    twin = repo / f"{name}_aoti"
+    package = twin / "1" / "model.pt2"
+    config = (source / "config.yaml").read_text().replace(f"name: {name}\n", f"name: {name}_aoti\n") \
+        .replace("platform: torchscript\n", "platform: aoti\n")
+    if not force and package.is_file():
+        print(f"{twin.name}: {package} exists, kept (--force remakes it)")
+        (twin / "config.yaml").write_text(config)
+        return
+    import time
+    import warnings
+
+    import torch
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    max_batch = int(next(line.split(":")[1] for line in config.splitlines() if line.startswith("max_batch_size:")))
+    print(f"{twin.name}: compiling {package} (batch 1..{max_batch}) ...", flush=True)
+    start = time.monotonic()
+    model = module(torch)
+    batch = torch.export.Dim("batch", min=1, max=max_batch)
+    with torch.no_grad():
+        program = torch.export.export(model, (torch.rand(2, *example_shape),), dynamic_shapes=({0: batch},))
+        package.parent.mkdir(parents=True, exist_ok=True)
+        tmp = package.with_name("model.tmp.pt2")
+        torch._inductor.aoti_compile_and_package(program, package_path=str(tmp))
+    tmp.replace(package)
+    (twin / "config.yaml").write_text(config)
+    print(f"{twin.name}: compiled in {time.monotonic() - start:.0f} s")
+
+
 def copy_demo(repo, force):
     source = ROOT / "models" / "mlp"
     target = repo / "mlp"
@@ -169,6 +291,10 @@ def main(argv):
     write_batched_twin(repo, "risk", RISK_BATCHING)
     write_batched_twin(repo, "resnet50", RESNET50_BATCHING, max_batch_size=8)
     write_jpeg_twin(repo)
+    write_unfrozen_twin(repo, "risk")
+    write_unfrozen_twin(repo, "resnet50")
+    write_aoti(repo, "risk", risk_module, (256,), args.force)
+    write_aoti(repo, "resnet50", resnet50_module, (3, 224, 224), args.force)
     copy_demo(repo, args.force)
     return 0
 
