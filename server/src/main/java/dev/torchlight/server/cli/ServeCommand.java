@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -124,22 +125,29 @@ public final class ServeCommand implements Callable<Integer> {
             err.println("torchlight serve: " + e.getMessage());
             return 2;
         }
+        // The hook is in place before the server starts: a SIGTERM that arrives while it starts (its
+        // listeners may already answer) waits for the start and then closes it gracefully.
+        CompletableFuture<TorchlightServer> started = new CompletableFuture<>();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            TorchlightServer running = started.join();
+            if (running != null) {
+                running.close();
+            }
+            stopped.countDown();
+        }, "shutdown"));
         Engine engine = EngineFactory.create();
-        TorchlightServer server;
         try {
-            server = TorchlightServer.start(serverConfig, engine);
+            started.complete(TorchlightServer.start(serverConfig, engine));
         } catch (ConfigException e) {
+            started.complete(null);
             err.println("torchlight serve: " + e.getMessage());
             return 2;
         } catch (RuntimeException e) {
+            started.complete(null);
             err.println("torchlight serve: cannot start: " + e.getMessage());
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "shutdown"));
         try {
             stopped.await();
         } catch (InterruptedException e) {

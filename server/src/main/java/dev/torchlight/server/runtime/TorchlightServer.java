@@ -35,7 +35,7 @@ import dev.torchlight.server.metrics.MetricsEndpoint;
 import dev.torchlight.server.metrics.ModelMetrics;
 import dev.torchlight.server.metrics.ServerMetrics;
 import dev.torchlight.server.metrics.gpu.GpuMetrics;
-import dev.torchlight.server.metrics.gpu.JnaNvml;
+import dev.torchlight.server.metrics.gpu.NvmlLibrary;
 import dev.torchlight.server.tls.TlsContexts;
 import io.grpc.ServerInterceptor;
 import io.grpc.netty.GrpcSslContexts;
@@ -208,7 +208,7 @@ public final class TorchlightServer implements AutoCloseable {
         collectors.add(new ModelMetrics(models));
         collectors.add(new ServerMetrics(System::nanoTime, startNanos, http::openConnections,
                 http::acceptedConnections, () -> http.responses().snapshot()));
-        GpuMetrics.detect(JnaNvml.LIBRARY).ifPresent(collectors::add);
+        GpuMetrics.detect(NvmlLibrary.LIBRARY).ifPresent(collectors::add);
         return MetricsEndpoint.start(config.host(), config.metricsPort(), collectors);
     }
 

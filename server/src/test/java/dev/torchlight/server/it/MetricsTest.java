@@ -8,7 +8,7 @@ import dev.torchlight.config.ManagementConfig;
 import dev.torchlight.config.SecurityConfig;
 import dev.torchlight.config.ServerConfig;
 import dev.torchlight.metrics.Outcome;
-import dev.torchlight.server.metrics.gpu.JnaNvml;
+import dev.torchlight.server.metrics.gpu.NvmlLibrary;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -137,7 +137,7 @@ class MetricsTest {
         assertThat(s.has("jvm_memory_used_bytes")).isTrue();
         assertThat(s.has("jvm_gc_collection_seconds_count")).isTrue();
         assertThat(s.has("process_start_time_seconds")).isTrue();
-        boolean nvml = JnaNvml.load(JnaNvml.LIBRARY).isPresent();
+        boolean nvml = NvmlLibrary.load(NvmlLibrary.LIBRARY).isPresent();
         assertThat(s.has("torchlight_gpu_utilization_ratio")).isEqualTo(nvml);
     }
 

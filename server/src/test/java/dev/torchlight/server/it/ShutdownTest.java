@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * SIGTERM to a real {@code torchlight serve} process under load: every request sent before the
  * signal (and so accepted) is answered with its result, even those still waiting in the batcher's
- * queue when the signal came, and the process exits within its grace period.
+ * queue when the signal came, and the process exits within its grace period. A SIGTERM during
+ * start-up waits for the start and then shuts down the same way.
  */
 class ShutdownTest {
     private static final Pattern LISTENING = Pattern.compile("on http://127\\.0\\.0\\.1:(\\d+) \\(management");
@@ -106,6 +107,27 @@ class ShutdownTest {
                 .contains("every accepted request was answered");
         System.out.printf("SIGTERM: %d requests before the signal, %d answered after it, stopped in %d ms%n",
                 before.get(), answeredAfterSignal.get(), stopMs);
+    }
+
+    @Test
+    void sigtermWhileStartingWaitsForTheStartThenShutsDownGracefully() throws Exception {
+        TestData.copyModels(repo, "mlp");
+        Path logFile = repo.resolve("server.log");
+        Process server = startServer(logFile);
+        // The engine library is opened while the models load: the server is still starting.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (server.isAlive() && System.nanoTime() < deadline
+                && !(Files.exists(logFile) && Files.readString(logFile).contains("engine library"))) {
+            Thread.sleep(10); // polling with a deadline; spinning would starve the server of CPU
+        }
+        server.destroy(); // SIGTERM
+        boolean exited = server.waitFor(60, TimeUnit.SECONDS);
+        if (!exited) {
+            server.destroyForcibly();
+        }
+        String log = Files.readString(logFile);
+        assertThat(exited).as("exited; log:\n" + log).isTrue();
+        assertThat(log).doesNotContain("Exception").contains("every accepted request was answered");
     }
 
     /** Waits until the server's queue holds requests (its Prometheus queue-depth gauge), so the signal meets them. */

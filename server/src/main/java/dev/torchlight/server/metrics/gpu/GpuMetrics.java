@@ -27,7 +27,7 @@ public final class GpuMetrics implements MultiCollector {
      * machine without NVIDIA GPUs is normal, not an error).
      */
     public static Optional<GpuMetrics> detect(String library) {
-        Optional<Nvml> nvml = JnaNvml.load(library);
+        Optional<Nvml> nvml = NvmlLibrary.load(library);
         if (nvml.isEmpty()) {
             LOG.info("no GPU metrics: NVIDIA's management library ({}) is not available", library);
             return Optional.empty();

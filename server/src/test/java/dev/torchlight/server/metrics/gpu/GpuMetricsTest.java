@@ -49,7 +49,7 @@ class GpuMetricsTest {
 
     @Test
     void aMissingLibraryMeansNoGpuMetricsAndNoError() {
-        assertThat(JnaNvml.load("torchlight-no-such-library")).isEmpty();
+        assertThat(NvmlLibrary.load("torchlight-no-such-library")).isEmpty();
         assertThat(GpuMetrics.detect("torchlight-no-such-library")).isEmpty();
     }
 

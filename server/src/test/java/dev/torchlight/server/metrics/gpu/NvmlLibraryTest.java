@@ -17,16 +17,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The JNA binding against a fake libnvidia-ml built from C at test time (skipped without a C
+ * The FFM binding against a fake libnvidia-ml built from C at test time (skipped without a C
  * compiler): the real native calls, argument types and struct layouts, with no GPU needed.
  */
-class JnaNvmlTest {
+class NvmlLibraryTest {
     @TempDir
     Path dir;
 
     @Test
     void readsEveryQuantityThroughTheNativeCalls() throws Exception {
-        Optional<Nvml> loaded = JnaNvml.load(build("libfakenvml.so").toString());
+        Optional<Nvml> loaded = NvmlLibrary.load(build("libfakenvml.so").toString());
         assertThat(loaded).isPresent();
         Nvml nvml = loaded.get();
 
@@ -44,14 +44,14 @@ class JnaNvmlTest {
 
     @Test
     void aLibraryThatDoesNotInitialiseMeansNoGpuMetrics() throws Exception {
-        assertThat(JnaNvml.load(build("libfakenvml_noinit.so", "-DINIT_FAILS").toString())).isEmpty();
+        assertThat(NvmlLibrary.load(build("libfakenvml_noinit.so", "-DINIT_FAILS").toString())).isEmpty();
     }
 
     private Path build(String name, String... defines) throws IOException, InterruptedException {
         String cc = compiler();
         Assumptions.assumeTrue(cc != null, "no C compiler to build the fake NVML library");
         Path source = dir.resolve("fake_nvml.c");
-        try (InputStream in = JnaNvmlTest.class.getResourceAsStream("/nvml/fake_nvml.c")) {
+        try (InputStream in = NvmlLibraryTest.class.getResourceAsStream("/nvml/fake_nvml.c")) {
             Files.copy(in, source);
         }
         Path library = dir.resolve(name);
