@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Builds the image-classifier fixture and its PyTorch goldens.
 
 Writes testdata/handlers/models/classifier/ (a small ResNet-style TorchScript model with
@@ -6,23 +6,32 @@ random weights from a fixed seed, its config.yaml and a TorchServe index_to_name
 and, for every image in testdata/images/, testdata/handlers/golden/<image>.f32.gz (the
 input tensor torchvision makes: Resize(256), CenterCrop(224), ToTensor(), Normalize with
 ImageNet mean/std, float32 little-endian [3, 224, 224], gzip) and top5.json (the model's
-softmax top-5 for that tensor). The reference is Debian's python3-torchvision and
-python3-pil; run with /usr/bin/python3 from the repository root.
+softmax top-5 for that tensor).
+
+The reference is Pillow with torchvision's PIL code path reproduced below (torchvision
+cannot be installed beside the CPU torch wheel, see tools/python-env.sh); the model runs on
+PyTorch 2.13. Run with the project's Python from any directory:
+"$(tools/python-env.sh)" tools/make_image_fixtures.py
 """
 import gzip
 import json
 import os
 import pathlib
 import sys
+import warnings
 
 if os.environ.get("PYTHONHASHSEED") != "0":
     os.environ["PYTHONHASHSEED"] = "0"
     os.execv(sys.executable, [sys.executable, *sys.argv])
 
+import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor, nn
-from torchvision import transforms as T
+
+# PyTorch's own deprecation notices (TorchScript) are not ours to fix.
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+warnings.filterwarnings("ignore", category=FutureWarning)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "testdata" / "images"
@@ -32,13 +41,52 @@ CLASSES = 20
 SEED = 8
 # Spreads the logits so that neighbouring top-5 classes differ by far more than decoders do.
 LOGIT_SCALE = 40.0
+RESIZE = 256
+CROP = 224
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
 
-TRANSFORM = T.Compose([
-    T.Resize(256),
-    T.CenterCrop(224),
-    T.ToTensor(),
-    T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
-])
+
+# torchvision's Resize(256), CenterCrop(224), ToTensor() and Normalize(MEAN, STD) as they
+# act on a PIL image (torchvision/transforms/functional.py and functional_pil.py); Pillow
+# does the resampling there too, so these are the same operations, not an approximation.
+def resize(img: Image.Image, size: int) -> Image.Image:
+    """The shorter side becomes size, the longer int(size * long / short) (truncated)."""
+    w, h = img.size
+    short, long = (w, h) if w <= h else (h, w)
+    new_short, new_long = size, int(size * long / short)
+    new_w, new_h = (new_short, new_long) if w <= h else (new_long, new_short)
+    if (w, h) == (new_w, new_h):
+        return img  # torchvision returns the image itself, unresampled
+    # Pillow's bilinear filter widens with the scale factor when shrinking (antialiasing).
+    return img.resize((new_w, new_h), Image.Resampling.BILINEAR)
+
+
+def center_crop(img: Image.Image, size: int) -> Image.Image:
+    """Offsets round half to even (Python's round), as torchvision's center_crop."""
+    w, h = img.size
+    assert w >= size and h >= size, "torchvision would pad; no fixture image needs it"
+    top = int(round((h - size) / 2.0))
+    left = int(round((w - size) / 2.0))
+    return img.crop((left, top, left + size, top + size))
+
+
+def to_tensor(img: Image.Image) -> Tensor:
+    """8-bit HWC samples to float32 CHW divided by 255 (float32 division, as ToTensor)."""
+    assert img.mode == "RGB"
+    array = np.array(img, np.uint8, copy=True)
+    return torch.from_numpy(array).permute(2, 0, 1).contiguous().to(torch.float32).div(255)
+
+
+def normalize(tensor: Tensor) -> Tensor:
+    """(x - mean) / std with float32 mean and std, as Normalize."""
+    mean = torch.as_tensor(MEAN, dtype=tensor.dtype).view(-1, 1, 1)
+    std = torch.as_tensor(STD, dtype=tensor.dtype).view(-1, 1, 1)
+    return tensor.sub(mean).div(std)
+
+
+def transform(img: Image.Image) -> Tensor:
+    return normalize(to_tensor(center_crop(resize(img, RESIZE), CROP)))
 
 
 class Block(nn.Module):
@@ -105,7 +153,7 @@ def main() -> None:
     for path in sorted(IMAGES.iterdir()):
         if path.suffix not in (".jpg", ".png") or path.name == "truncated.jpg":
             continue
-        tensor = TRANSFORM(Image.open(path).convert("RGB"))
+        tensor = transform(Image.open(path).convert("RGB"))
         assert tensor.shape == (3, 224, 224) and tensor.dtype == torch.float32
         with gzip.GzipFile(GOLDEN / (path.name + ".f32.gz"), "wb", mtime=0) as f:
             f.write(tensor.numpy().astype("<f4").tobytes())

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Writes TorchServe-style .mar archives into testdata/mar/ for the import-mar tests.
 
 A .mar is a zip holding MAR-INF/MANIFEST.json, the serialized model, the handler and extra
@@ -11,7 +11,8 @@ fixed timestamp so the files are identical from run to run.
 - eager.mar: model.py plus a state dict (eager mode): refused.
 - python_handler.mar: TorchScript with a custom Python handler file: refused.
 - state_dict.mar: a state dict without model.py: refused (not TorchScript).
-Run with /usr/bin/python3 from the repository root after tools/make_image_fixtures.py.
+Run with the project's Python (PyTorch 2.13) after tools/make_image_fixtures.py, from any
+directory: "$(tools/python-env.sh)" tools/make_mar_fixtures.py
 """
 import io
 import json

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Writes testdata/images/ from scikit-image's sample data directory (argument 1).
 
 rocket.jpg and truncated.jpg are copied as shipped; the others are derived with

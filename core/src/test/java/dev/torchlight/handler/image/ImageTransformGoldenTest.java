@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The Java image pipeline against torchvision's Resize(256), CenterCrop(224), ToTensor and
- * Normalize on the committed photos (goldens by tools/make_image_fixtures.py).
+ * Normalize on the committed photos (goldens by tools/make_image_fixtures.py, which does what
+ * torchvision does to a PIL image with Pillow itself).
  *
  * <p>Tolerances: resizing, cropping and normalizing reproduce Pillow's integer arithmetic
  * exactly, so the only difference left is the decoder. PNG is lossless, so PNG tensors must match
@@ -24,8 +25,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * differently (the JDK bundles IJG libjpeg 6b, Pillow links libjpeg-turbo): a pixel may be off by
  * a few levels, i.e. a few × 1/255/0.225 ≈ 0.017 per level after normalization. We allow 4 levels
  * on any element (0.07) and a mean difference under a quarter level (0.005), which a wrong filter,
- * crop offset, channel order or normalization exceeds by far. (With the JDK 25 and Debian 12's
- * Pillow 9.4 the tensors came out identical, CMYK and ICC-tagged JPEGs included.)
+ * crop offset, channel order or normalization exceeds by far. (With the JDK 25 and Pillow 9.4 or
+ * 12.3 the tensors came out identical, CMYK and ICC-tagged JPEGs included.)
  */
 class ImageTransformGoldenTest {
     static final double PNG_TOLERANCE = 1e-6;
