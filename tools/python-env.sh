@@ -23,7 +23,9 @@ if [[ ! -x "$py" ]]; then
 fi
 if ! "$py" -c 'import torch, numpy, PIL' >/dev/null 2>&1; then
     echo "python-env: installing ${packages[*]}" >&2
-    "$py" -m pip install --quiet "${packages[@]}" >&2
+    # --retries 0: where the default index is unreachable (an offline machine with local wheel
+    # directories), pip moves on to the other sources at once instead of retrying it per package.
+    "$py" -m pip install --quiet --retries 0 "${packages[@]}" >&2
     "$py" -c 'import torch, numpy, PIL' >&2 \
         || { echo "python-env: torch, numpy or PIL still does not import" >&2; exit 1; }
 fi

@@ -8,8 +8,11 @@ Without a path it builds the library with build.sh into engine-libtorch/target/n
 It checks the ABI's metadata calls, runs the fixtures of testdata/ against their golden outputs
 (TorchScript as saved, frozen, and in FP16/BF16; AOTInductor packages), builds an AOTInductor
 package with a dynamic batch dimension and runs it against eager PyTorch, and checks the failure
-paths (bad files and the broken packages of testdata/bad, bad arguments, out-of-memory, results of
-unsupported types). Not part of the Java build.
+paths (bad files and the broken packages of testdata/bad, bad arguments, out-of-memory, device
+faults as libtorch words them, results of unsupported types). With a CUDA build and a GPU it also
+runs the fixtures on cuda:0 with every combination of pinned buffers and CUDA graphs, a capture that
+fails, streams, the allocator's figures and unloading; without them those tests are skipped. Not
+part of the Java build.
 """
 import ctypes
 import glob
@@ -28,10 +31,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))
 TESTDATA = os.path.join(ROOT, "testdata")
 
-TL_OK, TL_ERROR, TL_OUT_OF_MEMORY, TL_INVALID_ARGUMENT = 0, 1, 2, 3
+TL_OK, TL_ERROR, TL_OUT_OF_MEMORY, TL_INVALID_ARGUMENT, TL_DEVICE_FAULT = 0, 1, 2, 3, 4
 TL_BOOL, TL_UINT8, TL_INT8, TL_INT16, TL_INT32, TL_INT64, TL_FP16, TL_BF16, TL_FP32, TL_FP64 = range(10)
 TL_TORCHSCRIPT, TL_AOTI = 0, 1
-TL_CPU, TL_CUDA = 0, 1
+TL_CPU, TL_CUDA, TL_AS_SAVED = 0, 1, 2
 TL_FEATURE_AOTI, TL_FEATURE_CUDA = 1, 2
 
 TORCH_DTYPES = [torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64,
@@ -46,21 +49,27 @@ class TlTensor(ctypes.Structure):
 
 class TlLoadOptions(ctypes.Structure):
     _fields_ = [("format", ctypes.c_int32), ("device_type", ctypes.c_int32), ("device_index", ctypes.c_int32),
-                ("precision", ctypes.c_int32), ("optimize", ctypes.c_int32)]
+                ("precision", ctypes.c_int32), ("optimize", ctypes.c_int32), ("cudnn_benchmark", ctypes.c_int32),
+                ("cuda_graphs", ctypes.c_int32), ("pinned_buffers", ctypes.c_int32)]
 
 
 def bind(path):
     lib = ctypes.CDLL(path)
-    i32, p = ctypes.c_int32, ctypes.c_void_p
+    i32, p, i64p = ctypes.c_int32, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64)
     sig = {
         "tl_last_error": (ctypes.c_char_p, []),
         "tl_libtorch_version": (ctypes.c_char_p, []),
         "tl_build_features": (i32, []),
         "tl_cuda_device_count": (i32, []),
+        "tl_cuda_memory_info": (i32, [i32, i64p, i64p]),
+        "tl_cuda_allocator_stats": (i32, [i32, i64p, i64p, i64p]),
+        "tl_cuda_empty_cache": (i32, []),
         "tl_set_intra_op_threads": (i32, [i32]),
         "tl_get_intra_op_threads": (i32, []),
         "tl_model_load": (i32, [ctypes.c_char_p, ctypes.POINTER(TlLoadOptions), ctypes.POINTER(p)]),
         "tl_model_free": (None, [p]),
+        "tl_model_stream": (i32, [p, i64p]),
+        "tl_model_notice": (ctypes.c_char_p, [p]),
         "tl_model_run": (i32, [p, ctypes.POINTER(TlTensor), i32, ctypes.POINTER(i32), i32, ctypes.POINTER(p)]),
         "tl_outputs_count": (i32, [p]),
         "tl_output": (i32, [p, i32, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(i32), ctypes.POINTER(i32),
@@ -81,10 +90,11 @@ def last_error():
     return LIB.tl_last_error().decode()
 
 
-def load(path, fmt=TL_TORCHSCRIPT, device=TL_CPU, index=-1, precision=TL_FP32, optimize=0):
+def load(path, fmt=TL_TORCHSCRIPT, device=TL_CPU, index=-1, precision=TL_FP32, optimize=0, cudnn_benchmark=0,
+         cuda_graphs=0, pinned_buffers=0):
     """(status, model handle or None)."""
     handle = ctypes.c_void_p()
-    opts = TlLoadOptions(fmt, device, index, precision, optimize)
+    opts = TlLoadOptions(fmt, device, index, precision, optimize, cudnn_benchmark, cuda_graphs, pinned_buffers)
     status = LIB.tl_model_load(path.encode(), ctypes.byref(opts), ctypes.byref(handle))
     return status, (handle if status == TL_OK else None)
 
@@ -115,6 +125,15 @@ class Model:
         status = LIB.tl_model_run(self.handle, arr, len(inputs), fo, len(float_outputs or []), ctypes.byref(out))
         self._keep = (inputs, shapes, arr)
         return status, out
+
+    def stream(self):
+        sid = ctypes.c_int64(7)
+        self_status = LIB.tl_model_stream(self.handle, ctypes.byref(sid))
+        assert self_status == TL_OK, last_error()
+        return sid.value
+
+    def notice(self):
+        return LIB.tl_model_notice(self.handle).decode()
 
     def run(self, inputs, float_outputs=None):
         """Runs and returns [(name, tensor copy)]; raises on failure."""
@@ -209,6 +228,31 @@ class AllocatesTooMuch(torch.nn.Module):
         return x + torch.empty(1 << 50, dtype=torch.float32).sum()
 
 
+class FakesADeviceFault(torch.nn.Module):
+    """Raises what libtorch says after an illegal memory access, to check the classification on a CPU."""
+
+    def forward(self, x):
+        if bool(x.sum() > 0):
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        return x
+
+
+class SaysCudaErrorAboutItself(torch.nn.Module):
+    """A model's own message that mentions a fault without being a CUDA error."""
+
+    def forward(self, x):
+        raise RuntimeError("input looks like a misaligned address")
+
+
+class Syncs(torch.nn.Module):
+    """Reads a value back to the host in forward: runs eagerly, but cannot be captured in a CUDA graph."""
+
+    def forward(self, x):
+        if bool(x.sum() > 1e30):
+            return x * 0
+        return x * 2
+
+
 class Fails(torch.nn.Module):
     def forward(self, x):
         return torch.mm(x, x)  # a 1-d input cannot be multiplied
@@ -286,6 +330,27 @@ class TestEngine(unittest.TestCase):
         self.assertEqual(bool(features & TL_FEATURE_CUDA), torch.version.cuda is not None)
         if not features & TL_FEATURE_CUDA:
             self.assertEqual(LIB.tl_cuda_device_count(), 0)
+
+    def test_cuda_calls_without_cuda(self):
+        if LIB.tl_build_features() & TL_FEATURE_CUDA:
+            self.skipTest("a CUDA build")
+        a, b, c = ctypes.c_int64(5), ctypes.c_int64(5), ctypes.c_int64(5)
+        self.assertEqual(LIB.tl_cuda_memory_info(0, ctypes.byref(a), ctypes.byref(b)), TL_ERROR)
+        assert_short_message(self, last_error(), "no CUDA")
+        self.assertEqual(LIB.tl_cuda_allocator_stats(0, ctypes.byref(a), ctypes.byref(b), ctypes.byref(c)), TL_ERROR)
+        assert_short_message(self, last_error(), "no CUDA")
+        self.assertEqual(LIB.tl_cuda_empty_cache(), TL_OK)
+        self.assertEqual(LIB.tl_cuda_memory_info(0, None, ctypes.byref(b)), TL_INVALID_ARGUMENT)
+
+    def test_stream_and_notice_on_the_cpu(self):
+        mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
+        with Model(mlp, cudnn_benchmark=1, cuda_graphs=1, pinned_buffers=1) as m:  # ignored on the CPU
+            self.assertEqual(m.stream(), -1)
+            self.assertEqual(m.notice(), "")
+            m.run([torch.randn(2, 64)])
+            self.assertEqual(m.notice(), "")
+        self.assertEqual(LIB.tl_model_stream(None, None), TL_INVALID_ARGUMENT)
+        self.assertEqual(LIB.tl_model_notice(None), b"")
 
     def test_intra_op_threads(self):
         self.assertEqual(LIB.tl_set_intra_op_threads(1), TL_OK)
@@ -432,6 +497,35 @@ class TestEngine(unittest.TestCase):
         assert_short_message(self, message, "running the model's forward", "RuntimeError")
         self.assertNotIn("Traceback of TorchScript", message)
 
+    def test_device_faults_are_classified(self):
+        with Model(script(FakesADeviceFault(), self.path("fault.pt"))) as m:
+            status, _ = m.run_raw([torch.ones(2)])
+            self.assertEqual(status, TL_DEVICE_FAULT, last_error())
+            assert_short_message(self, last_error(), "CUDA error: an illegal memory access")
+        with Model(script(SaysCudaErrorAboutItself(), self.path("not_a_fault.pt"))) as m:
+            status, _ = m.run_raw([torch.ones(2)])
+            self.assertEqual(status, TL_ERROR, last_error())
+
+    def test_as_saved(self):
+        for name, model, fmt, g in self.goldens():
+            if fmt != TL_TORCHSCRIPT:
+                continue
+            inputs = [tensor_from_json(i) for i in g["inputs"]]
+            expected = [tensor_from_json(o) for o in g["outputs"]]
+            with self.subTest(golden=name), Model(model, device=TL_AS_SAVED) as m:
+                self.assertEqual(m.stream(), -1)
+                for (_, actual), want in zip(m.run(inputs), expected):
+                    torch.testing.assert_close(actual, want)
+        with Model(script(Identity2(), self.path("identity_as_saved.pt")), device=TL_AS_SAVED) as m:
+            a, b = torch.arange(4, dtype=torch.int32), torch.ones(2)
+            status, out = m.run_raw([a, b])
+            self.assertEqual(status, TL_OK, last_error())
+            try:
+                _, _, _, data, _ = output_fields(out, 0)
+                self.assertNotEqual(data, a.data_ptr(), "an output must not alias the caller's input")
+            finally:
+                LIB.tl_outputs_free(out)
+
     def test_unfreezable_module_loads_unfrozen(self):
         module = Unfreezable().eval()
         path = script(module, self.path("unfreezable.pt"))
@@ -489,17 +583,22 @@ class TestEngine(unittest.TestCase):
                              ({"index": 0}, "-1 on the CPU"), ({"precision": TL_INT32}, "precision"),
                              ({"optimize": 2}, "optimize"),
                              ({"fmt": TL_AOTI, "precision": TL_FP16}, "TorchScript only"),
-                             ({"device": TL_CUDA, "index": -1}, "device_index")):
+                             ({"device": TL_CUDA, "index": -1}, "device_index"),
+                             ({"device": TL_AS_SAVED, "index": 0}, "-1 for a model loaded as saved"),
+                             ({"fmt": TL_AOTI, "device": TL_AS_SAVED}, "TorchScript only"),
+                             ({"cudnn_benchmark": 2}, "cudnn_benchmark"),
+                             ({"cuda_graphs": -1}, "cuda_graphs"),
+                             ({"pinned_buffers": 7}, "pinned_buffers")):
             with self.subTest(**kw):
                 status, _ = load(mlp, **kw)
                 self.assertEqual(status, TL_INVALID_ARGUMENT)
                 assert_short_message(self, last_error(), fragment)
         handle = ctypes.c_void_p()
-        self.assertEqual(LIB.tl_model_load(None, ctypes.byref(TlLoadOptions(0, 0, -1, TL_FP32, 0)),
+        self.assertEqual(LIB.tl_model_load(None, ctypes.byref(TlLoadOptions(0, 0, -1, TL_FP32, 0, 0, 0, 0)),
                                            ctypes.byref(handle)), TL_INVALID_ARGUMENT)
         self.assertEqual(LIB.tl_model_load(mlp.encode(), None, ctypes.byref(handle)), TL_INVALID_ARGUMENT)
-        self.assertEqual(LIB.tl_model_load(mlp.encode(), ctypes.byref(TlLoadOptions(0, 0, -1, TL_FP32, 0)), None),
-                         TL_INVALID_ARGUMENT)
+        self.assertEqual(LIB.tl_model_load(mlp.encode(), ctypes.byref(TlLoadOptions(0, 0, -1, TL_FP32, 0, 0, 0, 0)),
+                                           None), TL_INVALID_ARGUMENT)
 
     def test_cuda_without_cuda(self):
         if LIB.tl_build_features() & TL_FEATURE_CUDA:
@@ -577,6 +676,222 @@ class TestEngine(unittest.TestCase):
         print(f"\n  a CUDA package on the CPU: {last_error()}", file=sys.stderr)
 
 
+def has_gpu():
+    return bool(LIB.tl_build_features() & TL_FEATURE_CUDA) and LIB.tl_cuda_device_count() > 0
+
+
+def allocator_stats(device=0):
+    a, r, p = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
+    status = LIB.tl_cuda_allocator_stats(device, ctypes.byref(a), ctypes.byref(r), ctypes.byref(p))
+    assert status == TL_OK, last_error()
+    return a.value, r.value, p.value
+
+
+class Big(torch.nn.Module):
+    """64 MiB of FP32 weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(4096, 4096)
+
+    def forward(self, x):
+        return self.lin(x)
+
+
+class AllocatesTooMuchOnItsDevice(torch.nn.Module):
+    def forward(self, x):
+        if x.shape[0] > 4:
+            return x + torch.empty(1 << 50, dtype=torch.float32, device=x.device).sum()
+        return x * 2
+
+
+class IndexesOutOfRange(torch.nn.Module):
+    def forward(self, x):
+        return x[torch.tensor([1 << 20], device=x.device)]
+
+
+# Run in a child process: a device-side assert poisons the CUDA context of the whole process.
+DEVICE_FAULT_CHILD = r"""
+import ctypes, sys, torch
+sys.path.insert(0, sys.argv[1])
+import test_engine as t
+t.LIB = t.bind(sys.argv[2])
+with t.Model(sys.argv[3], device=t.TL_CUDA, index=0) as m:
+    status, _ = m.run_raw([torch.randn(4)])
+    print(status, t.last_error().replace("\n", " "))
+"""
+
+
+class TestCuda(unittest.TestCase):
+    """The CUDA path on cuda:0; skipped without a CUDA build or a GPU."""
+
+    tmp = None
+
+    @classmethod
+    def setUpClass(cls):
+        if not has_gpu():
+            raise unittest.SkipTest("no CUDA build or no GPU")
+        cls.tmp = tempfile.TemporaryDirectory(prefix="tl-engine-cuda-test-")
+        torch.manual_seed(0)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.tmp is not None:
+            cls.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def torchscript_goldens(self):
+        for golden in sorted(glob.glob(os.path.join(TESTDATA, "golden", "*.json"))):
+            with open(golden) as f:
+                g = json.load(f)
+            model = os.path.join(TESTDATA, "models", g["model"], str(g["version"]), "model.pt")
+            if os.path.exists(model):
+                yield os.path.basename(golden), model, g
+
+    def test_goldens_with_every_gpu_setting(self):
+        for name, model, g in self.torchscript_goldens():
+            inputs = [tensor_from_json(i) for i in g["inputs"]]
+            expected = [tensor_from_json(o) for o in g["outputs"]]
+            for pinned in (0, 1):
+                for graphs in (0, 1):
+                    with self.subTest(golden=name, pinned=pinned, graphs=graphs), \
+                            Model(model, device=TL_CUDA, index=0, optimize=1, cudnn_benchmark=1, cuda_graphs=graphs,
+                                  pinned_buffers=pinned) as m:
+                        self.assertGreaterEqual(m.stream(), 0)
+                        for call in range(3):  # the first captures, the others replay
+                            outs = m.run(inputs)
+                            self.assertEqual(len(outs), len(expected))
+                            for (_, actual), want in zip(outs, expected):
+                                self.assertEqual(actual.dtype, want.dtype)
+                                # TF32 convolutions (cuDNN's default) and other kernels than the CPU's
+                                torch.testing.assert_close(actual, want, rtol=2e-3, atol=2e-3)
+                        self.assertEqual(m.notice(), "", "a capture failed")
+        self.assertTrue(torch.backends.cudnn.benchmark, "cudnn_benchmark is process-wide in libtorch")
+
+    def test_graphs_per_input_shape(self):
+        mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
+        eager = torch.jit.load(mlp).eval()
+        with Model(mlp, device=TL_CUDA, index=0, cuda_graphs=1, pinned_buffers=1) as m:
+            for rows in (1, 2, 3, 2, 1, 8, 3):
+                x = torch.randn(rows, 64)
+                with torch.inference_mode():
+                    want = eager(x)
+                (_, y), = m.run([x])
+                torch.testing.assert_close(y, want, rtol=1e-3, atol=1e-3)
+            self.assertEqual(m.notice(), "")
+
+    def test_precision_on_cuda(self):
+        mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
+        x = torch.randn(4, 64)
+        with torch.inference_mode():
+            want = torch.jit.load(mlp).eval()(x)
+        for precision in (TL_FP16, TL_BF16):
+            for graphs in (0, 1):
+                with self.subTest(precision=NAMES[precision], graphs=graphs), \
+                        Model(mlp, device=TL_CUDA, index=0, precision=precision, cuda_graphs=graphs,
+                              pinned_buffers=1) as m:
+                    for _ in range(2):
+                        (_, y), = m.run([x], float_outputs=[TL_FP32])
+                        self.assertEqual(y.dtype, torch.float32)
+                        torch.testing.assert_close(y, want, rtol=3e-2, atol=3e-2)
+
+    def test_a_capture_that_fails_runs_eagerly_with_a_notice(self):
+        path = script(Syncs(), self.path("syncs.pt"))
+        with Model(path, device=TL_CUDA, index=0, cuda_graphs=1, pinned_buffers=1) as m:
+            for _ in range(3):
+                (_, y), = m.run([torch.ones(3)])
+                torch.testing.assert_close(y, torch.full((3,), 2.0))
+            self.assertIn("CUDA graph capture failed for input shapes [3], running eagerly", m.notice())
+            print(f"\n  notice: {m.notice()}", file=sys.stderr)
+        # The allocator is sound after the failed capture: other models still load, run and unload.
+        mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
+        with Model(mlp, device=TL_CUDA, index=0, cuda_graphs=1) as m:
+            m.run([torch.randn(2, 64)])
+            m.run([torch.randn(2, 64)])
+        self.assertEqual(LIB.tl_cuda_empty_cache(), TL_OK)
+
+    def test_dict_and_noncontiguous_outputs(self):
+        x = torch.randn(2, 3)
+        for graphs in (0, 1):
+            with self.subTest(graphs=graphs), \
+                    Model(script(DictOut(), self.path("dict.pt")), device=TL_CUDA, index=0, cuda_graphs=graphs,
+                          pinned_buffers=1) as m:
+                for _ in range(2):
+                    outs = m.run([x])
+                    self.assertEqual([n for n, _ in outs], ["second", "first"])
+                    torch.testing.assert_close(outs[0][1], x * 2)
+            with Model(os.path.join(ROOT, "engine-libtorch/src/test/resources/fixtures/transposed.pt"),
+                       device=TL_CUDA, index=0, cuda_graphs=graphs, pinned_buffers=1) as m:
+                (_, y), = m.run([x])
+                torch.testing.assert_close(y, x.t())
+
+    def test_each_instance_has_its_own_stream(self):
+        mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
+        with Model(mlp, device=TL_CUDA, index=0) as a, Model(mlp, device=TL_CUDA, index=0) as b:
+            self.assertGreaterEqual(a.stream(), 0)
+            self.assertNotEqual(a.stream(), b.stream())
+            print(f"\n  streams: {a.stream()}, {b.stream()}", file=sys.stderr)
+
+    def test_memory_figures_and_unloading_gives_memory_back(self):
+        free, total = ctypes.c_int64(), ctypes.c_int64()
+        self.assertEqual(LIB.tl_cuda_memory_info(0, ctypes.byref(free), ctypes.byref(total)), TL_OK, last_error())
+        self.assertGreater(total.value, 0)
+        self.assertTrue(0 < free.value <= total.value)
+        self.assertEqual(LIB.tl_cuda_memory_info(LIB.tl_cuda_device_count(), ctypes.byref(free), ctypes.byref(total)),
+                         TL_INVALID_ARGUMENT)
+        path = script(Big(), self.path("big.pt"))
+        LIB.tl_cuda_empty_cache()
+        before = allocator_stats()
+        m = Model(path, device=TL_CUDA, index=0, cuda_graphs=1)
+        m.run([torch.randn(8, 4096)])
+        loaded = allocator_stats()
+        self.assertGreaterEqual(loaded[0] - before[0], 64 << 20, (before, loaded))
+        self.assertGreaterEqual(loaded[2], loaded[0])
+        LIB.tl_model_free(m.handle)
+        unloaded = allocator_stats()
+        self.assertLessEqual(unloaded[1], loaded[1] - (64 << 20), (loaded, unloaded))
+        print(f"\n  allocated/reserved/peak: before {before}, loaded {loaded}, unloaded {unloaded}", file=sys.stderr)
+
+    def test_out_of_memory_on_the_device(self):
+        with Model(script(AllocatesTooMuchOnItsDevice(), self.path("oom_cuda.pt")), device=TL_CUDA, index=0,
+                   pinned_buffers=1) as m:
+            status, _ = m.run_raw([torch.randn(8)])
+            self.assertEqual(status, TL_OUT_OF_MEMORY, last_error())
+            assert_short_message(self, last_error(), "out of memory")
+            (_, y), = m.run([torch.ones(4)])
+            torch.testing.assert_close(y, torch.full((4,), 2.0))
+
+    def test_a_device_side_assert_is_a_device_fault(self):
+        path = script(IndexesOutOfRange(), self.path("assert.pt"))
+        library = os.environ["TL_TEST_LIBRARY"]
+        child = subprocess.run([sys.executable, "-c", DEVICE_FAULT_CHILD, HERE, library, path],
+                               capture_output=True, text=True, timeout=300)
+        self.assertEqual(child.returncode, 0, child.stderr)
+        status, message = child.stdout.strip().split(" ", 1)
+        print(f"\n  device fault: {status} {message}", file=sys.stderr)
+        self.assertEqual(int(status), TL_DEVICE_FAULT, message)
+
+    def test_aoti_package_on_cuda(self):
+        module = Small().eval().cuda()
+        batch = torch.export.Dim("batch", min=1, max=64)
+        try:
+            program = torch.export.export(module, (torch.randn(2, 4, device="cuda"),), dynamic_shapes=({0: batch},))
+            package = torch._inductor.aoti_compile_and_package(program, package_path=self.path("small-cuda.pt2"))
+        except Exception as e:  # no compiler or Triton here
+            self.skipTest(f"cannot compile an AOTInductor package for CUDA: {e}")
+        with Model(package, fmt=TL_AOTI, device=TL_CUDA, index=0, cuda_graphs=1, pinned_buffers=1) as m:
+            self.assertIn("TorchScript models only", m.notice())
+            for n in (1, 3):
+                x = torch.randn(n, 4)
+                with torch.inference_mode():
+                    want = [t.cpu() for t in module(x.cuda())]
+                outs = m.run([x])
+                for (_, actual), w in zip(outs, want):
+                    torch.testing.assert_close(actual, w, rtol=1e-4, atol=1e-4)
+
+
 def main():
     global LIB
     args = sys.argv[1:]
@@ -587,6 +902,7 @@ def main():
         subprocess.run([os.path.join(HERE, "build.sh"), out], check=True)
         library = os.path.join(out, "libtorchlight_engine.so")
     LIB = bind(library)
+    os.environ["TL_TEST_LIBRARY"] = library
     print(f"library {library}: libtorch {LIB.tl_libtorch_version().decode()}, "
           f"features {LIB.tl_build_features()}, torch {torch.__version__}", file=sys.stderr)
     unittest.main(argv=[sys.argv[0]] + args, verbosity=2)

@@ -7,6 +7,10 @@
 //
 // The tl_ functions are the library's only exported symbols (everything else is compiled with
 // hidden visibility, and the link's version script exports tl_* alone).
+//
+// The CUDA path (a stream per model, pinned staging, CUDA graphs, the allocator's figures) is
+// compiled only under TL_WITH_CUDA, which CMakeLists.txt defines against a CUDA libtorch;
+// check_cuda_compile.sh compiles it on a machine without one.
 #pragma GCC visibility push(default)
 #include "torchlight_engine.h"
 #pragma GCC visibility pop
@@ -15,6 +19,7 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
@@ -24,7 +29,25 @@
 #define TL_WITH_AOTI 1
 #endif
 
+// TL_WITH_CUDA is defined by CMakeLists.txt when the libtorch is a CUDA build.
+#ifdef TL_WITH_CUDA
+#include <ATen/core/CachingHostAllocator.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
+#endif
+
+// c10::AcceleratorError (a CUDA error with its cudaError_t code) exists from libtorch 2.8 on.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 8)
+#define TL_WITH_ACCELERATOR_ERROR 1
+#endif
+
 #include <cctype>
+#include <cstring>
+#include <map>
 #include <memory>
 #include <new>
 #include <optional>
@@ -32,20 +55,48 @@
 #include <utility>
 #include <vector>
 
+namespace {
+
+#ifdef TL_WITH_CUDA
+// One captured CUDA graph: the device tensors it reads and the ones it writes on each replay.
+struct CapturedGraph {
+    std::unique_ptr<at::cuda::CUDAGraph> graph;
+    std::vector<at::Tensor> static_inputs;
+    std::vector<std::pair<std::optional<std::string>, at::Tensor>> static_outputs;
+};
+
+// What a model on a CUDA device keeps besides its module.
+struct CudaState {
+    std::optional<c10::cuda::CUDAStream> stream; // from libtorch's pool; every call runs on it
+    bool pinned = false;
+    bool graphs = false; // turned off for good by a failed capture
+    c10::MempoolId_t pool{0, 0}; // the memory pool all of this model's graphs share
+    // Keyed by the input signature (see signature()).
+    std::map<std::vector<int64_t>, std::unique_ptr<CapturedGraph>> captured;
+};
+#endif
+
+} // namespace
+
 struct tl_model {
     int32_t format = TL_TORCHSCRIPT;
     c10::Device device{c10::kCPU};
+    bool as_saved = false;
     // Set when the module's floating-point parameters were converted: floating inputs are cast to it.
     std::optional<at::ScalarType> input_cast;
     std::optional<torch::jit::Module> module;
 #ifdef TL_WITH_AOTI
     std::unique_ptr<torch::inductor::AOTIModelPackageLoader> package;
 #endif
+    std::string notice;
+#ifdef TL_WITH_CUDA
+    std::unique_ptr<CudaState> cuda; // set for TL_CUDA models
+#endif
 };
 
 struct tl_outputs {
     struct Output {
-        at::Tensor tensor; // contiguous, on the CPU
+        at::Tensor tensor; // contiguous, on the CPU (in pinned memory for a CUDA model with pinned_buffers)
         std::string name;
         bool named = false;
         int32_t dtype = 0;
@@ -175,10 +226,81 @@ bool is_out_of_memory_message(const std::string& m) {
            m.find("std::bad_alloc") != std::string::npos;
 }
 
-int32_t fail_from(const std::string& doing, std::string message, bool out_of_memory) {
-    int32_t status = out_of_memory || is_out_of_memory_message(message) ? TL_OUT_OF_MEMORY : TL_ERROR;
+// A CUDA error that leaves the context unusable, as libtorch words it ("CUDA error: " and the
+// runtime's cudaGetErrorString). Read from the message for the same reason as out of memory; the
+// texts are the CUDA runtime's, stable across its releases.
+bool is_device_fault_message(const std::string& m) {
+    static const char* const faults[] = {
+        "device-side assert triggered",
+        "an illegal memory access was encountered",
+        "unspecified launch failure",
+        "misaligned address",
+        "an illegal instruction was encountered",
+        "hardware stack error",
+        "invalid program counter",
+        "operation not supported on global/shared address space",
+        "the launch timed out and was terminated",
+        "uncorrectable ECC error encountered",
+    };
+    size_t at = m.find("CUDA error: ");
+    if (at == std::string::npos) {
+        return false;
+    }
+    for (const char* fault : faults) {
+        if (m.compare(at + 12, std::strlen(fault), fault) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+enum class Kind { unknown, out_of_memory, device_fault };
+
+int32_t fail_from(const std::string& doing, std::string message, Kind kind) {
+    int32_t status = TL_ERROR;
+    if (kind == Kind::device_fault || is_device_fault_message(message)) {
+        status = TL_DEVICE_FAULT;
+    } else if (kind == Kind::out_of_memory || is_out_of_memory_message(message)) {
+        status = TL_OUT_OF_MEMORY;
+    }
     return fail(status, doing.empty() ? std::move(message) : doing + ": " + message);
 }
+
+#ifdef TL_WITH_CUDA
+// The errors after which every CUDA call in the process fails (the context is poisoned).
+bool is_sticky(cudaError_t e) {
+    switch (e) {
+        case cudaErrorAssert:
+        case cudaErrorIllegalAddress:
+        case cudaErrorLaunchFailure:
+        case cudaErrorMisalignedAddress:
+        case cudaErrorIllegalInstruction:
+        case cudaErrorHardwareStackError:
+        case cudaErrorInvalidPc:
+        case cudaErrorInvalidAddressSpace:
+        case cudaErrorLaunchTimeout:
+        case cudaErrorECCUncorrectable:
+            return true;
+        default:
+            return false;
+    }
+}
+#endif
+
+#ifdef TL_WITH_ACCELERATOR_ERROR
+Kind accelerator_kind(const c10::AcceleratorError& e) {
+#ifdef TL_WITH_CUDA
+    auto code = static_cast<cudaError_t>(e.get_error_code());
+    if (is_sticky(code)) {
+        return Kind::device_fault;
+    }
+    if (code == cudaErrorMemoryAllocation) {
+        return Kind::out_of_memory;
+    }
+#endif
+    return Kind::unknown;
+}
+#endif
 
 // Runs body, turning every exception into a status and a message prefixed with what was being
 // done (doing may change while body runs). Nothing escapes, not even a failure to build the message.
@@ -188,15 +310,19 @@ int32_t guarded(const std::string& doing, Body&& body) noexcept {
         try {
             return body();
         } catch (const c10::OutOfMemoryError& e) {
-            return fail_from(doing, clean_message(e.what_without_backtrace()), true);
+            return fail_from(doing, clean_message(e.what_without_backtrace()), Kind::out_of_memory);
+#ifdef TL_WITH_ACCELERATOR_ERROR
+        } catch (const c10::AcceleratorError& e) {
+            return fail_from(doing, clean_message(e.what_without_backtrace()), accelerator_kind(e));
+#endif
         } catch (const c10::Error& e) {
-            return fail_from(doing, clean_message(e.what_without_backtrace()), false);
+            return fail_from(doing, clean_message(e.what_without_backtrace()), Kind::unknown);
         } catch (const std::bad_alloc&) {
-            return fail_from(doing, "out of host memory (std::bad_alloc)", true);
+            return fail_from(doing, "out of host memory (std::bad_alloc)", Kind::out_of_memory);
         } catch (const std::exception& e) {
-            return fail_from(doing, clean_message(e.what()), false);
+            return fail_from(doing, clean_message(e.what()), Kind::unknown);
         } catch (...) {
-            return fail_from(doing, "unknown exception", false);
+            return fail_from(doing, "unknown exception", Kind::unknown);
         }
     } catch (...) {
         try {
@@ -281,8 +407,11 @@ bool has_cuda_build() {
 #endif
 }
 
+// A forward's tensors in order, with their keys when it returned a dict.
+using Results = std::vector<std::pair<std::optional<std::string>, at::Tensor>>;
+
 // Collects the tensors of a forward's result in order, with their keys when it returned a dict.
-void flatten_result(const c10::IValue& result, std::vector<std::pair<std::optional<std::string>, at::Tensor>>& out) {
+void flatten_result(const c10::IValue& result, Results& out) {
     auto element = [&](const c10::IValue& v, const char* what, size_t i) -> at::Tensor {
         if (!v.isTensor()) {
             TORCH_CHECK(false, "element ", i, " of the ", what, " the model returned is a ", describe(v),
@@ -321,6 +450,355 @@ void flatten_result(const c10::IValue& result, std::vector<std::pair<std::option
     }
 }
 
+// Runs the model's forward: the TorchScript module, or the AOTInductor package on stream (a
+// cudaStream_t; NULL: the current stream).
+Results forward(tl_model& model, const std::vector<at::Tensor>& in, void* stream) {
+    Results results;
+    if (model.module) {
+        std::vector<c10::IValue> args(in.begin(), in.end());
+        flatten_result(model.module->forward(std::move(args)), results);
+    } else {
+#ifdef TL_WITH_AOTI
+        for (at::Tensor& t : model.package->run(in, stream)) {
+            results.emplace_back(std::nullopt, std::move(t));
+        }
+#endif
+    }
+    return results;
+}
+
+// Output i as it will be handed over, still where the model left it: dense, in float_outputs[i]
+// when that applies, of a type the ABI has.
+at::Tensor prepare_output(at::Tensor t, size_t i, const int32_t* float_outputs, int32_t n_float_outputs,
+                          int32_t* dtype) {
+    TORCH_CHECK(t.defined(), "the model returned an undefined tensor");
+    if (t.layout() != c10::kStrided) {
+        t = t.to_dense();
+    }
+    if (static_cast<int32_t>(i) < n_float_outputs && float_outputs[i] >= 0 && is_floating(float_outputs[i]) &&
+        t.is_floating_point()) {
+        at::ScalarType wanted = *to_scalar_type(float_outputs[i]);
+        if (t.scalar_type() != wanted) {
+            t = t.to(wanted);
+        }
+    }
+    auto code = to_tl_dtype(t.scalar_type());
+    TORCH_CHECK(code.has_value(), "its datatype ", c10::toString(t.scalar_type()), " has no torchlight datatype");
+    *dtype = *code;
+    return t;
+}
+
+// The outputs handle over contiguous CPU tensors. An output that shares memory with an input (an
+// identity forward, a view of an input) is copied, so that outputs never point into the caller's
+// input buffers.
+std::unique_ptr<tl_outputs> make_outputs(Results& results, const std::vector<int32_t>& dtypes,
+                                         const tl_tensor* inputs, int32_t n_inputs) {
+    auto out = std::make_unique<tl_outputs>();
+    out->items.reserve(results.size());
+    for (size_t i = 0; i < results.size(); ++i) {
+        at::Tensor t = std::move(results[i].second).contiguous();
+        if (t.nbytes() > 0) {
+            const char* p = static_cast<const char*>(t.storage().data());
+            for (int32_t k = 0; k < n_inputs; ++k) {
+                const char* b = static_cast<const char*>(inputs[k].data);
+                if (b != nullptr && p >= b && p < b + inputs[k].nbytes) {
+                    t = t.clone();
+                    break;
+                }
+            }
+        }
+        tl_outputs::Output o;
+        o.dtype = dtypes[i];
+        o.shape.assign(t.sizes().begin(), t.sizes().end());
+        o.nbytes = static_cast<int64_t>(t.nbytes());
+        o.data = o.nbytes == 0 ? nullptr : t.const_data_ptr();
+        if (results[i].first) {
+            o.named = true;
+            o.name = *results[i].first;
+        }
+        o.tensor = std::move(t);
+        out->items.push_back(std::move(o));
+    }
+    return out;
+}
+
+// A CPU tensor over the caller's memory, read in place.
+at::Tensor wrap_input(const tl_tensor& t) {
+    auto options = at::TensorOptions().dtype(*to_scalar_type(t.dtype)).device(c10::kCPU);
+    std::vector<int64_t> shape(t.shape, t.shape + t.ndim);
+    return t.nbytes == 0 ? at::empty(shape, options) : torch::from_blob(const_cast<void*>(t.data), shape, options);
+}
+
+#ifdef TL_WITH_CUDA
+// --- CUDA ---
+
+// The shapes of tensors for messages, e.g. "[8, 64], [8]".
+std::string describe_shapes(const std::vector<at::Tensor>& tensors) {
+    std::string out;
+    for (const at::Tensor& t : tensors) {
+        if (!out.empty()) {
+            out += ", ";
+        }
+        out += '[';
+        for (int64_t d = 0; d < t.dim(); ++d) {
+            out += (d == 0 ? "" : ", ") + std::to_string(t.size(d));
+        }
+        out += ']';
+    }
+    return out.empty() ? std::string("(no inputs)") : out;
+}
+
+// Forward runs this many times eagerly on a new input signature before its graph is captured.
+constexpr int kGraphWarmupRuns = 3;
+// Input signatures captured per model at most; calls with others run eagerly.
+constexpr size_t kMaxGraphs = 256;
+
+// Gives the caching allocator's unused blocks back to the driver; a no-op before libtorch uses CUDA.
+void empty_cuda_cache() noexcept {
+    try {
+        auto* allocator = c10::cuda::CUDACachingAllocator::get();
+        if (allocator != nullptr && allocator->initialized()) {
+            c10::cuda::CUDACachingAllocator::emptyCache();
+        }
+    } catch (...) {
+    }
+}
+
+// The sticky error that poisons the model's device context, or cudaSuccess.
+cudaError_t context_fault(const tl_model& model) noexcept {
+    if (!model.cuda || !model.cuda->stream) {
+        return cudaSuccess;
+    }
+    cudaError_t e = cudaStreamQuery(model.cuda->stream->stream());
+    return is_sticky(e) ? e : cudaSuccess;
+}
+
+// The input signature a graph is captured for: each input's type and shape.
+std::vector<int64_t> signature(const std::vector<at::Tensor>& in) {
+    std::vector<int64_t> key;
+    for (const at::Tensor& t : in) {
+        key.push_back(static_cast<int64_t>(t.scalar_type()));
+        key.push_back(t.dim());
+        key.insert(key.end(), t.sizes().begin(), t.sizes().end());
+    }
+    return key;
+}
+
+// The host caching allocator routes pinned allocations to graph pools in newer libtorch releases
+// only (the calls exist there and nowhere else); A is at::HostAllocator.
+template <class A>
+void end_host_pool(A* allocator, c10::MempoolId_t pool) {
+    if constexpr (requires { allocator->end_allocate_to_pool(pool); allocator->release_pool(pool); }) {
+        try {
+            allocator->end_allocate_to_pool(pool);
+            allocator->release_pool(pool);
+        } catch (...) {
+        }
+    }
+}
+
+// A capture that CUDA invalidated (an operation forward ran is not allowed while capturing):
+// CUDAGraph::capture_end would throw before it undoes capture_begin's routing of allocations to the
+// pool, leaving the allocator calling into the graph object. This ends the capture and does what
+// capture_end and the graph's destructor would have done after a good one.
+void drop_invalidated_capture(CudaState& cs, c10::DeviceIndex device) {
+    cudaGraph_t partial = nullptr;
+    (void)cudaStreamEndCapture(cs.stream->stream(), &partial);
+    if (partial != nullptr) {
+        (void)cudaGraphDestroy(partial);
+    }
+    (void)cudaGetLastError();
+    try {
+        c10::cuda::CUDACachingAllocator::endAllocateToPool(device, cs.pool);
+        c10::cuda::CUDACachingAllocator::releasePool(device, cs.pool);
+    } catch (...) {
+    }
+    end_host_pool(at::getHostAllocator(at::kCUDA), cs.pool);
+}
+
+// Cleans up after a capture that failed. A graph whose state cannot be told (capture_begin or
+// capture_end failed part-way) is never freed: the allocator may still hold a filter that calls
+// into it, and a leaked object is cheaper than a dangling one.
+void abandon_capture(std::unique_ptr<at::cuda::CUDAGraph> graph, bool began, CudaState& cs,
+                     c10::DeviceIndex device) noexcept {
+    try {
+        if (began) {
+            cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+            cudaError_t e = cudaStreamIsCapturing(cs.stream->stream(), &status);
+            if (e == cudaSuccess && status == cudaStreamCaptureStatusInvalidated) {
+                drop_invalidated_capture(cs, device);
+                graph.reset();
+                return;
+            }
+            if (e == cudaSuccess && status == cudaStreamCaptureStatusActive) {
+                graph->capture_end(); // a forward that threw without breaking the capture
+                graph.reset();
+                return;
+            }
+            (void)graph->pool(); // throws unless capture_end got as far as its bookkeeping
+            graph.reset();
+            return;
+        }
+    } catch (...) {
+    }
+    (void)graph.release();
+    (void)cudaGetLastError();
+}
+
+// Captures forward on copies of in (the graph's static inputs) into the model's pool. Null with
+// why set when the model cannot be captured; a device fault is thrown.
+std::unique_ptr<CapturedGraph> capture(tl_model& model, CudaState& cs, const std::vector<at::Tensor>& in,
+                                       std::string& why) {
+    auto g = std::make_unique<CapturedGraph>();
+    for (const at::Tensor& x : in) {
+        g->static_inputs.push_back(x.clone());
+    }
+    auto graph = std::make_unique<at::cuda::CUDAGraph>();
+    bool began = false;
+    try {
+        // Thread-local mode: other instances' threads keep calling CUDA while this one captures.
+        graph->capture_begin(cs.pool, cudaStreamCaptureModeThreadLocal);
+        began = true;
+        std::vector<c10::IValue> args(g->static_inputs.begin(), g->static_inputs.end());
+        flatten_result(model.module->forward(std::move(args)), g->static_outputs);
+        cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+        C10_CUDA_CHECK(cudaStreamIsCapturing(cs.stream->stream(), &status));
+        TORCH_CHECK(status == cudaStreamCaptureStatusActive,
+                    "CUDA invalidated the capture (forward synchronizes with the device or calls something "
+                    "a capture cannot record)");
+        graph->capture_end();
+    } catch (const c10::Error& e) {
+        why = clean_message(e.what_without_backtrace());
+    } catch (const std::exception& e) {
+        why = clean_message(e.what());
+    }
+    if (!why.empty()) {
+        g->static_outputs.clear();
+        abandon_capture(std::move(graph), began, cs, model.device.index());
+        cudaError_t fault = context_fault(model);
+        TORCH_CHECK(fault == cudaSuccess, "CUDA error: ", cudaGetErrorString(fault), " (while capturing a CUDA graph: ",
+                    why, ")");
+        return nullptr;
+    }
+    g->graph = std::move(graph);
+    for (size_t i = 0; i < g->static_outputs.size(); ++i) {
+        const at::Tensor& t = g->static_outputs[i].second;
+        if (t.defined() && t.device() != model.device) {
+            why = "output " + std::to_string(i) + " is on " + device_name(t.device()) + ", and work off " +
+                  device_name(model.device) + " is not recorded in a CUDA graph";
+            return nullptr;
+        }
+    }
+    return g;
+}
+
+// Forward through the CUDA graph of the inputs' signature, capturing it on first sight.
+Results run_graphed(tl_model& model, CudaState& cs, const std::vector<at::Tensor>& in, std::string& doing) {
+    void* stream = cs.stream->stream();
+    std::vector<int64_t> key = signature(in);
+    auto found = cs.captured.find(key);
+    if (found != cs.captured.end()) {
+        CapturedGraph& g = *found->second;
+        for (size_t i = 0; i < in.size(); ++i) {
+            g.static_inputs[i].copy_(in[i], /*non_blocking=*/true);
+        }
+        doing = "replaying the model's CUDA graph";
+        g.graph->replay();
+        return g.static_outputs;
+    }
+    if (cs.captured.size() >= kMaxGraphs) {
+        if (model.notice.empty()) {
+            model.notice = "CUDA graphs: " + std::to_string(kMaxGraphs) +
+                           " input shapes captured, the most per model; other shapes run eagerly";
+        }
+        return forward(model, in, stream);
+    }
+    Results eager;
+    for (int run = 0; run < kGraphWarmupRuns; ++run) {
+        eager.clear();
+        eager = forward(model, in, stream);
+    }
+    doing = "capturing the model's CUDA graph";
+    std::string why;
+    std::unique_ptr<CapturedGraph> g = capture(model, cs, in, why);
+    if (!g) {
+        cs.graphs = false;
+        cs.captured.clear();
+        empty_cuda_cache(); // the pool of the graphs just dropped
+        model.notice = "CUDA graph capture failed for input shapes " + describe_shapes(in) +
+                       ", running eagerly from now on: " + why;
+        return eager;
+    }
+    doing = "replaying the model's CUDA graph";
+    g->graph->replay();
+    Results out = g->static_outputs;
+    cs.captured.emplace(std::move(key), std::move(g));
+    return out;
+}
+
+// A run on the model's CUDA device, all of it queued on the model's stream with one synchronization
+// at the end. With pinned buffers the caller's inputs are copied into pinned host memory (libtorch's
+// caching host allocator) so that the copies to the device are asynchronous, and the outputs come
+// back into pinned memory that the outputs handle owns.
+int32_t run_on_cuda(tl_model& model, const tl_tensor* inputs, int32_t n_inputs, const int32_t* float_outputs,
+                    int32_t n_float_outputs, tl_outputs** outputs, std::string& doing) {
+    CudaState& cs = *model.cuda;
+    c10::cuda::CUDAStreamGuard on_stream(*cs.stream);
+    std::vector<at::Tensor> in;
+    in.reserve(static_cast<size_t>(n_inputs));
+    for (int32_t i = 0; i < n_inputs; ++i) {
+        doing = "copying input " + std::to_string(i) + " to " + device_name(model.device);
+        const tl_tensor& t = inputs[i];
+        at::Tensor host = wrap_input(t);
+        if (cs.pinned && t.nbytes > 0) {
+            at::Tensor staged = at::empty(host.sizes(), host.options().pinned_memory(true));
+            std::memcpy(staged.mutable_data_ptr(), t.data, static_cast<size_t>(t.nbytes));
+            host = staged;
+        }
+        at::Tensor x = host.to(at::TensorOptions().device(model.device), /*non_blocking=*/cs.pinned);
+        if (model.input_cast && x.is_floating_point() && x.scalar_type() != *model.input_cast) {
+            x = x.to(*model.input_cast);
+        }
+        in.push_back(std::move(x));
+    }
+
+    doing = "running the model's forward";
+    Results results = cs.graphs && model.module ? run_graphed(model, cs, in, doing)
+                                                : forward(model, in, cs.stream->stream());
+
+    std::vector<int32_t> dtypes(results.size());
+    for (size_t i = 0; i < results.size(); ++i) {
+        doing = "reading output " + std::to_string(i);
+        at::Tensor t = prepare_output(std::move(results[i].second), i, float_outputs, n_float_outputs, &dtypes[i]);
+        at::Tensor host = at::empty(t.sizes(), at::TensorOptions().dtype(t.scalar_type()).pinned_memory(cs.pinned));
+        host.copy_(t, /*non_blocking=*/cs.pinned);
+        results[i].second = std::move(host);
+    }
+    doing = "waiting for " + device_name(model.device);
+    cs.stream->synchronize();
+    *outputs = make_outputs(results, dtypes, inputs, n_inputs).release();
+    return TL_OK;
+}
+
+// Frees what a CUDA model holds on its device and gives the caching allocator's unused memory back.
+void release_cuda(tl_model& model) noexcept {
+    try {
+        c10::cuda::CUDAGuard on_device(model.device);
+        try {
+            model.cuda->stream->synchronize();
+        } catch (...) {
+        }
+        model.cuda->captured.clear();
+        model.module.reset();
+#ifdef TL_WITH_AOTI
+        model.package.reset();
+#endif
+        empty_cuda_cache();
+    } catch (...) {
+    }
+}
+#endif // TL_WITH_CUDA
+
 int32_t load_model(const char* path, const tl_load_options* options, tl_model** model, std::string& doing) {
     if (model == nullptr) {
         return invalid("tl_model_load: model is NULL");
@@ -333,11 +811,13 @@ int32_t load_model(const char* path, const tl_load_options* options, tl_model** 
     if (o.format != TL_TORCHSCRIPT && o.format != TL_AOTI) {
         return invalid("unknown model format " + std::to_string(o.format));
     }
-    if (o.device_type != TL_CPU && o.device_type != TL_CUDA) {
+    if (o.device_type != TL_CPU && o.device_type != TL_CUDA && o.device_type != TL_AS_SAVED) {
         return invalid("unknown device type " + std::to_string(o.device_type));
     }
-    if (o.device_type == TL_CPU && o.device_index != -1) {
-        return invalid("device_index must be -1 on the CPU, got " + std::to_string(o.device_index));
+    if (o.device_type != TL_CUDA && o.device_index != -1) {
+        return invalid("device_index must be -1 " +
+                       std::string(o.device_type == TL_CPU ? "on the CPU" : "for a model loaded as saved") + ", got " +
+                       std::to_string(o.device_index));
     }
     if (o.device_type == TL_CUDA && o.device_index < 0) {
         return invalid("a CUDA device_index must be >= 0, got " + std::to_string(o.device_index));
@@ -348,9 +828,20 @@ int32_t load_model(const char* path, const tl_load_options* options, tl_model** 
     if (o.optimize != 0 && o.optimize != 1) {
         return invalid("optimize must be 0 or 1, got " + std::to_string(o.optimize));
     }
+    const std::pair<const char*, int32_t> flags[] = {
+        {"cudnn_benchmark", o.cudnn_benchmark}, {"cuda_graphs", o.cuda_graphs}, {"pinned_buffers", o.pinned_buffers}};
+    for (const auto& [name, value] : flags) {
+        if (value != 0 && value != 1) {
+            return invalid(std::string(name) + " must be 0 or 1, got " + std::to_string(value));
+        }
+    }
     if (o.format == TL_AOTI && o.precision != TL_FP32) {
         return invalid("precision conversion applies to TorchScript only; an AOTInductor package runs in the "
                        "precision it was compiled with");
+    }
+    if (o.format == TL_AOTI && o.device_type == TL_AS_SAVED) {
+        return invalid("TL_AS_SAVED applies to TorchScript only; an AOTInductor package runs on the device it was "
+                       "compiled for");
     }
     const std::string file(path);
     doing = std::string(o.format == TL_AOTI ? "loading AOTInductor package '" : "loading TorchScript model '") + file +
@@ -370,9 +861,31 @@ int32_t load_model(const char* path, const tl_load_options* options, tl_model** 
     auto m = std::make_unique<tl_model>();
     m->format = o.format;
     m->device = device;
+    m->as_saved = o.device_type == TL_AS_SAVED;
+#ifdef TL_WITH_CUDA
+    // Loading runs on the model's stream too, so that its weights belong to it in the allocator.
+    std::optional<c10::cuda::CUDAStreamGuard> on_stream;
+    if (o.device_type == TL_CUDA) {
+        m->cuda = std::make_unique<CudaState>();
+        m->cuda->stream = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device.index());
+        m->cuda->pinned = o.pinned_buffers == 1;
+        m->cuda->graphs = o.cuda_graphs == 1 && o.format == TL_TORCHSCRIPT;
+        if (m->cuda->graphs) {
+            m->cuda->pool = at::cuda::graph_pool_handle();
+        }
+        on_stream.emplace(*m->cuda->stream);
+        if (o.cudnn_benchmark == 1) {
+            at::globalContext().setBenchmarkCuDNN(true); // process-wide: libtorch has no per-model setting
+        }
+        if (o.cuda_graphs == 1 && o.format == TL_AOTI) {
+            m->notice = "cuda_graphs applies to TorchScript models only; this AOTInductor package runs without "
+                        "CUDA graphs";
+        }
+    }
+#endif
     if (o.format == TL_TORCHSCRIPT) {
         torch::NoGradGuard no_grad;
-        torch::jit::Module module = torch::jit::load(file, device);
+        torch::jit::Module module = m->as_saved ? torch::jit::load(file) : torch::jit::load(file, device);
         module.eval();
         if (o.precision != TL_FP32) {
             at::ScalarType type = o.precision == TL_FP16 ? at::kHalf : at::kBFloat16;
@@ -408,6 +921,11 @@ int32_t load_model(const char* path, const tl_load_options* options, tl_model** 
         return fail(TL_ERROR, doing + ": this build of libtorch has no AOTInductor package loader");
 #endif
     }
+#ifdef TL_WITH_CUDA
+    if (m->cuda) {
+        m->cuda->stream->synchronize(); // a failure to place the weights shows here, at load
+    }
+#endif
     *model = m.release();
     return TL_OK;
 }
@@ -465,19 +983,16 @@ int32_t run_model(tl_model* model, const tl_tensor* inputs, int32_t n_inputs, co
 
     doing = "running the model";
     c10::InferenceMode inference;
-    const bool on_cpu = model->device.is_cpu();
+#ifdef TL_WITH_CUDA
+    if (model->cuda) {
+        return run_on_cuda(*model, inputs, n_inputs, float_outputs, n_float_outputs, outputs, doing);
+    }
+#endif
+    // On the CPU, or as saved: inputs stay CPU tensors over the caller's memory.
     std::vector<at::Tensor> in;
     in.reserve(static_cast<size_t>(n_inputs));
     for (int32_t i = 0; i < n_inputs; ++i) {
-        const tl_tensor& t = inputs[i];
-        auto options = at::TensorOptions().dtype(*to_scalar_type(t.dtype)).device(c10::kCPU);
-        std::vector<int64_t> shape(t.shape, t.shape + t.ndim);
-        at::Tensor x = t.nbytes == 0 ? at::empty(shape, options)
-                                     : torch::from_blob(const_cast<void*>(t.data), shape, options);
-        if (!on_cpu) {
-            doing = "copying input " + std::to_string(i) + " to " + device_name(model->device);
-            x = x.to(model->device);
-        }
+        at::Tensor x = wrap_input(inputs[i]);
         if (model->input_cast && x.is_floating_point() && x.scalar_type() != *model->input_cast) {
             x = x.to(*model->input_cast);
         }
@@ -485,75 +1000,35 @@ int32_t run_model(tl_model* model, const tl_tensor* inputs, int32_t n_inputs, co
     }
 
     doing = "running the model's forward";
-    std::vector<std::pair<std::optional<std::string>, at::Tensor>> results;
-    if (model->module) {
-        std::vector<c10::IValue> args(in.begin(), in.end());
-        c10::IValue result = model->module->forward(std::move(args));
-        flatten_result(result, results);
-    } else {
-#ifdef TL_WITH_AOTI
-        for (at::Tensor& t : model->package->run(in)) {
-            results.emplace_back(std::nullopt, std::move(t));
-        }
-#else
-        return fail(TL_ERROR, "no model");
-#endif
-    }
-
-    auto out = std::make_unique<tl_outputs>();
-    out->items.reserve(results.size());
+    Results results = forward(*model, in, nullptr);
+    std::vector<int32_t> dtypes(results.size());
     for (size_t i = 0; i < results.size(); ++i) {
         doing = "reading output " + std::to_string(i);
-        at::Tensor t = std::move(results[i].second);
-        if (!t.defined()) {
-            return fail(TL_ERROR, doing + ": the model returned an undefined tensor");
-        }
-        if (t.layout() != c10::kStrided) {
-            t = t.to_dense();
-        }
-        if (static_cast<int32_t>(i) < n_float_outputs && float_outputs[i] >= 0 && is_floating(float_outputs[i]) &&
-            t.is_floating_point()) {
-            at::ScalarType wanted = *to_scalar_type(float_outputs[i]);
-            if (t.scalar_type() != wanted) {
-                t = t.to(wanted);
-            }
-        }
-        auto dtype = to_tl_dtype(t.scalar_type());
-        if (!dtype) {
-            return fail(TL_ERROR, doing + ": its datatype " + std::string(c10::toString(t.scalar_type())) +
-                                      " has no torchlight datatype");
-        }
-        if (!t.is_cpu()) {
-            t = t.to(c10::kCPU);
-        }
-        t = t.contiguous();
-        if (on_cpu && t.nbytes() > 0) {
-            const char* p = static_cast<const char*>(t.storage().data());
-            for (int32_t k = 0; k < n_inputs; ++k) {
-                const char* b = static_cast<const char*>(inputs[k].data);
-                if (b != nullptr && p >= b && p < b + inputs[k].nbytes) {
-                    t = t.clone();
-                    break;
-                }
-            }
-        }
-        tl_outputs::Output o;
-        o.dtype = *dtype;
-        o.shape.assign(t.sizes().begin(), t.sizes().end());
-        o.nbytes = static_cast<int64_t>(t.nbytes());
-        o.data = o.nbytes == 0 ? nullptr : t.const_data_ptr();
-        if (results[i].first) {
-            o.named = true;
-            o.name = *results[i].first;
-        }
-        o.tensor = std::move(t);
-        out->items.push_back(std::move(o));
+        at::Tensor t = prepare_output(std::move(results[i].second), i, float_outputs, n_float_outputs, &dtypes[i]);
+        results[i].second = t.is_cpu() ? std::move(t) : t.to(c10::kCPU); // as saved: from wherever it is
     }
-    if (!on_cpu && results.empty()) {
-        torch::cuda::synchronize(model->device.index());
-    }
-    *outputs = out.release();
+    *outputs = make_outputs(results, dtypes, inputs, n_inputs).release();
     return TL_OK;
+}
+
+// What a failed call on a model leaves behind: out of memory empties the CUDA cache so that a smaller
+// batch finds the room, and a plain error on a device whose context is now broken is a device fault.
+int32_t after_failure(const tl_model* model, int32_t status) noexcept {
+#ifdef TL_WITH_CUDA
+    if (status == TL_OUT_OF_MEMORY) {
+        empty_cuda_cache();
+    } else if (status == TL_ERROR && model != nullptr) {
+        cudaError_t fault = context_fault(*model);
+        if (fault != cudaSuccess) {
+            try {
+                last_error += std::string(" (CUDA error: ") + cudaGetErrorString(fault) + ")";
+            } catch (...) {
+            }
+            return TL_DEVICE_FAULT;
+        }
+    }
+#endif
+    return status;
 }
 
 } // namespace
@@ -569,8 +1044,8 @@ const char* tl_libtorch_version(void) {
 }
 
 // TL_FEATURE_AOTI when libtorch's headers have the AOTInductor package loader; TL_FEATURE_CUDA when
-// the build linked a CUDA libtorch (CMake found its torch_cuda target). Both describe the build,
-// not the machine: tl_cuda_device_count says whether devices are present.
+// the build linked a CUDA libtorch (Torch's CMake package reported CUDA, see CMakeLists.txt). Both
+// describe the build, not the machine: tl_cuda_device_count says whether devices are present.
 int32_t tl_build_features(void) {
     int32_t features = 0;
 #ifdef TL_WITH_AOTI
@@ -588,6 +1063,78 @@ int32_t tl_cuda_device_count(void) {
     } catch (...) {
         return 0;
     }
+}
+
+// TL_OK when this build has CUDA and `device` is a visible ordinal; else the failure, recorded.
+static int32_t require_cuda_device(int32_t device) {
+    if (!has_cuda_build()) {
+        return fail(TL_ERROR, "this build of libtorch has no CUDA");
+    }
+    int64_t count = torch::cuda::device_count();
+    if (device < 0 || device >= count) {
+        return invalid("no CUDA device " + std::to_string(device) + " (" + std::to_string(count) + " visible)");
+    }
+    return TL_OK;
+}
+
+// Without CUDA in the build: TL_ERROR (there is no device to describe).
+int32_t tl_cuda_memory_info(int32_t device, int64_t* free_bytes, int64_t* total_bytes) {
+    return guarded("reading CUDA device " + std::to_string(device) + "'s memory", [&]() -> int32_t {
+        if (free_bytes == nullptr || total_bytes == nullptr) {
+            return invalid("tl_cuda_memory_info: a result pointer is NULL");
+        }
+        *free_bytes = 0;
+        *total_bytes = 0;
+        int32_t status = require_cuda_device(device);
+        if (status != TL_OK) {
+            return status;
+        }
+#ifdef TL_WITH_CUDA
+        c10::cuda::CUDAGuard on_device(static_cast<c10::DeviceIndex>(device));
+        size_t free_memory = 0;
+        size_t total_memory = 0;
+        C10_CUDA_CHECK(cudaMemGetInfo(&free_memory, &total_memory));
+        *free_bytes = static_cast<int64_t>(free_memory);
+        *total_bytes = static_cast<int64_t>(total_memory);
+#endif
+        return TL_OK;
+    });
+}
+
+// Without CUDA in the build: TL_ERROR (there is no device to describe).
+int32_t tl_cuda_allocator_stats(int32_t device, int64_t* allocated_bytes, int64_t* reserved_bytes,
+                                int64_t* peak_allocated_bytes) {
+    return guarded("reading CUDA device " + std::to_string(device) + "'s allocator statistics", [&]() -> int32_t {
+        if (allocated_bytes == nullptr || reserved_bytes == nullptr || peak_allocated_bytes == nullptr) {
+            return invalid("tl_cuda_allocator_stats: a result pointer is NULL");
+        }
+        *allocated_bytes = 0;
+        *reserved_bytes = 0;
+        *peak_allocated_bytes = 0;
+        int32_t status = require_cuda_device(device);
+        if (status != TL_OK) {
+            return status;
+        }
+#ifdef TL_WITH_CUDA
+        auto* allocator = c10::cuda::CUDACachingAllocator::get();
+        if (allocator == nullptr || !allocator->initialized()) {
+            return TL_OK; // libtorch has not used CUDA yet
+        }
+        auto stats = allocator->getDeviceStats(static_cast<c10::DeviceIndex>(device));
+        constexpr size_t aggregate = 0; // StatType::AGGREGATE: all pools, small and large
+        *allocated_bytes = stats.allocated_bytes[aggregate].current;
+        *reserved_bytes = stats.reserved_bytes[aggregate].current;
+        *peak_allocated_bytes = stats.allocated_bytes[aggregate].peak;
+#endif
+        return TL_OK;
+    });
+}
+
+int32_t tl_cuda_empty_cache(void) {
+#ifdef TL_WITH_CUDA
+    empty_cuda_cache();
+#endif
+    return TL_OK;
 }
 
 // at::set_num_threads sets libtorch's intra-op parallelism. With OpenMP (the PyTorch wheels) the
@@ -611,35 +1158,62 @@ int32_t tl_get_intra_op_threads(void) {
     }
 }
 
-// Loads a model. TorchScript: torch::jit::load onto the device, eval(), precision conversion of the
-// floating-point parameters and buffers, then (optimize) torch::jit::freeze and
-// optimize_for_inference. Some modules cannot be frozen (e.g. ones that mutate attributes in
-// forward or call through interfaces); when freezing or optimizing fails the unfrozen module is kept
-// and the load still succeeds: optimize is a best effort, not a requirement.
+// Loads a model. TorchScript: torch::jit::load onto the device (TL_AS_SAVED: where it was saved),
+// eval(), precision conversion of the floating-point parameters and buffers, then (optimize)
+// torch::jit::freeze and optimize_for_inference. Some modules cannot be frozen (e.g. ones that mutate
+// attributes in forward or call through interfaces); when freezing or optimizing fails the unfrozen
+// module is kept and the load still succeeds: optimize is a best effort, not a requirement.
 // AOTInductor (.pt2): torch::inductor::AOTIModelPackageLoader; the package decides the device it was
 // compiled for, which must be the requested one. precision is TorchScript only (an AOTInductor
 // package runs in the precision it was compiled with) and optimize is ignored for packages.
+// On CUDA the model takes a stream from libtorch's pool and loads on it.
 int32_t tl_model_load(const char* path, const tl_load_options* options, tl_model** model) {
     std::string doing = "tl_model_load";
-    return guarded(doing, [&] { return load_model(path, options, model, doing); });
+    int32_t status = guarded(doing, [&] { return load_model(path, options, model, doing); });
+    return status == TL_OUT_OF_MEMORY ? after_failure(nullptr, status) : status;
 }
 
 void tl_model_free(tl_model* model) {
+    if (model == nullptr) {
+        return;
+    }
+#ifdef TL_WITH_CUDA
+    if (model->cuda) {
+        release_cuda(*model);
+    }
+#endif
     try {
         delete model;
     } catch (...) {
     }
 }
 
-// Inputs are read in place (torch::from_blob, no copy) on the CPU, or copied to the model's device.
-// An output that shares memory with an input (an identity forward, a view of an input) is copied,
-// so that outputs never point into the caller's input buffers.
+int32_t tl_model_stream(const tl_model* model, int64_t* id) {
+    if (model == nullptr || id == nullptr) {
+        return guarded("", [] { return invalid("tl_model_stream: model or id is NULL"); });
+    }
+    *id = -1;
+#ifdef TL_WITH_CUDA
+    if (model->cuda && model->cuda->stream) {
+        *id = static_cast<int64_t>(model->cuda->stream->id());
+    }
+#endif
+    return TL_OK;
+}
+
+const char* tl_model_notice(const tl_model* model) {
+    return model == nullptr ? "" : model->notice.c_str();
+}
+
+// Inputs are read in place (torch::from_blob, no copy) on the CPU and as saved, or copied to the
+// model's device (through pinned staging with pinned_buffers).
 int32_t tl_model_run(tl_model* model, const tl_tensor* inputs, int32_t n_inputs, const int32_t* float_outputs,
                      int32_t n_float_outputs, tl_outputs** outputs) {
     std::string doing = "tl_model_run";
-    return guarded(doing, [&] {
+    int32_t status = guarded(doing, [&] {
         return run_model(model, inputs, n_inputs, float_outputs, n_float_outputs, outputs, doing);
     });
+    return status == TL_OK ? status : after_failure(model, status);
 }
 
 // Returns -1 (and sets the message) for a NULL handle.
@@ -685,7 +1259,8 @@ int32_t tl_output(const tl_outputs* outputs, int32_t i, const char** name, int32
     return TL_OK;
 }
 
-// May run on any thread (a cleaner): touches no thread-local state.
+// May run on any thread (a cleaner): touches no thread-local state. Pinned output memory goes back to
+// libtorch's caching host allocator, which is thread-safe.
 void tl_outputs_free(tl_outputs* outputs) {
     try {
         delete outputs;

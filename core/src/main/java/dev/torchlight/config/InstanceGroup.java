@@ -5,8 +5,9 @@ import java.util.List;
 /**
  * One entry of a model's {@code instance_group}: how many instances of the model run, and where.
  *
- * @param count instances in this group: on the CPU, or on each of its GPUs
- * @param kind CPU or GPU
+ * @param count instances in this group: on the CPU, on each of its GPUs, or (MODEL) where the model
+ *     puts itself
+ * @param kind CPU, GPU or MODEL
  * @param devices GPU device ordinals, each of which runs {@code count} instances; empty means every GPU
  *     (ignored for CPU)
  */
@@ -15,7 +16,12 @@ public record InstanceGroup(int count, Kind kind, List<Integer> devices) {
     /** Where an instance runs. */
     public enum Kind {
         CPU,
-        GPU
+        GPU,
+        /**
+         * Loaded as saved, never moved (Triton's {@code KIND_MODEL}): for a model that places its own
+         * parts, e.g. split across GPUs. Inputs are handed over on the CPU; the model moves them.
+         */
+        MODEL
     }
 
     public InstanceGroup {

@@ -14,7 +14,9 @@ import java.util.Set;
  * {@code dynamic_batching} (absent: no batching; {@code {}}: batching with the defaults, which
  * needs {@code max_batch_size >= 1}), {@code instance_group} (absent: one CPU instance) and
  * {@code intra_op_threads} (absent or 0: the engine's choice), {@code freeze} (TorchScript only; absent:
- * {@link EngineSettings#DEFAULT_FREEZE}) and {@code handler} (absent:
+ * {@link EngineSettings#DEFAULT_FREEZE}), {@code precision} (TorchScript only; absent: fp32), the GPU
+ * settings {@code cudnn_benchmark}, {@code cuda_graphs} and {@code pinned_buffers} (absent:
+ * {@link GpuSettings#DEFAULT}) and {@code handler} (absent:
  * {@code tensor}; {@code image_classifier} with its {@code image} and {@code topk}; or a custom
  * handler {@code {class, jar}}). Unknown keys, wrong types and values
  * out of range are errors naming the file and the key path, e.g. {@code dynamic_batching.max_queue_size}.
@@ -37,7 +39,8 @@ public final class ModelConfigParser {
     public static final int MAX_THREADS = 1024;
 
     private static final Set<String> KEYS = Set.of("name", "platform", "max_batch_size", "inputs", "outputs",
-            "dynamic_batching", "instance_group", "intra_op_threads", "freeze",
+            "dynamic_batching", "instance_group", "intra_op_threads", "freeze", "precision", "cudnn_benchmark",
+            "cuda_graphs", "pinned_buffers",
             // Read by ModelLifecycleParser.
             ModelLifecycleParser.VERSION_POLICY, ModelLifecycleParser.WARMUP,
             // Read by the handler stage.
@@ -46,6 +49,7 @@ public final class ModelConfigParser {
     private static final Set<String> BATCHING_KEYS = Set.of("max_queue_delay_us", "preferred_batch_sizes",
             "max_queue_size", "default_timeout_ms", "priority_levels", "default_priority_level");
     private static final Set<String> GROUP_KEYS = Set.of("count", "kind", "devices");
+    private static final String KINDS = "CPU, GPU or MODEL (the model places itself, e.g. across GPUs)";
 
     private ModelConfigParser() {}
 
@@ -72,26 +76,57 @@ public final class ModelConfigParser {
         DynamicBatching batching = dynamicBatching(yaml, maxBatchSize);
         List<InstanceGroup> groups = instanceGroups(yaml);
         int intraOpThreads = optInt(yaml, "intra_op_threads", 0, MAX_THREADS, 0, " (0 = an even share of the cores among all instances of all models)");
-        boolean freeze = freeze(yaml, platform);
+        boolean freeze = torchScriptOnly(yaml, platform, "freeze", "is optimized when it is compiled")
+                ? optBoolean(yaml, "freeze", EngineSettings.DEFAULT_FREEZE) : EngineSettings.DEFAULT_FREEZE;
+        Precision precision = torchScriptOnly(yaml, platform, "precision", "computes in the types it was compiled"
+                + " with") ? precision(yaml) : Precision.FP32;
+        GpuSettings gpu = new GpuSettings(
+                optBoolean(yaml, "cudnn_benchmark", GpuSettings.DEFAULT.cudnnBenchmark()),
+                optBoolean(yaml, "cuda_graphs", GpuSettings.DEFAULT.cudaGraphs()),
+                optBoolean(yaml, "pinned_buffers", GpuSettings.DEFAULT.pinnedBuffers()));
         HandlerSpec handler = HandlerSpecParser.parse(yaml, maxBatchSize, inputs, outputs);
         return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, batching, groups,
-                new EngineSettings(intraOpThreads, freeze), handler);
+                new EngineSettings(intraOpThreads, freeze, precision, gpu), handler);
     }
 
-    /** {@code freeze}: a boolean, for TorchScript only (an AOTInductor package is compiled already). */
-    private static boolean freeze(YamlSection yaml, String platform) {
-        String key = "freeze";
+    /**
+     * Whether {@code key}, a TorchScript setting, is given; an error for an AOTInductor package, which
+     * {@code why}.
+     */
+    private static boolean torchScriptOnly(YamlSection yaml, String platform, String key, String why) {
         if (!yaml.keys().contains(key)) {
-            return EngineSettings.DEFAULT_FREEZE;
+            return false;
         }
         if (platform.equals(AOTI)) {
             throw new ConfigException(yaml.where(key) + "applies to TorchScript models only; an AOTInductor"
-                    + " package (platform 'aoti') is optimized when it is compiled");
+                    + " package (platform 'aoti') " + why);
+        }
+        return true;
+    }
+
+    private static boolean optBoolean(YamlSection yaml, String key, boolean fallback) {
+        if (!yaml.keys().contains(key)) {
+            return fallback;
         }
         if (!(yaml.raw(key) instanceof Boolean on)) {
             throw yaml.error(key, "true or false", yaml.raw(key));
         }
         return on;
+    }
+
+    /** {@code precision}: fp32, fp16 or bf16. */
+    private static Precision precision(YamlSection yaml) {
+        Object raw = yaml.raw("precision");
+        String expected = "fp32, fp16 or bf16";
+        if (!(raw instanceof String p)) {
+            throw yaml.error("precision", expected, raw);
+        }
+        for (Precision candidate : Precision.values()) {
+            if (candidate.key().equals(p.strip().toLowerCase(Locale.ROOT))) {
+                return candidate;
+            }
+        }
+        throw yaml.error("precision", expected, raw);
     }
 
     /** {@code dynamic_batching}: absent is null (no batching); {@code {}} is batching with the defaults. */
@@ -163,12 +198,13 @@ public final class ModelConfigParser {
             if (g.keys().contains("kind")) {
                 Object raw = g.raw("kind");
                 if (!(raw instanceof String k)) {
-                    throw g.error("kind", "CPU or GPU", raw);
+                    throw g.error("kind", KINDS, raw);
                 }
                 kind = switch (k.strip().toUpperCase(Locale.ROOT)) {
                     case "CPU" -> InstanceGroup.Kind.CPU;
                     case "GPU" -> InstanceGroup.Kind.GPU;
-                    default -> throw g.error("kind", "CPU or GPU", raw);
+                    case "MODEL" -> InstanceGroup.Kind.MODEL;
+                    default -> throw g.error("kind", KINDS, raw);
                 };
             }
             groups.add(new InstanceGroup(count, kind, devices(g, kind)));

@@ -2,6 +2,8 @@ package dev.torchlight.engine;
 
 import dev.torchlight.config.ModelConfig;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 
 /** Loads model files into runnable instances. Implemented at the edge (engine-libtorch), faked in tests. */
 public interface Engine {
@@ -24,5 +26,15 @@ public interface Engine {
     /** GPUs this engine can place instances on; 0 where it runs on CPU only. */
     default int gpuCount() {
         return 0;
+    }
+
+    /** GPU {@code device}'s free and total memory now; empty where the engine cannot tell. */
+    default Optional<DeviceMemory> deviceMemory(int device) {
+        return Optional.empty();
+    }
+
+    /** What the engine's allocator holds on each GPU it has used; empty on the CPU. */
+    default List<DeviceAllocation> deviceAllocations() {
+        return List.of();
     }
 }

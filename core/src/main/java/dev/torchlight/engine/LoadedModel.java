@@ -18,6 +18,13 @@ public interface LoadedModel extends AutoCloseable {
      */
     List<Tensor> infer(List<Tensor> inputs);
 
+    /**
+     * The CUDA stream this instance queues its work on, e.g. {@code cuda:0/stream 3}; empty on the CPU.
+     */
+    default String stream() {
+        return "";
+    }
+
     /** Releases native memory. */
     @Override
     void close();

@@ -27,11 +27,13 @@ final class VersionLoader {
     private final Engine engine;
     private final NanoClock clock;
     private final LoadOptions options;
+    private final GpuLoadGate gpuGate;
 
     VersionLoader(Engine engine, NanoClock clock, LoadOptions options) {
         this.engine = engine;
         this.clock = clock;
         this.options = options;
+        this.gpuGate = new GpuLoadGate(engine);
     }
 
     /**
@@ -69,7 +71,7 @@ final class VersionLoader {
 
     /** Loads one instance and, when asked, warms it up; a failed warm-up releases it and fails the load. */
     private LoadedModel loadInstance(ModelConfig config, ModelLifecycle lifecycle, Path file, Placement placement) {
-        LoadedModel model = engine.load(config, file, placement);
+        LoadedModel model = gpuGate.load(config, file, placement, () -> engine.load(config, file, placement));
         if (!options.warmUp()) {
             return model;
         }

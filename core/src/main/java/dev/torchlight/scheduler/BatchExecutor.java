@@ -13,6 +13,8 @@ import org.slf4j.LoggerFactory;
  * Runs one batch on one loaded model and answers every request of it exactly once. A failure fails
  * only that batch's requests. An out-of-memory error splits the batch in halves (by requests) and
  * runs each half, down to single requests, teaching the instance's {@link SafeBatchLimit} as it goes.
+ * A device fault (a broken CUDA context) fails the batch, runs nothing more of it, and is reported to
+ * the instance, which must be loaded again.
  */
 final class BatchExecutor {
     private static final Logger LOG = LoggerFactory.getLogger(BatchExecutor.class);
@@ -24,6 +26,8 @@ final class BatchExecutor {
     private final SafeBatchLimit limit;
     private final BatchPolicy policy;
     private volatile String lastError;
+    // Only the instance's thread runs batches, so this needs no synchronisation.
+    private boolean deviceFault;
 
     /**
      * @param label the model version in messages, e.g. {@code resnet50/1}
@@ -38,6 +42,13 @@ final class BatchExecutor {
         this.clock = clock;
         this.limit = limit;
         this.policy = policy;
+    }
+
+    /** Whether a device fault happened since the last call: the model must not run again. Clears it. */
+    boolean takeDeviceFault() {
+        boolean fault = deviceFault;
+        deviceFault = false;
+        return fault;
     }
 
     /** The last failure's message, or null. */
@@ -88,6 +99,11 @@ final class BatchExecutor {
             if (e.outOfMemory()) {
                 return outOfMemory(model, batch, rows, e);
             }
+            if (e.deviceFault()) {
+                deviceFault = true;
+                return failed(batch, new ServingException.Internal("model " + label + " failed: " + e.getMessage()
+                        + " (the GPU's context is broken; the instance is being loaded again)", e));
+            }
             return failed(batch, new ServingException.Internal("model " + label + " failed: " + e.getMessage(), e));
         } catch (BatchTensors.RowMismatch e) {
             return failed(batch, new ServingException.Internal("model " + label + " failed: " + e.getMessage(), e));
@@ -125,6 +141,10 @@ final class BatchExecutor {
         LOG.warn("model {}: out of memory on a batch of {} rows, retrying it in halves", label, rows);
         int half = batch.size() / 2;
         boolean first = execute(model, batch.subList(0, half));
+        if (deviceFault) {
+            return failed(batch.subList(half, batch.size()), new ServingException.Internal("model " + label
+                    + " failed: " + lastError + " (the GPU's context is broken; the instance is being loaded again)", null));
+        }
         boolean second = execute(model, batch.subList(half, batch.size()));
         return first && second;
     }

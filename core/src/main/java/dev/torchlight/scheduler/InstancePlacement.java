@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * Where each instance of a model version runs, computed in this one place from the model's
  * {@code instance_group} and the GPUs the engine sees. A CPU group places {@code count} instances on
- * the CPU; a GPU group places {@code count} instances on each of its {@code devices} (every GPU when
+ * the CPU, a MODEL group {@code count} instances where the model places itself; a GPU group places {@code count} instances on each of its {@code devices} (every GPU when
  * it lists none), taken round-robin over the devices so that consecutive instances land on different
  * GPUs. A model asking for GPUs that are not there fails with a reason instead of crashing or
  * silently running on the CPU.
@@ -27,9 +27,10 @@ public final class InstancePlacement {
         List<Placement> placements = new ArrayList<>();
         for (int g = 0; g < config.instanceGroups().size(); g++) {
             InstanceGroup group = config.instanceGroups().get(g);
-            if (group.kind() == InstanceGroup.Kind.CPU) {
+            if (group.kind() != InstanceGroup.Kind.GPU) {
+                Placement where = group.kind() == InstanceGroup.Kind.CPU ? Placement.CPU : Placement.MODEL;
                 for (int i = 0; i < group.count(); i++) {
-                    placements.add(Placement.CPU);
+                    placements.add(where);
                 }
                 continue;
             }

@@ -7,7 +7,9 @@ import dev.torchlight.engine.Placement;
  *
  * @param label the instance, e.g. {@code resnet50/1#0}
  * @param placement where it runs
- * @param healthy false while the instance is being reloaded after repeated failures
+ * @param stream the CUDA stream it queues its work on ({@link dev.torchlight.engine.LoadedModel#stream()});
+ *     empty on the CPU
+ * @param healthy false while the instance is being reloaded after repeated failures or a device fault
  * @param safeBatchSize the most rows it runs in one batch since it ran out of memory; 0 when it never
  *     did (then {@code max_batch_size} applies)
  * @param consecutiveFailures batches failed in a row (engine errors other than out-of-memory)
@@ -15,4 +17,5 @@ import dev.torchlight.engine.Placement;
  * @param lastError the last engine error it saw, or null
  */
 public record InstanceStatus(
-        String label, Placement placement, boolean healthy, int safeBatchSize, int consecutiveFailures, long reloads, String lastError) {}
+        String label, Placement placement, String stream, boolean healthy, int safeBatchSize, int consecutiveFailures,
+        long reloads, String lastError) {}

@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * thread: libtorch keeps per-thread state (its OpenMP thread team among it), and a model warmed on
  * one thread and served from another ran ResNet-50 a third slower. Native engine calls block,
  * so they run here, one batch at a time, handed over by the scheduler only while this instance is
- * idle. After {@link #MAX_CONSECUTIVE_FAILURES} failed batches in a row the instance closes its model
- * and loads a fresh one on this same thread, retrying with a growing pause if loading fails.
+ * idle. After {@link #MAX_CONSECUTIVE_FAILURES} failed batches in a row, or at once after a device
+ * fault (a broken CUDA context, on which nothing can run again), the instance closes its model and
+ * loads a fresh one on this same thread, retrying with a growing pause if loading fails.
  */
 final class ModelInstance {
     private static final Logger LOG = LoggerFactory.getLogger(ModelInstance.class);
@@ -52,6 +53,7 @@ final class ModelInstance {
     private volatile boolean healthy = true;
     private volatile int consecutiveFailures;
     private volatile String loadError;
+    private volatile String stream = "";
 
     /**
      * @param index position among the version's instances
@@ -163,8 +165,8 @@ final class ModelInstance {
 
     InstanceStatus status() {
         String error = loadError != null && !healthy ? loadError : executor.lastError();
-        return new InstanceStatus(label, placement, healthy, limit.safeBatchSize(maxBatchSize), consecutiveFailures,
-                reloads.get(), error);
+        return new InstanceStatus(label, placement, stream, healthy, limit.safeBatchSize(maxBatchSize),
+                consecutiveFailures, reloads.get(), error);
     }
 
     private void loop() {
@@ -172,6 +174,7 @@ final class ModelInstance {
         try {
             try {
                 model = loader.load(placement);
+                stream = model.stream();
             } catch (RuntimeException | Error e) {
                 stopped = true; // never served: nobody is to be told it stopped
                 healthy = false;
@@ -192,7 +195,10 @@ final class ModelInstance {
                     // Replies of one batch reach each I/O thread as one task, not one wake-up per request.
                     boolean ok = BatchedCompletion.around(() -> executor.run(model, running));
                     consecutiveFailures = ok ? 0 : consecutiveFailures + 1;
-                    if (consecutiveFailures >= MAX_CONSECUTIVE_FAILURES && !reload()) {
+                    String reason = executor.takeDeviceFault() ? "a device fault"
+                            : consecutiveFailures >= MAX_CONSECUTIVE_FAILURES
+                                    ? consecutiveFailures + " failed batches in a row" : null;
+                    if (reason != null && !reload(reason)) {
                         stopped = true;
                         return;
                     }
@@ -214,9 +220,8 @@ final class ModelInstance {
     }
 
     /** @return false when asked to stop while reloading */
-    private boolean reload() throws InterruptedException {
-        LOG.warn("instance {} failed {} batches in a row ({}); reloading it", label, consecutiveFailures,
-                executor.lastError());
+    private boolean reload(String reason) throws InterruptedException {
+        LOG.warn("instance {}: {} ({}); reloading it", label, reason, executor.lastError());
         // Released first (only this thread uses it), so that whoever sees the instance unhealthy
         // also sees the broken model gone.
         closeModel();
@@ -226,6 +231,7 @@ final class ModelInstance {
         while (true) {
             try {
                 model = loader.load(placement);
+                stream = model.stream();
                 break;
             } catch (RuntimeException | Error e) {
                 // Even an Error (a native library that failed to link, say) is retried after a pause.

@@ -175,7 +175,7 @@ public final class ModelScheduler implements AutoCloseable {
         String lastError = instances.stream().map(i -> i.status().lastError())
                 .filter(e -> e != null).reduce((a, b) -> b).orElse(null);
         return "model " + label + " is not ready: every instance is being reloaded after "
-                + ModelInstance.MAX_CONSECUTIVE_FAILURES + " failed batches in a row"
+                + ModelInstance.MAX_CONSECUTIVE_FAILURES + " failed batches in a row or a GPU fault"
                 + (lastError != null ? " (last error: " + lastError + ")" : "");
     }
 

@@ -470,11 +470,11 @@ class ModelConfigParserTest {
                 .hasMessageContaining("'two'");
         assertRejected(VALID + "instance_group: [{kind: TPU}]\n")
                 .hasMessageContaining("key 'instance_group[0].kind'")
-                .hasMessageContaining("expected CPU or GPU")
+                .hasMessageContaining("expected CPU, GPU or MODEL")
                 .hasMessageContaining("'TPU'");
         assertRejected(VALID + "instance_group: [{kind: 1}]\n")
                 .hasMessageContaining("key 'instance_group[0].kind'")
-                .hasMessageContaining("expected CPU or GPU");
+                .hasMessageContaining("expected CPU, GPU or MODEL");
     }
 
     @Test
@@ -534,5 +534,44 @@ class ModelConfigParserTest {
 
         assertThat(config.aoti()).isTrue();
         assertThat(config.engine().freeze()).as("not applicable, left at the default").isTrue();
+    }
+
+    @Test
+    void kindModelIsAGroupTheModelPlacesItself() throws IOException {
+        ModelConfig config = parseValid("instance_group: [{kind: model, count: 2}]\n");
+        assertThat(config.instanceGroups()).containsExactly(new InstanceGroup(2, InstanceGroup.Kind.MODEL, List.of()));
+        assertRejected(VALID + "instance_group: [{kind: MODEL, devices: [0]}]\n")
+                .hasMessageContaining("key 'instance_group[0].devices'")
+                .hasMessageContaining("only apply to kind GPU");
+    }
+
+    @Test
+    void precisionIsFp32ByDefaultAndATorchScriptSetting() throws IOException {
+        assertThat(parseValid("").engine().precision()).isEqualTo(Precision.FP32);
+        assertThat(parseValid("precision: fp16\n").engine().precision()).isEqualTo(Precision.FP16);
+        assertThat(parseValid("precision: BF16\n").engine().precision()).isEqualTo(Precision.BF16);
+        assertRejected(VALID + "precision: fp8\n")
+                .hasMessageContaining("key 'precision'")
+                .hasMessageContaining("expected fp32, fp16 or bf16")
+                .hasMessageContaining("'fp8'");
+        assertRejected(VALID + "precision: 16\n")
+                .hasMessageContaining("key 'precision'");
+        assertRejected(VALID.replace("platform: torchscript", "platform: aoti") + "precision: fp16\n")
+                .hasMessageContaining("key 'precision'")
+                .hasMessageContaining("TorchScript models only")
+                .hasMessageContaining("compiled with");
+    }
+
+    @Test
+    void gpuSettingsHaveDefaultsAndTakeBooleans() throws IOException {
+        assertThat(parseValid("").engine().gpu()).isEqualTo(GpuSettings.DEFAULT);
+        assertThat(GpuSettings.DEFAULT).isEqualTo(new GpuSettings(true, false, true));
+        assertThat(parseValid("cudnn_benchmark: false\ncuda_graphs: true\npinned_buffers: false\n").engine().gpu())
+                .isEqualTo(new GpuSettings(false, true, false));
+        for (String key : List.of("cudnn_benchmark", "cuda_graphs", "pinned_buffers")) {
+            assertRejected(VALID + key + ": maybe\n")
+                    .hasMessageContaining("key '" + key + "'")
+                    .hasMessageContaining("true or false");
+        }
     }
 }

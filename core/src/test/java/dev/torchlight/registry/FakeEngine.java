@@ -3,6 +3,9 @@ package dev.torchlight.registry;
 import dev.torchlight.api.DataType;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
+import dev.torchlight.config.Precision;
+import dev.torchlight.engine.DeviceAllocation;
+import dev.torchlight.engine.DeviceMemory;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.LoadedModel;
@@ -15,14 +18,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * An engine whose "model file" holds a number: the loaded model adds it to every FP32 input and
  * returns input {@code i} as declared output {@code i}. A file starting with {@code fail} makes the
- * load fail with the file's text as the reason.
+ * load fail with the file's text as the reason. It can claim GPUs: an instance placed on one takes
+ * the file's size (half of it at FP16/BF16) of that GPU's memory until it is closed, and gets a
+ * stream of its own.
  */
 final class FakeEngine implements Engine {
     final List<FakeModel> loaded = new CopyOnWriteArrayList<>();
@@ -32,6 +41,11 @@ final class FakeEngine implements Engine {
     volatile int gpus;
     /** Runs at the start of every load; a test may block or fail it. */
     volatile Runnable beforeLoad = () -> { };
+    /** Memory of each claimed GPU; 0: the engine does not report device memory. */
+    volatile long deviceTotalBytes;
+    /** Memory the loaded instances hold, per GPU. */
+    final ConcurrentMap<Integer, AtomicLong> deviceUsed = new ConcurrentHashMap<>();
+    private final AtomicInteger streams = new AtomicInteger();
 
     @Override
     public String name() {
@@ -41,6 +55,27 @@ final class FakeEngine implements Engine {
     @Override
     public int gpuCount() {
         return gpus;
+    }
+
+    @Override
+    public Optional<DeviceMemory> deviceMemory(int device) {
+        if (deviceTotalBytes == 0 || device >= gpus) {
+            return Optional.empty();
+        }
+        return Optional.of(new DeviceMemory(device, deviceTotalBytes - used(device), deviceTotalBytes));
+    }
+
+    @Override
+    public List<DeviceAllocation> deviceAllocations() {
+        List<DeviceAllocation> all = new ArrayList<>();
+        for (int d = 0; d < gpus; d++) {
+            all.add(new DeviceAllocation(d, used(d), used(d), used(d)));
+        }
+        return all;
+    }
+
+    long used(int device) {
+        return deviceUsed.computeIfAbsent(device, d -> new AtomicLong()).get();
     }
 
     @Override
@@ -57,6 +92,19 @@ final class FakeEngine implements Engine {
             throw new EngineException("cannot load " + modelFile + ": " + spec);
         }
         FakeModel model = new FakeModel(config, Float.parseFloat(spec));
+        if (placement.onGpu()) {
+            long size;
+            try {
+                size = Files.size(modelFile);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            long bytes = config.engine().precision() == Precision.FP32 ? size : size / 2;
+            AtomicLong used = deviceUsed.computeIfAbsent(placement.device(), d -> new AtomicLong());
+            used.addAndGet(bytes);
+            model.onClose = () -> used.addAndGet(-bytes);
+            model.stream = placement + "/stream " + streams.incrementAndGet();
+        }
         loaded.add(model);
         return model;
     }
@@ -66,8 +114,13 @@ final class FakeEngine implements Engine {
         final float delta;
         /** The next infer throws this (an {@link EngineException} message), once. */
         final AtomicReference<String> failNext = new AtomicReference<>();
+        /** The next infer throws this engine failure (of any kind), once. */
+        final AtomicReference<EngineException> throwNext = new AtomicReference<>();
         /** The next infer throws this unchecked exception, once. */
         final AtomicReference<RuntimeException> crashNext = new AtomicReference<>();
+        /** Frees what the instance holds on its GPU. */
+        volatile Runnable onClose = () -> { };
+        volatile String stream = "";
         final AtomicInteger calls = new AtomicInteger();
         /** The batch size (first dimension of the first input) of every call, in order. */
         final List<Long> batchSizes = new CopyOnWriteArrayList<>();
@@ -88,6 +141,10 @@ final class FakeEngine implements Engine {
             beforeInfer.run();
             calls.incrementAndGet();
             batchSizes.add(inputs.get(0).rank() > 0 ? inputs.get(0).dim(0) : 1);
+            EngineException thrown = throwNext.getAndSet(null);
+            if (thrown != null) {
+                throw thrown;
+            }
             String failure = failNext.getAndSet(null);
             if (failure != null) {
                 throw new EngineException(failure);
@@ -114,8 +171,16 @@ final class FakeEngine implements Engine {
         }
 
         @Override
+        public String stream() {
+            return stream;
+        }
+
+        @Override
         public void close() {
-            closed = true;
+            if (!closed) {
+                closed = true;
+                onClose.run();
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 package dev.torchlight.registry;
 
+import static dev.torchlight.registry.Waits.failure;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.torchlight.api.DataType;
 import dev.torchlight.api.InferenceRequest;
@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -154,9 +153,4 @@ class ModelManagerMetricsTest {
         return routes.resolve("adder", null).queued();
     }
 
-    private static Throwable failure(CompletableFuture<?> future) {
-        Throwable thrown = catchThrowable(() -> future.get(10, TimeUnit.SECONDS));
-        assertThat(thrown).isInstanceOf(ExecutionException.class);
-        return thrown.getCause();
-    }
 }

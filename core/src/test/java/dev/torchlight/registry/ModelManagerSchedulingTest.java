@@ -1,7 +1,8 @@
 package dev.torchlight.registry;
 
+import static dev.torchlight.registry.Waits.eventually;
+import static dev.torchlight.registry.Waits.failure;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.torchlight.api.DataType;
 import dev.torchlight.api.InferenceRequest;
@@ -22,11 +23,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,19 +92,7 @@ class ModelManagerSchedulingTest {
         return out;
     }
 
-    private static Throwable failure(CompletableFuture<?> future) {
-        Throwable thrown = catchThrowable(() -> future.get(10, TimeUnit.SECONDS));
-        assertThat(thrown).isInstanceOf(ExecutionException.class);
-        return thrown.getCause();
-    }
 
-    private static void eventually(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition met in time").isLessThan(deadline);
-            LockSupport.parkNanos(1_000_000);
-        }
-    }
 
     @Test
     void requestsAreBatchedUpToMaxBatchSizeAndEachGetsItsOwnRows() throws Exception {

@@ -70,7 +70,7 @@ final class ScriptedEngine implements InstanceLoader {
     }
 
     static EngineException outOfMemory(int rows) {
-        return new EngineException("CUDA out of memory on " + rows + " rows", null, true);
+        return new EngineException("CUDA out of memory on " + rows + " rows", null, EngineException.Kind.OUT_OF_MEMORY);
     }
 
     /** One loaded fake model. */

@@ -12,8 +12,8 @@ import java.util.List;
 
 /**
  * The native memory one model instance passes to the engine library on each call, allocated once
- * and reused: the input descriptors with their shapes, the outputs handle and the output slots, and
- * a scratch area for inputs that cannot be read in place.
+ * and reused: the input descriptors with their shapes, the outputs handle and the output slots, the
+ * types floating-point outputs are cast to, and a scratch area for inputs that cannot be read in place.
  *
  * <p>An input is read in place when it is native memory (a direct buffer, as batches and network
  * payloads are) aligned to its element size; otherwise it is copied into the scratch area first,
@@ -31,10 +31,18 @@ final class CallFrame implements AutoCloseable {
     private final MemorySegment shapes;
     private final MemorySegment outputsHandle;
     private final MemorySegment outputSlots;
+    private final MemorySegment floatOutputs;
+    private final int floatOutputCount;
     private MemorySegment scratch = MemorySegment.NULL;
 
-    CallFrame(int inputs) {
+    /**
+     * @param floatOutputs the ABI type codes floating-point outputs are cast to, by position (-1: as
+     *     returned); empty for outputs as returned
+     */
+    CallFrame(int inputs, int[] floatOutputs) {
         this.inputs = inputs;
+        this.floatOutputCount = floatOutputs.length;
+        this.floatOutputs = floatOutputs.length == 0 ? MemorySegment.NULL : arena.allocateFrom(JAVA_INT, floatOutputs);
         tensors = arena.allocate(EngineLibrary.TENSOR, inputs);
         shapes = arena.allocate(JAVA_LONG, (long) inputs * EngineLibrary.MAX_DIMS);
         outputsHandle = arena.allocate(ADDRESS);
@@ -85,6 +93,15 @@ final class CallFrame implements AutoCloseable {
     /** Where the library writes the outputs handle of a run. */
     MemorySegment outputsHandle() {
         return outputsHandle;
+    }
+
+    /** The {@code float_outputs} array of {@code tl_model_run}; NULL when there is none. */
+    MemorySegment floatOutputs() {
+        return floatOutputs;
+    }
+
+    int floatOutputCount() {
+        return floatOutputCount;
     }
 
     /** The slots {@code tl_output} fills, an {@link EngineLibrary#OUTPUT}. */

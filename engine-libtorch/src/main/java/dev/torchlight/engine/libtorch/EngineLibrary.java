@@ -4,6 +4,9 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.torchlight.config.GpuSettings;
+import dev.torchlight.engine.DeviceAllocation;
+import dev.torchlight.engine.DeviceMemory;
 import dev.torchlight.engine.EngineException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -27,11 +30,15 @@ import java.lang.invoke.MethodHandle;
 final class EngineLibrary {
     static final int OK = 0;
     static final int OUT_OF_MEMORY = 2;
+    /** {@code TL_DEVICE_FAULT}: the device context is broken; the model must be loaded again. */
+    static final int DEVICE_FAULT = 4;
 
     static final int TORCHSCRIPT = 0;
     static final int AOTI = 1;
     static final int DEVICE_CPU = 0;
     static final int DEVICE_CUDA = 1;
+    /** {@code TL_AS_SAVED}: where the model's parts were saved (TorchScript only). */
+    static final int DEVICE_AS_SAVED = 2;
     /** {@code TL_FP32} as a load precision: the module as saved. */
     static final int PRECISION_AS_SAVED = 8;
 
@@ -55,7 +62,10 @@ final class EngineLibrary {
             JAVA_INT.withName("device_type"),
             JAVA_INT.withName("device_index"),
             JAVA_INT.withName("precision"),
-            JAVA_INT.withName("optimize"));
+            JAVA_INT.withName("optimize"),
+            JAVA_INT.withName("cudnn_benchmark"),
+            JAVA_INT.withName("cuda_graphs"),
+            JAVA_INT.withName("pinned_buffers"));
 
     /** The result slots of {@code tl_output}, one struct so one allocation holds them all. */
     static final StructLayout OUTPUT = MemoryLayout.structLayout(
@@ -78,10 +88,15 @@ final class EngineLibrary {
     private final MethodHandle libtorchVersion;
     private final MethodHandle buildFeatures;
     private final MethodHandle cudaDeviceCount;
+    private final MethodHandle cudaMemoryInfo;
+    private final MethodHandle cudaAllocatorStats;
+    private final MethodHandle cudaEmptyCache;
     private final MethodHandle setIntraOpThreads;
     private final MethodHandle getIntraOpThreads;
     private final MethodHandle modelLoad;
     private final MethodHandle modelFree;
+    private final MethodHandle modelStream;
+    private final MethodHandle modelNotice;
     private final MethodHandle modelRun;
     private final MethodHandle outputsCount;
     private final MethodHandle output;
@@ -102,10 +117,17 @@ final class EngineLibrary {
         libtorchVersion = bind.function("tl_libtorch_version", FunctionDescriptor.of(ADDRESS), quick);
         buildFeatures = bind.function("tl_build_features", FunctionDescriptor.of(JAVA_INT), quick);
         cudaDeviceCount = bind.function("tl_cuda_device_count", FunctionDescriptor.of(JAVA_INT));
+        cudaMemoryInfo = bind.function("tl_cuda_memory_info",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+        cudaAllocatorStats = bind.function("tl_cuda_allocator_stats",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        cudaEmptyCache = bind.function("tl_cuda_empty_cache", FunctionDescriptor.of(JAVA_INT));
         setIntraOpThreads = bind.function("tl_set_intra_op_threads", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
         getIntraOpThreads = bind.function("tl_get_intra_op_threads", FunctionDescriptor.of(JAVA_INT), quick);
         modelLoad = bind.function("tl_model_load", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         modelFree = bind.function("tl_model_free", FunctionDescriptor.ofVoid(ADDRESS));
+        modelStream = bind.function("tl_model_stream", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), quick);
+        modelNotice = bind.function("tl_model_notice", FunctionDescriptor.of(ADDRESS, ADDRESS), quick);
         modelRun = bind.function("tl_model_run",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
         outputsCount = bind.function("tl_outputs_count", FunctionDescriptor.of(JAVA_INT, ADDRESS), quick);
@@ -163,6 +185,52 @@ final class EngineLibrary {
         }
     }
 
+    /**
+     * GPU {@code device}'s free and total memory as the driver reports it; the caller checks that the
+     * build has CUDA and the device is visible.
+     */
+    DeviceMemory cudaMemoryInfo(int device) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment values = arena.allocate(JAVA_LONG, 2);
+            int status;
+            try {
+                status = (int) cudaMemoryInfo.invokeExact(device, values, values.asSlice(Long.BYTES));
+            } catch (Throwable e) {
+                throw bindingFailure(e);
+            }
+            check(status, "");
+            return new DeviceMemory(device, values.getAtIndex(JAVA_LONG, 0), values.getAtIndex(JAVA_LONG, 1));
+        }
+    }
+
+    /** What libtorch's caching allocator holds on GPU {@code device}; checked as {@link #cudaMemoryInfo}. */
+    DeviceAllocation cudaAllocatorStats(int device) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment values = arena.allocate(JAVA_LONG, 3);
+            int status;
+            try {
+                status = (int) cudaAllocatorStats.invokeExact(device, values, values.asSlice(Long.BYTES),
+                        values.asSlice(2L * Long.BYTES));
+            } catch (Throwable e) {
+                throw bindingFailure(e);
+            }
+            check(status, "");
+            return new DeviceAllocation(device, values.getAtIndex(JAVA_LONG, 0), values.getAtIndex(JAVA_LONG, 1),
+                    values.getAtIndex(JAVA_LONG, 2));
+        }
+    }
+
+    /** Gives the CUDA caching allocator's unused memory back to the driver; nothing without CUDA. */
+    void cudaEmptyCache() {
+        int status;
+        try {
+            status = (int) cudaEmptyCache.invokeExact();
+        } catch (Throwable e) {
+            throw bindingFailure(e);
+        }
+        check(status, "");
+    }
+
     /** Sets this thread's intra-op threads unless the last call on this thread already did. */
     void applyIntraOpThreads(int threads) {
         int[] applied = APPLIED_THREADS.get();
@@ -190,16 +258,22 @@ final class EngineLibrary {
     /**
      * Loads a model; the handle must go back through {@link #free}.
      *
+     * @param precision the ABI's type code of the precision: {@link #PRECISION_AS_SAVED}, FP16 or BF16
+     * @param gpu what a CUDA model does besides; ignored elsewhere
      * @param context what is being done, for the message of a failure
      */
-    MemorySegment load(String path, int format, int deviceType, int deviceIndex, boolean optimize, String context) {
+    MemorySegment load(String path, int format, int deviceType, int deviceIndex, int precision, boolean optimize,
+            GpuSettings gpu, String context) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment options = arena.allocate(LOAD_OPTIONS);
             options.set(JAVA_INT, 0, format);
             options.set(JAVA_INT, 4, deviceType);
             options.set(JAVA_INT, 8, deviceIndex);
-            options.set(JAVA_INT, 12, PRECISION_AS_SAVED);
+            options.set(JAVA_INT, 12, precision);
             options.set(JAVA_INT, 16, optimize ? 1 : 0);
+            options.set(JAVA_INT, 20, gpu.cudnnBenchmark() ? 1 : 0);
+            options.set(JAVA_INT, 24, gpu.cudaGraphs() ? 1 : 0);
+            options.set(JAVA_INT, 28, gpu.pinnedBuffers() ? 1 : 0);
             MemorySegment handle = arena.allocate(ADDRESS);
             int status;
             try {
@@ -220,14 +294,40 @@ final class EngineLibrary {
         }
     }
 
+    /** The id of the CUDA stream the model runs on; -1 when it is not on CUDA. */
+    long streamId(MemorySegment model) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment id = arena.allocate(JAVA_LONG);
+            int status;
+            try {
+                status = (int) modelStream.invokeExact(model, id);
+            } catch (Throwable e) {
+                throw bindingFailure(e);
+            }
+            check(status, "");
+            return id.get(JAVA_LONG, 0);
+        }
+    }
+
+    /** The model's latest notice; "" when there is none. */
+    String notice(MemorySegment model) {
+        try {
+            return string((MemorySegment) modelNotice.invokeExact(model));
+        } catch (Throwable e) {
+            throw bindingFailure(e);
+        }
+    }
+
     /**
-     * Runs a model on {@code count} {@link #TENSOR}s; the outputs handle it writes to
-     * {@code outputs} must go back through {@link #freeOutputs}.
+     * Runs a model on {@code count} {@link #TENSOR}s, casting floating-point output i to the type
+     * code {@code floatOutputs[i]} ({@code floatCount} of them; NULL and 0: as returned); the outputs
+     * handle it writes to {@code outputs} must go back through {@link #freeOutputs}.
      */
-    void run(MemorySegment model, MemorySegment tensors, int count, MemorySegment outputs, String context) {
+    void run(MemorySegment model, MemorySegment tensors, int count, MemorySegment floatOutputs, int floatCount,
+            MemorySegment outputs, String context) {
         int status;
         try {
-            status = (int) modelRun.invokeExact(model, tensors, count, MemorySegment.NULL, 0, outputs);
+            status = (int) modelRun.invokeExact(model, tensors, count, floatOutputs, floatCount, outputs);
         } catch (Throwable e) {
             throw bindingFailure(e);
         }
@@ -271,8 +371,13 @@ final class EngineLibrary {
             } catch (Throwable e) {
                 throw bindingFailure(e);
             }
+            EngineException.Kind kind = switch (status) {
+                case OUT_OF_MEMORY -> EngineException.Kind.OUT_OF_MEMORY;
+                case DEVICE_FAULT -> EngineException.Kind.DEVICE_FAULT;
+                default -> EngineException.Kind.FAILED;
+            };
             throw new EngineException(context + (message.isEmpty() ? "failed with status " + status : message),
-                    null, status == OUT_OF_MEMORY);
+                    null, kind);
         }
     }
 

@@ -1,6 +1,10 @@
 package dev.torchlight.engine.libtorch;
 
+import dev.torchlight.api.DataType;
 import dev.torchlight.config.ModelConfig;
+import dev.torchlight.config.Precision;
+import dev.torchlight.engine.DeviceAllocation;
+import dev.torchlight.engine.DeviceMemory;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.IntraOpBudget;
@@ -10,6 +14,9 @@ import dev.torchlight.repository.ModelSource;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +39,14 @@ import org.slf4j.LoggerFactory;
  * value on the thread that runs it (a thread-local check; a native call only when it changed).
  *
  * <p>Out of memory: a load or run that fails for lack of memory throws an {@link EngineException}
- * whose {@link EngineException#outOfMemory()} is true, so the scheduler can split the batch.
+ * whose {@link EngineException#outOfMemory()} is true, so the scheduler can split the batch (on a GPU
+ * the library has emptied libtorch's cache by then). A CUDA error that breaks the device's context
+ * throws one whose {@link EngineException#deviceFault()} is true.
+ *
+ * <p>Placement: on the CPU; on a GPU (a library built against a CUDA libtorch), where each instance
+ * runs on its own CUDA stream with the config's GPU settings; or {@link Placement#MODEL}, TorchScript
+ * loaded where its parts were saved, inputs handed over on the CPU. {@code precision} (TorchScript)
+ * converts the module once at load; inputs and outputs keep their declared datatypes.
  *
  * <p>Datatypes: all ten of torchlight's, BOOL to FP64 including INT16 and BF16.
  */
@@ -72,8 +86,9 @@ public final class LibTorchEngine implements Engine {
     synchronized EngineLibrary library() {
         if (library == null) {
             EngineLibrary loaded = EngineLibrary.load(locator.get());
+            int gpus = (loaded.features() & EngineLibrary.FEATURE_CUDA) != 0 ? loaded.cudaDeviceCount() : -1;
             LOG.info("engine library {}: libtorch {}{}{}", loaded.file().library(), loaded.libtorchVersion(),
-                    (loaded.features() & EngineLibrary.FEATURE_CUDA) != 0 ? ", CUDA" : ", CPU only",
+                    gpus < 0 ? ", CPU only" : ", CUDA (" + gpus + (gpus == 1 ? " GPU)" : " GPUs)"),
                     (loaded.features() & EngineLibrary.FEATURE_AOTI) != 0 ? ", AOTInductor" : "");
             library = loaded;
         }
@@ -104,6 +119,15 @@ public final class LibTorchEngine implements Engine {
             throw new EngineException(model + "model file " + modelFile
                     + (Files.exists(modelFile) ? " is not a file" : " does not exist"));
         }
+        Precision precision = config.engine().precision();
+        if (aoti && precision != Precision.FP32) {
+            throw new EngineException(model + "precision " + precision.key() + " applies to TorchScript only; an"
+                    + " AOTInductor package computes in the types it was compiled with");
+        }
+        if (aoti && placement.kind() == Placement.Kind.MODEL) {
+            throw new EngineException(model + "instance kind MODEL (loaded as saved) applies to TorchScript only; an"
+                    + " AOTInductor package runs on the device it was compiled for");
+        }
         EngineLibrary lib = library();
         checkPlacement(lib, model, placement);
         if (aoti && (lib.features() & EngineLibrary.FEATURE_AOTI) == 0) {
@@ -114,16 +138,37 @@ public final class LibTorchEngine implements Engine {
         try {
             lib.applyIntraOpThreads(threads.threads());
             MemorySegment handle = lib.load(modelFile.toAbsolutePath().toString(),
-                    aoti ? EngineLibrary.AOTI : EngineLibrary.TORCHSCRIPT,
-                    placement.onGpu() ? EngineLibrary.DEVICE_CUDA : EngineLibrary.DEVICE_CPU, placement.device(),
-                    !aoti && config.engine().freeze(),
+                    aoti ? EngineLibrary.AOTI : EngineLibrary.TORCHSCRIPT, deviceType(placement), placement.device(),
+                    precisionCode(precision), !aoti && config.engine().freeze(), config.engine().gpu(),
                     model + "cannot load " + modelFile + " as " + (aoti ? "an AOTInductor package" : "TorchScript")
-                            + ": ");
-            return new LibTorchModel(lib, config, handle, threads);
+                            + (placement.kind() == Placement.Kind.CPU ? "" : " on " + placement) + ": ");
+            try {
+                return new LibTorchModel(lib, config, placement, handle, threads);
+            } catch (RuntimeException e) {
+                lib.free(handle);
+                throw e;
+            }
         } catch (RuntimeException e) {
             threads.close();
             throw e;
         }
+    }
+
+    private static int deviceType(Placement placement) {
+        return switch (placement.kind()) {
+            case CPU -> EngineLibrary.DEVICE_CPU;
+            case GPU -> EngineLibrary.DEVICE_CUDA;
+            case MODEL -> EngineLibrary.DEVICE_AS_SAVED;
+        };
+    }
+
+    /** The ABI's type code for the precision a model computes in. */
+    static int precisionCode(Precision precision) {
+        return switch (precision) {
+            case FP32 -> EngineLibrary.PRECISION_AS_SAVED;
+            case FP16 -> DataTypeCodes.code(DataType.FP16);
+            case BF16 -> DataTypeCodes.code(DataType.BF16);
+        };
     }
 
     private static void checkPlacement(EngineLibrary lib, String model, Placement placement) {
@@ -160,6 +205,43 @@ public final class LibTorchEngine implements Engine {
     public int gpuCount() {
         EngineLibrary lib = library();
         return (lib.features() & EngineLibrary.FEATURE_CUDA) == 0 ? 0 : lib.cudaDeviceCount();
+    }
+
+    /**
+     * GPU {@code device}'s free and total memory from the CUDA driver; empty without CUDA, for a GPU
+     * libtorch does not see, or when the driver cannot say (logged). Asking about a GPU creates
+     * libtorch's CUDA context there if it has none yet.
+     */
+    @Override
+    public Optional<DeviceMemory> deviceMemory(int device) {
+        try {
+            if (device < 0 || device >= gpuCount()) {
+                return Optional.empty();
+            }
+            return Optional.of(library().cudaMemoryInfo(device));
+        } catch (EngineException e) {
+            LOG.debug("no memory figures for GPU {}: {}", device, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * What libtorch's CUDA caching allocator holds on every GPU it sees (zeros where it has allocated
+     * nothing); empty without CUDA or when the figures cannot be read (logged).
+     */
+    @Override
+    public List<DeviceAllocation> deviceAllocations() {
+        try {
+            int gpus = gpuCount();
+            List<DeviceAllocation> allocations = new ArrayList<>(gpus);
+            for (int device = 0; device < gpus; device++) {
+                allocations.add(library().cudaAllocatorStats(device));
+            }
+            return List.copyOf(allocations);
+        } catch (EngineException e) {
+            LOG.debug("no allocator figures: {}", e.getMessage());
+            return List.of();
+        }
     }
 
     @Override

@@ -8,17 +8,23 @@ import dev.torchlight.api.DataType;
 import dev.torchlight.api.Shapes;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
+import dev.torchlight.config.Precision;
 import dev.torchlight.config.TensorSpec;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.IntraOpBudget;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.engine.Placement;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One model instance in the engine library. Each call checks its inputs against the config (count,
@@ -26,28 +32,84 @@ import java.util.TreeSet;
  * {@link CallFrame}), copies the outputs to heap buffers and frees the library's at once: outputs
  * outlive the call and cross threads, and native memory freed by the garbage collector would grow
  * unseen by it.
+ *
+ * <p>A model computing in FP16 or BF16 returns its floating-point outputs in that type; the library
+ * casts them back to the declared types. The library's notices (a CUDA graph that could not be
+ * captured, say) are logged once each, after the load and after the run that gave them.
  */
 final class LibTorchModel implements LoadedModel {
+    private static final Logger LOG = LoggerFactory.getLogger(LibTorchModel.class);
+
     private final EngineLibrary library;
     private final String name;
     private final String context;
+    private final Placement placement;
     private final List<TensorSpec> inputs;
     private final List<TensorSpec> outputs;
     private final MemorySegment handle;
     private final CallFrame frame;
     private final IntraOpBudget.Lease intraOpThreads;
+    private final String stream;
+    /** The notice last logged; only the worker's thread touches it. */
+    private String notice = "";
     private volatile boolean closed;
 
     /** Takes ownership of {@code handle} and {@code intraOpThreads}. */
-    LibTorchModel(EngineLibrary library, ModelConfig config, MemorySegment handle, IntraOpBudget.Lease intraOpThreads) {
+    LibTorchModel(EngineLibrary library, ModelConfig config, Placement placement, MemorySegment handle,
+            IntraOpBudget.Lease intraOpThreads) {
         this.library = library;
         this.name = config.name();
         this.context = "model '" + name + "': ";
+        this.placement = placement;
         this.inputs = config.inputs();
         this.outputs = config.outputs();
         this.handle = handle;
         this.intraOpThreads = intraOpThreads;
-        this.frame = new CallFrame(inputs.size());
+        long streamId = library.streamId(handle);
+        this.stream = streamId < 0 ? "" : placement + "/stream " + streamId;
+        this.frame = new CallFrame(inputs.size(), floatOutputCodes(config));
+        logNewNotice();
+    }
+
+    /**
+     * The {@code float_outputs} of each run: none at the precision the model was saved in; else the
+     * declared floating-point type of each output, by position. When every declared floating-point
+     * output has the same type, every position gets it, so that a dict's outputs, matched by key
+     * after the run, are cast right whatever order the model returns them in.
+     */
+    static int[] floatOutputCodes(ModelConfig config) {
+        if (config.engine().precision() == Precision.FP32) {
+            return new int[0];
+        }
+        List<TensorSpec> specs = config.outputs();
+        Set<DataType> floating = specs.stream().map(TensorSpec::dataType).filter(DataType::isFloatingPoint)
+                .collect(Collectors.toSet());
+        int[] codes = new int[specs.size()];
+        for (int i = 0; i < codes.length; i++) {
+            DataType type = floating.size() == 1 ? floating.iterator().next() : specs.get(i).dataType();
+            codes[i] = type.isFloatingPoint() ? DataTypeCodes.code(type) : -1;
+        }
+        return codes;
+    }
+
+    /** {@code cuda:N/stream S} for an instance on a GPU, else "". */
+    @Override
+    public String stream() {
+        return stream;
+    }
+
+    /** The library's latest notice for this model, as last logged; "" when there was none. */
+    String notice() {
+        return notice;
+    }
+
+    /** Logs the library's notice for this model if it is new. */
+    private void logNewNotice() {
+        String latest = library.notice(handle);
+        if (!latest.isEmpty() && !latest.equals(notice)) {
+            notice = latest;
+            LOG.warn("model '{}' on {}: {}", name, placement, latest);
+        }
     }
 
     @Override
@@ -59,8 +121,10 @@ final class LibTorchModel implements LoadedModel {
         MemorySegment tensors = frame.describe(values);
         // libtorch keeps the count per thread, and the worker's thread need not be the loader's.
         library.applyIntraOpThreads(intraOpThreads.threads());
-        library.run(handle, tensors, values.size(), frame.outputsHandle(), context);
+        library.run(handle, tensors, values.size(), frame.floatOutputs(), frame.floatOutputCount(),
+                frame.outputsHandle(), context);
         Reference.reachabilityFence(values);
+        logNewNotice();
         MemorySegment results = frame.outputsHandle().get(ADDRESS, 0);
         try {
             return read(results);

@@ -176,4 +176,26 @@ final class TestData {
             }
         }
     }
+
+    /**
+     * Name, declared datatype and shape exactly; every floating-point element within
+     * {@code tolerance} times the largest magnitude among the expected elements (at least 1), every
+     * other element exactly.
+     */
+    static void assertClose(Tensor actual, Tensor expected, double relativeTolerance) {
+        double tolerance = expected.dataType().isFloatingPoint() ? relativeTolerance : 0;
+        assertThat(actual.name()).isEqualTo(expected.name());
+        assertThat(actual.dataType()).as(expected.name()).isEqualTo(expected.dataType());
+        assertThat(actual.shape()).as(expected.name()).isEqualTo(expected.shape());
+        double scale = 1;
+        for (int i = 0; i < expected.elementCount(); i++) {
+            scale = Math.max(scale, Math.abs(element(expected, i)));
+        }
+        for (int i = 0; i < expected.elementCount(); i++) {
+            double want = element(expected, i);
+            double got = element(actual, i);
+            assertThat(Math.abs(got - want)).as("%s[%d]: expected %s, got %s", expected.name(), i, want, got)
+                    .isLessThanOrEqualTo(tolerance * scale);
+        }
+    }
 }

@@ -53,6 +53,7 @@ public final class HealthDetail {
             g.writeStartObject();
             g.writeStringField("instance", instance.label());
             g.writeStringField("device", instance.placement().toString());
+            g.writeStringField("stream", instance.stream());
             g.writeBooleanField("healthy", instance.healthy());
             g.writeNumberField("safe_batch_size", instance.safeBatchSize());
             g.writeNumberField("consecutive_failures", instance.consecutiveFailures());

@@ -54,6 +54,9 @@ final class ModelDescription {
             g.writeStringField("status", s.healthy() ? "READY" : "UNHEALTHY");
             g.writeStringField("device", s.placement().toString());
             g.writeBooleanField("gpu", s.placement().onGpu());
+            if (!s.stream().isEmpty()) {
+                g.writeStringField("stream", s.stream());
+            }
             g.writeStringField("gpuUsage", "N/A");
             g.writeNumberField("safeBatchSize", s.safeBatchSize());
             g.writeNumberField("reloads", s.reloads());

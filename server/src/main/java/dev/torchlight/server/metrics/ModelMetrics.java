@@ -58,6 +58,8 @@ public final class ModelMetrics implements MultiCollector {
                 .help("1 when the model version serves, else 0 (failed to load, or no healthy instance).");
         var safeBatch = GaugeSnapshot.builder().name("torchlight_instance_safe_batch_size")
                 .help("Largest batch an instance runs since it ran out of memory; 0 when it never did.");
+        var instanceInfo = GaugeSnapshot.builder().name("torchlight_instance_info")
+                .help("1 for each instance, labelled with its device (cpu, cuda:N or model) and its CUDA stream.");
 
         for (ServedVersion info : models.models().stream().flatMap(m -> m.listed().stream()).toList()) {
             if (info.version() <= 0) {
@@ -71,8 +73,11 @@ public final class ModelMetrics implements MultiCollector {
             instances.dataPoint(Snapshots.gauge(labels, statuses.size()));
             healthy.dataPoint(Snapshots.gauge(labels, statuses.stream().filter(InstanceStatus::healthy).count()));
             for (int i = 0; i < statuses.size(); i++) {
-                safeBatch.dataPoint(Snapshots.gauge(labels.add("instance", Integer.toString(i)),
-                        statuses.get(i).safeBatchSize()));
+                InstanceStatus status = statuses.get(i);
+                Labels instance = labels.add("instance", Integer.toString(i));
+                safeBatch.dataPoint(Snapshots.gauge(instance, status.safeBatchSize()));
+                instanceInfo.dataPoint(Snapshots.gauge(instance.add("device", status.placement().toString())
+                        .add("stream", status.stream()), 1));
             }
             if (statuses.isEmpty()) {
                 continue; // never loaded: no counters
@@ -94,6 +99,6 @@ public final class ModelMetrics implements MultiCollector {
         }
         return MetricSnapshots.of(requests.build(), inferences.build(), executions.build(), requestLatency.build(),
                 queueLatency.build(), computeLatency.build(), batchSizes.build(), queued.build(), inFlight.build(),
-                instances.build(), healthy.build(), ready.build(), safeBatch.build());
+                instances.build(), healthy.build(), ready.build(), safeBatch.build(), instanceInfo.build());
     }
 }

@@ -34,6 +34,7 @@ import dev.torchlight.server.management.ModelRegistrar;
 import dev.torchlight.server.metrics.MetricsEndpoint;
 import dev.torchlight.server.metrics.ModelMetrics;
 import dev.torchlight.server.metrics.ServerMetrics;
+import dev.torchlight.server.metrics.gpu.AllocatorMetrics;
 import dev.torchlight.server.metrics.gpu.GpuMetrics;
 import dev.torchlight.server.metrics.gpu.NvmlLibrary;
 import dev.torchlight.server.tls.TlsContexts;
@@ -158,7 +159,7 @@ public final class TorchlightServer implements AutoCloseable {
                     inferenceLayer, grpcSsl, grpcChecks);
             opened.add(grpc);
             InetSocketAddress grpcAddress = grpc.start();
-            MetricsEndpoint metrics = config.metricsEnabled() ? startMetrics(config, models.routes(), http, startNanos) : null;
+            MetricsEndpoint metrics = config.metricsEnabled() ? startMetrics(config, models.routes(), http, engine, startNanos) : null;
             if (metrics != null) {
                 opened.add(metrics);
             }
@@ -203,12 +204,13 @@ public final class TorchlightServer implements AutoCloseable {
     }
 
     private static MetricsEndpoint startMetrics(ServerConfig config, ModelService models, HttpServer http,
-            long startNanos) {
+            Engine engine, long startNanos) {
         List<MultiCollector> collectors = new ArrayList<>();
         collectors.add(new ModelMetrics(models));
         collectors.add(new ServerMetrics(System::nanoTime, startNanos, http::openConnections,
                 http::acceptedConnections, () -> http.responses().snapshot()));
         GpuMetrics.detect(NvmlLibrary.LIBRARY).ifPresent(collectors::add);
+        collectors.add(new AllocatorMetrics(engine));
         return MetricsEndpoint.start(config.host(), config.metricsPort(), collectors);
     }
 

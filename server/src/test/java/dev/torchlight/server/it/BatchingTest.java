@@ -168,7 +168,7 @@ class BatchingTest {
                 @Override
                 public List<Tensor> infer(List<Tensor> inputs) {
                     if (inputs.get(0).dim(0) > OOM_ABOVE_ROWS) {
-                        throw new EngineException("CUDA out of memory. Tried to allocate 2.00 GiB", null, true);
+                        throw new EngineException("CUDA out of memory. Tried to allocate 2.00 GiB", null, EngineException.Kind.OUT_OF_MEMORY);
                     }
                     return real.infer(inputs);
                 }

@@ -122,6 +122,8 @@ class MetricsTest {
         assertThat(s.value("torchlight_model_instances_healthy", v)).isEqualTo(1);
         assertThat(s.value("torchlight_instance_safe_batch_size", "model", "two_io", "version", "1", "instance", "0"))
                 .isZero();
+        assertThat(s.value("torchlight_instance_info", "model", "two_io", "version", "1", "instance", "0", "device",
+                "cpu", "stream", "")).isEqualTo(1);
         assertThat(s.value("torchlight_queue_depth", v)).isZero();
         assertThat(s.value("torchlight_inflight_requests", v)).isZero();
     }
