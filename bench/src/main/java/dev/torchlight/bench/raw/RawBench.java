@@ -13,6 +13,7 @@ import dev.torchlight.engine.Placement;
 import dev.torchlight.engine.libtorch.LibTorchEngine;
 import dev.torchlight.repository.ModelRepository;
 import dev.torchlight.repository.ModelSource;
+import dev.torchlight.scheduler.InstancePlacement;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -45,13 +46,14 @@ public final class RawBench {
     }
 
     /**
-     * Loads {@code options.threads()} instances of the model and measures each batch size in turn.
+     * Loads {@code options.threads()} instances of the model where its {@code instance_group} places
+     * them and measures each batch size in turn.
      * Engine errors are counted per level; a batch size whose every call failed ends the run, and
      * the report keeps the levels measured so far with a {@code note} saying why.
      *
      * @param progress where a line per second goes (stderr in the CLI)
-     * @throws ConfigException when the repository, model or version is missing
-     *     or the config is invalid
+     * @throws ConfigException when the repository, model or version is missing,
+     *     the config is invalid or it asks for GPUs the engine does not have
      * @throws dev.torchlight.engine.EngineException when the model cannot be loaded
      * @throws IllegalArgumentException when a batch size exceeds the model's {@code max_batch_size}
      */
@@ -61,18 +63,22 @@ public final class RawBench {
         ModelConfig config = ModelConfigParser.parse(source.configFile(), options.model());
         Path file = modelFile(source, options.version());
         List<Integer> batches = batches(config, options.batchSizes(), progress);
+        // Where the server would put them: the config's instance groups, taken in turn when --threads
+        // asks for more instances than they hold (a GPU model is measured on its GPU, not the CPU).
+        List<Placement> placements = InstancePlacement.scaled(InstancePlacement.of(config, engine.gpuCount()),
+                options.threads());
 
         List<LevelResult> results = new ArrayList<>();
         String note = null;
         List<LoadedModel> instances = new ArrayList<>();
         try {
-            for (int i = 0; i < options.threads(); i++) {
-                instances.add(engine.load(config, file, Placement.CPU));
+            for (Placement placement : placements) {
+                instances.add(engine.load(config, file, placement));
             }
             for (int batch : batches) {
-                progress.printf(Locale.ROOT, "raw %s batch %d, %d thread(s): warm-up %d ms, measuring %d ms%n",
-                        options.model(), batch, options.threads(), options.warmup().toMillis(),
-                        options.duration().toMillis());
+                progress.printf(Locale.ROOT, "raw %s batch %d, %d thread(s) on %s: warm-up %d ms, measuring %d ms%n",
+                        options.model(), batch, options.threads(), placements.stream().distinct().toList(),
+                        options.warmup().toMillis(), options.duration().toMillis());
                 String label = "b=" + batch;
                 List<Tensor> inputs = RandomTensors.of(config.inputs(), config.batched() ? batch : 0, options.seed());
                 LevelRun level = new LevelRun(instances, inputs, batch, label, progress);

@@ -42,11 +42,23 @@ class FakeEngineRawBenchTest {
         final List<long[]> shapes = new CopyOnWriteArrayList<>();
         final Set<Thread> threads = ConcurrentHashMap.newKeySet();
         final List<FakeModel> loaded = new CopyOnWriteArrayList<>();
+        final List<Placement> placements = new CopyOnWriteArrayList<>();
         final Function<List<Tensor>, List<Tensor>> answer;
+        final int gpus;
         Path loadedFile;
 
         FakeEngine(Function<List<Tensor>, List<Tensor>> answer) {
+            this(answer, 0);
+        }
+
+        FakeEngine(Function<List<Tensor>, List<Tensor>> answer, int gpus) {
             this.answer = answer;
+            this.gpus = gpus;
+        }
+
+        @Override
+        public int gpuCount() {
+            return gpus;
         }
 
         @Override
@@ -57,6 +69,7 @@ class FakeEngineRawBenchTest {
         @Override
         public LoadedModel load(ModelConfig config, Path modelFile, Placement placement) {
             loadedFile = modelFile;
+            placements.add(placement);
             FakeModel model = new FakeModel();
             loaded.add(model);
             return model;
@@ -89,6 +102,11 @@ class FakeEngineRawBenchTest {
     }
 
     private void model(String name, int maxBatchSize, int... versions) throws IOException {
+        model(name, maxBatchSize, "", versions);
+    }
+
+    /** A model whose config ends with {@code extra} (e.g. an instance_group). */
+    private void model(String name, int maxBatchSize, String extra, int... versions) throws IOException {
         Path dir = Files.createDirectories(repo.resolve(name));
         Files.writeString(dir.resolve("config.yaml"), """
                 name: %s
@@ -102,7 +120,7 @@ class FakeEngineRawBenchTest {
                   - name: y
                     datatype: FP32
                     shape: [1]
-                """.formatted(name, maxBatchSize));
+                """.formatted(name, maxBatchSize) + extra);
         for (int v : versions) {
             Files.createDirectories(dir.resolve(Integer.toString(v)));
             Files.writeString(dir.resolve(v + "/model.pt"), "fake");
@@ -131,6 +149,35 @@ class FakeEngineRawBenchTest {
         assertThat(engine.shapes).extracting(s -> s.length).containsOnly(3);
         assertThat(engine.shapes).extracting(s -> s[0]).containsOnly(2L, 8L);
         assertThat(engine.shapes).extracting(s -> s[1] + "x" + s[2]).containsOnly("3x1");
+    }
+
+    @Test
+    void instancesArePlacedWhereTheConfigAsks() throws Exception {
+        model("cpu", 8, 1);
+        model("gpu", 8, """
+                instance_group:
+                  - kind: GPU
+                    devices: [1]
+                  - kind: CPU
+                """, 1);
+        FakeEngine engine = new FakeEngine(in -> List.of(), 2);
+
+        new RawBench(engine).run(options("cpu", null, List.of(1), 1), QUIET);
+        new RawBench(engine).run(options("gpu", null, List.of(1), 3), QUIET);
+
+        // The groups' placements in turn, as the server scales a model.
+        assertThat(engine.placements).containsExactly(Placement.CPU,
+                Placement.gpu(1), Placement.CPU, Placement.gpu(1));
+    }
+
+    @Test
+    void aGpuModelOnAnEngineWithoutGpusFailsBeforeAnythingLoads() throws Exception {
+        model("gpu", 8, "instance_group: [{kind: GPU}]\n", 1);
+        FakeEngine engine = new FakeEngine(in -> List.of());
+
+        assertThatThrownBy(() -> new RawBench(engine).run(options("gpu", null, List.of(1), 1), QUIET))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("needs a GPU");
+        assertThat(engine.loaded).isEmpty();
     }
 
     @Test
