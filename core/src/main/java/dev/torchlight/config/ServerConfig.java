@@ -19,10 +19,13 @@ import java.util.Objects;
  * @param security tokens, registration allowlist and TLS
  * @param grpcPort gRPC port; 0 picks any free port
  * @param handlers custom handler permission and preprocessing threads
+ * @param modelName when set, {@code modelRepository} is one model's folder (its config.yaml with
+ *     version folders, or a bare model.pt/model.pt2 beside it), served under this name (KServe's
+ *     {@code /mnt/models} layout); null for a repository of model folders
  */
 public record ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize,
         int metricsPort, Path accessLog, ManagementConfig management, SecurityConfig security, int grpcPort,
-        HandlerConfig handlers) {
+        HandlerConfig handlers, String modelName) {
     /** 64 MiB. */
     public static final long DEFAULT_MAX_REQUEST_SIZE = 64L << 20;
     /** The Prometheus port by default, TorchServe's metrics port. */
@@ -44,6 +47,18 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
         Objects.requireNonNull(management, "management");
         Objects.requireNonNull(security, "security");
         Objects.requireNonNull(handlers, "handlers");
+        if (modelName != null && !models.isEmpty()) {
+            throw new IllegalArgumentException("a single model (modelName " + modelName + ") cannot be combined with"
+                    + " a list of models " + models);
+        }
+    }
+
+    /** A repository of model folders. */
+    public ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize,
+            int metricsPort, Path accessLog, ManagementConfig management, SecurityConfig security, int grpcPort,
+            HandlerConfig handlers) {
+        this(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog, management, security,
+                grpcPort, handlers, null);
     }
 
     /**
@@ -58,13 +73,13 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
     /** The same config with other security settings. */
     public ServerConfig withSecurity(SecurityConfig other) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
-                management, other, grpcPort, handlers);
+                management, other, grpcPort, handlers, modelName);
     }
 
     /** The same config with other handler settings. */
     public ServerConfig withHandlers(HandlerConfig other) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
-                management, security, grpcPort, other);
+                management, security, grpcPort, other, modelName);
     }
 
     /**

@@ -43,6 +43,7 @@ public final class ServerConfigLoader {
         values.put(ServerSetting.HTTP_PORT, defaults.httpPort());
         values.put(ServerSetting.MODEL_REPOSITORY, defaults.modelRepository());
         values.put(ServerSetting.MODELS, defaults.models());
+        values.put(ServerSetting.MODEL_NAME, defaults.modelName() == null ? "" : defaults.modelName());
         values.put(ServerSetting.MAX_REQUEST_SIZE, defaults.maxRequestSize());
         values.put(ServerSetting.METRICS_PORT, defaults.metricsPort());
         values.put(ServerSetting.ACCESS_LOG, defaults.accessLog() == null ? OFF : defaults.accessLog());
@@ -80,6 +81,11 @@ public final class ServerConfigLoader {
 
         @SuppressWarnings("unchecked")
         List<String> models = (List<String>) values.get(ServerSetting.MODELS);
+        String modelName = (String) values.get(ServerSetting.MODEL_NAME);
+        if (!modelName.isEmpty() && !models.isEmpty()) {
+            throw new ConfigException(ServerSetting.MODEL_NAME.flag() + " serves the repository directory as one model;"
+                    + " it cannot be combined with " + ServerSetting.MODELS.flag() + " " + models);
+        }
         return new ServerConfig(
                 (String) values.get(ServerSetting.HOST),
                 (Integer) values.get(ServerSetting.HTTP_PORT),
@@ -92,7 +98,8 @@ public final class ServerConfigLoader {
                 ManagementSettings.security(values),
                 (Integer) values.get(ServerSetting.GRPC_PORT),
                 new HandlerConfig((Boolean) values.get(ServerSetting.ALLOW_CUSTOM_HANDLERS),
-                        (Integer) values.get(ServerSetting.PREPROCESS_THREADS)));
+                        (Integer) values.get(ServerSetting.PREPROCESS_THREADS)),
+                modelName.isEmpty() ? null : modelName);
     }
 
     /**
@@ -117,6 +124,7 @@ public final class ServerConfigLoader {
                 }
             }
             case MODELS -> models(raw, where);
+            case MODEL_NAME -> modelName(raw, where);
             case METRICS_PORT -> {
                 if (raw instanceof String str && str.strip().equalsIgnoreCase(OFF) || Boolean.FALSE.equals(raw)) {
                     yield ServerConfig.METRICS_OFF;
@@ -192,6 +200,15 @@ public final class ServerConfigLoader {
             names.add(name.strip());
         }
         return List.copyOf(names);
+    }
+
+    /** A model name: letters, digits, '.', '_' and '-' (KServe's InferenceService names qualify). */
+    private static String modelName(Object raw, String where) {
+        if (raw instanceof String name && name.strip().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+            return name.strip();
+        }
+        throw new ConfigException(where + "expected a model name (letters, digits, '.', '_' and '-', starting with a"
+                + " letter or digit, at most 128 characters), got " + YamlSection.describe(raw));
     }
 
     /** A host name or IP address. */

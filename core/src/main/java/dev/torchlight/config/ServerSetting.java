@@ -15,6 +15,7 @@ public enum ServerSetting {
     HTTP_PORT("http_port"),
     MODEL_REPOSITORY("model_repository"),
     MODELS("models"),
+    MODEL_NAME("model_name"),
     MAX_REQUEST_SIZE("max_request_size"),
     METRICS_PORT("metrics_port"),
     ACCESS_LOG("access_log"),

@@ -1,6 +1,7 @@
 package dev.torchlight.repository;
 
 import dev.torchlight.config.ConfigException;
+import dev.torchlight.config.YamlSection;
 import dev.torchlight.repository.archive.ArchiveException;
 import dev.torchlight.repository.archive.ArchiveStore;
 import dev.torchlight.repository.archive.ModelArchive;
@@ -20,12 +21,15 @@ import org.slf4j.LoggerFactory;
  * A directory laid out as {@code <repo>/<model>/config.yaml} and
  * {@code <repo>/<model>/<version>/model.pt}, versions being positive integers. With an
  * {@link ArchiveStore}, model archives ({@code <repo>/<model>.tlar}) are served too, unpacked there.
+ * A single-model repository ({@link #singleModel}) is one model's folder instead, as KServe mounts
+ * it at {@code /mnt/models}.
  */
 public final class ModelRepository {
     private static final Logger LOG = LoggerFactory.getLogger(ModelRepository.class);
 
     private final Path root;
     private final ArchiveStore archives;
+    private final String singleModel;
 
     public ModelRepository(Path root) {
         this(root, null);
@@ -33,8 +37,23 @@ public final class ModelRepository {
 
     /** @param archives where archives in the repository are unpacked; null ignores archives */
     public ModelRepository(Path root, ArchiveStore archives) {
+        this(root, archives, null);
+    }
+
+    private ModelRepository(Path root, ArchiveStore archives, String singleModel) {
         this.root = root;
         this.archives = archives;
+        this.singleModel = singleModel;
+    }
+
+    /**
+     * {@code dir} as one model served under {@code name}: its config.yaml with version folders, or
+     * with a bare {@code model.pt}/{@code model.pt2} beside it (served as version 1). The config's own
+     * {@code name} need not match: the model is served under {@code name}, as one registered under
+     * another name is.
+     */
+    public static ModelRepository singleModel(Path dir, String name) {
+        return new ModelRepository(dir, null, name);
     }
 
     public Path root() {
@@ -49,6 +68,14 @@ public final class ModelRepository {
      * @throws ConfigException when the repository is missing or a name in {@code only} is absent
      */
     public List<ModelSource> scan(List<String> only) {
+        if (singleModel != null) {
+            if (!Files.isDirectory(root)) {
+                throw new ConfigException("model directory " + root.toAbsolutePath() + ": not a directory; expected "
+                        + ModelSource.CONFIG_FILE + " with version folders, or with " + ModelSource.MODEL_FILE
+                        + " (or " + ModelSource.PACKAGE_FILE + ") beside it");
+            }
+            return List.of(source(singleModel));
+        }
         if (!Files.isDirectory(root)) {
             throw new ConfigException("model repository " + root.toAbsolutePath()
                     + ": not a directory; expected <repo>/<model>/config.yaml and <repo>/<model>/<version>/model.pt (or model.pt2)");
@@ -110,7 +137,32 @@ public final class ModelRepository {
 
     /** Reads one model folder's versions. */
     public ModelSource source(String name) {
+        if (singleModel != null) {
+            return single(name, root);
+        }
         return folder(name, root.resolve(name));
+    }
+
+    /** The single model's folder: version folders, else a bare model file as version 1. */
+    private ModelSource single(String name, Path dir) {
+        ModelSource folder = folder(name, dir);
+        TreeMap<Long, Path> versions = new TreeMap<>(folder.versions());
+        if (versions.isEmpty()) {
+            Path bare = ModelSource.modelFile(dir);
+            if (Files.isRegularFile(bare)) {
+                versions.put(1L, bare);
+            }
+        }
+        return new ModelSource(name, dir, versions, configName(dir.resolve(ModelSource.CONFIG_FILE), name));
+    }
+
+    /** The name a config file carries, which it is checked against; {@code fallback} when unreadable. */
+    private static String configName(Path configFile, String fallback) {
+        try {
+            return YamlSection.read(configFile).requireString("name");
+        } catch (ConfigException e) {
+            return fallback; // the load reports the broken config against the model
+        }
     }
 
     /** Reads the versions of a model folder anywhere. */

@@ -357,4 +357,19 @@ class ServerConfigLoaderTest {
                 .hasMessageContaining("flag --metrics-port")
                 .hasMessageContaining("or 'off'");
     }
+
+    @Test
+    void modelNameServesTheRepositoryAsOneModelAndExcludesAModelList() {
+        assertThat(DEFAULTS.modelName()).isNull();
+        assertThat(load(null, Map.of("TORCHLIGHT_MODEL_NAME", "risk-scorer"), Map.of()).modelName())
+                .isEqualTo("risk-scorer");
+        assertThat(load(null, Map.of(), Map.of(ServerSetting.MODEL_NAME, "a.b_c-1")).modelName()).isEqualTo("a.b_c-1");
+        assertThatThrownBy(() -> load(null, Map.of(), Map.of(ServerSetting.MODEL_NAME, "../etc")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("flag --model-name")
+                .hasMessageContaining("expected a model name");
+        assertThatThrownBy(() -> load(null, Map.of(), Map.of(ServerSetting.MODEL_NAME, "m", ServerSetting.MODELS, "a")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("--model-name serves the repository directory as one model");
+    }
 }

@@ -111,4 +111,36 @@ class ModelRepositoryTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("not a directory");
     }
+
+    @Test
+    void aSingleModelFolderIsOneModelUnderTheGivenNameWhateverItsConfigSays() {
+        ModelRepository single = ModelRepository.singleModel(repo.resolve("mlp"), "scorer");
+        List<ModelSource> sources = single.scan(List.of());
+
+        assertThat(sources).hasSize(1);
+        ModelSource scorer = sources.get(0);
+        assertThat(scorer.name()).isEqualTo("scorer");
+        assertThat(scorer.configName()).as("checked against the config's own name").isEqualTo("mlp");
+        assertThat(scorer.versions().keySet()).containsExactly(1L, 2L, 10L);
+        assertThat(single.source("scorer")).isEqualTo(scorer);
+    }
+
+    @Test
+    void aBareModelFileInASingleModelFolderIsVersionOne() throws IOException {
+        Path dir = Files.createDirectories(repo.resolve("bare"));
+        Files.writeString(dir.resolve(ModelSource.CONFIG_FILE), "name: whatever\n");
+        Files.writeString(dir.resolve(ModelSource.PACKAGE_FILE), "package");
+
+        ModelSource bare = ModelRepository.singleModel(dir, "bare").scan(List.of()).get(0);
+        assertThat(bare.versions()).containsExactly(java.util.Map.entry(1L, dir.resolve(ModelSource.PACKAGE_FILE)));
+        assertThat(bare.configName()).isEqualTo("whatever");
+    }
+
+    @Test
+    void aMissingSingleModelFolderIsAClearError() {
+        assertThatThrownBy(() -> ModelRepository.singleModel(repo.resolve("gone"), "gone").scan(List.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("not a directory")
+                .hasMessageContaining("config.yaml");
+    }
 }

@@ -38,6 +38,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--models", paramLabel = "a,b", description = "Load only these models (default: all).")
     String models;
 
+    @Option(names = "--model-name", paramLabel = "NAME",
+            description = "Serve --model-repository as one model's folder under NAME (KServe's /mnt/models layout).")
+    String modelName;
+
     @Option(names = "--host", description = "Address to bind (default: 127.0.0.1, loopback only).")
     String host;
 
@@ -161,6 +165,7 @@ public final class ServeCommand implements Callable<Integer> {
         Map<ServerSetting, String> flags = new EnumMap<>(ServerSetting.class);
         put(flags, ServerSetting.MODEL_REPOSITORY, modelRepository);
         put(flags, ServerSetting.MODELS, models);
+        put(flags, ServerSetting.MODEL_NAME, modelName);
         put(flags, ServerSetting.HOST, host);
         put(flags, ServerSetting.HTTP_PORT, httpPort);
         put(flags, ServerSetting.MAX_REQUEST_SIZE, maxRequestSize);

@@ -2,6 +2,8 @@ package dev.torchlight.server.http;
 
 import dev.torchlight.server.health.HealthDetail;
 import dev.torchlight.server.http.torchserve.TorchServeEndpoints;
+import dev.torchlight.server.http.v1.V1Endpoints;
+import dev.torchlight.server.http.v2.TritonModelConfig;
 import dev.torchlight.server.http.v2.V2Endpoints;
 import dev.torchlight.server.http.v2.V2Statistics;
 import dev.torchlight.server.inference.InferenceLayer;
@@ -18,17 +20,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * Maps method and path to the v2 and TorchServe endpoints. Paths are split on {@code /} (empty
- * segments ignored, so a trailing slash does not matter) and each segment is percent-decoded;
- * the query string is ignored. A known path with the wrong method is a 405 with an Allow header.
+ * Maps method and path to the v2 (with Triton's model configuration), v1 and TorchServe endpoints.
+ * Paths are split on {@code /} (empty segments ignored, so a trailing slash does not matter) and
+ * each segment is percent-decoded; the query string is ignored. A known path with the wrong method is a 405 with an Allow header.
  */
 final class HttpRouter implements HttpRoutes {
     private final V2Endpoints v2;
     private final TorchServeEndpoints torchServe;
     private final V2Statistics statistics;
     private final HealthDetail healthDetail;
+    private final V1Endpoints v1;
+    private final TritonModelConfig tritonConfig;
 
     HttpRouter(InferenceLayer inference, String serverVersion) {
+        this.v1 = new V1Endpoints(inference);
+        this.tritonConfig = new TritonModelConfig(inference);
         this.v2 = new V2Endpoints(inference, serverVersion);
         this.statistics = new V2Statistics(inference);
         this.torchServe = new TorchServeEndpoints(inference);
@@ -53,6 +59,9 @@ final class HttpRouter implements HttpRoutes {
         }
         if (n == 2 && s.get(0).equals("health") && s.get(1).equals("detail")) {
             return only(HttpMethod.GET, method, () -> done(healthDetail.reply()));
+        }
+        if ((n == 2 || n == 3) && s.get(0).equals("v1") && s.get(1).equals("models")) {
+            return v1(request, method, s);
         }
         if (n == 0 || !s.get(0).equals("v2")) {
             return notFound(method, request.uri());
@@ -82,7 +91,23 @@ final class HttpRouter implements HttpRoutes {
         return notFound(method, request.uri());
     }
 
-    /** {@code /v2/models/{m}[/versions/{v}][/ready|/infer|/stats]}. */
+    /** {@code /v1/models}, {@code /v1/models/{m}} and {@code /v1/models/{m}:predict}. */
+    private CompletableFuture<HttpReply> v1(FullHttpRequest request, HttpMethod method, List<String> s) {
+        if (s.size() == 2) {
+            return only(HttpMethod.GET, method, () -> done(v1.models()));
+        }
+        String last = s.get(2);
+        if (last.endsWith(V1Endpoints.PREDICT) && last.length() > V1Endpoints.PREDICT.length()) {
+            String model = last.substring(0, last.length() - V1Endpoints.PREDICT.length());
+            return only(HttpMethod.POST, method, () -> v1.predict(model, body(request), controls(request)));
+        }
+        if (last.contains(":")) {
+            return notFound(method, request.uri());
+        }
+        return only(HttpMethod.GET, method, () -> done(v1.model(last)));
+    }
+
+    /** {@code /v2/models/{m}[/versions/{v}][/ready|/infer|/stats|/config]}. */
     private CompletableFuture<HttpReply> model(FullHttpRequest request, HttpMethod method, List<String> s) {
         String model = s.get(2);
         int n = s.size();
@@ -101,6 +126,7 @@ final class HttpRouter implements HttpRoutes {
                     () -> v2.infer(model, version.get(), body(request), controls(request),
                             request.headers().get(V2Endpoints.BINARY_HEADER_LENGTH)));
             case "stats" -> only(HttpMethod.GET, method, () -> done(statistics.statistics(model, version.get())));
+            case "config" -> only(HttpMethod.GET, method, () -> done(tritonConfig.config(model, version.get())));
             default -> notFound(method, request.uri());
         };
     }

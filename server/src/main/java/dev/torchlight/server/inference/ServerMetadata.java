@@ -8,7 +8,7 @@ public final class ServerMetadata {
     /** The server's name in v2 server metadata. */
     public static final String NAME = "torchlight";
     /** The v2 protocol extensions torchlight implements. */
-    public static final List<String> EXTENSIONS = List.of("binary_tensor_data", "statistics");
+    public static final List<String> EXTENSIONS = List.of("binary_tensor_data", "statistics", "model_configuration");
     /** The v2 platform name for TorchScript models, reported for config platform {@code torchscript}. */
     public static final String TORCHSCRIPT_PLATFORM = "pytorch_torchscript";
 

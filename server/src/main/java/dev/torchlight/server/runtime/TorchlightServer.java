@@ -104,7 +104,9 @@ public final class TorchlightServer implements AutoCloseable {
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(archives);
         try {
-            ModelRepository repository = new ModelRepository(config.modelRepository(), archives);
+            ModelRepository repository = config.modelName() != null
+                    ? ModelRepository.singleModel(config.modelRepository(), config.modelName())
+                    : new ModelRepository(config.modelRepository(), archives);
             List<ModelSource> sources = repository.scan(config.models());
             // Histograms cost a few adders per request; without a metrics listener nobody reads them.
             ModelManager models = new ModelManager(engine, NanoClock.SYSTEM,

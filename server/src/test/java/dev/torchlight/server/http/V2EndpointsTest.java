@@ -22,7 +22,7 @@ class V2EndpointsTest extends ServerTestSupport {
         assertThat(r.json().path("name").asText()).isEqualTo("torchlight");
         assertThat(r.json().path("version").isTextual()).isTrue();
         assertThat(r.json().path("extensions").isArray()).isTrue();
-        assertThat(r.json().path("extensions").toString()).isEqualTo("[\"binary_tensor_data\",\"statistics\"]");
+        assertThat(r.json().path("extensions").toString()).isEqualTo("[\"binary_tensor_data\",\"statistics\",\"model_configuration\"]");
         assertThat(get("/v2/").status()).isEqualTo(200);
     }
 
