@@ -2,7 +2,8 @@
 """An independent KServe v2 gRPC client: checks a running torchlight server.
 
 Generates its Python stubs from the project's grpc_predict_v2.proto with grpc_tools (Debian's
-python3-grpc-tools), then over gRPC calls ServerLive, ServerReady and ModelMetadata, sends
+python3-grpc-tools), then over gRPC calls ServerLive, ServerReady, ModelMetadata and ModelConfig
+(Triton's model configuration: its max_batch_size and inputs must agree with the metadata), sends
 ModelInfer with raw_input_contents, and compares the raw outputs with the answer to the same
 input sent as JSON over REST. Exits 0 when everything agrees, 1 with a message otherwise.
 
@@ -25,8 +26,10 @@ FORMATS = {"FP32": "f", "FP64": "d", "INT32": "i", "INT64": "q", "INT8": "b", "U
 def generate_stubs(out_dir):
     from grpc_tools import protoc
     proto = os.path.normpath(PROTO)
+    # model_config.proto is imported by the service's file and needs its own Python module.
+    imported = os.path.join(os.path.dirname(proto), "model_config.proto")
     code = protoc.main(["protoc", "-I" + os.path.dirname(proto), "--python_out=" + out_dir,
-                        "--grpc_python_out=" + out_dir, proto])
+                        "--grpc_python_out=" + out_dir, proto, imported])
     if code != 0:
         raise SystemExit("protoc failed on " + proto)
     sys.path.insert(0, out_dir)
@@ -65,6 +68,16 @@ def main():
             if not stub.ServerReady(pb.ServerReadyRequest(), timeout=30).ready:
                 fail("ServerReady says not ready")
             metadata = stub.ModelMetadata(pb.ModelMetadataRequest(name=args.model), timeout=30)
+            config = stub.ModelConfig(pb.ModelConfigRequest(name=args.model), timeout=30).config
+            if [i.name for i in config.input] != [i.name for i in metadata.inputs]:
+                fail("ModelConfig inputs %s differ from ModelMetadata's %s"
+                     % ([i.name for i in config.input], [i.name for i in metadata.inputs]))
+            batched = config.max_batch_size > 0
+            for spec, declared in zip(metadata.inputs, config.input):
+                dims = list(spec.shape[1:] if batched else spec.shape)
+                if list(declared.dims) != dims:
+                    fail("ModelConfig input %s dims %s differ from ModelMetadata's %s"
+                         % (declared.name, list(declared.dims), dims))
 
             rng = random.Random(42)
             request = pb.ModelInferRequest(model_name=args.model, id="python")

@@ -10,6 +10,8 @@ import dev.torchlight.server.inference.InferenceLayer;
 import dev.torchlight.server.inference.ServerMetadata;
 import dev.torchlight.server.inference.Work;
 import inference.GRPCInferenceServiceGrpc;
+import inference.ModelConfigRequest;
+import inference.ModelConfigResponse;
 import inference.ModelInferRequest;
 import inference.ModelInferResponse;
 import inference.ModelMetadataRequest;
@@ -95,6 +97,19 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
             ModelStatisticsResponse.Builder reply = ModelStatisticsResponse.newBuilder();
             inference.statistics(name, version).forEach(v -> reply.addModelStats(GrpcResponses.statistics(v)));
             return reply.build();
+        });
+    }
+
+    @Override
+    public void modelConfig(ModelConfigRequest request, StreamObserver<ModelConfigResponse> out) {
+        reply(out, () -> {
+            ServedVersion served = inference.version(request.getName(), GrpcRequests.version(request.getVersion()));
+            if (served.config() == null) {
+                throw new ServingException.NotReady("model '" + request.getName() + "' version " + served.version()
+                        + " has no configuration: it did not load" + (served.error() != null ? ": " + served.error() : ""));
+            }
+            return ModelConfigResponse.newBuilder()
+                    .setConfig(GrpcModelConfig.of(request.getName(), served.config())).build();
         });
     }
 

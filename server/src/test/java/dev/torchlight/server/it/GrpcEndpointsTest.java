@@ -7,11 +7,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
+import inference.DataType;
 import inference.GRPCInferenceServiceGrpc;
 import inference.InferParameter;
 import inference.InferTensorContents;
+import inference.ModelConfigRequest;
 import inference.ModelInferRequest;
 import inference.ModelInferResponse;
+import inference.ModelInput;
+import inference.ModelInstanceGroup;
 import inference.ModelMetadataRequest;
 import inference.ModelMetadataResponse;
 import inference.ModelReadyRequest;
@@ -160,6 +164,28 @@ class GrpcEndpointsTest {
         assertThat(metadata.getInputs(0).getDatatype()).isEqualTo("FP32");
         assertThat(metadata.getInputs(0).getShapeList()).containsExactly(-1L, 64L);
         assertThat(metadata.getOutputs(0).getShapeList()).containsExactly(-1L, 2L);
+    }
+
+    @Test
+    void modelConfigIsTritonsMessageForTritonsClients() {
+        inference.ModelConfig config = stub.modelConfig(ModelConfigRequest.newBuilder().setName("mlp").build())
+                .getConfig();
+        assertThat(config.getName()).isEqualTo("mlp");
+        assertThat(config.getPlatform()).isEqualTo("pytorch_libtorch");
+        assertThat(config.getBackend()).isEqualTo("pytorch");
+        assertThat(config.getMaxBatchSize()).isEqualTo(64);
+        assertThat(config.getInput(0).getName()).isEqualTo("input");
+        assertThat(config.getInput(0).getDataType()).isEqualTo(DataType.TYPE_FP32);
+        assertThat(config.getInput(0).getDimsList()).containsExactly(64L);
+        assertThat(config.getOutput(0).getDimsList()).containsExactly(2L);
+        assertThat(config.getInstanceGroup(0).getKind()).isEqualTo(ModelInstanceGroup.Kind.KIND_CPU);
+        assertThat(config.getInstanceGroup(0).getCount()).isEqualTo(1);
+
+        assertThat(stub.modelConfig(ModelConfigRequest.newBuilder().setName("dtypes16").build()).getConfig()
+                .getInputList()).extracting(ModelInput::getDataType).contains(DataType.TYPE_BF16, DataType.TYPE_INT16);
+        assertThatThrownBy(() -> stub.modelConfig(ModelConfigRequest.newBuilder().setName("nope").build()))
+                .isInstanceOf(StatusRuntimeException.class)
+                .hasMessageContaining("NOT_FOUND");
     }
 
     @ParameterizedTest(name = "{0}")

@@ -9,10 +9,10 @@ import dev.torchlight.registry.ServedVersion;
 import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.JsonReplies;
 import dev.torchlight.server.inference.InferenceLayer;
+import dev.torchlight.server.inference.TritonNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -23,9 +23,6 @@ import java.util.Objects;
  * left out, as protobuf's JSON leaves out defaults.
  */
 public final class TritonModelConfig {
-    /** Triton's backend name for PyTorch models. */
-    static final String BACKEND = "pytorch";
-
     private final InferenceLayer inference;
 
     public TritonModelConfig(InferenceLayer inference) {
@@ -48,8 +45,8 @@ public final class TritonModelConfig {
     static void write(JsonGenerator g, String name, ModelConfig config) throws IOException {
         g.writeStartObject();
         g.writeStringField("name", name);
-        g.writeStringField("platform", platform(config));
-        g.writeStringField("backend", BACKEND);
+        g.writeStringField("platform", TritonNames.platform(config));
+        g.writeStringField("backend", TritonNames.BACKEND);
         g.writeNumberField("max_batch_size", config.maxBatchSize());
         writeTensors(g, "input", config.inputs());
         writeTensors(g, "output", config.outputs());
@@ -61,8 +58,8 @@ public final class TritonModelConfig {
         for (int i = 0; i < groups.size(); i++) {
             InstanceGroup group = groups.get(i);
             g.writeStartObject();
-            g.writeStringField("name", name + "_" + i);
-            g.writeStringField("kind", "KIND_" + group.kind().name());
+            g.writeStringField("name", TritonNames.groupName(name, i));
+            g.writeStringField("kind", TritonNames.kind(group));
             g.writeNumberField("count", group.count());
             if (!group.devices().isEmpty()) {
                 g.writeArrayFieldStart("gpus");
@@ -77,22 +74,12 @@ public final class TritonModelConfig {
         g.writeEndObject();
     }
 
-    /** Triton's platform names: {@code pytorch_libtorch} for TorchScript, {@code torch_aoti} for packages. */
-    static String platform(ModelConfig config) {
-        return config.aoti() ? "torch_aoti" : "pytorch_libtorch";
-    }
-
-    /** {@code TYPE_FP32} and so on. */
-    static String dataType(TensorSpec spec) {
-        return "TYPE_" + spec.dataType().name().toUpperCase(Locale.ROOT);
-    }
-
     private static void writeTensors(JsonGenerator g, String field, List<TensorSpec> specs) throws IOException {
         g.writeArrayFieldStart(field);
         for (TensorSpec spec : specs) {
             g.writeStartObject();
             g.writeStringField("name", spec.name());
-            g.writeStringField("data_type", dataType(spec));
+            g.writeStringField("data_type", TritonNames.dataType(spec));
             g.writeArrayFieldStart("dims");
             for (long d : spec.shape()) {
                 g.writeNumber(d);
