@@ -28,6 +28,18 @@ public final class ServerConfigLoader {
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]?I?B?)?", Pattern.CASE_INSENSITIVE);
 
+    /**
+     * The variables Kubernetes sets in every pod for each Service (its "service links"), which a
+     * Service named {@code torchlight} or {@code torchlight-*} puts under our prefix:
+     * {@code X_SERVICE_HOST}, {@code X_SERVICE_PORT[_NAME]} and
+     * {@code X_PORT_<port>_<protocol>[_PROTO|_PORT|_ADDR]}; and {@code X_PORT}, whose value is a URL
+     * ({@link #SERVICE_LINK_URL}), so that a misspelt port setting is still refused.
+     */
+    private static final Pattern KUBERNETES_SERVICE_LINK = Pattern.compile(
+            "TORCHLIGHT(_[A-Z0-9_]+)?_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT_\\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)");
+    private static final Pattern SERVICE_LINK_PORT = Pattern.compile("TORCHLIGHT(_[A-Z0-9_]+)?_PORT");
+    private static final Pattern SERVICE_LINK_URL = Pattern.compile("(tcp|udp|sctp)://.*");
+
     private ServerConfigLoader() {}
 
     /**
@@ -73,8 +85,14 @@ public final class ServerConfigLoader {
             ServerSetting s = Arrays.stream(ServerSetting.values())
                     .filter(x -> x.envVar().equals(name))
                     .findFirst()
-                    .orElseThrow(() -> new ConfigException(
-                            "environment variable " + name + ": unknown; expected one of " + known));
+                    .orElse(null);
+            if (s == null) {
+                if (KUBERNETES_SERVICE_LINK.matcher(name).matches() || SERVICE_LINK_PORT.matcher(name).matches()
+                        && SERVICE_LINK_URL.matcher(e.getValue()).matches()) {
+                    continue; // set by Kubernetes for a Service named torchlight-*, not meant for us
+                }
+                throw new ConfigException("environment variable " + name + ": unknown; expected one of " + known);
+            }
             values.put(s, parse(s, e.getValue(), "environment variable " + name + ": ", null));
         }
         flags.forEach((s, v) -> values.put(s, parse(s, v, "flag " + s.flag() + ": ", null)));

@@ -372,4 +372,22 @@ class ServerConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("--model-name serves the repository directory as one model");
     }
+
+    @Test
+    void kubernetesServiceLinksForAServiceNamedTorchlightAreNotSettings() {
+        Map<String, String> links = Map.of(
+                "TORCHLIGHT_SERVICE_HOST", "10.0.0.7",
+                "TORCHLIGHT_SERVICE_PORT", "8080",
+                "TORCHLIGHT_SERVICE_PORT_HTTP", "8080",
+                "TORCHLIGHT_PORT", "tcp://10.0.0.7:8080",
+                "TORCHLIGHT_PORT_8080_TCP", "tcp://10.0.0.7:8080",
+                "TORCHLIGHT_PORT_8080_TCP_PROTO", "tcp",
+                "TORCHLIGHT_PORT_8080_TCP_ADDR", "10.0.0.7",
+                "TORCHLIGHT_GPU_SERVICE_HOST", "10.0.0.8",
+                "TORCHLIGHT_GPU_PORT", "tcp://10.0.0.8:8080");
+        assertThat(load(null, links, Map.of())).isEqualTo(DEFAULTS);
+        assertThatThrownBy(() -> load(null, Map.of("TORCHLIGHT_HTP_PORT", "9000"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("environment variable TORCHLIGHT_HTP_PORT: unknown");
+    }
 }
