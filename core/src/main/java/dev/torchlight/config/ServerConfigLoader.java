@@ -40,6 +40,9 @@ public final class ServerConfigLoader {
     private static final Pattern SERVICE_LINK_PORT = Pattern.compile("TORCHLIGHT(_[A-Z0-9_]+)?_PORT");
     private static final Pattern SERVICE_LINK_URL = Pattern.compile("(tcp|udp|sctp)://.*");
 
+    /** Read by the engine, not a server setting: the engine library to load (docs/ENGINE.md). */
+    static final String ENGINE_LIBRARY_ENV = "TORCHLIGHT_ENGINE_LIBRARY";
+
     private ServerConfigLoader() {}
 
     /**
@@ -74,12 +77,13 @@ public final class ServerConfigLoader {
         }
         Set<String> known = new TreeSet<>();
         known.add(CONFIG_ENV);
+        known.add(ENGINE_LIBRARY_ENV);
         for (ServerSetting s : ServerSetting.values()) {
             known.add(s.envVar());
         }
         for (Map.Entry<String, String> e : new java.util.TreeMap<>(env).entrySet()) {
             String name = e.getKey();
-            if (!name.startsWith(ServerSetting.ENV_PREFIX) || name.equals(CONFIG_ENV)) {
+            if (!name.startsWith(ServerSetting.ENV_PREFIX) || name.equals(CONFIG_ENV) || name.equals(ENGINE_LIBRARY_ENV)) {
                 continue;
             }
             ServerSetting s = Arrays.stream(ServerSetting.values())

@@ -386,6 +386,8 @@ class ServerConfigLoaderTest {
                 "TORCHLIGHT_GPU_SERVICE_HOST", "10.0.0.8",
                 "TORCHLIGHT_GPU_PORT", "tcp://10.0.0.8:8080");
         assertThat(load(null, links, Map.of())).isEqualTo(DEFAULTS);
+        assertThat(load(null, Map.of("TORCHLIGHT_ENGINE_LIBRARY", "/opt/lib/libtorchlight_engine.so"), Map.of()))
+                .as("the engine's variable").isEqualTo(DEFAULTS);
         assertThatThrownBy(() -> load(null, Map.of("TORCHLIGHT_HTP_PORT", "9000"), Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("environment variable TORCHLIGHT_HTP_PORT: unknown");
