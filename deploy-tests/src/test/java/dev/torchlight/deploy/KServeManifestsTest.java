@@ -159,7 +159,7 @@ class KServeManifestsTest {
     void theStandardRuntimeServesRestAndGrpcAndIsScrapedDirectly() {
         ClusterServingRuntime runtime = runtimes().get(STANDARD);
         Container container = container(runtime);
-        assertThat(runtime.spec().protocolVersions()).containsExactly(Protocol.V2, Protocol.GRPC_V2);
+        assertThat(runtime.spec().protocolVersions()).containsExactly(Protocol.V2, Protocol.GRPC_V2, Protocol.V1);
         assertThat(runtime.spec().supportedModelFormats()).allSatisfy(f -> {
             assertThat(f.autoSelect()).isTrue();
             assertThat(f.priority()).as("below kserve-torchserve's 2 for pytorch").isEqualTo(1);
@@ -181,7 +181,7 @@ class KServeManifestsTest {
         assertThat(container.getPorts()).as("Knative routes a single port")
                 .extracting(ContainerPort::getName, ContainerPort::getContainerPort)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("http1", 8080));
-        assertThat(knative.spec().protocolVersions()).containsExactly(Protocol.V2);
+        assertThat(knative.spec().protocolVersions()).containsExactly(Protocol.V2, Protocol.V1);
         assertThat(knative.spec().supportedModelFormats()).allSatisfy(f -> assertThat(f.autoSelect()).isNull());
         assertThat(knative.spec().annotations()).containsEntry("serving.kserve.io/enable-metric-aggregation", "true")
                 .containsEntry("serving.kserve.io/enable-prometheus-scraping", "true");
