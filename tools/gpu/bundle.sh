@@ -42,17 +42,9 @@ trap 'rm -rf "$tmp"' EXIT
 rm -rf "$out"
 mkdir -p "$out/native" "$out/tools/gpu"
 
-# The runtime: what jdeps says the jar uses, plus modules reached only by reflection or service
-# loading, which jdeps cannot see (elliptic-curve TLS for --tls-cert, zip file systems, charsets).
-say "finding the modules the jar uses (jdeps)"
-modules=$("$JAVA_HOME/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 25 "$jar" 2>/dev/null) \
-    || die "jdeps failed on $jar"
-modules=$(tr , "\n" <<<"$modules,jdk.crypto.ec,jdk.unsupported,jdk.zipfs,jdk.charsets,jdk.management" | sort -u | paste -sd, -)
-say "jlink: $modules"
-"$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
-    --compress zip-0 --output "$tmp/jre" >&2 || die "jlink failed"
-"$tmp/jre/bin/java" -version >/dev/null 2>&1 || die "the jlinked runtime does not start"
-# zip-0 leaves the modules image uncompressed so that xz, which compresses far better, does it once.
+# The runtime; zip-0 leaves the modules image uncompressed so that xz, which compresses far better,
+# does it once.
+"$root/tools/jlink.sh" "$JAVA_HOME" "$jar" "$tmp/jre" --compress zip-0 || die "jlink failed"
 tar -C "$tmp" -cf - jre | xz -T0 -6 >"$out/jre.tar.xz"
 
 cp "$jar" "$out/torchlight.jar"

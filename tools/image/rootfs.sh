@@ -82,18 +82,9 @@ syslib="$out/runtime/lib/x86_64-linux-gnu"
 mkdir -p "$syslib" "$out/runtime/lib64"
 
 # --- the Java runtime ------------------------------------------------------------------------------
-# What jdeps finds in the jar, plus what it cannot see: modules reached by reflection or service
-# loading (zip file systems, extra charsets, Unsafe for Netty, the management beans the JVM metrics
-# read). Elliptic-curve TLS is in java.base since Java 22.
-say "finding the modules the jar uses (jdeps)"
-modules=$("$jdk/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 25 "$jar" 2>/dev/null) \
-    || die "jdeps failed on $jar"
-modules=$(tr , '\n' <<<"$modules,jdk.unsupported,jdk.zipfs,jdk.charsets,jdk.management" | sort -u | paste -sd, -)
-say "jlink: $modules"
 # --generate-cds-archive: the JDK's class data sharing archive for these modules, which every start
 # maps instead of parsing the core classes again.
-"$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
-    --generate-cds-archive --output "$out/runtime/opt/java" >&2 || die "jlink failed"
+"$root/tools/jlink.sh" "$jdk" "$jar" "$out/runtime/opt/java" --generate-cds-archive || die "jlink failed"
 # jlink links the notices that modules share; the image takes plain files.
 cp -rL "$out/runtime/opt/java/legal" "$out/runtime/opt/java/legal.files"
 rm -rf "$out/runtime/opt/java/legal"

@@ -40,8 +40,11 @@ public final class ServerConfigLoader {
     private static final Pattern SERVICE_LINK_PORT = Pattern.compile("TORCHLIGHT(_[A-Z0-9_]+)?_PORT");
     private static final Pattern SERVICE_LINK_URL = Pattern.compile("(tcp|udp|sctp)://.*");
 
-    /** Read by the engine, not a server setting: the engine library to load (docs/ENGINE.md). */
-    static final String ENGINE_LIBRARY_ENV = "TORCHLIGHT_ENGINE_LIBRARY";
+    /**
+     * Variables under our prefix that are not settings: the config file's path, and the engine
+     * library the engine loads (docs/ENGINE.md).
+     */
+    private static final Set<String> NOT_SETTINGS = Set.of(CONFIG_ENV, ServerSetting.ENV_PREFIX + "ENGINE_LIBRARY");
 
     private ServerConfigLoader() {}
 
@@ -76,14 +79,13 @@ public final class ServerConfigLoader {
             }
         }
         Set<String> known = new TreeSet<>();
-        known.add(CONFIG_ENV);
-        known.add(ENGINE_LIBRARY_ENV);
+        known.addAll(NOT_SETTINGS);
         for (ServerSetting s : ServerSetting.values()) {
             known.add(s.envVar());
         }
         for (Map.Entry<String, String> e : new java.util.TreeMap<>(env).entrySet()) {
             String name = e.getKey();
-            if (!name.startsWith(ServerSetting.ENV_PREFIX) || name.equals(CONFIG_ENV) || name.equals(ENGINE_LIBRARY_ENV)) {
+            if (!name.startsWith(ServerSetting.ENV_PREFIX) || NOT_SETTINGS.contains(name)) {
                 continue;
             }
             ServerSetting s = Arrays.stream(ServerSetting.values())

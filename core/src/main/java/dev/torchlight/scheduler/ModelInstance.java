@@ -173,8 +173,7 @@ final class ModelInstance {
         boolean stopped = false;
         try {
             try {
-                model = loader.load(placement);
-                stream = model.stream();
+                loadModel();
             } catch (RuntimeException | Error e) {
                 stopped = true; // never served: nobody is to be told it stopped
                 healthy = false;
@@ -230,8 +229,7 @@ final class ModelInstance {
         long pause = FIRST_RELOAD_PAUSE_NANOS;
         while (true) {
             try {
-                model = loader.load(placement);
-                stream = model.stream();
+                loadModel();
                 break;
             } catch (RuntimeException | Error e) {
                 // Even an Error (a native library that failed to link, say) is retried after a pause.
@@ -251,6 +249,12 @@ final class ModelInstance {
         healthy = true;
         events.healthChanged(this);
         return true;
+    }
+
+    /** Loads the model at this instance's placement and notes the stream it runs on. */
+    private void loadModel() {
+        model = loader.load(placement);
+        stream = model.stream();
     }
 
     private void closeModel() {

@@ -22,6 +22,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -41,6 +43,19 @@ final class FakeEngine implements Engine {
     volatile int gpus;
     /** Runs at the start of every load; a test may block or fail it. */
     volatile Runnable beforeLoad = () -> { };
+
+    /** Makes every load from now on wait (at most 10 s) until the returned latch is counted down. */
+    CountDownLatch holdLoads() {
+        CountDownLatch release = new CountDownLatch(1);
+        beforeLoad = () -> {
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        return release;
+    }
     /** Memory of each claimed GPU; 0: the engine does not report device memory. */
     volatile long deviceTotalBytes;
     /** Memory the loaded instances hold, per GPU. */

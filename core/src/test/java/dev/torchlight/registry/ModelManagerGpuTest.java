@@ -159,14 +159,7 @@ class ModelManagerGpuTest {
     void aDeviceFaultReloadsTheInstanceAtOnceAndTheModelIsNotReadyUntilItIsBack() throws Exception {
         engine.gpus = 1;
         load("adder", "instance_group: [{kind: GPU}]", 2);
-        CountDownLatch reloadMayFinish = new CountDownLatch(1);
-        engine.beforeLoad = () -> {
-            try {
-                reloadMayFinish.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        };
+        CountDownLatch reloadMayFinish = engine.holdLoads();
         FakeModel broken = engine.loaded.get(0);
         broken.throwNext.set(new EngineException("CUDA error: an illegal memory access was encountered", null,
                 EngineException.Kind.DEVICE_FAULT));

@@ -191,14 +191,7 @@ class ModelManagerSchedulingTest {
     @Test
     void aVersionWhoseInstancesAreAllReloadingIsNotReadyUntilOneIsBack() throws Exception {
         registry("adder", "");
-        CountDownLatch reloadMayFinish = new CountDownLatch(1);
-        engine.beforeLoad = () -> {
-            try {
-                reloadMayFinish.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        };
+        CountDownLatch reloadMayFinish = engine.holdLoads();
         FakeModel broken = engine.loaded.get(0);
         for (int i = 0; i < 5; i++) {
             broken.failNext.set("device lost");
