@@ -31,6 +31,8 @@ public final class ModelConfigParser {
     public static final long DEFAULT_MAX_QUEUE_DELAY_US = 1_000;
     /** Upper bound of {@code dynamic_batching.max_queue_delay_us}: one minute. */
     public static final long MAX_QUEUE_DELAY_US = 60_000_000;
+    /** Upper bound of {@code dynamic_batching.latency_target_ms}: one minute. */
+    public static final double MAX_LATENCY_TARGET_MS = 60_000;
     /** Upper bound of {@code dynamic_batching.priority_levels}. */
     public static final int MAX_PRIORITY_LEVELS = 100;
     /** Upper bound of {@code instance_group[i].count}. */
@@ -47,7 +49,8 @@ public final class ModelConfigParser {
             "handler", "topk", "image");
     private static final Set<String> TENSOR_KEYS = Set.of("name", "datatype", "shape");
     private static final Set<String> BATCHING_KEYS = Set.of("max_queue_delay_us", "preferred_batch_sizes",
-            "max_queue_size", "default_timeout_ms", "priority_levels", "default_priority_level");
+            "max_queue_size", "default_timeout_ms", "priority_levels", "default_priority_level", "latency_target_ms",
+            "latency_policy");
     private static final Set<String> GROUP_KEYS = Set.of("count", "kind", "devices");
     private static final String KINDS = "CPU, GPU or MODEL (the model places itself, e.g. across GPUs)";
 
@@ -145,15 +148,52 @@ public final class ModelConfigParser {
                     + " the model takes no batch dimension, so its requests cannot be batched"
                     + " (remove dynamic_batching or set max_batch_size)");
         }
-        long delay = optLong(b, "max_queue_delay_us", 0, MAX_QUEUE_DELAY_US, DEFAULT_MAX_QUEUE_DELAY_US,
-                " (microseconds)");
+        long target = latencyTargetMicros(b);
+        // With a target, the delay is only an upper bound on any wait, and by default the target itself.
+        long delay = optLong(b, "max_queue_delay_us", 0, MAX_QUEUE_DELAY_US,
+                target > 0 ? target : DEFAULT_MAX_QUEUE_DELAY_US, " (microseconds)");
         List<Integer> preferred = preferredBatchSizes(b, maxBatchSize);
         int maxQueueSize = optInt(b, "max_queue_size", 0, Integer.MAX_VALUE, 0, " (0 = no limit)");
         int timeoutMs = optInt(b, "default_timeout_ms", 0, Integer.MAX_VALUE, 0, " (0 = no deadline)");
         int levels = optInt(b, "priority_levels", 0, MAX_PRIORITY_LEVELS, 0, " (0 = one level)");
         int defaultLevel = optInt(b, "default_priority_level", 0, levels, 0,
                 " (priority_levels is " + levels + "; 0 = the lowest level)");
-        return new DynamicBatching(delay, preferred, maxQueueSize, timeoutMs, levels, defaultLevel);
+        DynamicBatching.LatencyPolicy policy = latencyPolicy(b, target);
+        return new DynamicBatching(delay, preferred, maxQueueSize, timeoutMs, levels, defaultLevel, target, policy);
+    }
+
+    /** {@code latency_target_ms} in microseconds: a positive number of milliseconds, decimals allowed; 0 when absent. */
+    private static long latencyTargetMicros(YamlSection b) {
+        String key = "latency_target_ms";
+        if (!b.keys().contains(key)) {
+            return 0;
+        }
+        Object v = b.raw(key);
+        double ms = v instanceof Number n && !(v instanceof java.math.BigInteger) ? n.doubleValue() : Double.NaN;
+        if (!(ms >= 0.01 && ms <= MAX_LATENCY_TARGET_MS)) {
+            throw b.error(key, "a number of milliseconds from 0.01 to " + MAX_LATENCY_TARGET_MS
+                    + " (the p99 latency to keep requests under)", v);
+        }
+        return Math.round(ms * 1000);
+    }
+
+    private static DynamicBatching.LatencyPolicy latencyPolicy(YamlSection b, long target) {
+        String key = "latency_policy";
+        if (!b.keys().contains(key)) {
+            return DynamicBatching.LatencyPolicy.LEARNED;
+        }
+        Object v = b.raw(key);
+        if (target == 0) {
+            throw b.error(key, "no latency_policy without latency_target_ms (the policy meets that target)", v);
+        }
+        if (v instanceof String text) {
+            for (DynamicBatching.LatencyPolicy p : DynamicBatching.LatencyPolicy.values()) {
+                if (p.name().equalsIgnoreCase(text)) {
+                    return p;
+                }
+            }
+        }
+        throw b.error(key, "learned or aimd", v);
     }
 
     private static List<Integer> preferredBatchSizes(YamlSection b, int maxBatchSize) {

@@ -8,6 +8,7 @@ import dev.torchlight.config.ModelConfig;
 import dev.torchlight.metrics.ModelStats;
 import dev.torchlight.metrics.Outcome;
 import dev.torchlight.scheduler.Answer;
+import dev.torchlight.scheduler.BatchingState;
 import dev.torchlight.scheduler.InstanceStatus;
 import dev.torchlight.scheduler.ModelScheduler;
 import dev.torchlight.scheduler.NanoClock;
@@ -177,6 +178,11 @@ final class LoadedVersion implements ServedVersion {
     @Override
     public ModelStats.Snapshot stats() {
         return stats.snapshot();
+    }
+
+    @Override
+    public BatchingState batching() {
+        return scheduler.batching();
     }
 
     @Override

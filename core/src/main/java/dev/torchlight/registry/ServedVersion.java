@@ -4,6 +4,7 @@ import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.metrics.ModelStats;
+import dev.torchlight.scheduler.BatchingState;
 import dev.torchlight.scheduler.InstanceStatus;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -59,6 +60,14 @@ public interface ServedVersion {
 
     /** Request and execution totals; all zeros for a version that never loaded. */
     ModelStats.Snapshot stats();
+
+    /**
+     * What the batch policy has chosen and learned (latency target, waits, batch sizes, engine costs);
+     * the fixed policy's empty state for a version that is not loaded or batches by fixed settings.
+     */
+    default BatchingState batching() {
+        return BatchingState.fixed();
+    }
 
     /**
      * Holds this version for one request: it is not drained and released before {@link #release}.

@@ -20,6 +20,7 @@ final class BatchExecutor {
     private static final Logger LOG = LoggerFactory.getLogger(BatchExecutor.class);
 
     private final String label;
+    private final int instance;
     private final boolean batched;
     private final ModelStats stats;
     private final NanoClock clock;
@@ -31,12 +32,14 @@ final class BatchExecutor {
 
     /**
      * @param label the model version in messages, e.g. {@code resnet50/1}
+     * @param instance the instance it runs for (0-based), as the policy knows it
      * @param batched whether the model's tensors carry a batch dimension
      * @param policy learns the rows and compute time of each successful run
      */
-    BatchExecutor(String label, boolean batched, ModelStats stats, NanoClock clock, SafeBatchLimit limit,
+    BatchExecutor(String label, int instance, boolean batched, ModelStats stats, NanoClock clock, SafeBatchLimit limit,
             BatchPolicy policy) {
         this.label = label;
+        this.instance = instance;
         this.batched = batched;
         this.stats = stats;
         this.clock = clock;
@@ -117,14 +120,14 @@ final class BatchExecutor {
             PendingRequest r = batch.get(i);
             r.succeed(answers.get(i), start, ns);
         }
-        learn(rows, ns);
+        learn(batch, rows, ns);
         return true;
     }
 
     /** Tells the policy what a run cost, once its answers are out; a bug there costs no batch and no instance. */
-    private void learn(int rows, long ns) {
+    private void learn(List<PendingRequest> batch, int rows, long ns) {
         try {
-            policy.batchRan(rows, ns);
+            policy.batchRan(instance, batch, ns, clock.nanoTime());
         } catch (RuntimeException e) {
             LOG.error("model {}: the batch policy failed to learn from a run of {} rows", label, rows, e);
         }

@@ -1,6 +1,8 @@
 package dev.torchlight.scheduler;
 
+import dev.torchlight.config.DynamicBatching;
 import dev.torchlight.config.ModelConfig;
+import java.util.List;
 
 /**
  * Decides which queued requests of one model version run together, and when. The scheduler asks it
@@ -14,9 +16,21 @@ import dev.torchlight.config.ModelConfig;
  */
 interface BatchPolicy {
 
-    /** The policy for {@code config}: {@link FixedBatchPolicy} (maximum delay, preferred sizes). */
-    static BatchPolicy forConfig(ModelConfig config) {
-        return new FixedBatchPolicy(config);
+    /**
+     * The policy for {@code config}: with a {@code latency_target_ms}, {@link LatencyTargetPolicy} or
+     * {@link AimdBatchPolicy}; else {@link FixedBatchPolicy} (maximum delay, preferred sizes).
+     *
+     * @param instances how many instances the scheduler runs (indices 0 to instances - 1)
+     */
+    static BatchPolicy forConfig(ModelConfig config, int instances) {
+        DynamicBatching b = config.dynamicBatching();
+        if (b == null || !config.batched() || !b.hasLatencyTarget()) {
+            return new FixedBatchPolicy(config);
+        }
+        return switch (b.latencyPolicy()) {
+            case LEARNED -> new LatencyTargetPolicy(b, instances);
+            case AIMD -> new AimdBatchPolicy(b, config.maxBatchSize());
+        };
     }
 
     /**
@@ -26,9 +40,10 @@ interface BatchPolicy {
      * scheduler fails whatever is still queued.
      *
      * @param now a reading of the scheduler's clock
-     * @param maxRows most rows the instance that would run the batch takes (at least 1)
+     * @param instance the idle instance that would run the batch (0-based)
+     * @param maxRows most rows that instance takes (at least 1)
      */
-    Decision decide(RequestQueue queue, long now, int maxRows);
+    Decision decide(RequestQueue queue, long now, int instance, int maxRows);
 
     /**
      * As {@link #decide}, but never waits: while anything is queued, a batch runs now. Used while
@@ -37,11 +52,24 @@ interface BatchPolicy {
     Decision drain(RequestQueue queue, long now, int maxRows);
 
     /**
-     * An engine run of {@code rows} rows succeeded and took {@code computeNanos}: what a policy that
-     * learns the engine's cost per batch size needs. Called on the instance's thread once the run's
-     * answers are out, after every successful run (each half too, when a batch that ran out of memory
-     * is retried in halves), before the instance asks for its next batch; outside the scheduler's
-     * lock, and possibly from several instances at once. Does nothing by default.
+     * A request arrived at {@code now}, before it was queued. Under the scheduler's lock.
+     *
+     * @param inSystem requests the version had then, queued or in running batches
      */
-    default void batchRan(int rows, long computeNanos) {}
+    default void arrived(long now, int inSystem) {}
+
+    /**
+     * An engine run of {@code batch} on {@code instance} succeeded: the engine took {@code computeNanos}
+     * and the answers were out at {@code endNanos}, what a policy that learns the engine's cost per
+     * batch size and the latency requests see needs. Called on the instance's thread after every
+     * successful run (each half too, when a batch that ran out of memory is retried in halves),
+     * before the instance asks for its next batch; outside the scheduler's lock, and possibly from
+     * several instances at once. Does nothing by default.
+     */
+    default void batchRan(int instance, List<PendingRequest> batch, long computeNanos, long endNanos) {}
+
+    /** What the policy has chosen and learned, for statistics and metrics; under the scheduler's lock. */
+    default BatchingState state() {
+        return BatchingState.fixed();
+    }
 }

@@ -2,8 +2,6 @@ package dev.torchlight.scheduler;
 
 import dev.torchlight.config.DynamicBatching;
 import dev.torchlight.config.ModelConfig;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -29,45 +27,29 @@ import java.util.List;
  *   <li>Requests whose deadline is at or before now are taken out first and returned as expired.
  * </ul>
  *
- * <h2>Priorities and anti-starvation</h2>
- *
- * Level 1 is the highest. Dispatch order is ascending <em>effective</em> level, then arrival. A
- * request's effective level is its level improved by one for every {@link #agingNanos()} it has
- * waited (never better than 1), where the aging step is {@code max(10 x max_queue_delay, 100 ms)}.
- * So a request of level L that has waited {@code (L - 1) x step} competes with new level-1 requests
- * and, being older, goes before them: nothing waits forever, and within one step's time priorities
- * hold strictly.
+ * <p>Priorities age as {@link PriorityAging} says, in steps of {@code max(10 x max_queue_delay, 100 ms)}.
  */
 final class FixedBatchPolicy implements BatchPolicy {
-    /** The smallest aging step: 100 ms. */
-    static final long MIN_AGING_NANOS = 100_000_000L;
-
     private final boolean batching;
     private final long delayNanos;
     private final int[] preferred;
-    private final long agingNanos;
+    private final PriorityAging aging;
 
     FixedBatchPolicy(ModelConfig config) {
         DynamicBatching b = config.dynamicBatching();
         this.batching = b != null && config.batched();
         this.delayNanos = b == null ? 0 : Math.multiplyExact(b.maxQueueDelayMicros(), 1000L);
         this.preferred = b == null ? new int[0] : b.preferredBatchSizes().stream().mapToInt(Integer::intValue).toArray();
-        this.agingNanos = Math.max(MIN_AGING_NANOS, Math.multiplyExact(delayNanos, 10L));
+        this.aging = new PriorityAging(delayNanos);
     }
 
     /** How long a request waits to improve its effective level by one. */
     long agingNanos() {
-        return agingNanos;
-    }
-
-    /** {@code r}'s level after aging, at {@code now}. */
-    int effectiveLevel(PendingRequest r, long now) {
-        long steps = Math.max(0, now - r.enqueuedNanos()) / agingNanos;
-        return (int) Math.max(1, r.level() - Math.min(steps, r.level()));
+        return aging.stepNanos();
     }
 
     @Override
-    public Decision decide(RequestQueue queue, long now, int maxRows) {
+    public Decision decide(RequestQueue queue, long now, int instance, int maxRows) {
         return decide(queue, now, maxRows, false);
     }
 
@@ -77,53 +59,21 @@ final class FixedBatchPolicy implements BatchPolicy {
     }
 
     private Decision decide(RequestQueue queue, long now, int maxRows, boolean flush) {
-        if (maxRows < 1) {
-            throw new IllegalArgumentException("maxRows must be >= 1, got " + maxRows);
-        }
+        BatchCandidate.requireRows(maxRows);
         List<PendingRequest> expired = queue.removeExpired(now);
         if (queue.isEmpty()) {
             return new Decision.Idle(expired);
         }
-        Iterator<PendingRequest> order = queue.inOrder(r -> effectiveLevel(r, now));
-        PendingRequest first = order.next();
-        if (!batching || first.rows() >= maxRows) {
-            // It runs alone, now: without batching every request does, and this one fills a batch.
-            return run(queue, List.of(first), expired);
+        BatchCandidate batch = BatchCandidate.form(queue, aging, now, maxRows, batching, this::isPreferred);
+        if (batch.full() || flush) {
+            return batch.run(queue, expired);
         }
-        List<PendingRequest> batch = new ArrayList<>();
-        batch.add(first);
-        int rows = first.rows();
-        boolean full = false;
-        int preferredPrefix = isPreferred(rows) ? 1 : 0;
-        while (!full && order.hasNext()) {
-            PendingRequest r = order.next();
-            if (!r.shape().equals(first.shape())) {
-                continue;
-            }
-            if (rows + r.rows() > maxRows) {
-                // Packing whole requests in order: the batch cannot grow past this one.
-                full = true;
-                break;
-            }
-            batch.add(r);
-            rows += r.rows();
-            if (isPreferred(rows)) {
-                preferredPrefix = batch.size();
-            }
-            full = rows == maxRows;
-        }
-        if (full || flush) {
-            return run(queue, batch, expired);
-        }
-        if (preferredPrefix > 0) {
-            while (batch.size() > preferredPrefix) {
-                batch.removeLast();
-            }
-            return run(queue, batch, expired);
+        if (batch.preferredPrefix() > 0) {
+            return batch.keepFirst(batch.preferredPrefix()).run(queue, expired);
         }
         long dueAt = queue.oldestEnqueuedNanos() + delayNanos;
         if (dueAt <= now) {
-            return run(queue, batch, expired);
+            return batch.run(queue, expired);
         }
         long wakeAt = Math.min(dueAt, queue.nearestDeadlineNanos());
         return new Decision.Wait(wakeAt - now, expired);
@@ -136,12 +86,5 @@ final class FixedBatchPolicy implements BatchPolicy {
             }
         }
         return false;
-    }
-
-    private static Decision run(RequestQueue queue, List<PendingRequest> batch, List<PendingRequest> expired) {
-        for (PendingRequest r : batch) {
-            queue.remove(r);
-        }
-        return new Decision.Run(batch, expired);
     }
 }

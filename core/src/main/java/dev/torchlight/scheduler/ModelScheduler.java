@@ -47,6 +47,8 @@ public final class ModelScheduler implements AutoCloseable {
 
     // Guarded by lock.
     private final boolean[] busy;
+    /** Requests in the batch each instance runs; 0 while idle. */
+    private final int[] running;
     private boolean stopping;
     private boolean flushing;
     private boolean waiting;
@@ -60,6 +62,7 @@ public final class ModelScheduler implements AutoCloseable {
         this.queue = new RequestQueue(admission.levels(), admission.maxQueueSize());
         this.instances = List.copyOf(instances);
         this.busy = new boolean[instances.size()];
+        this.running = new int[instances.size()];
         this.clock = clock;
         this.thread = Thread.ofPlatform().name("scheduler-" + label).daemon(true).unstarted(this::loop);
     }
@@ -77,7 +80,8 @@ public final class ModelScheduler implements AutoCloseable {
      */
     public static ModelScheduler start(ModelConfig config, long version, List<Placement> placements,
             InstanceLoader loader, ModelStats stats, NanoClock clock) {
-        return start(config, version, placements, loader, stats, clock, BatchPolicy.forConfig(config));
+        return start(config, version, placements, loader, stats, clock,
+                BatchPolicy.forConfig(config, placements.size()));
     }
 
     /** As {@link #start(ModelConfig, long, List, InstanceLoader, ModelStats, NanoClock)}, with a given policy. */
@@ -90,7 +94,7 @@ public final class ModelScheduler implements AutoCloseable {
         List<ModelInstance> instances = new ArrayList<>(placements.size());
         for (int i = 0; i < placements.size(); i++) {
             SafeBatchLimit limit = new SafeBatchLimit();
-            BatchExecutor executor = new BatchExecutor(label, config.batched(), stats, clock, limit, policy);
+            BatchExecutor executor = new BatchExecutor(label, i, config.batched(), stats, clock, limit, policy);
             instances.add(new ModelInstance(i, label + "#" + i, placements.get(i), loader, executor, limit,
                     config.maxBatchSize()));
         }
@@ -128,6 +132,7 @@ public final class ModelScheduler implements AutoCloseable {
                 throw new ServingException.NotReady(notReadyReason());
             }
             long now = clock.nanoTime();
+            policy.arrived(now, queue.size() + runningRequests());
             PendingRequest r = new PendingRequest(inputs, rows, shape, level, now, admission.deadline(now, timeoutMicros),
                     answer);
             if (!queue.add(r)) {
@@ -189,6 +194,16 @@ public final class ModelScheduler implements AutoCloseable {
         lock.lock();
         try {
             return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** What the batch policy has chosen and learned (latency target, waits, batch sizes, engine costs). */
+    public BatchingState batching() {
+        lock.lock();
+        try {
+            return policy.state();
         } finally {
             lock.unlock();
         }
@@ -277,7 +292,7 @@ public final class ModelScheduler implements AutoCloseable {
         Decision decision;
         try {
             decision = stopping || flushing ? policy.drain(queue, now, instance.maxRows())
-                    : policy.decide(queue, now, instance.maxRows());
+                    : policy.decide(queue, now, instance.index(), instance.maxRows());
         } catch (RuntimeException e) {
             LOG.error("model {}: batching failed; failing the queued requests", label, e);
             return Dispatch.failing(queue.removeAll(),
@@ -286,6 +301,7 @@ public final class ModelScheduler implements AutoCloseable {
         return switch (decision) {
             case Decision.Run run -> {
                 busy[instance.index()] = true;
+                running[instance.index()] = run.batch().size();
                 yield Dispatch.running(now, run.expired(), instance, run.batch());
             }
             case Decision.Wait wait -> Dispatch.waiting(now, wait.expired(), now + wait.delayNanos());
@@ -338,6 +354,14 @@ public final class ModelScheduler implements AutoCloseable {
         return best;
     }
 
+    private int runningRequests() {
+        int sum = 0;
+        for (int r : running) {
+            sum += r;
+        }
+        return sum;
+    }
+
     private boolean anyHealthy() {
         for (ModelInstance instance : instances) {
             if (instance.healthy()) {
@@ -359,6 +383,7 @@ public final class ModelScheduler implements AutoCloseable {
             lock.lock();
             try {
                 busy[instance.index()] = false;
+                running[instance.index()] = 0;
                 // The common case under load: decide for this instance here, on its own thread. Anything
                 // else (nothing to run yet, shutting down, no healthy instance) is the scheduler's job,
                 // but a parked scheduler is woken only when it must act earlier than it planned to: with

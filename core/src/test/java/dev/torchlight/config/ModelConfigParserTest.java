@@ -309,6 +309,42 @@ class ModelConfigParserTest {
     }
 
     @Test
+    void aLatencyTargetMakesTheDelayAnUpperBoundThatDefaultsToTheTarget() throws IOException {
+        DynamicBatching b = parseValid("dynamic_batching: {latency_target_ms: 2.5}\n").dynamicBatching();
+
+        assertThat(b.hasLatencyTarget()).isTrue();
+        assertThat(b.latencyTargetMicros()).isEqualTo(2500);
+        assertThat(b.maxQueueDelayMicros()).as("no wait beyond the target").isEqualTo(2500);
+        assertThat(b.latencyPolicy()).isEqualTo(DynamicBatching.LatencyPolicy.LEARNED);
+
+        DynamicBatching aimd = parseValid("""
+                dynamic_batching:
+                  latency_target_ms: 10
+                  latency_policy: aimd
+                  max_queue_delay_us: 500
+                """).dynamicBatching();
+        assertThat(aimd.latencyTargetMicros()).isEqualTo(10_000);
+        assertThat(aimd.maxQueueDelayMicros()).isEqualTo(500);
+        assertThat(aimd.latencyPolicy()).isEqualTo(DynamicBatching.LatencyPolicy.AIMD);
+        assertThat(parseValid("dynamic_batching: {}\n").dynamicBatching().hasLatencyTarget()).isFalse();
+    }
+
+    @Test
+    void badLatencyTargetsAndPoliciesAreNamed() throws IOException {
+        for (String bad : List.of("0", "-1", "fast", "120000", "[5]")) {
+            assertRejected(VALID + "dynamic_batching: {latency_target_ms: " + bad + "}\n")
+                    .hasMessageContaining("dynamic_batching.latency_target_ms")
+                    .hasMessageContaining("a number of milliseconds from 0.01 to 60000");
+        }
+        assertRejected(VALID + "dynamic_batching: {latency_target_ms: 5, latency_policy: magic}\n")
+                .hasMessageContaining("dynamic_batching.latency_policy")
+                .hasMessageContaining("learned or aimd");
+        assertRejected(VALID + "dynamic_batching: {latency_policy: aimd}\n")
+                .hasMessageContaining("dynamic_batching.latency_policy")
+                .hasMessageContaining("without latency_target_ms");
+    }
+
+    @Test
     void zeroDelayAndDefaultLevelZeroAreAccepted() throws IOException {
         DynamicBatching b = parseValid("""
                 dynamic_batching:

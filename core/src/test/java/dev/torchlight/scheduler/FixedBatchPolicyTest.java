@@ -61,10 +61,10 @@ class FixedBatchPolicyTest {
         add(2, 3, T0 + 1);
         add(3, 1, T0 + 2);
 
-        assertThat(runs(policy.decide(queue, T0 + 2, 8))).containsExactly(1L);
-        assertThat(runs(policy.decide(queue, T0 + 2, 8))).containsExactly(2L);
-        assertThat(runs(policy.decide(queue, T0 + 2, 8))).containsExactly(3L);
-        assertThat(policy.decide(queue, T0 + 2, 8)).isInstanceOf(Decision.Idle.class);
+        assertThat(runs(policy.decide(queue, T0 + 2, 0, 8))).containsExactly(1L);
+        assertThat(runs(policy.decide(queue, T0 + 2, 0, 8))).containsExactly(2L);
+        assertThat(runs(policy.decide(queue, T0 + 2, 0, 8))).containsExactly(3L);
+        assertThat(policy.decide(queue, T0 + 2, 0, 8)).isInstanceOf(Decision.Idle.class);
         assertThat(queue.isEmpty()).isTrue();
     }
 
@@ -74,14 +74,14 @@ class FixedBatchPolicyTest {
         add(1, 1, T0);
         add(2, 1, T0);
 
-        assertThat(runs(policy.decide(queue, T0, 1))).containsExactly(1L);
-        assertThat(runs(policy.decide(queue, T0, 1))).containsExactly(2L);
+        assertThat(runs(policy.decide(queue, T0, 0, 1))).containsExactly(1L);
+        assertThat(runs(policy.decide(queue, T0, 0, 1))).containsExactly(2L);
     }
 
     @Test
     void emptyQueueIsIdle() {
         setUp(8, batching(100));
-        assertThat(policy.decide(queue, T0, 8)).isInstanceOf(Decision.Idle.class);
+        assertThat(policy.decide(queue, T0, 0, 8)).isInstanceOf(Decision.Idle.class);
     }
 
     // --- size rules
@@ -93,9 +93,9 @@ class FixedBatchPolicyTest {
             add(i, 1, T0);
         }
 
-        assertThat(runs(policy.decide(queue, T0, 4))).containsExactly(1L, 2L, 3L, 4L);
-        assertThat(runs(policy.decide(queue, T0, 4))).containsExactly(5L, 6L, 7L, 8L);
-        assertThat(waits(policy.decide(queue, T0, 4))).as("two rows left, delay not passed").isEqualTo(1_000 * MS);
+        assertThat(runs(policy.decide(queue, T0, 0, 4))).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(runs(policy.decide(queue, T0, 0, 4))).containsExactly(5L, 6L, 7L, 8L);
+        assertThat(waits(policy.decide(queue, T0, 0, 4))).as("two rows left, delay not passed").isEqualTo(1_000 * MS);
         assertThat(queue.size()).isEqualTo(2);
     }
 
@@ -105,7 +105,7 @@ class FixedBatchPolicyTest {
         for (int i = 1; i <= 5; i++) {
             add(i, 1, T0);
         }
-        assertThat(runs(policy.decide(queue, T0, 3))).containsExactly(1L, 2L, 3L);
+        assertThat(runs(policy.decide(queue, T0, 0, 3))).containsExactly(1L, 2L, 3L);
     }
 
     @Test
@@ -116,7 +116,7 @@ class FixedBatchPolicyTest {
         add(3, 3, T0);
         add(4, 1, T0);
 
-        Decision d = policy.decide(queue, T0, 8);
+        Decision d = policy.decide(queue, T0, 0, 8);
         assertThat(runs(d)).as("3 + 3 rows; the third request would make 9").containsExactly(1L, 2L);
         assertThat(((Decision.Run) d).rows()).isEqualTo(6);
         assertThat(ids(List.of(queue.inOrder(r -> 1).next()))).containsExactly(3L);
@@ -127,7 +127,7 @@ class FixedBatchPolicyTest {
         setUp(8, batching(1_000_000));
         add(1, 6, T0);
         add(2, 1, T0);
-        assertThat(runs(policy.decide(queue, T0, 4))).containsExactly(1L);
+        assertThat(runs(policy.decide(queue, T0, 0, 4))).containsExactly(1L);
     }
 
     @Test
@@ -139,8 +139,8 @@ class FixedBatchPolicyTest {
         add(4, 1, 3, 1, T0, NONE);
 
         long due = T0 + MS;
-        assertThat(runs(policy.decide(queue, due, 8))).containsExactly(1L, 3L);
-        assertThat(runs(policy.decide(queue, due, 8))).containsExactly(2L, 4L);
+        assertThat(runs(policy.decide(queue, due, 0, 8))).containsExactly(1L, 3L);
+        assertThat(runs(policy.decide(queue, due, 0, 8))).containsExactly(2L, 4L);
     }
 
     // --- preferred sizes
@@ -149,14 +149,14 @@ class FixedBatchPolicyTest {
     void theLargestPreferredSizeTheQueueFillsGoesAtOnce() {
         setUp(16, batching(1_000_000, 2, 4, 8));
         add(1, 1, T0);
-        assertThat(waits(policy.decide(queue, T0, 16))).as("one row is no preferred size").isPositive();
+        assertThat(waits(policy.decide(queue, T0, 0, 16))).as("one row is no preferred size").isPositive();
         for (int i = 2; i <= 5; i++) {
             add(i, 1, T0);
         }
 
-        assertThat(runs(policy.decide(queue, T0, 16))).as("5 rows queued: 4 is the largest preferred size")
+        assertThat(runs(policy.decide(queue, T0, 0, 16))).as("5 rows queued: 4 is the largest preferred size")
                 .containsExactly(1L, 2L, 3L, 4L);
-        assertThat(waits(policy.decide(queue, T0, 16))).isPositive();
+        assertThat(waits(policy.decide(queue, T0, 0, 16))).isPositive();
     }
 
     @Test
@@ -164,13 +164,13 @@ class FixedBatchPolicyTest {
         setUp(16, batching(1_000_000, 4));
         add(1, 3, T0);
         add(2, 2, T0);
-        assertThat(waits(policy.decide(queue, T0, 16))).as("3 then 5 rows: no prefix holds 4").isPositive();
+        assertThat(waits(policy.decide(queue, T0, 0, 16))).as("3 then 5 rows: no prefix holds 4").isPositive();
 
         setUp(16, batching(1_000_000, 4));
         add(3, 3, T0);
         add(4, 1, T0);
         add(5, 2, T0);
-        assertThat(runs(policy.decide(queue, T0, 16))).as("3 then 4 rows").containsExactly(3L, 4L);
+        assertThat(runs(policy.decide(queue, T0, 0, 16))).as("3 then 4 rows").containsExactly(3L, 4L);
     }
 
     @Test
@@ -179,7 +179,7 @@ class FixedBatchPolicyTest {
         for (int i = 1; i <= 5; i++) {
             add(i, 1, T0);
         }
-        assertThat(runs(policy.decide(queue, T0, 4))).as("the limit 4 makes a full batch").hasSize(4);
+        assertThat(runs(policy.decide(queue, T0, 0, 4))).as("the limit 4 makes a full batch").hasSize(4);
     }
 
     // --- delay and wake-up time
@@ -190,9 +190,9 @@ class FixedBatchPolicyTest {
         add(1, 1, T0);
         add(2, 1, T0 + MS);
 
-        assertThat(waits(policy.decide(queue, T0 + MS / 2, 8))).isEqualTo(3 * MS / 2);
-        assertThat(waits(policy.decide(queue, T0 + 2 * MS - 1, 8))).isEqualTo(1);
-        assertThat(runs(policy.decide(queue, T0 + 2 * MS, 8))).containsExactly(1L, 2L);
+        assertThat(waits(policy.decide(queue, T0 + MS / 2, 0, 8))).isEqualTo(3 * MS / 2);
+        assertThat(waits(policy.decide(queue, T0 + 2 * MS - 1, 0, 8))).isEqualTo(1);
+        assertThat(runs(policy.decide(queue, T0 + 2 * MS, 0, 8))).containsExactly(1L, 2L);
     }
 
     @Test
@@ -200,7 +200,7 @@ class FixedBatchPolicyTest {
         setUp(8, batching(0));
         add(1, 1, T0);
         add(2, 1, T0);
-        assertThat(runs(policy.decide(queue, T0, 8))).containsExactly(1L, 2L);
+        assertThat(runs(policy.decide(queue, T0, 0, 8))).containsExactly(1L, 2L);
     }
 
     @Test
@@ -209,7 +209,7 @@ class FixedBatchPolicyTest {
         add(1, 1, T0);
         add(2, 1, 2, 1, T0 + MS, T0 + 4 * MS);
 
-        assertThat(waits(policy.decide(queue, T0 + MS, 8))).isEqualTo(3 * MS);
+        assertThat(waits(policy.decide(queue, T0 + MS, 0, 8))).isEqualTo(3 * MS);
     }
 
     @Test
@@ -218,10 +218,10 @@ class FixedBatchPolicyTest {
         add(1, 1, 3, 2, T0, NONE);
         add(2, 1, 2, 1, T0 + 3 * MS, NONE);
 
-        assertThat(waits(policy.decide(queue, T0 + 3 * MS, 8))).as("the level-2 request arrived first")
+        assertThat(waits(policy.decide(queue, T0 + 3 * MS, 0, 8))).as("the level-2 request arrived first")
                 .isEqualTo(MS);
-        assertThat(runs(policy.decide(queue, T0 + 4 * MS, 8))).as("the level-1 batch goes first").containsExactly(2L);
-        assertThat(runs(policy.decide(queue, T0 + 4 * MS, 8))).containsExactly(1L);
+        assertThat(runs(policy.decide(queue, T0 + 4 * MS, 0, 8))).as("the level-1 batch goes first").containsExactly(2L);
+        assertThat(runs(policy.decide(queue, T0 + 4 * MS, 0, 8))).containsExactly(1L);
     }
 
     @Test
@@ -241,7 +241,7 @@ class FixedBatchPolicyTest {
         add(2, 1, 2, 1, T0, NONE);
         PendingRequest later = add(3, 1, 2, 1, T0, T0 + 2 * MS);
 
-        Decision d = policy.decide(queue, T0 + MS, 8);
+        Decision d = policy.decide(queue, T0 + MS, 0, 8);
         assertThat(ids(d.expired())).containsExactly(1L);
         assertThat(runs(d)).containsExactly(2L, 3L);
         assertThat((Fixtures.FutureAnswer) late.answer()).as("the policy only decides; the scheduler answers")
@@ -257,11 +257,11 @@ class FixedBatchPolicyTest {
         add(2, 1, 2, 1, T0, T0 + 3 * MS);
         add(3, 1, T0);
 
-        Decision d = policy.decide(queue, T0 + 2 * MS, 8);
+        Decision d = policy.decide(queue, T0 + 2 * MS, 0, 8);
         assertThat(ids(d.expired())).containsExactly(1L);
         assertThat(waits(d)).isEqualTo(MS);
 
-        Decision idle = policy.decide(queue, T0 + 3 * MS, 8);
+        Decision idle = policy.decide(queue, T0 + 3 * MS, 0, 8);
         assertThat(ids(idle.expired())).containsExactly(2L);
     }
 
@@ -269,7 +269,7 @@ class FixedBatchPolicyTest {
     void allExpiredLeavesTheQueueIdle() {
         setUp(8, null);
         add(1, 1, 2, 1, T0, T0 + MS);
-        Decision d = policy.decide(queue, T0 + MS, 8);
+        Decision d = policy.decide(queue, T0 + MS, 0, 8);
         assertThat(d).isInstanceOf(Decision.Idle.class);
         assertThat(ids(d.expired())).containsExactly(1L);
     }
@@ -292,9 +292,9 @@ class FixedBatchPolicyTest {
         add(4, 1, 4, 3, T0 + 3, NONE);
 
         long now = T0 + 3;
-        assertThat(runs(policy.decide(queue, now, 8))).containsExactly(3L, 4L);
-        assertThat(runs(policy.decide(queue, now, 8))).containsExactly(2L);
-        assertThat(runs(policy.decide(queue, now, 8))).containsExactly(1L);
+        assertThat(runs(policy.decide(queue, now, 0, 8))).containsExactly(3L, 4L);
+        assertThat(runs(policy.decide(queue, now, 0, 8))).containsExactly(2L);
+        assertThat(runs(policy.decide(queue, now, 0, 8))).containsExactly(1L);
     }
 
     @Test
@@ -302,8 +302,8 @@ class FixedBatchPolicyTest {
         setUp(config(0, batching(0, List.of(), 0, 0, 2, 0)), 2, 0);
         add(1, 1, 2, 2, T0, NONE);
         add(2, 1, 2, 1, T0 + 1, NONE);
-        assertThat(runs(policy.decide(queue, T0 + 1, 1))).containsExactly(2L);
-        assertThat(runs(policy.decide(queue, T0 + 1, 1))).containsExactly(1L);
+        assertThat(runs(policy.decide(queue, T0 + 1, 0, 1))).containsExactly(2L);
+        assertThat(runs(policy.decide(queue, T0 + 1, 0, 1))).containsExactly(1L);
     }
 
     @Test
@@ -319,18 +319,18 @@ class FixedBatchPolicyTest {
         long step = policy.agingNanos();
         PendingRequest old = add(1, 1, 2, 3, T0, NONE);
 
-        assertThat(policy.effectiveLevel(old, T0 + step - 1)).isEqualTo(3);
-        assertThat(policy.effectiveLevel(old, T0 + step)).isEqualTo(2);
-        assertThat(policy.effectiveLevel(old, T0 + 2 * step)).isEqualTo(1);
-        assertThat(policy.effectiveLevel(old, T0 + 50 * step)).isEqualTo(1);
+        assertThat(new PriorityAging(0).effectiveLevel(old, T0 + step - 1)).isEqualTo(3);
+        assertThat(new PriorityAging(0).effectiveLevel(old, T0 + step)).isEqualTo(2);
+        assertThat(new PriorityAging(0).effectiveLevel(old, T0 + 2 * step)).isEqualTo(1);
+        assertThat(new PriorityAging(0).effectiveLevel(old, T0 + 50 * step)).isEqualTo(1);
 
         // One step waited: level 2 now, still behind a fresh level-1 request.
         add(2, 1, 3, 1, T0 + step, NONE);
-        assertThat(runs(policy.decide(queue, T0 + step, 8))).containsExactly(2L);
+        assertThat(runs(policy.decide(queue, T0 + step, 0, 8))).containsExactly(2L);
         // Two steps waited: level 1 and older than any new level-1 request, so it goes first.
         add(3, 1, 3, 1, T0 + 2 * step, NONE);
-        assertThat(runs(policy.decide(queue, T0 + 2 * step, 8))).containsExactly(1L);
-        assertThat(runs(policy.decide(queue, T0 + 2 * step, 8))).containsExactly(3L);
+        assertThat(runs(policy.decide(queue, T0 + 2 * step, 0, 8))).containsExactly(1L);
+        assertThat(runs(policy.decide(queue, T0 + 2 * step, 0, 8))).containsExactly(3L);
     }
 
     // --- queue limit
@@ -343,7 +343,7 @@ class FixedBatchPolicyTest {
         assertThat(queue.add(Fixtures.pending(3, 1, 2, 1, T0, NONE))).isFalse();
         assertThat(queue.size()).isEqualTo(2);
 
-        policy.decide(queue, T0 + MS, 8);
+        policy.decide(queue, T0 + MS, 0, 8);
         assertThat(queue.add(Fixtures.pending(4, 1, 2, 1, T0, NONE))).as("room again once a batch left").isTrue();
     }
 

@@ -72,15 +72,15 @@ class ModelSchedulerTest {
         volatile boolean broken;
 
         ScriptedPolicy(ModelConfig config) {
-            this.policy = BatchPolicy.forConfig(config);
+            this.policy = BatchPolicy.forConfig(config, 1);
         }
 
         @Override
-        public Decision decide(RequestQueue queue, long now, int maxRows) {
+        public Decision decide(RequestQueue queue, long now, int instance, int maxRows) {
             if (broken) {
                 throw new IllegalStateException("policy bug");
             }
-            return policy.decide(queue, now, maxRows);
+            return policy.decide(queue, now, instance, maxRows);
         }
 
         @Override
@@ -89,7 +89,8 @@ class ModelSchedulerTest {
         }
 
         @Override
-        public void batchRan(int rows, long computeNanos) {
+        public void batchRan(int instance, List<PendingRequest> batch, long computeNanos, long endNanos) {
+            int rows = batch.stream().mapToInt(PendingRequest::rows).sum();
             learned.add(rows + " rows in " + computeNanos + " ns on " + Thread.currentThread().getName());
         }
     }
@@ -309,7 +310,7 @@ class ModelSchedulerTest {
         List<Tensor> low = List.of(rowsOf(1, 1, 3));
         Fixtures.FutureAnswer lowFuture = new Fixtures.FutureAnswer();
         scheduler.submit(low, 1, ShapeKey.of(low, true), 2, 0, lowFuture);
-        fakeClock.advance(FixedBatchPolicy.MIN_AGING_NANOS, TimeUnit.NANOSECONDS);
+        fakeClock.advance(PriorityAging.MIN_AGING_NANOS, TimeUnit.NANOSECONDS);
         CompletableFuture<List<Tensor>> high = submit(2, 1, 1, 0);
         release.countDown();
 

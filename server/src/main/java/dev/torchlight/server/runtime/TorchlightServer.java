@@ -31,6 +31,7 @@ import dev.torchlight.server.inference.InferenceLayer;
 import dev.torchlight.server.lifecycle.GracefulShutdown;
 import dev.torchlight.server.management.ManagementRouter;
 import dev.torchlight.server.management.ModelRegistrar;
+import dev.torchlight.server.metrics.BatchingMetrics;
 import dev.torchlight.server.metrics.MetricsEndpoint;
 import dev.torchlight.server.metrics.ModelMetrics;
 import dev.torchlight.server.metrics.ServerMetrics;
@@ -209,6 +210,7 @@ public final class TorchlightServer implements AutoCloseable {
             Engine engine, long startNanos) {
         List<MultiCollector> collectors = new ArrayList<>();
         collectors.add(new ModelMetrics(models));
+        collectors.add(new BatchingMetrics(models));
         collectors.add(new ServerMetrics(System::nanoTime, startNanos, http::openConnections,
                 http::acceptedConnections, () -> http.responses().snapshot()));
         GpuMetrics.detect(NvmlLibrary.LIBRARY).ifPresent(collectors::add);

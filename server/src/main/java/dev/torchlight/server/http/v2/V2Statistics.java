@@ -3,6 +3,7 @@ package dev.torchlight.server.http.v2;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.torchlight.metrics.ModelStats;
 import dev.torchlight.registry.ServedVersion;
+import dev.torchlight.scheduler.BatchingState;
 import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.JsonReplies;
 import dev.torchlight.server.inference.InferenceLayer;
@@ -16,7 +17,8 @@ import java.util.List;
  * nanoseconds, and {@code batch_stats}: engine runs by batch size (rows per run), ascending, only
  * sizes that ran. torchlight runs input copy, inference and output copy as one engine call, so all
  * of it is reported as {@code compute_infer}; {@code compute_input} and {@code compute_output}
- * carry the same counts with zero nanoseconds.
+ * carry the same counts with zero nanoseconds. A version batched towards a latency target also
+ * carries {@code batching}: what its policy chose and learned.
  */
 public final class V2Statistics {
     private final InferenceLayer inference;
@@ -65,6 +67,49 @@ public final class V2Statistics {
             duration(g, "compute_input", b.count(), 0);
             duration(g, "compute_infer", b.count(), b.ns());
             duration(g, "compute_output", b.count(), 0);
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        batching(g, served);
+        g.writeEndObject();
+    }
+
+    /**
+     * torchlight's extension, for versions batched towards a latency target: what the policy chose and
+     * learned, in microseconds; absent for fixed batching.
+     */
+    private static void batching(JsonGenerator g, ServedVersion served) throws IOException {
+        BatchingState state = served.batching();
+        if (!state.hasTarget()) {
+            return;
+        }
+        g.writeObjectFieldStart("batching");
+        g.writeStringField("policy", state.policy());
+        if (!state.waitStyle().isEmpty()) {
+            g.writeStringField("wait_style", state.waitStyle());
+        }
+        g.writeNumberField("latency_target_us", state.targetNanos() / 1e3);
+        g.writeNumberField("effective_target_us", state.effectiveTargetNanos() / 1e3);
+        g.writeNumberField("observed_p99_us", state.observedP99Nanos() / 1e3);
+        g.writeNumberField("slack_us", state.slackNanos() / 1e3);
+        g.writeNumberField("chosen_wait_us", Math.round(state.waitNanos() / 10.0) / 100.0);
+        g.writeNumberField("chosen_batch_size", Math.round(state.batchRows() * 100) / 100.0);
+        if (state.batchCap() > 0) {
+            g.writeNumberField("batch_size_cap", state.batchCap());
+        }
+        g.writeArrayFieldStart("learned_costs");
+        int maxBatch = served.config() == null ? 1 : Math.max(1, served.config().maxBatchSize());
+        for (BatchingState.BatchCost c : state.costs()) {
+            g.writeStartObject();
+            g.writeNumberField("instance", c.instance());
+            g.writeNumberField("runs", c.runs());
+            g.writeNumberField("fixed_us", Math.round(c.fixedNanos() / 10.0) / 100.0);
+            g.writeNumberField("per_row_us", Math.round(c.perRowNanos() / 10.0) / 100.0);
+            g.writeObjectFieldStart("by_batch_size_us");
+            for (int rows : BatchingState.costSizes(maxBatch)) {
+                g.writeNumberField(Integer.toString(rows), Math.round(c.predictNanos(rows) / 10.0) / 100.0);
+            }
+            g.writeEndObject();
             g.writeEndObject();
         }
         g.writeEndArray();
