@@ -52,6 +52,7 @@ public final class HttpServer implements AutoCloseable, Listener {
     private final ChannelGroup connections = new DefaultChannelGroup("torchlight-http", GlobalEventExecutor.INSTANCE);
     private final LongAdder accepted = new LongAdder();
     private final StatusCounts statuses = new StatusCounts();
+    private final RequestTimeouts.Counts timedOut = new RequestTimeouts.Counts();
     private final AccessLog accessLog;
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
@@ -93,6 +94,12 @@ public final class HttpServer implements AutoCloseable, Listener {
         return connections.size();
     }
 
+    /** Connections closed since start because the client was too slow: sending headers, a body, or nothing. */
+    public java.util.Map<String, Long> timedOutConnections() {
+        return java.util.Map.of("headers", timedOut.headers.sum(), "body", timedOut.body.sum(), "idle",
+                timedOut.idle.sum());
+    }
+
     /** Responses written since start, by status code. */
     public StatusCounts responses() {
         return statuses;
@@ -126,12 +133,15 @@ public final class HttpServer implements AutoCloseable, Listener {
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
                         accepted.increment();
+                        RequestTimeouts timeouts = new RequestTimeouts(settings, timedOut, statuses);
                         if (ssl != null) {
                             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
                         }
                         ch.pipeline()
+                                .addLast("timeout-bytes", timeouts.bytes)
                                 .addLast("codec", new HttpServerCodec(
                                         new HttpDecoderConfig().setMaxChunkSize(MAX_CHUNK_SIZE), MAX_PIPELINE_DEPTH))
+                                .addLast("timeout-messages", timeouts.messages)
                                 .addLast("limit", new RequestSizeLimiter((int) settings.maxRequestSize()))
                                 .addLast("dispatch", new HttpDispatcher(router, inFlight, accessLog, statuses));
                     }

@@ -1,5 +1,6 @@
 package dev.torchlight.server.http;
 
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -9,11 +10,24 @@ import java.util.Objects;
  * @param port TCP port; 0 picks any free port (see {@link HttpServer#start()} for the one bound)
  * @param maxRequestSize largest request body accepted, in bytes (1 to {@link Integer#MAX_VALUE});
  *     a larger body is answered with 413 before it is read in full
+ * @param headerTimeout longest a client may take to send a request's headers, from their first byte
+ *     (then 408 and the connection closes); zero: no limit
+ * @param bodyTimeout longest a client may take to send a request's body, from the end of its headers
+ *     (then 408 and the connection closes); zero: no limit
+ * @param idleTimeout longest a connection may stay open with no request on it (then it closes);
+ *     zero: no limit
  */
-public record HttpSettings(String host, int port, long maxRequestSize) {
+public record HttpSettings(String host, int port, long maxRequestSize, Duration headerTimeout, Duration bodyTimeout,
+        Duration idleTimeout) {
 
     /** 64 MiB, the default body limit. */
     public static final long DEFAULT_MAX_REQUEST_SIZE = 64L * 1024 * 1024;
+    /** 10 s for a request's headers: they are a few hundred bytes. */
+    public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+    /** 60 s for a body: the default 64 MiB limit at about 1 MiB/s. */
+    public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(60);
+    /** 120 s idle: longer than the 60 s of common load balancers, which should close first. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(120);
 
     public HttpSettings {
         Objects.requireNonNull(host, "host");
@@ -28,5 +42,15 @@ public record HttpSettings(String host, int port, long maxRequestSize) {
             throw new IllegalArgumentException(
                     "maxRequestSize must be between 1 and " + Integer.MAX_VALUE + " bytes, got " + maxRequestSize);
         }
+        for (Duration d : new Duration[] {headerTimeout, bodyTimeout, idleTimeout}) {
+            if (Objects.requireNonNull(d, "timeout").isNegative()) {
+                throw new IllegalArgumentException("timeouts must not be negative, got " + d);
+            }
+        }
+    }
+
+    /** With the default timeouts. */
+    public HttpSettings(String host, int port, long maxRequestSize) {
+        this(host, port, maxRequestSize, DEFAULT_HEADER_TIMEOUT, DEFAULT_BODY_TIMEOUT, DEFAULT_IDLE_TIMEOUT);
     }
 }

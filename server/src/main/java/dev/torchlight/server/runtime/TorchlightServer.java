@@ -212,7 +212,7 @@ public final class TorchlightServer implements AutoCloseable {
         collectors.add(new ModelMetrics(models));
         collectors.add(new BatchingMetrics(models));
         collectors.add(new ServerMetrics(System::nanoTime, startNanos, http::openConnections,
-                http::acceptedConnections, () -> http.responses().snapshot()));
+                http::acceptedConnections, () -> http.responses().snapshot(), http::timedOutConnections));
         GpuMetrics.detect(NvmlLibrary.LIBRARY).ifPresent(collectors::add);
         collectors.add(new AllocatorMetrics(engine));
         return MetricsEndpoint.start(config.host(), config.metricsPort(), collectors);
