@@ -40,6 +40,7 @@ public final class GrpcServer implements AutoCloseable, Listener {
     /** How long {@link #close()} lets running calls finish before cancelling them. */
     static final long DRAIN_SECONDS = 10;
 
+    private final GrpcClientErrors clientErrors = new GrpcClientErrors(System::nanoTime);
     private final GrpcSettings settings;
     private final InferenceLayer inference;
     private final SslContext sslContext;
@@ -99,16 +100,23 @@ public final class GrpcServer implements AutoCloseable, Listener {
         if (sslContext != null) {
             builder.sslContext(sslContext);
         }
+        clientErrors.install();
         try {
             server = builder.build().start();
         } catch (IOException e) {
             shutDownThreads();
+            clientErrors.uninstall();
             String where = settings.host() + ":" + settings.port();
             throw new UncheckedIOException("cannot listen for gRPC on " + where + ": " + e.getMessage(), e);
         }
         InetSocketAddress address = (InetSocketAddress) server.getListenSockets().get(0);
         log.debug("gRPC listening on {}", address);
         return address;
+    }
+
+    /** Streams and connections clients reset or dropped since start (logged only in summary). */
+    public long transportErrors() {
+        return clientErrors.count();
     }
 
     /**
@@ -138,6 +146,7 @@ public final class GrpcServer implements AutoCloseable, Listener {
      */
     @Override
     public synchronized boolean close(long drainNanos) {
+        clientErrors.uninstall();
         if (closed) {
             return true;
         }

@@ -22,6 +22,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +46,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private final InFlightRequests inFlight;
     private final AccessLog accessLog;
     private final StatusCounts statuses;
+    private final LongAdder transportErrors;
     /** Decoded requests not yet served (FullHttpRequest or OversizedRequest). */
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
     /** A request is being served: its response has not been written yet. */
@@ -60,6 +62,13 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     HttpDispatcher(HttpRoutes router, InFlightRequests inFlight, AccessLog accessLog, StatusCounts statuses) {
+        this(router, inFlight, accessLog, statuses, new LongAdder());
+    }
+
+    /** @param transportErrors counts connections closed for what the client did (resets, malformed bytes) */
+    HttpDispatcher(HttpRoutes router, InFlightRequests inFlight, AccessLog accessLog, StatusCounts statuses,
+            LongAdder transportErrors) {
+        this.transportErrors = transportErrors;
         this.router = router;
         this.inFlight = inFlight;
         this.accessLog = accessLog;
@@ -276,6 +285,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // Resets and decoder overflows land here; none of them is worth more than a debug line.
         log.debug("closing connection {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        transportErrors.increment();
         ctx.close();
     }
 }

@@ -53,6 +53,7 @@ public final class HttpServer implements AutoCloseable, Listener {
     private final LongAdder accepted = new LongAdder();
     private final StatusCounts statuses = new StatusCounts();
     private final RequestTimeouts.Counts timedOut = new RequestTimeouts.Counts();
+    private final LongAdder transportErrors = new LongAdder();
     private final AccessLog accessLog;
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
@@ -100,6 +101,11 @@ public final class HttpServer implements AutoCloseable, Listener {
                 timedOut.idle.sum());
     }
 
+    /** Connections closed since start for what the client did: resets, malformed or overflowing bytes. */
+    public long transportErrors() {
+        return transportErrors.sum();
+    }
+
     /** Responses written since start, by status code. */
     public StatusCounts responses() {
         return statuses;
@@ -143,7 +149,8 @@ public final class HttpServer implements AutoCloseable, Listener {
                                         new HttpDecoderConfig().setMaxChunkSize(MAX_CHUNK_SIZE), MAX_PIPELINE_DEPTH))
                                 .addLast("timeout-messages", timeouts.messages)
                                 .addLast("limit", new RequestSizeLimiter((int) settings.maxRequestSize()))
-                                .addLast("dispatch", new HttpDispatcher(router, inFlight, accessLog, statuses));
+                                .addLast("dispatch", new HttpDispatcher(router, inFlight, accessLog, statuses,
+                                        transportErrors));
                     }
                 });
         try {

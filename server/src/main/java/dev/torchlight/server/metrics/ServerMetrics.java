@@ -17,7 +17,6 @@ public final class ServerMetrics implements MultiCollector {
     private final LongSupplier openConnections;
     private final LongSupplier acceptedConnections;
     private final Supplier<Map<Integer, Long>> responses;
-    private final Supplier<Map<String, Long>> timedOut;
 
     /**
      * @param nanoTime a monotonic clock
@@ -25,13 +24,9 @@ public final class ServerMetrics implements MultiCollector {
      * @param openConnections HTTP connections open now
      * @param acceptedConnections HTTP connections accepted since start
      * @param responses HTTP responses written since start, by status code
-     * @param timedOut HTTP connections closed because the client was too slow, by phase
-     *     ({@code headers}, {@code body}, {@code idle})
      */
     public ServerMetrics(LongSupplier nanoTime, long startNanos, LongSupplier openConnections,
-            LongSupplier acceptedConnections, Supplier<Map<Integer, Long>> responses,
-            Supplier<Map<String, Long>> timedOut) {
-        this.timedOut = timedOut;
+            LongSupplier acceptedConnections, Supplier<Map<Integer, Long>> responses) {
         this.nanoTime = nanoTime;
         this.startNanos = startNanos;
         this.openConnections = openConnections;
@@ -45,14 +40,8 @@ public final class ServerMetrics implements MultiCollector {
                 .help("HTTP responses written on the inference port, by status code.");
         responses.get().forEach((code, count) ->
                 byCode.dataPoint(Snapshots.counter(Labels.of("code", Integer.toString(code)), count)));
-        var timeouts = CounterSnapshot.builder().name("torchlight_http_client_timeouts")
-                .help("HTTP connections on the inference port closed because the client took too long to send a"
-                        + " request's headers or body (answered 408), or sent nothing (idle).");
-        timedOut.get().forEach((phase, count) ->
-                timeouts.dataPoint(Snapshots.counter(Labels.of("phase", phase), count)));
         return MetricSnapshots.of(
                 byCode.build(),
-                timeouts.build(),
                 GaugeSnapshot.builder().name("torchlight_uptime_seconds").unit(Unit.SECONDS)
                         .help("Time since the server started.")
                         .dataPoint(Snapshots.gauge(Labels.EMPTY, Unit.nanosToSeconds(nanoTime.getAsLong() - startNanos)))

@@ -35,6 +35,7 @@ import dev.torchlight.server.metrics.BatchingMetrics;
 import dev.torchlight.server.metrics.MetricsEndpoint;
 import dev.torchlight.server.metrics.ModelMetrics;
 import dev.torchlight.server.metrics.ServerMetrics;
+import dev.torchlight.server.metrics.TransportMetrics;
 import dev.torchlight.server.metrics.gpu.AllocatorMetrics;
 import dev.torchlight.server.metrics.gpu.GpuMetrics;
 import dev.torchlight.server.metrics.gpu.NvmlLibrary;
@@ -48,6 +49,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -162,7 +164,7 @@ public final class TorchlightServer implements AutoCloseable {
                     inferenceLayer, grpcSsl, grpcChecks);
             opened.add(grpc);
             InetSocketAddress grpcAddress = grpc.start();
-            MetricsEndpoint metrics = config.metricsEnabled() ? startMetrics(config, models.routes(), http, engine, startNanos) : null;
+            MetricsEndpoint metrics = config.metricsEnabled() ? startMetrics(config, models.routes(), http, grpc, engine, startNanos) : null;
             if (metrics != null) {
                 opened.add(metrics);
             }
@@ -207,12 +209,14 @@ public final class TorchlightServer implements AutoCloseable {
     }
 
     private static MetricsEndpoint startMetrics(ServerConfig config, ModelService models, HttpServer http,
-            Engine engine, long startNanos) {
+            GrpcServer grpc, Engine engine, long startNanos) {
         List<MultiCollector> collectors = new ArrayList<>();
         collectors.add(new ModelMetrics(models));
         collectors.add(new BatchingMetrics(models));
         collectors.add(new ServerMetrics(System::nanoTime, startNanos, http::openConnections,
-                http::acceptedConnections, () -> http.responses().snapshot(), http::timedOutConnections));
+                http::acceptedConnections, () -> http.responses().snapshot()));
+        collectors.add(new TransportMetrics(http::timedOutConnections, Map.of("http", http::transportErrors,
+                "grpc", grpc::transportErrors)));
         GpuMetrics.detect(NvmlLibrary.LIBRARY).ifPresent(collectors::add);
         collectors.add(new AllocatorMetrics(engine));
         return MetricsEndpoint.start(config.host(), config.metricsPort(), collectors);

@@ -1,0 +1,43 @@
+package dev.torchlight.server.metrics;
+
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * What clients did to the transport, which the log only sums up: connections closed because a
+ * client was too slow, and streams or connections clients reset, dropped or garbled.
+ */
+public final class TransportMetrics implements MultiCollector {
+    private final Supplier<Map<String, Long>> httpTimeouts;
+    private final Map<String, LongSupplier> errors;
+
+    /**
+     * @param httpTimeouts HTTP connections closed for a slow client, by phase ({@code headers},
+     *     {@code body}, {@code idle})
+     * @param errors client-caused transport errors since start, by protocol ({@code http}, {@code grpc})
+     */
+    public TransportMetrics(Supplier<Map<String, Long>> httpTimeouts, Map<String, LongSupplier> errors) {
+        this.httpTimeouts = httpTimeouts;
+        this.errors = Map.copyOf(errors);
+    }
+
+    @Override
+    public MetricSnapshots collect() {
+        var timeouts = CounterSnapshot.builder().name("torchlight_http_client_timeouts")
+                .help("HTTP connections on the inference port closed because the client took too long to send a"
+                        + " request's headers or body (answered 408) or sent nothing (idle), by phase.");
+        httpTimeouts.get().forEach((phase, count) ->
+                timeouts.dataPoint(Snapshots.counter(Labels.of("phase", phase), count)));
+        var transport = CounterSnapshot.builder().name("torchlight_transport_errors")
+                .help("Connections (HTTP) or streams and connections (gRPC) that clients reset, dropped or sent"
+                        + " malformed bytes on, by protocol; logged only as a periodic summary.");
+        errors.forEach((protocol, count) ->
+                transport.dataPoint(Snapshots.counter(Labels.of("protocol", protocol), count.getAsLong())));
+        return MetricSnapshots.of(timeouts.build(), transport.build());
+    }
+}
