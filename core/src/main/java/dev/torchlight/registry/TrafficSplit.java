@@ -113,20 +113,25 @@ public record TrafficSplit(NavigableMap<Long, Integer> weights, String stickyHea
      * @return the version, or null when no version with a positive weight is ready (route by default)
      */
     public Long pick(LongPredicate ready, long point) {
-        // Readiness is read once per version: it may change meanwhile, and the draw must stay in range.
-        NavigableMap<Long, Integer> effective = effective(ready);
+        // Readiness is read once per version (it may change meanwhile, and the draw must stay in
+        // range), into a small array rather than a map: this runs for every request.
+        long[] versions = new long[weights.size()];
+        int[] effective = new int[versions.length];
         long total = 0;
-        for (int weight : effective.values()) {
-            total += weight;
+        int i = 0;
+        for (Map.Entry<Long, Integer> e : weights.entrySet()) {
+            versions[i] = e.getKey();
+            effective[i] = ready.test(e.getKey()) ? e.getValue() : 0;
+            total += effective[i++];
         }
         if (total == 0) {
             return null;
         }
         long at = Long.remainderUnsigned(point, total);
-        for (Map.Entry<Long, Integer> e : effective.entrySet()) {
-            at -= e.getValue();
+        for (i = 0; i < versions.length; i++) {
+            at -= effective[i];
             if (at < 0) {
-                return e.getKey();
+                return versions[i];
             }
         }
         throw new AssertionError("a point below the total falls on a version");
