@@ -125,8 +125,9 @@ final class ModelLoad {
                 }
             });
         }
+        // The default version and the traffic split survive reloads of the versions they name.
         ServedModel model = new ServedModel(name, config, next, served == null ? null : served.defaultVersion(),
-                failures.isEmpty() ? null : String.join("; ", failures));
+                failures.isEmpty() ? null : String.join("; ", failures), served == null ? null : served.traffic());
         return new Result(model, new ModelRecord(source, configStamp, stamps, rejected, counts), retired,
                 new LoadOutcome(name, servingVersions(next), loaded, failures));
     }
@@ -142,7 +143,7 @@ final class ModelLoad {
         if (served != null && !servingVersions(served.versions()).isEmpty()) {
             LOG.error("model {}: the loaded versions keep serving", name);
             ServedModel same = new ServedModel(name, served.config(), served.versions(), served.defaultVersion(),
-                    error);
+                    error, served.traffic());
             // The broken config is remembered, so that a scan does not retry it until it changes again.
             ModelRecord record = old == null ? null : old.withConfigStamp(configStamp);
             return new Result(same, record, List.of(), new LoadOutcome(name, servingVersions(served.versions()),

@@ -186,6 +186,43 @@ public final class ModelManager implements AutoCloseable {
     }
 
     /**
+     * Splits the requests for {@code model} that name no version among its versions by weight, from
+     * now on; reloads of the weighted versions keep the split. Requests in flight are untouched.
+     *
+     * @param weights weight per version name ({@code 1.0}) or number
+     * @param stickyHeader the request header whose value keeps a caller on one version, or null
+     * @return the split now in force
+     * @throws ServingException.NotFound for an unknown model
+     * @throws ServingException.InvalidInput naming what is wrong with the weights or the header
+     */
+    public TrafficSplit setTraffic(String model, Map<String, Integer> weights, String stickyHeader) {
+        return changing(model, () -> {
+            ServedModel served = routes.model(model);
+            TrafficSplit split = TrafficSplit.of(served, weights, stickyHeader);
+            routes.publish(served.withTraffic(split));
+            LOG.info("model {}: traffic split {}{}", model, split.weights(),
+                    split.stickyHeader() == null ? "" : " sticky by " + split.stickyHeader());
+            return split;
+        });
+    }
+
+    /**
+     * Sends every request for {@code model} that names no version to its default version again.
+     *
+     * @throws ServingException.NotFound for an unknown model
+     */
+    public void clearTraffic(String model) {
+        changing(model, () -> {
+            ServedModel served = routes.model(model);
+            if (served.traffic() != null) {
+                routes.publish(served.withTraffic(null));
+                LOG.info("model {}: traffic split cleared; requests go to the default version", model);
+            }
+            return null;
+        });
+    }
+
+    /**
      * Runs every version of {@code model} on {@code count} instances: each version is reloaded with
      * that many instances beside the serving one, then swapped in.
      *

@@ -43,8 +43,20 @@ public interface ModelService {
      * @throws ServingException.NotFound for an unknown model or version
      */
     default ServedVersion acquire(String model, Long version) {
+        return acquire(model, version, RequestHeaders.NONE);
+    }
+
+    /**
+     * {@link #acquire(String, Long)} for a request whose version is chosen by the model's traffic
+     * split when it names none ({@link ServedModel#route}): a random draw, or the hash of the split's
+     * sticky header when {@code headers} carry it. Only versions that are ready take split traffic.
+     *
+     * @param headers the request's headers
+     * @throws ServingException.NotFound for an unknown model or version
+     */
+    default ServedVersion acquire(String model, Long version, RequestHeaders headers) {
         for (int attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
-            ServedVersion served = resolve(model, version);
+            ServedVersion served = model(model).route(version, headers);
             if (served.hold()) {
                 return served;
             }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * What the server routes for one model at one moment: its versions, the default one and why the
@@ -19,9 +20,11 @@ import java.util.TreeMap;
  * @param versions the known versions, loaded or failed, ascending
  * @param defaultVersion the version set as default, or null for the newest ready one
  * @param error why the model's last load or reload failed, or null
+ * @param traffic how requests without a version are split among versions, or null to send them all
+ *     to the default version; weights of versions the model no longer has are dropped
  */
 public record ServedModel(String name, ModelConfig config, NavigableMap<Long, ServedVersion> versions,
-        Long defaultVersion, String error) {
+        Long defaultVersion, String error, TrafficSplit traffic) {
 
     public ServedModel {
         Objects.requireNonNull(name, "name");
@@ -29,6 +32,15 @@ public record ServedModel(String name, ModelConfig config, NavigableMap<Long, Se
         if (defaultVersion != null && !versions.containsKey(defaultVersion)) {
             defaultVersion = null;
         }
+        if (traffic != null) {
+            traffic = traffic.restrictedTo(versions.keySet());
+        }
+    }
+
+    /** A model whose requests without a version all go to the default version. */
+    public ServedModel(String name, ModelConfig config, NavigableMap<Long, ServedVersion> versions,
+            Long defaultVersion, String error) {
+        this(name, config, versions, defaultVersion, error, null);
     }
 
     /**
@@ -49,6 +61,34 @@ public record ServedModel(String name, ModelConfig config, NavigableMap<Long, Se
                     + versions.keySet());
         }
         return served;
+    }
+
+    /**
+     * The version a request goes to: the one it names, else one by the {@linkplain #traffic() split}
+     * among the weighted versions ready now, else the default one.
+     *
+     * @param version explicit version (never split), or null
+     * @param headers the request's headers, where the split's sticky header is read
+     * @throws ServingException.NotFound for a version the model does not have
+     */
+    public ServedVersion route(Long version, RequestHeaders headers) {
+        if (version != null || traffic == null) {
+            return version(version);
+        }
+        String key = traffic.stickyHeader() == null ? null : headers.get(traffic.stickyHeader());
+        long point = key == null ? ThreadLocalRandom.current().nextLong() : TrafficSplit.hash(key);
+        Long chosen = traffic.pick(this::versionReady, point);
+        return chosen == null ? defaultServed() : versions.get(chosen);
+    }
+
+    /** The split's weights with versions that are not ready at 0; empty without a split. */
+    public NavigableMap<Long, Integer> effectiveTraffic() {
+        return traffic == null ? Collections.emptyNavigableMap() : traffic.effective(this::versionReady);
+    }
+
+    private boolean versionReady(long version) {
+        ServedVersion served = versions.get(version);
+        return served != null && served.ready();
     }
 
     /**
@@ -102,14 +142,19 @@ public record ServedModel(String name, ModelConfig config, NavigableMap<Long, Se
 
     /** The same model with another default version (null: the newest ready one). */
     public ServedModel withDefault(Long version) {
-        return new ServedModel(name, config, versions, version, error);
+        return new ServedModel(name, config, versions, version, error, traffic);
+    }
+
+    /** The same model with another traffic split (null: every request without a version to the default). */
+    public ServedModel withTraffic(TrafficSplit split) {
+        return new ServedModel(name, config, versions, defaultVersion, error, split);
     }
 
     /** The same model with {@code version} gone. */
     public ServedModel without(long version) {
         NavigableMap<Long, ServedVersion> rest = new TreeMap<>(versions);
         rest.remove(version);
-        return new ServedModel(name, config, rest, defaultVersion, error);
+        return new ServedModel(name, config, rest, defaultVersion, error, traffic);
     }
 
     /** The version numbers, ascending. */

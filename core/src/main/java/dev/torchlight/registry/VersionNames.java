@@ -69,6 +69,8 @@ final class VersionNames {
             problem = "contains a slash, a space or a control character";
         } else if (name.equals("all")) {
             problem = "is 'all', which TorchServe's describe path reserves for every version";
+        } else if (name.equals("traffic")) {
+            problem = "is 'traffic', which the management path /models/{m}/traffic reserves for the traffic split";
         } else if (name.chars().allMatch(c -> c >= '0' && c <= '9')) {
             problem = "is a number other than the folder's; it would name another version";
         }

@@ -411,6 +411,43 @@ class ModelManagerLifecycleTest {
     }
 
     @Test
+    void versionNamesThatManagementPathsReserveFailTheModel() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        for (String reserved : List.of("all", "traffic")) {
+            Files.writeString(repo.resolve("m/1/version.txt"), reserved);
+            ModelManager manager = registry(false);
+            assertThat(manager.load(source()).failures()).singleElement().asString()
+                    .contains("the version's name '" + reserved + "' is '" + reserved + "'");
+            manager.close();
+        }
+    }
+
+    @Test
+    void aTrafficSplitSurvivesReloadsAndDropsVersionsThatGo() throws Exception {
+        config(CONFIG);
+        version(1, "10");
+        version(2, "20");
+        registry(false).load(source());
+        registry.setTraffic("m", java.util.Map.of("1", 80, "2", 20), "x-user-id");
+
+        version(1, "11"); // a changed file: version 1 is reloaded and swapped in
+        ServedVersion before = routes.resolve("m", 1L);
+        registry.load(source());
+        assertThat(routes.resolve("m", 1L)).isNotSameAs(before);
+        assertThat(routes.model("m").traffic().weights()).containsExactly(java.util.Map.entry(1L, 80),
+                java.util.Map.entry(2L, 20));
+        assertThat(routes.model("m").traffic().stickyHeader()).isEqualTo("x-user-id");
+
+        registry.unload("m", 2);
+        assertThat(routes.model("m").traffic().weights()).containsExactly(java.util.Map.entry(1L, 80));
+        registry.clearTraffic("m");
+        assertThat(routes.model("m").traffic()).isNull();
+        assertThatThrownBy(() -> registry.setTraffic("nope", java.util.Map.of("1", 1), null))
+                .isInstanceOf(ServingException.NotFound.class);
+    }
+
+    @Test
     void oneVersionScalesAloneAndTheOthersKeepTheirInstances() throws Exception {
         config(CONFIG);
         version(1, "10");

@@ -93,8 +93,8 @@ public final class GrpcServer implements AutoCloseable, Listener {
                 .channelType(transport.serverChannel())
                 .directExecutor()
                 .maxInboundMessageSize((int) settings.maxMessageSize())
-                .addService(ServerInterceptors.intercept(AliasingMarshaller.apply(service.bindService()),
-                        interceptors.reversed()))
+                .addService(ServerInterceptors.intercept(ServerInterceptors.intercept(
+                        AliasingMarshaller.apply(service.bindService()), new CallHeaders()), interceptors.reversed()))
                 .addService(health)
                 .addService(ProtoReflectionServiceV1.newInstance());
         if (sslContext != null) {

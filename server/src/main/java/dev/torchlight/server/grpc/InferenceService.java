@@ -174,7 +174,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
      */
     CompletableFuture<InferenceResponse> infer(ModelInferRequest request, long deadlineMicros) {
         return inference.infer(GrpcRequests.model(request.getModelName(), "model_name"),
-                GrpcRequests.version(request.getModelVersion()),
+                GrpcRequests.version(request.getModelVersion()), CallHeaders.current(),
                 target -> new Work.Tensors<>(GrpcRequests.read(request, deadlineMicros), response -> response));
     }
 

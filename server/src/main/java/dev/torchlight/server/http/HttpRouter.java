@@ -1,5 +1,6 @@
 package dev.torchlight.server.http;
 
+import dev.torchlight.registry.RequestHeaders;
 import dev.torchlight.server.health.HealthDetail;
 import dev.torchlight.server.http.torchserve.TorchServeEndpoints;
 import dev.torchlight.server.http.v1.V1Endpoints;
@@ -55,7 +56,7 @@ final class HttpRouter implements HttpRoutes {
             return only(HttpMethod.POST, HttpMethod.PUT.equals(method) ? HttpMethod.POST : method,
                     () -> torchServe.predict(s.get(1), n == 3 ? s.get(2) : null, body(request),
                             controls(request),
-                            request.headers().get(HttpHeaderNames.CONTENT_TYPE)));
+                            request.headers().get(HttpHeaderNames.CONTENT_TYPE), routing(request)));
         }
         if (n == 2 && s.get(0).equals("health") && s.get(1).equals("detail")) {
             return only(HttpMethod.GET, method, () -> done(healthDetail.reply()));
@@ -99,7 +100,8 @@ final class HttpRouter implements HttpRoutes {
         String last = s.get(2);
         if (last.endsWith(V1Endpoints.PREDICT) && last.length() > V1Endpoints.PREDICT.length()) {
             String model = last.substring(0, last.length() - V1Endpoints.PREDICT.length());
-            return only(HttpMethod.POST, method, () -> v1.predict(model, body(request), controls(request)));
+            return only(HttpMethod.POST, method, () -> v1.predict(model, body(request), controls(request),
+                    routing(request)));
         }
         if (last.contains(":")) {
             return notFound(method, request.uri());
@@ -124,7 +126,7 @@ final class HttpRouter implements HttpRoutes {
             case "ready" -> only(HttpMethod.GET, method, () -> done(v2.modelReady(model, version.get())));
             case "infer" -> only(HttpMethod.POST, method,
                     () -> v2.infer(model, version.get(), body(request), controls(request),
-                            request.headers().get(V2Endpoints.BINARY_HEADER_LENGTH)));
+                            request.headers().get(V2Endpoints.BINARY_HEADER_LENGTH), routing(request)));
             case "stats" -> only(HttpMethod.GET, method, () -> done(statistics.statistics(model, version.get())));
             case "config" -> only(HttpMethod.GET, method, () -> done(tritonConfig.config(model, version.get())));
             default -> notFound(method, request.uri());
@@ -151,6 +153,11 @@ final class HttpRouter implements HttpRoutes {
 
     private static RequestControls controls(FullHttpRequest request) {
         return RequestControls.fromHeaders(request.headers()::getAll);
+    }
+
+    /** The headers a traffic split's sticky header is read from, while the request resolves its version. */
+    private static RequestHeaders routing(FullHttpRequest request) {
+        return request.headers()::get;
     }
 
     private static byte[] body(FullHttpRequest request) {

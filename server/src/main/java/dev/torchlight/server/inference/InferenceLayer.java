@@ -3,6 +3,7 @@ package dev.torchlight.server.inference;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.handler.HandlerStage;
 import dev.torchlight.registry.ModelService;
+import dev.torchlight.registry.RequestHeaders;
 import dev.torchlight.registry.ServedModel;
 import dev.torchlight.registry.ServedVersion;
 import java.util.List;
@@ -36,7 +37,21 @@ public final class InferenceLayer {
      * @throws ServingException for an unknown model or version, or a request the decoder refuses
      */
     public <R> CompletableFuture<R> infer(String model, Long version, Decoder<R> decoder) {
-        ServedVersion target = models.acquire(model, version);
+        return infer(model, version, RequestHeaders.NONE, decoder);
+    }
+
+    /**
+     * Runs one inference request; one that names no version goes where the model's traffic split
+     * sends it (its sticky header read from {@code headers}), else to the default version.
+     *
+     * @param version explicit version (never split), or null
+     * @param headers the request's headers, read while this call resolves the version
+     * @param decoder reads the request once its version is known; what it throws is the answer
+     * @return the protocol's reply; fails with a {@link ServingException}
+     * @throws ServingException for an unknown model or version, or a request the decoder refuses
+     */
+    public <R> CompletableFuture<R> infer(String model, Long version, RequestHeaders headers, Decoder<R> decoder) {
+        ServedVersion target = models.acquire(model, version, headers);
         CompletableFuture<R> reply;
         try {
             reply = switch (decoder.decode(target)) {

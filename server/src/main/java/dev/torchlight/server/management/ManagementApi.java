@@ -105,7 +105,7 @@ final class ManagementApi {
         return JsonReplies.json(HttpResponseStatus.OK, g -> {
             g.writeStartArray();
             for (ServedVersion v : versions) {
-                ModelDescription.write(g, v, url, defaultVersion, served.error());
+                ModelDescription.write(g, v, url, defaultVersion, served);
             }
             g.writeEndArray();
         });

@@ -2,6 +2,7 @@ package dev.torchlight.server.management;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.config.ModelControl;
 import dev.torchlight.registry.ModelManager;
@@ -37,6 +38,7 @@ public final class ManagementRouter implements HttpRoutes, AutoCloseable {
     private final ManagementApi api;
     private final Registration registration;
     private final RepositoryApi repository;
+    private final TrafficApi traffic;
     private final ExecutorService changes = Executors.newCachedThreadPool(
             r -> Thread.ofPlatform().name("management").daemon(true).unstarted(r));
 
@@ -44,7 +46,8 @@ public final class ManagementRouter implements HttpRoutes, AutoCloseable {
             ModelControl control) {
         this.api = new ManagementApi(manager, control, changes);
         this.registration = new Registration(manager, registrar, api, changes);
-        this.repository = new RepositoryApi(manager, repository, api);
+        this.traffic = new TrafficApi(manager);
+        this.repository = new RepositoryApi(manager, repository, api, traffic);
     }
 
     @Override
@@ -53,6 +56,9 @@ public final class ManagementRouter implements HttpRoutes, AutoCloseable {
         List<String> s = HttpPaths.segments(request.uri());
         Map<String, List<String>> query = new QueryStringDecoder(request.uri()).parameters();
         int n = s.size();
+        if (n == 3 && s.get(0).equals("models") && s.get(2).equals("traffic")) {
+            return traffic(method, s.get(1), request.content());
+        }
         if (n >= 1 && s.get(0).equals("models")) {
             return models(method, s, new QueryParams(n == 1 && method.equals(HttpMethod.POST)
                     ? withJsonBody(query, request) : query));
@@ -65,7 +71,10 @@ public final class ManagementRouter implements HttpRoutes, AutoCloseable {
             if (n == 5 && s.get(2).equals("models")) {
                 String model = s.get(3);
                 return switch (s.get(4)) {
-                    case "load" -> only(HttpMethod.POST, method, () -> change(() -> repository.load(model)));
+                    case "load" -> only(HttpMethod.POST, method, () -> {
+                        TrafficApi.Change split = loadTraffic(request.content());
+                        return change(() -> repository.load(model, split));
+                    });
                     case "unload" -> only(HttpMethod.POST, method, () -> change(() -> repository.unload(model)));
                     default -> notFound(method, request.uri());
                 };
@@ -108,6 +117,59 @@ public final class ManagementRouter implements HttpRoutes, AutoCloseable {
     }
 
     /**
+     * {@code /models/{m}/traffic}: GET shows the split, PUT sets it (the body read here, on the event
+     * loop), DELETE clears it; changes run on a management thread.
+     */
+    private CompletableFuture<HttpReply> traffic(HttpMethod method, String model, ByteBuf body) {
+        if (method.equals(HttpMethod.GET)) {
+            return done(traffic.show(model));
+        }
+        if (method.equals(HttpMethod.PUT)) {
+            TrafficApi.Change split = TrafficApi.parse(json(body), "the body");
+            return change(() -> traffic.apply(model, split));
+        }
+        if (method.equals(HttpMethod.DELETE)) {
+            return change(() -> traffic.apply(model, TrafficApi.Change.CLEAR));
+        }
+        return notAllowed(method, "GET, PUT, DELETE");
+    }
+
+    /**
+     * The {@code parameters.traffic} of a repository load's body, or null when it sets none: the
+     * split is set once the model has loaded ({@code null} clears it).
+     */
+    private static TrafficApi.Change loadTraffic(ByteBuf body) {
+        JsonNode node = json(body);
+        if (node.isMissingNode()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw new ServingException.InvalidInput("expected a JSON object such as {\"parameters\": {\"traffic\":"
+                    + " {\"1\": 90, \"2\": 10}}}");
+        }
+        JsonNode parameters = node.get("parameters");
+        if (parameters == null || parameters.isNull()) {
+            return null;
+        }
+        if (!parameters.isObject()) {
+            throw new ServingException.InvalidInput("'parameters' must be a JSON object, such as {\"traffic\":"
+                    + " {\"1\": 90, \"2\": 10}}");
+        }
+        return parameters.has("traffic") ? TrafficApi.parse(parameters.get("traffic"), "parameters.traffic") : null;
+    }
+
+    /** The body as JSON; a missing node when it is empty. */
+    private static JsonNode json(ByteBuf body) {
+        try {
+            JsonNode node = body.isReadable() ? JSON.readTree(new ByteBufInputStream(body.duplicate())) : null;
+            return node == null ? MissingNode.getInstance() : node;
+        } catch (IOException e) {
+            throw new ServingException.InvalidInput("the body is not valid JSON: "
+                    + dev.torchlight.server.http.json.Json.describe(e));
+        }
+    }
+
+    /**
      * The query, with the fields of a JSON object body added: TorchServe also takes a registration's
      * parameters as JSON ({@code Content-Type: application/json}).
      */
@@ -118,14 +180,8 @@ public final class ManagementRouter implements HttpRoutes, AutoCloseable {
                 || !body.isReadable()) {
             return query;
         }
-        JsonNode node;
-        try {
-            node = JSON.readTree(new ByteBufInputStream(body.duplicate()));
-        } catch (IOException e) {
-            throw new ServingException.InvalidInput("the body is not valid JSON: "
-                    + dev.torchlight.server.http.json.Json.describe(e));
-        }
-        if (node == null || !node.isObject()) {
+        JsonNode node = json(body);
+        if (!node.isObject()) {
             throw new ServingException.InvalidInput("expected a JSON object of registration parameters, such as"
                     + " {\"url\": \"mlp\", \"initial_workers\": 1}");
         }
@@ -144,25 +200,18 @@ public final class ManagementRouter implements HttpRoutes, AutoCloseable {
     }
 
     private static boolean readyOnly(ByteBuf body) {
-        if (!body.isReadable()) {
+        JsonNode node = json(body);
+        if (node.isMissingNode()) {
             return false;
         }
-        try {
-            JsonNode node = JSON.readTree(new ByteBufInputStream(body.duplicate()));
-            if (node == null || node.isMissingNode()) {
-                return false;
-            }
-            if (!node.isObject()) {
-                throw new ServingException.InvalidInput("expected a JSON object such as {\"ready\": true}");
-            }
-            JsonNode ready = node.get("ready");
-            if (ready != null && !ready.isBoolean()) {
-                throw new ServingException.InvalidInput("'ready' must be true or false");
-            }
-            return ready != null && ready.booleanValue();
-        } catch (IOException e) {
-            throw new ServingException.InvalidInput("the body is not valid JSON: " + dev.torchlight.server.http.json.Json.describe(e));
+        if (!node.isObject()) {
+            throw new ServingException.InvalidInput("expected a JSON object such as {\"ready\": true}");
         }
+        JsonNode ready = node.get("ready");
+        if (ready != null && !ready.isBoolean()) {
+            throw new ServingException.InvalidInput("'ready' must be true or false");
+        }
+        return ready != null && ready.booleanValue();
     }
 
     private static CompletableFuture<HttpReply> only(HttpMethod allowed, HttpMethod actual,

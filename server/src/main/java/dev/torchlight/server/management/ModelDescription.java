@@ -2,6 +2,7 @@ package dev.torchlight.server.management;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.torchlight.config.ModelConfig;
+import dev.torchlight.registry.ServedModel;
 import dev.torchlight.registry.ServedVersion;
 import dev.torchlight.scheduler.InstanceStatus;
 import java.io.IOException;
@@ -12,13 +13,16 @@ import java.util.List;
  * ({@code modelName}, {@code modelVersion}, {@code modelUrl}, {@code runtime}, {@code minWorkers},
  * {@code maxWorkers}, {@code batchSize}, {@code maxBatchDelay}, {@code loadedAtStartup},
  * {@code deviceType}, {@code jobQueueStatus}, {@code workers}) and torchlight's (state, errors,
- * per-instance health).
+ * per-instance health, and while the model has a traffic split, the version's {@code trafficWeight}
+ * and {@code trafficEffectiveWeight}, 0 while it is not ready).
  */
 final class ModelDescription {
     private ModelDescription() {}
 
-    static void write(JsonGenerator g, ServedVersion info, String url, Long defaultVersion, String lastError)
+    /** @param model the model the version belongs to: its last load error and its traffic split */
+    static void write(JsonGenerator g, ServedVersion info, String url, Long defaultVersion, ServedModel model)
             throws IOException {
+        String lastError = model.error();
         ModelConfig config = info.config();
         List<InstanceStatus> instances = info.instances();
         g.writeStartObject();
@@ -46,6 +50,10 @@ final class ModelDescription {
         }
         if (lastError != null) {
             g.writeStringField("lastLoadError", lastError);
+        }
+        if (model.traffic() != null) {
+            g.writeNumberField("trafficWeight", model.traffic().weights().getOrDefault(info.version(), 0));
+            g.writeNumberField("trafficEffectiveWeight", model.effectiveTraffic().getOrDefault(info.version(), 0));
         }
         g.writeArrayFieldStart("workers");
         for (InstanceStatus s : instances) {

@@ -19,17 +19,20 @@ import java.util.TreeSet;
  * The KServe/Triton model repository extension: {@code POST /v2/repository/index} lists every
  * model in the repository and every loaded one with its state; {@code .../models/{m}/load} loads
  * or reloads a model from the repository (unchanged versions keep serving, changed ones are
- * swapped in); {@code .../unload} drains and releases it.
+ * swapped in), and with {@code {"parameters": {"traffic": ...}}} then sets its traffic split
+ * ({@link TrafficApi}); {@code .../unload} drains and releases it.
  */
 final class RepositoryApi {
     private final ModelManager manager;
     private final ModelRepository repository;
     private final ManagementApi management;
+    private final TrafficApi traffic;
 
-    RepositoryApi(ModelManager manager, ModelRepository repository, ManagementApi management) {
+    RepositoryApi(ModelManager manager, ModelRepository repository, ManagementApi management, TrafficApi traffic) {
         this.manager = manager;
         this.repository = repository;
         this.management = management;
+        this.traffic = traffic;
     }
 
     /** @param readyOnly the request body's {@code "ready": true}: list only ready versions */
@@ -70,7 +73,11 @@ final class RepositoryApi {
         });
     }
 
-    HttpReply load(String model) {
+    /**
+     * @param split the traffic split to set once the model has loaded (checked against the versions
+     *     it then has), or null to leave the split as it is
+     */
+    HttpReply load(String model, TrafficApi.Change split) {
         HttpReply refused = management.requireExplicit("load models");
         if (refused != null) {
             return refused;
@@ -90,6 +97,9 @@ final class RepositoryApi {
             return JsonReplies.error(outcome.serving().isEmpty() ? HttpResponseStatus.BAD_REQUEST
                     : HttpResponseStatus.INTERNAL_SERVER_ERROR,
                     "failed to load model '" + model + "': " + String.join("; ", outcome.failures()));
+        }
+        if (split != null) {
+            traffic.apply(model, split);
         }
         return empty();
     }

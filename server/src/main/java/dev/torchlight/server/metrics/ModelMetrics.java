@@ -3,6 +3,7 @@ package dev.torchlight.server.metrics;
 import dev.torchlight.metrics.ModelStats;
 import dev.torchlight.metrics.Outcome;
 import dev.torchlight.registry.ModelService;
+import dev.torchlight.registry.ServedModel;
 import dev.torchlight.registry.ServedVersion;
 import dev.torchlight.scheduler.InstanceStatus;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -60,8 +61,24 @@ public final class ModelMetrics implements MultiCollector {
                 .help("Largest batch an instance runs since it ran out of memory; 0 when it never did.");
         var instanceInfo = GaugeSnapshot.builder().name("torchlight_instance_info")
                 .help("1 for each instance, labelled with its device (cpu, cuda:N or model) and its CUDA stream.");
+        var trafficWeight = GaugeSnapshot.builder().name("torchlight_model_traffic_weight")
+                .help("The version's weight in its model's traffic split; only while the model has one.");
+        var trafficEffective = GaugeSnapshot.builder().name("torchlight_model_traffic_effective_weight")
+                .help("The weight routing uses now: the version's weight, 0 while it is not ready.");
+        List<ServedModel> all = models.models(); // one view for every series of this scrape
+        for (ServedModel model : all) {
+            if (model.traffic() == null) {
+                continue;
+            }
+            Map<Long, Integer> effective = model.effectiveTraffic();
+            model.traffic().weights().forEach((version, weight) -> {
+                Labels labels = Labels.of("model", model.name(), "version", Long.toString(version));
+                trafficWeight.dataPoint(Snapshots.gauge(labels, weight));
+                trafficEffective.dataPoint(Snapshots.gauge(labels, effective.getOrDefault(version, 0)));
+            });
+        }
 
-        for (ServedVersion info : models.models().stream().flatMap(m -> m.listed().stream()).toList()) {
+        for (ServedVersion info : all.stream().flatMap(m -> m.listed().stream()).toList()) {
             if (info.version() <= 0) {
                 // A model with no version folders: only its readiness says anything.
                 ready.dataPoint(Snapshots.gauge(Labels.of("model", info.model(), "version", "0"), 0));
@@ -99,6 +116,7 @@ public final class ModelMetrics implements MultiCollector {
         }
         return MetricSnapshots.of(requests.build(), inferences.build(), executions.build(), requestLatency.build(),
                 queueLatency.build(), computeLatency.build(), batchSizes.build(), queued.build(), inFlight.build(),
-                instances.build(), healthy.build(), ready.build(), safeBatch.build(), instanceInfo.build());
+                instances.build(), healthy.build(), ready.build(), safeBatch.build(), instanceInfo.build(),
+                trafficWeight.build(), trafficEffective.build());
     }
 }

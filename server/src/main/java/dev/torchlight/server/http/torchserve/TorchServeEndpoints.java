@@ -11,6 +11,7 @@ import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
 import dev.torchlight.handler.HandlerAnswer;
 import dev.torchlight.handler.HandlerStage;
+import dev.torchlight.registry.RequestHeaders;
 import dev.torchlight.server.http.HttpReply;
 import dev.torchlight.server.http.InferenceReply;
 import dev.torchlight.server.http.JsonReplies;
@@ -61,10 +62,11 @@ public final class TorchServeEndpoints {
      * @param version the version's public name (TorchServe's {@code 1.0}) or number, or null for the default
      * @param headers the request's timeout and priority, from its headers
      * @param contentType the request's Content-Type, or null
+     * @param routing the request's headers, for the model's traffic split
      */
     public CompletableFuture<HttpReply> predict(String model, String version, byte[] body, RequestControls headers,
-            String contentType) {
-        return inference.infer(model, inference.versionNumber(model, version), target -> {
+            String contentType, RequestHeaders routing) {
+        return inference.infer(model, inference.versionNumber(model, version), routing, target -> {
             ModelConfig config = target.config();
             if (config == null) {
                 throw new ServingException.NotReady("model '" + model + "' version " + target.version()

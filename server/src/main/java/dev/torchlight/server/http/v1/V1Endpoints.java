@@ -10,6 +10,7 @@ import dev.torchlight.api.Shapes;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
+import dev.torchlight.registry.RequestHeaders;
 import dev.torchlight.registry.ServedModel;
 import dev.torchlight.registry.ServedVersion;
 import dev.torchlight.server.http.HttpReply;
@@ -73,9 +74,14 @@ public final class V1Endpoints {
         });
     }
 
-    /** {@code POST /v1/models/{m}:predict}; the body is parsed before this returns. */
-    public CompletableFuture<HttpReply> predict(String model, byte[] body, RequestControls headers) {
-        return inference.infer(model, null, target -> {
+    /**
+     * {@code POST /v1/models/{m}:predict}; the body is parsed before this returns.
+     *
+     * @param routing the request's headers, for the model's traffic split
+     */
+    public CompletableFuture<HttpReply> predict(String model, byte[] body, RequestControls headers,
+            RequestHeaders routing) {
+        return inference.infer(model, null, routing, target -> {
             ModelConfig config = target.config();
             if (config == null) {
                 throw new ServingException.NotReady("model '" + model + "' is not ready"

@@ -7,6 +7,7 @@ import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
 import dev.torchlight.handler.HandlerAnswer;
+import dev.torchlight.registry.RequestHeaders;
 import dev.torchlight.registry.ServedModel;
 import dev.torchlight.registry.ServedVersion;
 import dev.torchlight.server.http.HttpReply;
@@ -101,11 +102,12 @@ public final class V2Endpoints {
      *     parameters do not set them
      * @param headerLength the {@code Inference-Header-Content-Length} header, or null when the
      *     whole body is JSON
+     * @param routing the request's headers, for the model's traffic split
      */
     public CompletableFuture<HttpReply> infer(String model, Long version, byte[] body, RequestControls headers,
-            String headerLength) {
+            String headerLength, RequestHeaders routing) {
         int jsonLength = headerLength == null ? body.length : jsonLength(headerLength, body.length);
-        return inference.infer(model, version, target -> {
+        return inference.infer(model, version, routing, target -> {
             V2Request request = V2RequestReader.read(body, jsonLength, headers);
             if (request.sendsItems()) {
                 return new Work.Items<>(request::items, request.controls(),

@@ -2,6 +2,7 @@ package dev.torchlight.server.http.v2;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.torchlight.metrics.ModelStats;
+import dev.torchlight.registry.ServedModel;
 import dev.torchlight.registry.ServedVersion;
 import dev.torchlight.scheduler.BatchingState;
 import dev.torchlight.server.http.HttpReply;
@@ -9,7 +10,9 @@ import dev.torchlight.server.http.JsonReplies;
 import dev.torchlight.server.inference.InferenceLayer;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The v2 statistics extension ({@code GET /v2/models[/{m}[/versions/{v}]]/stats}) in Triton's
@@ -17,8 +20,10 @@ import java.util.List;
  * nanoseconds, and {@code batch_stats}: engine runs by batch size (rows per run), ascending, only
  * sizes that ran. torchlight runs input copy, inference and output copy as one engine call, so all
  * of it is reported as {@code compute_infer}; {@code compute_input} and {@code compute_output}
- * carry the same counts with zero nanoseconds. A version batched towards a latency target also
- * carries {@code batching}: what its policy chose and learned.
+ * carry the same counts with zero nanoseconds. While a model has a traffic split, each of its
+ * versions also carries torchlight's {@code traffic_weight} and {@code traffic_effective_weight}
+ * (0 while the version is not ready). A version batched towards a latency target also carries
+ * {@code batching}: what its policy chose and learned.
  */
 public final class V2Statistics {
     private final InferenceLayer inference;
@@ -33,18 +38,21 @@ public final class V2Statistics {
      */
     public HttpReply statistics(String model, Long version) {
         List<ServedVersion> versions = inference.statistics(model, version);
+        Map<String, ServedModel> models = new HashMap<>();
+        inference.models().forEach(m -> models.put(m.name(), m));
         return JsonReplies.json(HttpResponseStatus.OK, g -> {
             g.writeStartObject();
             g.writeArrayFieldStart("model_stats");
             for (ServedVersion served : versions) {
-                write(g, served);
+                write(g, served, models.get(served.model()));
             }
             g.writeEndArray();
             g.writeEndObject();
         });
     }
 
-    private static void write(JsonGenerator g, ServedVersion served) throws IOException {
+    /** @param model the version's model now, or null when it has been unloaded meanwhile */
+    private static void write(JsonGenerator g, ServedVersion served, ServedModel model) throws IOException {
         ModelStats.Snapshot s = served.stats();
         g.writeStartObject();
         g.writeStringField("name", served.model());
@@ -52,6 +60,10 @@ public final class V2Statistics {
         g.writeNumberField("last_inference", s.lastInferenceMillis());
         g.writeNumberField("inference_count", s.inferenceCount());
         g.writeNumberField("execution_count", s.executionCount());
+        if (model != null && model.traffic() != null) {
+            g.writeNumberField("traffic_weight", model.traffic().weights().getOrDefault(served.version(), 0));
+            g.writeNumberField("traffic_effective_weight", model.effectiveTraffic().getOrDefault(served.version(), 0));
+        }
         g.writeObjectFieldStart("inference_stats");
         duration(g, "success", s.successCount(), s.successNs());
         duration(g, "fail", s.failCount(), s.failNs());
