@@ -283,10 +283,15 @@ def main(argv):
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "bench" / "models",
                         help="model repository to write (default: bench/models)")
     parser.add_argument("--force", action="store_true", help="remake models that already exist")
+    parser.add_argument("--risk-only", action="store_true",
+                        help="only risk and risk_batched (seconds, not minutes; bench/embedded.sh, examples/embedded)")
     args = parser.parse_args(argv)
     repo = args.out
     repo.mkdir(parents=True, exist_ok=True)
     write_model(repo, "risk", RISK_CONFIG, make_risk, args.force)
+    if args.risk_only:
+        write_batched_twin(repo, "risk", RISK_BATCHING)
+        return 0
     write_model(repo, "resnet50", RESNET50_CONFIG, make_resnet50, args.force)
     write_batched_twin(repo, "risk", RISK_BATCHING)
     write_batched_twin(repo, "resnet50", RESNET50_BATCHING, max_batch_size=8)

@@ -60,7 +60,15 @@ public final class LibTorchEngine implements Engine {
 
     /** Shares the cores among instances; the library {@link LibraryFile#locate()} finds. */
     public LibTorchEngine() {
-        this(0, Runtime.getRuntime().availableProcessors(), LibraryFile::locate);
+        this(0);
+    }
+
+    /**
+     * @param intraOpThreads threads per instance for models without {@code intra_op_threads}; 0 = a
+     *     share of the cores
+     */
+    public LibTorchEngine(int intraOpThreads) {
+        this(intraOpThreads, Runtime.getRuntime().availableProcessors(), LibraryFile::locate);
     }
 
     /**

@@ -1,8 +1,6 @@
 package dev.torchlight.server.lifecycle;
 
-import dev.torchlight.registry.ModelManager;
-import dev.torchlight.registry.RepositoryPoller;
-import dev.torchlight.repository.archive.ArchiveStore;
+import dev.torchlight.embedded.Torchlight;
 import dev.torchlight.server.management.ManagementRouter;
 import java.time.Duration;
 import java.util.List;
@@ -13,28 +11,24 @@ import org.slf4j.LoggerFactory;
  * The order in which a server stops, within its grace period: readiness turns false first (so a
  * load balancer stops routing), the listeners stop accepting connections, every request already
  * accepted is answered (new requests on open connections get 503), the repository poller and
- * management thread stop, and only then are the models drained and released. Runs once; later
- * calls return at once.
+ * management thread stop, and only then is the runtime closed: its models drained and released.
+ * Runs once; later calls return at once.
  */
 public final class GracefulShutdown implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(GracefulShutdown.class);
 
-    private final ModelManager manager;
+    private final Torchlight runtime;
     private final List<Listener> listeners;
-    private final RepositoryPoller poller;
     private final ManagementRouter management;
-    private final ArchiveStore archives;
     private final Duration grace;
     private boolean done;
 
-    /** @param poller null when the repository is not polled */
-    public GracefulShutdown(ModelManager manager, List<Listener> listeners, RepositoryPoller poller,
-            ManagementRouter management, ArchiveStore archives, Duration grace) {
-        this.manager = manager;
+    /** @param runtime the models the listeners serve, closed last */
+    public GracefulShutdown(Torchlight runtime, List<Listener> listeners, ManagementRouter management,
+            Duration grace) {
+        this.runtime = runtime;
         this.listeners = List.copyOf(listeners);
-        this.poller = poller;
         this.management = management;
-        this.archives = archives;
         this.grace = grace;
     }
 
@@ -46,18 +40,15 @@ public final class GracefulShutdown implements Runnable {
         done = true;
         long start = System.nanoTime();
         long deadline = start + grace.toNanos();
-        manager.beginShutdown();
+        runtime.beginShutdown();
         listeners.forEach(Listener::stopAccepting);
-        if (poller != null) {
-            poller.close();
-        }
+        runtime.stopWatching();
         boolean answered = true;
         for (Listener listener : listeners) {
             answered &= listener.close(Math.max(0, deadline - System.nanoTime()));
         }
         management.close();
-        manager.close();
-        archives.close();
+        runtime.close();
         long ms = (System.nanoTime() - start) / 1_000_000;
         if (answered) {
             LOG.info("stopped in {} ms; every accepted request was answered", ms);

@@ -1,21 +1,15 @@
 package dev.torchlight.server.runtime;
 
 import dev.torchlight.config.ConfigException;
+import dev.torchlight.embedded.Torchlight;
+import dev.torchlight.embedded.TorchlightBuilder;
 import dev.torchlight.config.ManagementConfig;
 import dev.torchlight.config.ModelControl;
 import dev.torchlight.config.SecurityConfig;
 import dev.torchlight.config.ServerConfig;
 import dev.torchlight.engine.Engine;
-import dev.torchlight.handler.HandlerFactory;
-import dev.torchlight.handler.HandlerStage;
-import dev.torchlight.registry.LoadOptions;
 import dev.torchlight.registry.ModelManager;
 import dev.torchlight.registry.ModelService;
-import dev.torchlight.registry.RepositoryPoller;
-import dev.torchlight.repository.ModelRepository;
-import dev.torchlight.repository.ModelSource;
-import dev.torchlight.repository.archive.ArchiveStore;
-import dev.torchlight.scheduler.NanoClock;
 import dev.torchlight.server.access.AccessLog;
 import dev.torchlight.server.access.FileAccessLog;
 import dev.torchlight.server.auth.ApiKeys;
@@ -56,14 +50,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The composition root: builds the object graph for one server from its config and an engine,
- * loads the models and opens the listeners (inference, and management on its own address). Tests
- * build it the same way the CLI does.
+ * The composition root: opens the models of its config through the embedded runtime
+ * ({@link Torchlight}: repository, model lifecycle, handlers, change detection), then adds what
+ * makes it a server on top: the listeners (inference, and management on its own address),
+ * authentication and metrics. Tests build it the same way the CLI does.
  */
 public final class TorchlightServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TorchlightServer.class);
 
-    private final ModelManager models;
+    private final Torchlight runtime;
     private final HttpServer http;
     private final InetSocketAddress httpAddress;
     private final HttpServer management;
@@ -74,12 +69,11 @@ public final class TorchlightServer implements AutoCloseable {
     private final GracefulShutdown shutdown;
     private final MetricsEndpoint metrics;
     private final AccessLog accessLog;
-    private final HandlerStage handlers;
 
-    private TorchlightServer(ModelManager models, HttpServer http, InetSocketAddress httpAddress,
+    private TorchlightServer(Torchlight runtime, HttpServer http, InetSocketAddress httpAddress,
             HttpServer management, InetSocketAddress managementAddress, InetSocketAddress grpcAddress, ApiKeys keys,
-            Path keyFile, GracefulShutdown shutdown, MetricsEndpoint metrics, AccessLog accessLog, HandlerStage handlers) {
-        this.models = models;
+            Path keyFile, GracefulShutdown shutdown, MetricsEndpoint metrics, AccessLog accessLog) {
+        this.runtime = runtime;
         this.http = http;
         this.httpAddress = httpAddress;
         this.management = management;
@@ -90,7 +84,6 @@ public final class TorchlightServer implements AutoCloseable {
         this.shutdown = shutdown;
         this.metrics = metrics;
         this.accessLog = accessLog;
-        this.handlers = handlers;
     }
 
     /**
@@ -103,19 +96,11 @@ public final class TorchlightServer implements AutoCloseable {
         ManagementConfig mc = config.management();
         SecurityConfig security = config.security();
         SslContext ssl = security.tls() ? TlsContexts.server(security.tlsCert(), security.tlsKey()) : null;
-        ArchiveStore archives = ArchiveStore.temporary();
         List<AutoCloseable> opened = new ArrayList<>();
-        opened.add(archives);
         try {
-            ModelRepository repository = config.modelName() != null
-                    ? ModelRepository.singleModel(config.modelRepository(), config.modelName())
-                    : new ModelRepository(config.modelRepository(), archives);
-            List<ModelSource> sources = repository.scan(config.models());
-            // Histograms cost a few adders per request; without a metrics listener nobody reads them.
-            ModelManager models = new ModelManager(engine, NanoClock.SYSTEM,
-                    LoadOptions.SERVING.withHistograms(config.metricsEnabled()));
-            opened.add(models);
-            models.loadAll(sources);
+            Torchlight runtime = runtime(config, engine).open();
+            opened.add(runtime);
+            ModelManager models = runtime.manager();
 
             ApiKeys keys = null;
             Path keyFile = null;
@@ -129,12 +114,7 @@ public final class TorchlightServer implements AutoCloseable {
                         + " load, unload and replace models{} ***", mc.host(), mc.port(),
                         security.inferenceToken() ? "; --inference-token is ignored" : "");
             }
-            // A model's files (labels, handler jars) are where it was loaded from, in the repository or not.
-            HandlerStage handlers = new HandlerStage(name -> models.source(name).directory(),
-                    HandlerFactory.standard(config.handlers()), config.preprocessThreads());
-            opened.add(handlers);
-            handlers.prepare(models.routes().models());
-            InferenceLayer inferenceLayer = new InferenceLayer(models.routes(), handlers);
+            InferenceLayer inferenceLayer = new InferenceLayer(models.routes(), runtime.handlers());
             HttpRoutes inference = HttpServer.inferenceRoutes(inferenceLayer);
             List<ServerInterceptor> grpcChecks = List.of();
             if (keys != null && security.inferenceToken()) {
@@ -142,8 +122,9 @@ public final class TorchlightServer implements AutoCloseable {
                 inference = new TokenProtectedRoutes(inferenceKey, inference, TokenProtectedRoutes.PROBES);
                 grpcChecks = List.of(new GrpcTokenCheck(inferenceKey));
             }
-            ManagementRouter managementRouter = new ManagementRouter(models, repository,
-                    new ModelRegistrar(config.modelRepository(), security.allowedUrls(), archives), mc.modelControl());
+            ManagementRouter managementRouter = new ManagementRouter(models, runtime.repository(),
+                    new ModelRegistrar(config.modelRepository(), security.allowedUrls(), runtime.archives()),
+                    mc.modelControl());
             opened.add(managementRouter);
             HttpRoutes managementRoutes = keys == null ? managementRouter
                     : new TokenProtectedRoutes(new BearerToken(keys.management(), "management"), managementRouter, Set.of());
@@ -168,13 +149,11 @@ public final class TorchlightServer implements AutoCloseable {
             if (metrics != null) {
                 opened.add(metrics);
             }
-            RepositoryPoller poller = mc.modelControl() == ModelControl.POLL
-                    ? RepositoryPoller.start(models, repository, config.models(), mc.pollInterval()) : null;
 
             String scheme = ssl != null ? "https" : "http";
             LOG.info("torchlight serving {} model(s) from {} on {}://{}:{} (management on {}://{}:{}, model control {})",
-                    sources.size(), repository.root().toAbsolutePath().normalize(), scheme, address.getHostString(),
-                    address.getPort(), scheme, managementAddress.getHostString(), managementAddress.getPort(),
+                    runtime.loadOutcomes().size(), runtime.repository().root().toAbsolutePath().normalize(), scheme,
+                    address.getHostString(), address.getPort(), scheme, managementAddress.getHostString(), managementAddress.getPort(),
                     mc.modelControl().name().toLowerCase(java.util.Locale.ROOT));
             LOG.info("gRPC (KServe v2) on {}:{}{}", grpcAddress.getHostString(), grpcAddress.getPort(),
                     grpcSsl != null ? " (TLS)" : "");
@@ -182,10 +161,10 @@ public final class TorchlightServer implements AutoCloseable {
                 LOG.info("metrics on http://{}:{}{}", metrics.address().getHostString(), metrics.address().getPort(),
                         MetricsEndpoint.PATH);
             }
-            GracefulShutdown shutdown = new GracefulShutdown(models, List.of(http, grpc, management), poller,
-                    managementRouter, archives, mc.shutdownGrace());
-            return new TorchlightServer(models, http, address, management, managementAddress, grpcAddress, keys,
-                    keyFile, shutdown, metrics, accessLog, handlers);
+            GracefulShutdown shutdown = new GracefulShutdown(runtime, List.of(http, grpc, management), managementRouter,
+                    mc.shutdownGrace());
+            return new TorchlightServer(runtime, http, address, management, managementAddress, grpcAddress, keys,
+                    keyFile, shutdown, metrics, accessLog);
         } catch (RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -196,6 +175,22 @@ public final class TorchlightServer implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * The embedded runtime as this config asks for it: its models (or one model's folder), handler
+     * settings, change detection under {@code --model-control poll}; histograms only when a metrics
+     * listener reads them (they cost a few adders per request).
+     */
+    static TorchlightBuilder runtime(ServerConfig config, Engine engine) {
+        ManagementConfig mc = config.management();
+        TorchlightBuilder builder = Torchlight.builder(config.modelRepository())
+                .models(config.models())
+                .engine(engine)
+                .handlers(config.handlers())
+                .histograms(config.metricsEnabled())
+                .pollInterval(mc.modelControl() == ModelControl.POLL ? mc.pollInterval() : null);
+        return config.modelName() != null ? builder.singleModel(config.modelName()) : builder;
     }
 
     /** gRPC serves over HTTP/2, which needs its own TLS protocol settings (ALPN). */
@@ -254,12 +249,17 @@ public final class TorchlightServer implements AutoCloseable {
 
     /** What serves now. */
     public ModelService models() {
-        return models.routes();
+        return runtime.routes();
     }
 
     /** The model lifecycle, for components that load and unload models. */
     public ModelManager manager() {
-        return models;
+        return runtime.manager();
+    }
+
+    /** The embedded runtime the server is built on. */
+    public Torchlight runtime() {
+        return runtime;
     }
 
     /**
@@ -269,8 +269,6 @@ public final class TorchlightServer implements AutoCloseable {
     @Override
     public void close() {
         shutdown.run();
-        // Every accepted request was answered: no pre- or postprocessing is left to run.
-        handlers.close();
         // Scrapes and log lines until the last request was answered; then these go too.
         if (metrics != null) {
             metrics.close();

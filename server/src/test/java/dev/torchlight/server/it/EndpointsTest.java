@@ -3,6 +3,7 @@ package dev.torchlight.server.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.torchlight.embedded.Model;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +12,7 @@ import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -93,6 +95,27 @@ class EndpointsTest {
         assertThat(latest.get("model_version").asText()).isEqualTo("2");
         assertThat(latest.get("outputs")).isEqualTo(v2.get("outputs"));
         assertThat(v1.get("outputs")).isNotEqualTo(v2.get("outputs"));
+    }
+
+    @Test
+    void theServerAndItsEmbeddedRuntimeAreOnePath() {
+        Model mlp = harness.server.runtime().model("mlp");
+        float[] row = new float[64];
+        Arrays.fill(row, 0.5f);
+        long answered = mlp.stats().successCount();
+
+        float[] inProcess = mlp.infer(row).join();
+        JsonNode overHttp = ServerHarness.json(harness.post("/v2/models/mlp/infer",
+                "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,64],\"data\":["
+                        + "0.5,".repeat(63) + "0.5]}]}"));
+
+        JsonNode data = overHttp.get("outputs").get(0).get("data");
+        assertThat(data.size()).isEqualTo(inProcess.length);
+        for (int i = 0; i < inProcess.length; i++) {
+            assertThat((float) data.get(i).asDouble()).as("output %d", i).isEqualTo(inProcess[i]);
+        }
+        assertThat(mlp.stats().successCount()).as("one set of statistics for both").isEqualTo(answered + 2);
+        assertThat(harness.server.models()).isSameAs(harness.server.runtime().routes());
     }
 
     @Test
