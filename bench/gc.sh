@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Garbage collection in the tail: the demo model at a fixed 1,000 requests/s (open loop, v2 JSON), the
+# server under each collector in turn, interleaved rounds (docs/PERFORMANCE.md, "Garbage collection"):
+#
+#   bench/gc.sh                      # G1 against generational ZGC, 3 rounds (about 3 minutes)
+#   GC_ROUNDS=5 GC_RATE=2000 bench/gc.sh
+#   GC_VARIANTS="g1:-XX:+UseG1GC zgc:-XX:+UseZGC" bench/gc.sh   # name:JAVA_OPTS pairs (',' for spaces)
+#
+# Per round and variant it starts `./torchlight serve` on the demo model with those JVM options and every
+# safepoint logged (-Xlog:safepoint, the stop-the-world pauses of any collector), benches it for
+# GC_DURATION after GC_WARMUP, and records p50/p99/p99.9/max latency, the longest and the summed
+# safepoint pauses inside the measured window, and the server's CPU time per request. Results and
+# summary.tsv / medians.tsv go to bench/results/gc-<date>/.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+rounds=${GC_ROUNDS:-3}
+rate=${GC_RATE:-1000}
+warmup=${GC_WARMUP:-10s}
+duration=${GC_DURATION:-10s}
+variants=${GC_VARIANTS:-"g1:-XX:+UseG1GC zgc:-XX:+UseZGC"}
+out=${GC_RESULTS:-bench/results/gc-$(date -u +%Y-%m-%d)}
+mkdir -p "$out"
+say() { echo "gc.sh: $*" >&2; }
+./torchlight --help >/dev/null # builds the jar when the sources are newer
+tick=$(getconf CLK_TCK)
+printf 'round\tvariant\treq_per_s\tp50_ms\tp99_ms\tp999_ms\tmax_ms\tpause_max_ms\tpause_total_ms\tpauses\tcpu_us_per_req\n' \
+  >"$out/summary.tsv"
+
+for round in $(seq 1 "$rounds"); do
+  for variant in $variants; do
+    name=${variant%%:*}
+    opts=${variant#*:}
+    opts=${opts//,/ }
+    tag="r$round-$name"
+    log="$out/$tag-server.log"
+    say "round $round: $name ($opts)"
+    JAVA_OPTS="$opts -Xlog:safepoint:file=$out/$tag-safepoints.log:uptimenanos" \
+      ./torchlight serve --models mlp --http-port 0 --grpc-port 0 --metrics-port 0 --management-port 0 \
+      --access-log off >"$log" 2>&1 &
+    pid=$!
+    url=""
+    for _ in $(seq 1 600); do
+      url="$(grep -Eo 'on http://[0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/^on //' || true)"
+      [ -n "$url" ] && curl -fs -o /dev/null "$url/v2/health/ready" && break
+      sleep 0.5
+    done
+    ./torchlight bench --url "$url" --model mlp --rate "$rate" --warmup "$warmup" --duration 1s >/dev/null 2>&1 || true
+    # The measured window in the server's uptime (/proc/uptime minus the process's start), which is
+    # what the safepoint log stamps, so that only pauses inside it count.
+    started=$(awk '{print $22}' "/proc/$pid/stat")
+    start_up=$(awk '{print $1}' /proc/uptime)
+    before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    ./torchlight bench --url "$url" --model mlp --rate "$rate" --warmup 0s --duration "$duration" \
+      --json "$out/$tag.json" >/dev/null 2>"$out/$tag-bench.log" || say "$tag bench failed"
+    after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    end_up=$(awk '{print $1}' /proc/uptime)
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    /usr/bin/python3 - "$out/$tag.json" "$out/$tag-safepoints.log" "$round" "$name" "$((after - before))" "$tick" \
+      "$start_up" "$end_up" "$started" >>"$out/summary.tsv" <<'PY'
+import json, re, sys
+path, safepoints, rnd, name, ticks, tick, start_up, end_up, started = sys.argv[1:]
+r = json.load(open(path))["results"][0]
+# Safepoint lines are stamped with the JVM's uptime in ns.
+lo = (float(start_up) - int(started) / int(tick)) * 1e9
+hi = (float(end_up) - int(started) / int(tick)) * 1e9
+window = []
+for line in open(safepoints):
+    m = re.search(r"\[(\d+)ns\].*Total: (\d+) ns", line)
+    if m and lo <= int(m.group(1)) <= hi:
+        window.append(int(m.group(2)))
+cpu = int(ticks) / int(tick) * 1e6 / max(r["requests"], 1)
+print("%s\t%s\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.0f" % (rnd, name, r["throughput_rps"], r["p50_ms"],
+      r["p99_ms"], r["p999_ms"], r["max_ms"], max(window, default=0) / 1e6, sum(window) / 1e6, len(window), cpu))
+PY
+  done
+done
+/usr/bin/python3 - "$out" <<'PY' | tee "$out/medians.tsv"
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/summary.tsv"), delimiter="\t"))
+cols = ["req_per_s", "p50_ms", "p99_ms", "p999_ms", "max_ms", "pause_max_ms", "pause_total_ms", "cpu_us_per_req"]
+print("variant\t" + "\t".join(cols))
+for name in dict.fromkeys(r["variant"] for r in rows):
+    rs = [r for r in rows if r["variant"] == name]
+    print(name + "\t" + "\t".join("%.3f" % statistics.median(float(r[c]) for r in rs) for c in cols))
+PY
