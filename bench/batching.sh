@@ -2,7 +2,7 @@
 # Latency-target batching against every fixed setting and against AIMD, on the risk model, in one run
 # (docs/PERFORMANCE.md, "Batching towards a latency target"):
 #
-#   bench/batching.sh                    # 3 interleaved rounds (about 15 minutes)
+#   bench/batching.sh                    # 3 interleaved rounds (about 20 minutes)
 #   BATCHING_ROUNDS=1 BATCHING_DURATION=1s bench/batching.sh   # a quick check of the set-up
 #
 # It serves the risk model (MLP 256 -> 1024 -> 1024 -> 2, one intra-op thread) once per batching
@@ -18,7 +18,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 rounds=${BATCHING_ROUNDS:-3}
-duration=${BATCHING_DURATION:-2s}
+duration=${BATCHING_DURATION:-3s}
 warmup=${BATCHING_WARMUP:-1s}
 target_ms=${BATCHING_TARGET_MS:-10}
 rates=${BATCHING_RATES:-2000,5000,8000}

@@ -79,7 +79,7 @@ final class ManagementSettings {
     }
 
     /** {@code 500ms}, {@code 5s}, {@code 2m}, or whole seconds. */
-    private static Duration duration(Object raw, String where, boolean positive) {
+    static Duration duration(Object raw, String where, boolean positive) {
         String text = raw instanceof Integer || raw instanceof Long ? raw.toString() : raw instanceof String str ? str : null;
         if (text != null) {
             Matcher m = DURATION.matcher(text.strip());

@@ -22,10 +22,11 @@ import java.util.Objects;
  * @param modelName when set, {@code modelRepository} is one model's folder (its config.yaml with
  *     version folders, or a bare model.pt/model.pt2 beside it), served under this name (KServe's
  *     {@code /mnt/models} layout); null for a repository of model folders
+ * @param clientTimeouts how long HTTP clients may take to send requests or stay idle
  */
 public record ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize,
         int metricsPort, Path accessLog, ManagementConfig management, SecurityConfig security, int grpcPort,
-        HandlerConfig handlers, String modelName) {
+        HandlerConfig handlers, String modelName, ClientTimeouts clientTimeouts) {
     /** 64 MiB. */
     public static final long DEFAULT_MAX_REQUEST_SIZE = 64L << 20;
     /** The Prometheus port by default, TorchServe's metrics port. */
@@ -47,10 +48,19 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
         Objects.requireNonNull(management, "management");
         Objects.requireNonNull(security, "security");
         Objects.requireNonNull(handlers, "handlers");
+        Objects.requireNonNull(clientTimeouts, "clientTimeouts");
         if (modelName != null && !models.isEmpty()) {
             throw new IllegalArgumentException("a single model (modelName " + modelName + ") cannot be combined with"
                     + " a list of models " + models);
         }
+    }
+
+    /** With the default client timeouts. */
+    public ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize,
+            int metricsPort, Path accessLog, ManagementConfig management, SecurityConfig security, int grpcPort,
+            HandlerConfig handlers, String modelName) {
+        this(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog, management, security,
+                grpcPort, handlers, modelName, ClientTimeouts.DEFAULTS);
     }
 
     /** A repository of model folders. */
@@ -73,13 +83,13 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
     /** The same config with other security settings. */
     public ServerConfig withSecurity(SecurityConfig other) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
-                management, other, grpcPort, handlers, modelName);
+                management, other, grpcPort, handlers, modelName, clientTimeouts);
     }
 
     /** The same config with other handler settings. */
     public ServerConfig withHandlers(HandlerConfig other) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
-                management, security, grpcPort, other, modelName);
+                management, security, grpcPort, other, modelName, clientTimeouts);
     }
 
     /**

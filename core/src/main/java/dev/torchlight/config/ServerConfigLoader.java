@@ -2,6 +2,7 @@ package dev.torchlight.config;
 
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -69,6 +70,9 @@ public final class ServerConfigLoader {
         values.put(ServerSetting.GRPC_PORT, defaults.grpcPort());
         values.put(ServerSetting.ALLOW_CUSTOM_HANDLERS, defaults.allowCustomHandlers());
         values.put(ServerSetting.PREPROCESS_THREADS, defaults.preprocessThreads());
+        values.put(ServerSetting.HTTP_HEADER_TIMEOUT, defaults.clientTimeouts().header());
+        values.put(ServerSetting.HTTP_BODY_TIMEOUT, defaults.clientTimeouts().body());
+        values.put(ServerSetting.HTTP_IDLE_TIMEOUT, defaults.clientTimeouts().idle());
 
         if (configFile != null) {
             YamlSection yaml = YamlSection.read(configFile);
@@ -123,7 +127,10 @@ public final class ServerConfigLoader {
                 (Integer) values.get(ServerSetting.GRPC_PORT),
                 new HandlerConfig((Boolean) values.get(ServerSetting.ALLOW_CUSTOM_HANDLERS),
                         (Integer) values.get(ServerSetting.PREPROCESS_THREADS)),
-                modelName.isEmpty() ? null : modelName);
+                modelName.isEmpty() ? null : modelName,
+                new ClientTimeouts((Duration) values.get(ServerSetting.HTTP_HEADER_TIMEOUT),
+                        (Duration) values.get(ServerSetting.HTTP_BODY_TIMEOUT),
+                        (Duration) values.get(ServerSetting.HTTP_IDLE_TIMEOUT)));
     }
 
     /**
@@ -186,6 +193,8 @@ public final class ServerConfigLoader {
                     INFERENCE_TOKEN, KEY_FILE, ALLOWED_URLS, TLS_CERT, TLS_KEY ->
                     ManagementSettings.parse(s, raw, where, baseDir);
             case ALLOW_CUSTOM_HANDLERS -> ManagementSettings.bool(raw, where);
+            // 0 turns a timeout off.
+            case HTTP_HEADER_TIMEOUT, HTTP_BODY_TIMEOUT, HTTP_IDLE_TIMEOUT -> ManagementSettings.duration(raw, where, false);
             case PREPROCESS_THREADS -> {
                 Long threads = asLong(raw);
                 if (threads == null || threads < 0 || threads > 1024) {

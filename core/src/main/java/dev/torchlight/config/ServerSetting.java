@@ -32,7 +32,10 @@ public enum ServerSetting {
     TLS_KEY("tls_key"),
     GRPC_PORT("grpc_port"),
     ALLOW_CUSTOM_HANDLERS("allow_custom_handlers"),
-    PREPROCESS_THREADS("preprocess_threads");
+    PREPROCESS_THREADS("preprocess_threads"),
+    HTTP_HEADER_TIMEOUT("http_header_timeout"),
+    HTTP_BODY_TIMEOUT("http_body_timeout"),
+    HTTP_IDLE_TIMEOUT("http_idle_timeout");
 
     /** The environment variable prefix. */
     public static final String ENV_PREFIX = "TORCHLIGHT_";

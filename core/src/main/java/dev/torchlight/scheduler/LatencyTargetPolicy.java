@@ -93,9 +93,14 @@ final class LatencyTargetPolicy implements BatchPolicy {
         if (affordable < batch.size() || batch.full()) {
             return run(queue, batch.keepFirst(affordable), expired, now, oldest);
         }
-        double waitUntil = trial.style(now) == WaitStyleTrial.Style.PATIENT && returnsComing()
-                ? later(burstOver(), arrivals.lastCompletionNanos() + arrivals.returnOverNanos())
-                : companyComing(batch.rows(), cost) ? burstOver() : Double.NaN;
+        double waitUntil;
+        if (trial.style(now) == WaitStyleTrial.Style.PATIENT) {
+            // Everyone is in once the population is: nobody else is coming.
+            waitUntil = returnsComing() ? later(burstOver(), arrivals.lastCompletionNanos() + arrivals.returnOverNanos())
+                    : Double.NaN;
+        } else {
+            waitUntil = companyComing(batch.rows(), cost) ? burstOver() : Double.NaN;
+        }
         if (Double.isNaN(waitUntil)) {
             return run(queue, batch, expired, now, oldest);
         }

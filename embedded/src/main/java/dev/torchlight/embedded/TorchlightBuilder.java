@@ -14,7 +14,6 @@ import dev.torchlight.repository.archive.ArchiveStore;
 import dev.torchlight.scheduler.NanoClock;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -120,9 +119,8 @@ public final class TorchlightBuilder {
                     + " engine, but an engine was given; configure the threads on that engine");
         }
         Engine chosen = engine != null ? engine : new LibTorchEngine(intraOpThreads);
-        List<AutoCloseable> opened = new ArrayList<>();
-        ArchiveStore archives = ArchiveStore.temporary();
-        opened.add(archives);
+        OpenedResources opened = new OpenedResources();
+        ArchiveStore archives = opened.add(ArchiveStore.temporary());
         try {
             ModelRepository repo = singleModel != null ? ModelRepository.singleModel(repository, singleModel)
                     : new ModelRepository(repository, archives);
@@ -140,14 +138,7 @@ public final class TorchlightBuilder {
                     : RepositoryPoller.start(manager, repo, models, pollInterval);
             return new Torchlight(repo, archives, manager, stage, poller, outcomes);
         } catch (RuntimeException e) {
-            for (int i = opened.size() - 1; i >= 0; i--) {
-                try {
-                    opened.get(i).close();
-                } catch (Exception suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            throw e;
+            throw opened.closeAfter(e);
         }
     }
 }

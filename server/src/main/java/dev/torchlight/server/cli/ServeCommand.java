@@ -65,6 +65,21 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Threads for handlers' image decoding and postprocessing; 0 = a quarter of the cores (default).")
     String preprocessThreads;
 
+    @Option(names = "--http-header-timeout", paramLabel = "DURATION",
+            description = "Longest an HTTP client may take to send a request's headers, from their first byte;"
+                    + " then 408 and the connection closes (default: 10s; 0 = no limit).")
+    String httpHeaderTimeout;
+
+    @Option(names = "--http-body-timeout", paramLabel = "DURATION",
+            description = "Longest an HTTP client may take to send a request's body, from the end of its headers;"
+                    + " then 408 and the connection closes (default: 60s; 0 = no limit).")
+    String httpBodyTimeout;
+
+    @Option(names = "--http-idle-timeout", paramLabel = "DURATION",
+            description = "Longest an HTTP connection may stay open with no request on it (default: 120s; 0 = no"
+                    + " limit).")
+    String httpIdleTimeout;
+
     @Option(names = "--config", paramLabel = "FILE", description = "Server config file (YAML).")
     Path config;
 
@@ -185,6 +200,9 @@ public final class ServeCommand implements Callable<Integer> {
         put(flags, ServerSetting.GRPC_PORT, grpcPort);
         put(flags, ServerSetting.ALLOW_CUSTOM_HANDLERS, allowCustomHandlers);
         put(flags, ServerSetting.PREPROCESS_THREADS, preprocessThreads);
+        put(flags, ServerSetting.HTTP_HEADER_TIMEOUT, httpHeaderTimeout);
+        put(flags, ServerSetting.HTTP_BODY_TIMEOUT, httpBodyTimeout);
+        put(flags, ServerSetting.HTTP_IDLE_TIMEOUT, httpIdleTimeout);
         Path file = config;
         if (file == null && env.get(ServerConfigLoader.CONFIG_ENV) != null) {
             file = Path.of(env.get(ServerConfigLoader.CONFIG_ENV));

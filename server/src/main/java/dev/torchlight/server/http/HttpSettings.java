@@ -1,5 +1,7 @@
 package dev.torchlight.server.http;
 
+import dev.torchlight.config.ClientTimeouts;
+import dev.torchlight.config.ServerConfig;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -22,12 +24,6 @@ public record HttpSettings(String host, int port, long maxRequestSize, Duration 
 
     /** 64 MiB, the default body limit. */
     public static final long DEFAULT_MAX_REQUEST_SIZE = 64L * 1024 * 1024;
-    /** 10 s for a request's headers: they are a few hundred bytes. */
-    public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
-    /** 60 s for a body: the default 64 MiB limit at about 1 MiB/s. */
-    public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(60);
-    /** 120 s idle: longer than the 60 s of common load balancers, which should close first. */
-    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(120);
 
     public HttpSettings {
         Objects.requireNonNull(host, "host");
@@ -49,8 +45,18 @@ public record HttpSettings(String host, int port, long maxRequestSize, Duration 
         }
     }
 
-    /** With the default timeouts. */
+    /** With the default timeouts ({@link ClientTimeouts#DEFAULTS}). */
     public HttpSettings(String host, int port, long maxRequestSize) {
-        this(host, port, maxRequestSize, DEFAULT_HEADER_TIMEOUT, DEFAULT_BODY_TIMEOUT, DEFAULT_IDLE_TIMEOUT);
+        this(host, port, maxRequestSize, ClientTimeouts.DEFAULTS);
+    }
+
+    /** With {@code timeouts}. */
+    public HttpSettings(String host, int port, long maxRequestSize, ClientTimeouts timeouts) {
+        this(host, port, maxRequestSize, timeouts.header(), timeouts.body(), timeouts.idle());
+    }
+
+    /** A listener on {@code host:port} with the server's body limit and client timeouts. */
+    public static HttpSettings of(String host, int port, ServerConfig config) {
+        return new HttpSettings(host, port, config.maxRequestSize(), config.clientTimeouts());
     }
 }

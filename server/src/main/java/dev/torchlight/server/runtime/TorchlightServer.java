@@ -1,6 +1,7 @@
 package dev.torchlight.server.runtime;
 
 import dev.torchlight.config.ConfigException;
+import dev.torchlight.embedded.OpenedResources;
 import dev.torchlight.embedded.Torchlight;
 import dev.torchlight.embedded.TorchlightBuilder;
 import dev.torchlight.config.ManagementConfig;
@@ -96,7 +97,7 @@ public final class TorchlightServer implements AutoCloseable {
         ManagementConfig mc = config.management();
         SecurityConfig security = config.security();
         SslContext ssl = security.tls() ? TlsContexts.server(security.tlsCert(), security.tlsKey()) : null;
-        List<AutoCloseable> opened = new ArrayList<>();
+        OpenedResources opened = new OpenedResources();
         try {
             Torchlight runtime = runtime(config, engine).open();
             opened.add(runtime);
@@ -132,12 +133,12 @@ public final class TorchlightServer implements AutoCloseable {
             AccessLog accessLog = config.accessLog() == null ? AccessLog.OFF : FileAccessLog.open(config.accessLog());
             opened.add(accessLog);
             HttpServer http = new HttpServer("http",
-                    new HttpSettings(config.host(), config.httpPort(), config.maxRequestSize()), inference, ssl,
+                    HttpSettings.of(config.host(), config.httpPort(), config), inference, ssl,
                     accessLog);
             opened.add(http);
             InetSocketAddress address = http.start();
             HttpServer management = new HttpServer("management",
-                    new HttpSettings(mc.host(), mc.port(), config.maxRequestSize()), managementRoutes, ssl);
+                    HttpSettings.of(mc.host(), mc.port(), config), managementRoutes, ssl);
             opened.add(management);
             InetSocketAddress managementAddress = management.start();
             SslContext grpcSsl = security.tls() ? grpcTls(security) : null;
@@ -166,14 +167,7 @@ public final class TorchlightServer implements AutoCloseable {
             return new TorchlightServer(runtime, http, address, management, managementAddress, grpcAddress, keys,
                     keyFile, shutdown, metrics, accessLog);
         } catch (RuntimeException e) {
-            for (int i = opened.size() - 1; i >= 0; i--) {
-                try {
-                    opened.get(i).close();
-                } catch (Exception suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            throw e;
+            throw opened.closeAfter(e);
         }
     }
 
