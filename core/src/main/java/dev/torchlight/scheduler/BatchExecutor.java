@@ -116,20 +116,22 @@ final class BatchExecutor {
             return failed(batch, new ServingException.Internal("model " + label + " failed with an internal error", e));
         }
         limit.succeeded(rows);
+        // Before the answers: their clients may send again at once, and the policy must not count
+        // them twice.
+        tell(batch, () -> policy.batchRan(instance, batch, ns, clock.nanoTime()));
         for (int i = 0; i < batch.size(); i++) {
             PendingRequest r = batch.get(i);
             r.succeed(answers.get(i), start, ns);
         }
-        learn(batch, rows, ns);
         return true;
     }
 
-    /** Tells the policy what a run cost, once its answers are out; a bug there costs no batch and no instance. */
-    private void learn(List<PendingRequest> batch, int rows, long ns) {
+    /** Tells the policy about a run; a bug there costs no batch and no instance. */
+    private void tell(List<PendingRequest> batch, Runnable news) {
         try {
-            policy.batchRan(instance, batch, ns, clock.nanoTime());
+            news.run();
         } catch (RuntimeException e) {
-            LOG.error("model {}: the batch policy failed to learn from a run of {} rows", label, rows, e);
+            LOG.error("model {}: the batch policy failed on the news of a run of {} requests", label, batch.size(), e);
         }
     }
 
@@ -137,6 +139,7 @@ final class BatchExecutor {
         limit.outOfMemory(rows);
         lastError = e.getMessage();
         if (batch.size() == 1) {
+            tell(batch, () -> policy.batchFailed(instance, batch));
             batch.get(0).fail(new ServingException.ResourceExhausted("model " + label + " ran out of memory on a"
                     + " request of " + rows + " rows: " + e.getMessage()));
             return true;
@@ -154,6 +157,7 @@ final class BatchExecutor {
 
     private boolean failed(List<PendingRequest> batch, ServingException error) {
         lastError = error.getMessage();
+        tell(batch, () -> policy.batchFailed(instance, batch));
         for (PendingRequest r : batch) {
             r.fail(error);
         }

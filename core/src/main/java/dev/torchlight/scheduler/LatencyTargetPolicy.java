@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * requests up to the instance's row limit). Then, with {@code T} the effective target, {@code w} how
  * long the oldest queued request has waited and {@code cost(b)} the instance's learned cost:
  * <ol>
- *   <li>Batch size: the largest prefix the oldest request can still afford, {@code w + cost(b) <= T};
- *       when that is less than the candidate, it runs now (late already; at least one request).
+ *   <li>Batch size: at most the largest prefix one run can take within the configured target,
+ *       {@code cost(b) <= target} (at least one request); a candidate cut so runs now.
  *   <li>A full candidate runs now.
  *   <li>Waiting for company pays only when company comes: not when most arrivals find the version
  *       idle (a closed loop of one client, a light load: latency stays that of no batching), and not
@@ -28,9 +28,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       several typical gaps), the latest start that still meets {@code T} for the oldest request,
  *       {@code max_queue_delay_us} (an upper bound; the target by default), and the nearest deadline.
  * </ol>
- * {@code T} is the configured target while the observed p99 stays under it; each time the p99 over
- * the last {@link LatencyWindow#SIZE} requests exceeds it, {@code T} tightens by 20% (down to a tenth),
- * and it relaxes back by 5% of the target per refresh once the p99 is under 90% of it. Priorities age
+ * {@code T} (which bounds waits only) is the configured target while the observed p99 stays under
+ * it; each time the p99 over the last {@link LatencyWindow#SIZE} requests exceeds it, {@code T}
+ * tightens by 20% (down to a tenth), and it relaxes back by 5% of the target per refresh once the p99
+ * is under 90% of it. Priorities age
  * as {@link PriorityAging} says, in steps of {@code max(10 x target, 100 ms)}.
  */
 final class LatencyTargetPolicy implements BatchPolicy {
@@ -50,7 +51,7 @@ final class LatencyTargetPolicy implements BatchPolicy {
     private final ArrivalMonitor arrivals = new ArrivalMonitor();
     private final LatencyWindow latencies = new LatencyWindow();
     private final WaitStyleTrial trial;
-    /** Requests queued or running: set exactly at each arrival, lowered as runs finish. */
+    /** Requests queued or running: raised at each arrival, lowered as runs end and requests expire. */
     private final AtomicInteger inSystem = new AtomicInteger();
     private volatile double gain = 1;
     // Guarded by the scheduler's lock, as decisions are.
@@ -74,8 +75,12 @@ final class LatencyTargetPolicy implements BatchPolicy {
 
     @Override
     public void arrived(long now, int inSystem) {
-        arrivals.arrived(now, inSystem);
-        this.inSystem.set(inSystem + 1);
+        // The scheduler's count is exact when it is 0 and may run high otherwise (a batch whose answers
+        // went out is still marked running for a moment); the policy's own count is exact unless a
+        // request left unseen (a scheduler failing what is queued), which the next idle arrival resets.
+        int before = inSystem == 0 ? 0 : Math.max(0, this.inSystem.get());
+        this.inSystem.set(before + 1);
+        arrivals.arrived(now, before);
     }
 
     @Override
@@ -85,11 +90,12 @@ final class LatencyTargetPolicy implements BatchPolicy {
         if (queue.isEmpty()) {
             return new Decision.Idle(expired);
         }
+        inSystem.addAndGet(-expired.size());
         BatchCandidate batch = BatchCandidate.form(queue, aging, now, maxRows, true, rows -> false);
         BatchCostModel cost = costs.get(instance);
         long oldest = queue.oldestEnqueuedNanos();
         double target = effectiveTargetNanos();
-        int affordable = affordable(batch, cost, target - (now - oldest));
+        int affordable = affordable(batch, cost, targetNanos);
         if (affordable < batch.size() || batch.full()) {
             return run(queue, batch.keepFirst(affordable), expired, now, oldest);
         }
@@ -117,6 +123,7 @@ final class LatencyTargetPolicy implements BatchPolicy {
     public Decision drain(RequestQueue queue, long now, int maxRows) {
         BatchCandidate.requireRows(maxRows);
         List<PendingRequest> expired = queue.removeExpired(now);
+        inSystem.addAndGet(-expired.size());
         if (queue.isEmpty()) {
             return new Decision.Idle(expired);
         }
@@ -143,10 +150,25 @@ final class LatencyTargetPolicy implements BatchPolicy {
     }
 
     @Override
+    public void batchFailed(int instance, List<PendingRequest> batch) {
+        inSystem.addAndGet(-batch.size());
+    }
+
+    @Override
     public BatchingState state() {
         List<BatchingState.BatchCost> fits = costs.stream().map(BatchCostModel::fit).toList();
         return new BatchingState("latency_target", trial.winner().name().toLowerCase(java.util.Locale.ROOT), targetNanos, Math.round(effectiveTargetNanos()), latencies.p99(),
                 waitAverage, rowsAverage, 0, fits);
+    }
+
+    /** Requests queued or running, as the policy counts them. */
+    int requestsInSystem() {
+        return inSystem.get();
+    }
+
+    /** Most requests in the version at once, recently: a closed loop's clients. */
+    double population() {
+        return arrivals.population();
     }
 
     /** Tightens the steering target while the p99 exceeds the target, relaxes it once well under. */
@@ -195,7 +217,12 @@ final class LatencyTargetPolicy implements BatchPolicy {
                 && !Double.isNaN(arrivals.returnOverNanos());
     }
 
-    /** How many of the candidate's requests fit in {@code budgetNanos}; at least one. */
+    /**
+     * How many of the candidate's requests one run can take within {@code budgetNanos}; at least one.
+     * The budget is the configured target, not what the oldest request has left of it: cutting a batch
+     * for a request that is late already makes the ones left behind later still, and under overload
+     * shrinks batches until throughput collapses.
+     */
     private static int affordable(BatchCandidate batch, BatchCostModel cost, double budgetNanos) {
         if (!cost.known()) {
             return batch.size();
