@@ -2,7 +2,7 @@
 # Latency-target batching against every fixed setting and against AIMD, on the risk model, in one run
 # (docs/PERFORMANCE.md, "Batching towards a latency target"):
 #
-#   bench/batching.sh                    # 3 interleaved rounds (about 20 minutes)
+#   bench/batching.sh                    # 3 interleaved rounds (about 30 minutes)
 #   BATCHING_ROUNDS=1 BATCHING_DURATION=1s bench/batching.sh   # a quick check of the set-up
 #
 # It serves the risk model (MLP 256 -> 1024 -> 1024 -> 2, one intra-op thread) once per batching
@@ -17,6 +17,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=bench/server.sh
+. "$root/bench/server.sh"
 rounds=${BATCHING_ROUNDS:-3}
 duration=${BATCHING_DURATION:-3s}
 warmup=${BATCHING_WARMUP:-1s}
@@ -65,13 +67,8 @@ log="$out/server.log"
   --model-repository "$repo" --models "$names" --http-port 0 --grpc-port 0 --metrics-port 0 \
   --management-port 0 >"$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-url=""
-for _ in $(seq 1 600); do
-  url="$(grep -Eo 'on http://[0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/^on //' || true)"
-  [ -n "$url" ] && curl -fs -o /dev/null "$url/v2/health/ready" && break
-  sleep 0.5
-done
+trap 'kill $pid 2>/dev/null || true; rm -rf "$repo"' EXIT
+url=$(await_server "$log" "$pid")
 say "serving ${#settings[@]} settings at $url (pid $pid)"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }

@@ -17,6 +17,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=bench/server.sh
+. "$root/bench/server.sh"
 rounds=${EMBEDDED_ROUNDS:-3}
 concurrency=${EMBEDDED_CONCURRENCY:-1,8,64}
 seconds=${EMBEDDED_DURATION:-5}
@@ -64,13 +66,7 @@ for round in $(seq 1 "$rounds"); do
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" serve --model-repository "$models" \
     --models "$model" --http-port 0 --grpc-port 0 --metrics-port 0 --management-port 0 >"$log" 2>&1 &
   server_pid=$!
-  url=""
-  for _ in $(seq 1 600); do
-    url="$(grep -Eo 'on http://[0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/^on //' || true)"
-    [ -n "$url" ] && curl -fs -o /dev/null "$url/v2/health/ready" && break
-    kill -0 "$server_pid" 2>/dev/null || { say "the server exited; its log:"; tail -n 20 "$log" >&2; exit 1; }
-    sleep 0.5
-  done
+  url=$(await_server "$log" "$server_pid")
   grpc_url="http://$(grep -Eo 'gRPC \(KServe v2\) on [0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/.* on //')"
   for protocol in v2-json v2-binary grpc; do
     target=$url; [ "$protocol" = grpc ] && target=$grpc_url

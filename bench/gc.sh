@@ -8,13 +8,16 @@
 #
 # Per round and variant it starts `./torchlight serve` on the demo model with those JVM options and every
 # safepoint logged (-Xlog:safepoint, the stop-the-world pauses of any collector), benches it for
-# GC_DURATION after GC_WARMUP, and records p50/p99/p99.9/max latency, the longest and the summed
-# safepoint pauses inside the measured window, and the server's CPU time per request. Results and
+# GC_DURATION after GC_WARMUP (one load generator run), and records p50/p99/p99.9/max latency of the
+# measured part, the longest and the summed safepoint pauses of the whole run, and the server's CPU
+# time per request. Results and
 # summary.tsv / medians.tsv go to bench/results/gc-<date>/.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=bench/server.sh
+. "$root/bench/server.sh"
 rounds=${GC_ROUNDS:-3}
 rate=${GC_RATE:-1000}
 warmup=${GC_WARMUP:-10s}
@@ -40,19 +43,15 @@ for round in $(seq 1 "$rounds"); do
       ./torchlight serve --models mlp --http-port 0 --grpc-port 0 --metrics-port 0 --management-port 0 \
       --access-log off >"$log" 2>&1 &
     pid=$!
-    url=""
-    for _ in $(seq 1 600); do
-      url="$(grep -Eo 'on http://[0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/^on //' || true)"
-      [ -n "$url" ] && curl -fs -o /dev/null "$url/v2/health/ready" && break
-      sleep 0.5
-    done
-    ./torchlight bench --url "$url" --model mlp --rate "$rate" --warmup "$warmup" --duration 1s >/dev/null 2>&1 || true
-    # The measured window in the server's uptime (/proc/uptime minus the process's start), which is
-    # what the safepoint log stamps, so that only pauses inside it count.
+    url=$(await_server "$log" "$pid")
+    # The load generator's run in the server's uptime (/proc/uptime minus the process's start), which
+    # is what the safepoint log stamps, so that only pauses during the run count (not start-up's).
     started=$(awk '{print $22}' "/proc/$pid/stat")
     start_up=$(awk '{print $1}' /proc/uptime)
     before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-    ./torchlight bench --url "$url" --model mlp --rate "$rate" --warmup 0s --duration "$duration" \
+    # One load generator warms up (its own JIT and the server's) and then measures; the pauses counted
+    # are those of the whole run, warm-up included.
+    ./torchlight bench --url "$url" --model mlp --rate "$rate" --warmup "$warmup" --duration "$duration" \
       --json "$out/$tag.json" >/dev/null 2>"$out/$tag-bench.log" || say "$tag bench failed"
     after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     end_up=$(awk '{print $1}' /proc/uptime)

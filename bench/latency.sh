@@ -23,6 +23,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=bench/server.sh
+. "$root/bench/server.sh"
 rounds=${LATENCY_ROUNDS:-3}
 models=${BENCH_MODELS:-bench/models}
 out=${LATENCY_RESULTS:-bench/results/latency-$(date -u +%Y-%m-%d)}
@@ -83,12 +85,7 @@ for round in $(seq 1 "$rounds"); do
       --model-repository "$models" --models mlp,risk --http-port 0 --grpc-port 0 --metrics-port 0 \
       --management-port 0 --access-log "$out/$tag-access.log" >"$log" 2>&1 &
     pid=$!
-    url=""
-    for _ in $(seq 1 600); do
-      url="$(grep -Eo 'on http://[0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/^on //' || true)"
-      [ -n "$url" ] && curl -fs -o /dev/null "$url/v2/health/ready" && break
-      sleep 0.5
-    done
+    url=$(await_server "$log" "$pid")
     bench "$tag-health-c1" --url "$url" --protocol health --concurrency 1 --warmup 2s --duration "$duration"
     bench "$tag-mlp-c1" --url "$url" --model mlp --concurrency 1 --warmup 5s --duration "$duration"
     # The server's own view of those requests (access log): arrival to reply written, and its parts.
