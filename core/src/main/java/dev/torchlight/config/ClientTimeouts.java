@@ -5,7 +5,8 @@ import java.util.Objects;
 
 /**
  * How long an HTTP client may take (flags {@code --http-header-timeout}, {@code --http-body-timeout},
- * {@code --http-idle-timeout}); zero means no limit.
+ * {@code --http-idle-timeout}); zero means no limit. The gRPC listener applies the header timeout to a
+ * connection's set-up and the idle timeout to connections without calls.
  *
  * @param header to send a request's headers, from their first byte (then 408 and the connection closes)
  * @param body to send a request's body, from the end of its headers (then 408 and the connection closes)

@@ -185,6 +185,66 @@ class LatencyTargetPolicyTest {
         assertThat(policy.population()).as("eight clients, not sixteen").isBetween(7.5, 8.5);
     }
 
+    @Test
+    void theLearnedCostFollowsDriftPerInstance() {
+        LatencyTargetPolicy policy = learned(TARGET_US, 2);
+        long halfway = 2 * SECOND;
+        // Instance 1 is twice as slow as instance 0; both slow down by half at halfway.
+        EngineProfile drifting = (instance, rows, now) -> Math.round((FIXED_US + ROW_US * rows) * US
+                * (instance == 0 ? 1 : 2) * (now < halfway ? 1 : 1.5));
+        new BatchingSimulation(policy, drifting, 2, MAX_BATCH)
+                .run(BatchingSimulation.closedLoop(32, ROUND_TRIP, 1), 0, 2 * halfway);
+
+        List<BatchingState.BatchCost> costs = policy.state().costs();
+        assertThat(costs).hasSize(2);
+        assertThat(costs.get(0).predictNanos(32)).isCloseTo((FIXED_US + ROW_US * 32) * US * 1.5,
+                org.assertj.core.data.Percentage.withPercentage(10));
+        assertThat(costs.get(1).predictNanos(32)).isCloseTo((FIXED_US + ROW_US * 32) * US * 3,
+                org.assertj.core.data.Percentage.withPercentage(10));
+    }
+
+    @Test
+    void anObservedP99OverTheTargetTightensWhatThePolicySteersBy() {
+        LatencyTargetPolicy policy = learned(1_000, 1);
+        for (int i = 0; i < 2 * LatencyWindow.SIZE; i++) {
+            policy.batchRan(0, batchOf(1, 0), 200 * US, 2 * MS);
+        }
+        BatchingState state = policy.state();
+        assertThat(state.observedP99Nanos()).isEqualTo(2 * MS);
+        assertThat(state.slackNanos()).isEqualTo(-MS);
+        assertThat(state.effectiveTargetNanos()).isLessThan(MS);
+
+        for (int i = 0; i < 40 * LatencyWindow.SIZE; i++) {
+            policy.batchRan(0, batchOf(1, 0), 200 * US, 300 * US);
+        }
+        assertThat(policy.state().effectiveTargetNanos()).as("relaxed back once well under").isEqualTo(MS);
+    }
+
+    @Test
+    void itsStateNamesTheTargetAndWhatItChose() {
+        LatencyTargetPolicy policy = learned(TARGET_US, 1);
+        simulate(policy, 8, 1);
+        BatchingState state = policy.state();
+        assertThat(state.policy()).isEqualTo("latency_target");
+        assertThat(state.targetNanos()).isEqualTo(TARGET_US * US);
+        assertThat(state.batchRows()).isGreaterThan(2);
+        assertThat(state.waitNanos()).isPositive();
+        assertThat(state.observedP99Nanos()).isPositive().isLessThan(TARGET_US * US);
+        assertThat(state.slackNanos()).isPositive();
+        assertThat(state.waitStyle()).as("a closed loop's clients come back: worth waiting for").isEqualTo("patient");
+        assertThat(state.costs().getFirst().predictNanos(8)).as("runs of 8 rows learned")
+                .isCloseTo((FIXED_US + 8 * ROW_US) * US, org.assertj.core.data.Percentage.withPercentage(10));
+    }
+
+    @Test
+    void drainRunsWhatIsQueuedWithoutWaiting() {
+        RequestQueue queue = new RequestQueue(1, 0);
+        LatencyTargetPolicy policy = learned(TARGET_US, 1);
+        queue.add(Fixtures.pending(1, 1, 1, 1, 0, PendingRequest.NO_DEADLINE));
+        assertThat(policy.drain(queue, 0, MAX_BATCH)).isInstanceOf(Decision.Run.class);
+        assertThat(policy.drain(queue, 0, MAX_BATCH)).isInstanceOf(Decision.Idle.class);
+    }
+
     static List<PendingRequest> batchOf(int rows, long enqueued) {
         List<PendingRequest> batch = new ArrayList<>();
         for (int i = 0; i < rows; i++) {

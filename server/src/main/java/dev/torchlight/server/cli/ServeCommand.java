@@ -67,7 +67,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--http-header-timeout", paramLabel = "DURATION",
             description = "Longest an HTTP client may take to send a request's headers, from their first byte;"
-                    + " then 408 and the connection closes (default: 10s; 0 = no limit).")
+                    + " then 408 and the connection closes; also a gRPC connection's set-up (default: 10s; 0 = no"
+                    + " limit).")
     String httpHeaderTimeout;
 
     @Option(names = "--http-body-timeout", paramLabel = "DURATION",
@@ -76,8 +77,8 @@ public final class ServeCommand implements Callable<Integer> {
     String httpBodyTimeout;
 
     @Option(names = "--http-idle-timeout", paramLabel = "DURATION",
-            description = "Longest an HTTP connection may stay open with no request on it (default: 120s; 0 = no"
-                    + " limit).")
+            description = "Longest an HTTP connection may stay open with no request on it, or a gRPC connection"
+                    + " with no call (default: 120s; 0 = no limit).")
     String httpIdleTimeout;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Server config file (YAML).")

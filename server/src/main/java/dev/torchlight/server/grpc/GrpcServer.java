@@ -100,6 +100,14 @@ public final class GrpcServer implements AutoCloseable, Listener {
         if (sslContext != null) {
             builder.sslContext(sslContext);
         }
+        // Slow or idle clients, as on the HTTP listeners: a connection that takes too long to set up, or
+        // holds no call for the idle timeout, is closed (GOAWAY first).
+        if (!settings.handshakeTimeout().isZero()) {
+            builder.handshakeTimeout(settings.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
+        if (!settings.idleTimeout().isZero()) {
+            builder.maxConnectionIdle(settings.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
         clientErrors.install();
         try {
             server = builder.build().start();

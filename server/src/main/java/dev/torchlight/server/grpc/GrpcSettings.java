@@ -1,5 +1,8 @@
 package dev.torchlight.server.grpc;
 
+import dev.torchlight.config.ClientTimeouts;
+import dev.torchlight.config.ServerConfig;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -10,8 +13,24 @@ import java.util.Objects;
  * @param maxMessageSize largest request message accepted, in bytes (the server's
  *     {@code --max-request-size}); a larger one is refused with RESOURCE_EXHAUSTED before it is
  *     read in full
+ * @param handshakeTimeout longest a connection may take to set itself up (TLS, HTTP/2); zero: no limit
+ * @param idleTimeout longest a connection may stay open with no call on it (then GOAWAY and close);
+ *     zero: no limit
  */
-public record GrpcSettings(String host, int port, long maxMessageSize) {
+public record GrpcSettings(String host, int port, long maxMessageSize, Duration handshakeTimeout,
+        Duration idleTimeout) {
+
+    /** With the default client timeouts ({@link ClientTimeouts#DEFAULTS}: header and idle). */
+    public GrpcSettings(String host, int port, long maxMessageSize) {
+        this(host, port, maxMessageSize, ClientTimeouts.DEFAULTS.header(), ClientTimeouts.DEFAULTS.idle());
+    }
+
+    /** A listener on {@code host:port} with the server's message limit and client timeouts. */
+    public static GrpcSettings of(String host, int port, ServerConfig config) {
+        return new GrpcSettings(host, port, config.maxRequestSize(), config.clientTimeouts().header(),
+                config.clientTimeouts().idle());
+    }
+
     public GrpcSettings {
         Objects.requireNonNull(host, "host");
         if (host.isBlank()) {
@@ -23,6 +42,11 @@ public record GrpcSettings(String host, int port, long maxMessageSize) {
         if (maxMessageSize < 1 || maxMessageSize > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(
                     "maxMessageSize must be between 1 and " + Integer.MAX_VALUE + " bytes, got " + maxMessageSize);
+        }
+        for (Duration d : new Duration[] {handshakeTimeout, idleTimeout}) {
+            if (Objects.requireNonNull(d, "timeout").isNegative()) {
+                throw new IllegalArgumentException("timeouts must not be negative, got " + d);
+            }
         }
     }
 }

@@ -142,7 +142,7 @@ public final class TorchlightServer implements AutoCloseable {
             opened.add(management);
             InetSocketAddress managementAddress = management.start();
             SslContext grpcSsl = security.tls() ? grpcTls(security) : null;
-            GrpcServer grpc = new GrpcServer(new GrpcSettings(config.host(), config.grpcPort(), config.maxRequestSize()),
+            GrpcServer grpc = new GrpcServer(GrpcSettings.of(config.host(), config.grpcPort(), config),
                     inferenceLayer, grpcSsl, grpcChecks);
             opened.add(grpc);
             InetSocketAddress grpcAddress = grpc.start();
