@@ -23,10 +23,12 @@ import java.util.Objects;
  *     version folders, or a bare model.pt/model.pt2 beside it), served under this name (KServe's
  *     {@code /mnt/models} layout); null for a repository of model folders
  * @param clientTimeouts how long HTTP clients may take to send requests or stay idle
+ * @param maxInflightBytes most request body bytes an HTTP listener holds at once, over all its
+ *     connections (at least {@code maxRequestSize}); more are refused with 503
  */
 public record ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize,
         int metricsPort, Path accessLog, ManagementConfig management, SecurityConfig security, int grpcPort,
-        HandlerConfig handlers, String modelName, ClientTimeouts clientTimeouts) {
+        HandlerConfig handlers, String modelName, ClientTimeouts clientTimeouts, long maxInflightBytes) {
     /** 64 MiB. */
     public static final long DEFAULT_MAX_REQUEST_SIZE = 64L << 20;
     /** The Prometheus port by default, TorchServe's metrics port. */
@@ -49,6 +51,10 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
         Objects.requireNonNull(security, "security");
         Objects.requireNonNull(handlers, "handlers");
         Objects.requireNonNull(clientTimeouts, "clientTimeouts");
+        if (maxInflightBytes < maxRequestSize) {
+            throw new IllegalArgumentException("maxInflightBytes (" + maxInflightBytes + ") must be at least"
+                    + " maxRequestSize (" + maxRequestSize + "), or a request of the largest size could never be read");
+        }
         if (modelName != null && !models.isEmpty()) {
             throw new IllegalArgumentException("a single model (modelName " + modelName + ") cannot be combined with"
                     + " a list of models " + models);
@@ -60,7 +66,7 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
             int metricsPort, Path accessLog, ManagementConfig management, SecurityConfig security, int grpcPort,
             HandlerConfig handlers, String modelName) {
         this(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog, management, security,
-                grpcPort, handlers, modelName, ClientTimeouts.DEFAULTS);
+                grpcPort, handlers, modelName, ClientTimeouts.DEFAULTS, defaultInflightBytes(maxRequestSize));
     }
 
     /** A repository of model folders. */
@@ -83,13 +89,13 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
     /** The same config with other security settings. */
     public ServerConfig withSecurity(SecurityConfig other) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
-                management, other, grpcPort, handlers, modelName, clientTimeouts);
+                management, other, grpcPort, handlers, modelName, clientTimeouts, maxInflightBytes);
     }
 
     /** The same config with other handler settings. */
     public ServerConfig withHandlers(HandlerConfig other) {
         return new ServerConfig(host, httpPort, modelRepository, models, maxRequestSize, metricsPort, accessLog,
-                management, security, grpcPort, other, modelName, clientTimeouts);
+                management, security, grpcPort, other, modelName, clientTimeouts, maxInflightBytes);
     }
 
     /**
@@ -100,6 +106,11 @@ public record ServerConfig(String host, int httpPort, Path modelRepository, List
         return new ServerConfig("127.0.0.1", 8080, repository, List.of(), DEFAULT_MAX_REQUEST_SIZE,
                 DEFAULT_METRICS_PORT, DEFAULT_ACCESS_LOG, ManagementConfig.defaults(), SecurityConfig.defaults(),
                 DEFAULT_GRPC_PORT, HandlerConfig.defaults());
+    }
+
+    /** The in-flight body budget when none is set: four bodies of the largest size. */
+    public static long defaultInflightBytes(long maxRequestSize) {
+        return Math.multiplyExact(maxRequestSize, 4L);
     }
 
     /** Whether models may load handler code from jars in their directories. */

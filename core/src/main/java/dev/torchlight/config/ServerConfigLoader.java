@@ -73,6 +73,8 @@ public final class ServerConfigLoader {
         values.put(ServerSetting.HTTP_HEADER_TIMEOUT, defaults.clientTimeouts().header());
         values.put(ServerSetting.HTTP_BODY_TIMEOUT, defaults.clientTimeouts().body());
         values.put(ServerSetting.HTTP_IDLE_TIMEOUT, defaults.clientTimeouts().idle());
+        // Absent: four bodies of whatever size limit the sources end up setting.
+        values.put(ServerSetting.MAX_INFLIGHT_BYTES, -1L);
 
         if (configFile != null) {
             YamlSection yaml = YamlSection.read(configFile);
@@ -107,6 +109,15 @@ public final class ServerConfigLoader {
         }
         flags.forEach((s, v) -> values.put(s, parse(s, v, "flag " + s.flag() + ": ", null)));
 
+        long maxRequestSize = (Long) values.get(ServerSetting.MAX_REQUEST_SIZE);
+        long inflight = (Long) values.get(ServerSetting.MAX_INFLIGHT_BYTES);
+        if (inflight < 0) {
+            inflight = ServerConfig.defaultInflightBytes(maxRequestSize);
+        } else if (inflight < maxRequestSize) {
+            throw new ConfigException(ServerSetting.MAX_INFLIGHT_BYTES.flag() + " " + inflight + " bytes is less than "
+                    + ServerSetting.MAX_REQUEST_SIZE.flag() + " " + maxRequestSize + " bytes; expected at least that"
+                    + " (else a request of the largest size could never be read)");
+        }
         @SuppressWarnings("unchecked")
         List<String> models = (List<String>) values.get(ServerSetting.MODELS);
         String modelName = (String) values.get(ServerSetting.MODEL_NAME);
@@ -130,7 +141,8 @@ public final class ServerConfigLoader {
                 modelName.isEmpty() ? null : modelName,
                 new ClientTimeouts((Duration) values.get(ServerSetting.HTTP_HEADER_TIMEOUT),
                         (Duration) values.get(ServerSetting.HTTP_BODY_TIMEOUT),
-                        (Duration) values.get(ServerSetting.HTTP_IDLE_TIMEOUT)));
+                        (Duration) values.get(ServerSetting.HTTP_IDLE_TIMEOUT)),
+                inflight);
     }
 
     /**
@@ -182,6 +194,7 @@ public final class ServerConfigLoader {
                     throw new ConfigException(where + "expected a file path, got '" + p + "': " + e.getReason());
                 }
             }
+            case MAX_INFLIGHT_BYTES -> size(raw, where);
             case MAX_REQUEST_SIZE -> {
                 long size = size(raw, where);
                 if (size < 1024) {

@@ -35,7 +35,8 @@ public enum ServerSetting {
     PREPROCESS_THREADS("preprocess_threads"),
     HTTP_HEADER_TIMEOUT("http_header_timeout"),
     HTTP_BODY_TIMEOUT("http_body_timeout"),
-    HTTP_IDLE_TIMEOUT("http_idle_timeout");
+    HTTP_IDLE_TIMEOUT("http_idle_timeout"),
+    MAX_INFLIGHT_BYTES("max_inflight_bytes");
 
     /** The environment variable prefix. */
     public static final String ENV_PREFIX = "TORCHLIGHT_";

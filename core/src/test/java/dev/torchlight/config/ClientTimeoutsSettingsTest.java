@@ -10,7 +10,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code http_header_timeout}, {@code http_body_timeout} and {@code http_idle_timeout} through every source. */
+/**
+ * {@code http_header_timeout}, {@code http_body_timeout}, {@code http_idle_timeout} and
+ * {@code max_inflight_bytes}: what bounds the HTTP clients, through every source.
+ */
 class ClientTimeoutsSettingsTest {
     static final ServerConfig DEFAULTS = ServerConfig.defaults(Path.of("models"));
 
@@ -42,5 +45,17 @@ class ClientTimeoutsSettingsTest {
                 .hasMessageContainingAll("--http-body-timeout", "a duration such as 500ms");
         assertThatThrownBy(() -> ServerConfigLoader.load(DEFAULTS, null, Map.of("TORCHLIGHT_HTTP_HEADER_TIMEOUT", "-1s"),
                 Map.of())).isInstanceOf(ConfigException.class).hasMessageContaining("TORCHLIGHT_HTTP_HEADER_TIMEOUT");
+    }
+
+    @Test
+    void theInflightBudgetIsFourLargestBodiesUnlessSetAndNeverLessThanOne(@TempDir Path dir) throws Exception {
+        assertThat(ServerConfigLoader.load(DEFAULTS, null, Map.of(), Map.of()).maxInflightBytes()).isEqualTo(256L << 20);
+        assertThat(ServerConfigLoader.load(DEFAULTS, null, Map.of(), Map.of(ServerSetting.MAX_REQUEST_SIZE, "1MiB"))
+                .maxInflightBytes()).as("follows the size limit").isEqualTo(4L << 20);
+        Path file = Files.writeString(dir.resolve("server.yaml"), "max_inflight_bytes: 1GiB\n");
+        assertThat(ServerConfigLoader.load(DEFAULTS, file, Map.of(), Map.of()).maxInflightBytes()).isEqualTo(1L << 30);
+        assertThatThrownBy(() -> ServerConfigLoader.load(DEFAULTS, null, Map.of("TORCHLIGHT_MAX_INFLIGHT_BYTES", "1MiB"),
+                Map.of())).isInstanceOf(ConfigException.class)
+                .hasMessageContainingAll("--max-inflight-bytes", "less than", "--max-request-size");
     }
 }

@@ -81,6 +81,11 @@ public final class ServeCommand implements Callable<Integer> {
                     + " with no call (default: 120s; 0 = no limit).")
     String httpIdleTimeout;
 
+    @Option(names = "--max-inflight-bytes", paramLabel = "SIZE",
+            description = "Most request body bytes an HTTP listener holds at once, read and not yet answered;"
+                    + " a request that does not fit gets 503 (default: 4 x --max-request-size).")
+    String maxInflightBytes;
+
     @Option(names = "--config", paramLabel = "FILE", description = "Server config file (YAML).")
     Path config;
 
@@ -204,6 +209,7 @@ public final class ServeCommand implements Callable<Integer> {
         put(flags, ServerSetting.HTTP_HEADER_TIMEOUT, httpHeaderTimeout);
         put(flags, ServerSetting.HTTP_BODY_TIMEOUT, httpBodyTimeout);
         put(flags, ServerSetting.HTTP_IDLE_TIMEOUT, httpIdleTimeout);
+        put(flags, ServerSetting.MAX_INFLIGHT_BYTES, maxInflightBytes);
         Path file = config;
         if (file == null && env.get(ServerConfigLoader.CONFIG_ENV) != null) {
             file = Path.of(env.get(ServerConfigLoader.CONFIG_ENV));

@@ -54,6 +54,7 @@ public final class HttpServer implements AutoCloseable, Listener {
     private final StatusCounts statuses = new StatusCounts();
     private final RequestTimeouts.Counts timedOut = new RequestTimeouts.Counts();
     private final LongAdder transportErrors = new LongAdder();
+    private final BodyBudget bodies;
     private final AccessLog accessLog;
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
@@ -83,6 +84,7 @@ public final class HttpServer implements AutoCloseable, Listener {
         this.router = Objects.requireNonNull(routes, "routes");
         this.ssl = ssl;
         this.accessLog = Objects.requireNonNull(accessLog, "accessLog");
+        this.bodies = new BodyBudget(settings.maxInflightBytes(), settings.maxRequestSize(), statuses);
     }
 
     /** The inference API routes (KServe v2 and TorchServe) over {@code inference}. */
@@ -99,6 +101,11 @@ public final class HttpServer implements AutoCloseable, Listener {
     public java.util.Map<String, Long> timedOutConnections() {
         return java.util.Map.of("headers", timedOut.headers.sum(), "body", timedOut.body.sum(), "idle",
                 timedOut.idle.sum());
+    }
+
+    /** Request body bytes held now (read and not yet answered), within {@code --max-inflight-bytes}. */
+    public long inflightBodyBytes() {
+        return bodies.used();
     }
 
     /** Connections closed since start for what the client did: resets, malformed or overflowing bytes. */
@@ -148,6 +155,7 @@ public final class HttpServer implements AutoCloseable, Listener {
                                 .addLast("codec", new HttpServerCodec(
                                         new HttpDecoderConfig().setMaxChunkSize(MAX_CHUNK_SIZE), MAX_PIPELINE_DEPTH))
                                 .addLast("timeout-messages", timeouts.messages)
+                                .addLast("body-budget", bodies.newHandler())
                                 .addLast("limit", new RequestSizeLimiter((int) settings.maxRequestSize()))
                                 .addLast("dispatch", new HttpDispatcher(router, inFlight, accessLog, statuses,
                                         transportErrors));

@@ -18,9 +18,11 @@ import java.util.Objects;
  *     (then 408 and the connection closes); zero: no limit
  * @param idleTimeout longest a connection may stay open with no request on it (then it closes);
  *     zero: no limit
+ * @param maxInflightBytes most request body bytes held at once over all connections, read and not yet
+ *     answered (at least {@code maxRequestSize}); a request that does not fit gets 503
  */
 public record HttpSettings(String host, int port, long maxRequestSize, Duration headerTimeout, Duration bodyTimeout,
-        Duration idleTimeout) {
+        Duration idleTimeout, long maxInflightBytes) {
 
     /** 64 MiB, the default body limit. */
     public static final long DEFAULT_MAX_REQUEST_SIZE = 64L * 1024 * 1024;
@@ -38,6 +40,10 @@ public record HttpSettings(String host, int port, long maxRequestSize, Duration 
             throw new IllegalArgumentException(
                     "maxRequestSize must be between 1 and " + Integer.MAX_VALUE + " bytes, got " + maxRequestSize);
         }
+        if (maxInflightBytes < maxRequestSize) {
+            throw new IllegalArgumentException("maxInflightBytes must be at least maxRequestSize (" + maxRequestSize
+                    + "), got " + maxInflightBytes);
+        }
         for (Duration d : new Duration[] {headerTimeout, bodyTimeout, idleTimeout}) {
             if (Objects.requireNonNull(d, "timeout").isNegative()) {
                 throw new IllegalArgumentException("timeouts must not be negative, got " + d);
@@ -50,13 +56,22 @@ public record HttpSettings(String host, int port, long maxRequestSize, Duration 
         this(host, port, maxRequestSize, ClientTimeouts.DEFAULTS);
     }
 
-    /** With {@code timeouts}. */
+    /** With {@code timeouts} and the default in-flight budget (four bodies of the largest size). */
     public HttpSettings(String host, int port, long maxRequestSize, ClientTimeouts timeouts) {
-        this(host, port, maxRequestSize, timeouts.header(), timeouts.body(), timeouts.idle());
+        this(host, port, maxRequestSize, timeouts.header(), timeouts.body(), timeouts.idle(),
+                ServerConfig.defaultInflightBytes(maxRequestSize));
     }
 
-    /** A listener on {@code host:port} with the server's body limit and client timeouts. */
+    /** With these timeouts and the default in-flight budget. */
+    public HttpSettings(String host, int port, long maxRequestSize, Duration headerTimeout, Duration bodyTimeout,
+            Duration idleTimeout) {
+        this(host, port, maxRequestSize, new ClientTimeouts(headerTimeout, bodyTimeout, idleTimeout));
+    }
+
+    /** A listener on {@code host:port} with the server's body limit, client timeouts and in-flight budget. */
     public static HttpSettings of(String host, int port, ServerConfig config) {
-        return new HttpSettings(host, port, config.maxRequestSize(), config.clientTimeouts());
+        ClientTimeouts t = config.clientTimeouts();
+        return new HttpSettings(host, port, config.maxRequestSize(), t.header(), t.body(), t.idle(),
+                config.maxInflightBytes());
     }
 }

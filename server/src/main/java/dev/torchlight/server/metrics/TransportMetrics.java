@@ -2,6 +2,7 @@ package dev.torchlight.server.metrics;
 
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.Map;
@@ -15,15 +16,19 @@ import java.util.function.Supplier;
 public final class TransportMetrics implements MultiCollector {
     private final Supplier<Map<String, Long>> httpTimeouts;
     private final Map<String, LongSupplier> errors;
+    private final LongSupplier inflightBodyBytes;
 
     /**
      * @param httpTimeouts HTTP connections closed for a slow client, by phase ({@code headers},
      *     {@code body}, {@code idle})
      * @param errors client-caused transport errors since start, by protocol ({@code http}, {@code grpc})
+     * @param inflightBodyBytes request body bytes the inference listener holds now
      */
-    public TransportMetrics(Supplier<Map<String, Long>> httpTimeouts, Map<String, LongSupplier> errors) {
+    public TransportMetrics(Supplier<Map<String, Long>> httpTimeouts, Map<String, LongSupplier> errors,
+            LongSupplier inflightBodyBytes) {
         this.httpTimeouts = httpTimeouts;
         this.errors = Map.copyOf(errors);
+        this.inflightBodyBytes = inflightBodyBytes;
     }
 
     @Override
@@ -38,6 +43,10 @@ public final class TransportMetrics implements MultiCollector {
                         + " malformed bytes on, by protocol; logged only as a periodic summary.");
         errors.forEach((protocol, count) ->
                 transport.dataPoint(Snapshots.counter(Labels.of("protocol", protocol), count.getAsLong())));
-        return MetricSnapshots.of(timeouts.build(), transport.build());
+        var bodies = GaugeSnapshot.builder().name("torchlight_http_inflight_body_bytes")
+                .help("Request body bytes the inference listener holds now, read and not yet answered"
+                        + " (bounded by --max-inflight-bytes).")
+                .dataPoint(Snapshots.gauge(Labels.EMPTY, inflightBodyBytes.getAsLong()));
+        return MetricSnapshots.of(timeouts.build(), transport.build(), bodies.build());
     }
 }
