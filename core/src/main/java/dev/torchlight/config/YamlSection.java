@@ -53,6 +53,10 @@ public final class YamlSection {
             throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
         } catch (YamlEngineException e) {
             throw new ConfigException(file + ": not valid YAML: " + e.getMessage().strip(), e);
+        } catch (IllegalArgumentException | IllegalStateException | ClassCastException e) {
+            // The YAML library rejects some malformed input (a tag like "!n%a") with these rather than its
+            // own exception; found by fuzzing (fuzz/ModelConfigFuzzTest).
+            throw new ConfigException(file + ": not valid YAML: " + e.getMessage(), e);
         }
     }
 
