@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.function.IntPredicate;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * The batch a policy could run now, still in the queue: the first request in dispatch order and the
@@ -90,13 +91,22 @@ final class BatchCandidate {
         return preferredPrefix;
     }
 
-    /** The rows of the first {@code n} requests. */
-    int rowsOfFirst(int n) {
-        int sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += requests.get(i).rows();
+    /**
+     * The longest prefix (in requests, at least one) whose rows cost at most {@code budget}, for a cost
+     * that grows with the rows.
+     */
+    int prefixWithin(IntToDoubleFunction cost, double budget) {
+        int n = 1;
+        int rows = requests.getFirst().rows();
+        while (n < requests.size()) {
+            int more = rows + requests.get(n).rows();
+            if (cost.applyAsDouble(more) > budget) {
+                break;
+            }
+            rows = more;
+            n++;
         }
-        return sum;
+        return n;
     }
 
     /** Keeps the first {@code n} requests (at least one); the rest stay queued. */

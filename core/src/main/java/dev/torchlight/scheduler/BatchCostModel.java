@@ -33,11 +33,6 @@ final class BatchCostModel {
         runs++;
     }
 
-    /** Whether any run was seen. */
-    synchronized boolean known() {
-        return runs > 0;
-    }
-
     /**
      * The fitted line. With runs of one size only, the line cannot be told apart from its slope: then
      * the whole cost counts as fixed up to that size and grows in proportion beyond it (what a larger
@@ -66,13 +61,29 @@ final class BatchCostModel {
         return new BatchingState.BatchCost(instance, fixed, perRow, runs);
     }
 
-    /** The predicted cost of {@code rows} rows: the fit, and never less than in proportion for one-size data. */
-    synchronized double predictNanos(int rows) {
-        BatchingState.BatchCost cost = fit();
-        if (cost.perRowNanos() == 0 && runs > 0) {
-            double meanB = sb / w;
-            return cost.fixedNanos() * Math.max(1.0, rows / meanB);
+    /** The fit and what predicting from it needs, taken once for a whole decision. */
+    synchronized Estimate estimate() {
+        return new Estimate(fit(), runs == 0 ? 0 : sb / w);
+    }
+
+    /**
+     * A snapshot of the learned cost.
+     *
+     * @param fit the fitted line
+     * @param meanRows the runs' mean size (decayed as the sums are)
+     */
+    record Estimate(BatchingState.BatchCost fit, double meanRows) {
+        /** Whether any run was seen. */
+        boolean known() {
+            return fit.runs() > 0;
         }
-        return cost.predictNanos(rows);
+
+        /** The predicted cost of {@code rows} rows: the fit, and never less than in proportion for one-size data. */
+        double predictNanos(int rows) {
+            if (fit.perRowNanos() == 0 && known()) {
+                return fit.fixedNanos() * Math.max(1.0, rows / meanRows);
+            }
+            return fit.predictNanos(rows);
+        }
     }
 }

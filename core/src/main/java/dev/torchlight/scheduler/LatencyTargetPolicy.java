@@ -92,7 +92,7 @@ final class LatencyTargetPolicy implements BatchPolicy {
         }
         inSystem.addAndGet(-expired.size());
         BatchCandidate batch = BatchCandidate.form(queue, aging, now, maxRows, true, rows -> false);
-        BatchCostModel cost = costs.get(instance);
+        BatchCostModel.Estimate cost = costs.get(instance).estimate();
         long oldest = queue.oldestEnqueuedNanos();
         double target = effectiveTargetNanos();
         int affordable = affordable(batch, cost, targetNanos);
@@ -190,7 +190,7 @@ final class LatencyTargetPolicy implements BatchPolicy {
      * Whether more rows are worth waiting for: arrivals often find the version busy, and fewer rows are
      * queued than arrive during one run's fixed cost. Unknown costs or gaps: no.
      */
-    private boolean companyComing(int rows, BatchCostModel cost) {
+    private boolean companyComing(int rows, BatchCostModel.Estimate cost) {
         double gap = arrivals.gapMeanNanos();
         if (arrivals.busyShare() < MIN_BUSY_SHARE || Double.isNaN(gap) || !cost.known()) {
             return false;
@@ -223,15 +223,8 @@ final class LatencyTargetPolicy implements BatchPolicy {
      * for a request that is late already makes the ones left behind later still, and under overload
      * shrinks batches until throughput collapses.
      */
-    private static int affordable(BatchCandidate batch, BatchCostModel cost, double budgetNanos) {
-        if (!cost.known()) {
-            return batch.size();
-        }
-        int n = batch.size();
-        while (n > 1 && cost.predictNanos(batch.rowsOfFirst(n)) > budgetNanos) {
-            n--;
-        }
-        return n;
+    private static int affordable(BatchCandidate batch, BatchCostModel.Estimate cost, double budgetNanos) {
+        return cost.known() ? batch.prefixWithin(cost::predictNanos, budgetNanos) : batch.size();
     }
 
     private Decision.Run run(RequestQueue queue, BatchCandidate batch, List<PendingRequest> expired, long now,

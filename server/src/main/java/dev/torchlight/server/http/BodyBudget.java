@@ -1,24 +1,16 @@
 package dev.torchlight.server.http;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -110,8 +102,7 @@ final class BodyBudget {
 
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-            if (msg instanceof LastHttpContent && !(msg instanceof HttpResponse r
-                    && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)) {
+            if (RequestTimeouts.endsAResponse(msg)) {
                 Long bytes = answering.poll();
                 if (bytes != null) {
                     release(bytes);
@@ -162,20 +153,14 @@ final class BodyBudget {
                 return;
             }
             statuses.record(HttpResponseStatus.SERVICE_UNAVAILABLE.code());
-            ctx.writeAndFlush(overBudget()).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(HttpDispatcher.lastOnConnection(overBudget(), ctx.alloc()))
+                    .addListener(ChannelFutureListener.CLOSE);
         }
 
-        private FullHttpResponse overBudget() {
-            byte[] body = ("{\"error\":\"the server holds " + capacity + " bytes of request bodies at most"
-                    + " (--max-inflight-bytes) and has no room for this one now; retry\"}")
-                    .getBytes(StandardCharsets.UTF_8);
-            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SERVICE_UNAVAILABLE,
-                    Unpooled.wrappedBuffer(body));
-            r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-                    .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                    .set(HttpHeaderNames.RETRY_AFTER, HttpErrorMapper.RETRY_AFTER_SECONDS)
-                    .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            return r;
+        private HttpReply overBudget() {
+            return JsonReplies.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "the server holds " + capacity
+                    + " bytes of request bodies at most (--max-inflight-bytes) and has no room for this one now;"
+                    + " retry").withHeader(HttpHeaderNames.RETRY_AFTER, HttpErrorMapper.RETRY_AFTER_SECONDS);
         }
     }
 }

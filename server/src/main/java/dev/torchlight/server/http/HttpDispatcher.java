@@ -257,6 +257,17 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
         return render(tooLarge(limit), alloc);
     }
 
+    /**
+     * Renders {@code reply} as the last response on its connection, for the handlers that answer a
+     * request before it reaches the dispatcher (too large, too slow, over the body budget) and close.
+     */
+    static FullHttpResponse lastOnConnection(HttpReply reply, ByteBufAllocator alloc) {
+        FullHttpResponse response = render(reply, alloc);
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        HttpUtil.setContentLength(response, response.content().readableBytes());
+        return response;
+    }
+
     private static HttpReply malformed(Throwable cause) {
         if (cause instanceof TooLongHttpLineException) {
             return JsonReplies.error(HttpResponseStatus.REQUEST_URI_TOO_LONG, "request line is too long");

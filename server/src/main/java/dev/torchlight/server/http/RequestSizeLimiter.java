@@ -3,13 +3,10 @@ package dev.torchlight.server.http;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 
 /**
  * Aggregates a request body up to the limit. A declared Content-Length over the limit is refused
@@ -31,10 +28,8 @@ final class RequestSizeLimiter extends HttpObjectAggregator {
                 && netty.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
             // Netty's own 413 has an empty body; send ours, which names the limit.
             netty.release();
-            FullHttpResponse ours = HttpDispatcher.tooLarge(maxContentLength, pipeline.channel().alloc());
-            ours.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            HttpUtil.setContentLength(ours, ours.content().readableBytes());
-            return ours;
+            return HttpDispatcher.lastOnConnection(HttpDispatcher.tooLarge(maxContentLength),
+                    pipeline.channel().alloc());
         }
         return response;
     }

@@ -1,23 +1,16 @@
 package dev.torchlight.server.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -105,14 +98,18 @@ final class RequestTimeouts {
 
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-            // A final response (not "100 Continue") answers one request.
-            if (msg instanceof LastHttpContent && !(msg instanceof HttpResponse r
-                    && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)) {
+            if (endsAResponse(msg)) {
                 promise = promise.unvoid().addListener(f -> answered(ctx));
             }
             super.write(ctx, msg, promise);
         }
     };
+
+    /** Whether writing {@code msg} ends a final response (not "100 Continue"): one request answered. */
+    static boolean endsAResponse(Object msg) {
+        return msg instanceof LastHttpContent
+                && !(msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL);
+    }
 
     private void answered(ChannelHandlerContext ctx) {
         if (unanswered > 0) {
@@ -180,23 +177,19 @@ final class RequestTimeouts {
                 }
                 statuses.record(HttpResponseStatus.REQUEST_TIMEOUT.code());
                 // Written after the codec, whichever handler armed the timer, so that it is encoded.
-                ctx.pipeline().context(messages).writeAndFlush(timeout(phase)).addListener(ChannelFutureListener.CLOSE);
+                ChannelHandlerContext out = ctx.pipeline().context(messages);
+                out.writeAndFlush(HttpDispatcher.lastOnConnection(timeout(phase), out.alloc()))
+                        .addListener(ChannelFutureListener.CLOSE);
             }
             case SERVING -> { }
         }
     }
 
-    private FullHttpResponse timeout(Phase expired) {
+    private HttpReply timeout(Phase expired) {
         String what = expired == Phase.HEADERS
                 ? "the request's headers did not arrive within " + seconds(headerNanos) + " of its first byte"
                 : "the request's body did not arrive within " + seconds(bodyNanos) + " of its headers";
-        byte[] body = ("{\"error\":\"" + what + "; the connection is closed\"}").getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.REQUEST_TIMEOUT,
-                Unpooled.wrappedBuffer(body));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-                .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        return r;
+        return JsonReplies.error(HttpResponseStatus.REQUEST_TIMEOUT, what + "; the connection is closed");
     }
 
     private static String seconds(long nanos) {
