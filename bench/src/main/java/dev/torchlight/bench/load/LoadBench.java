@@ -63,11 +63,6 @@ public final class LoadBench {
             throw new LoadBenchException(e.getMessage(), e);
         }
         boolean grpc = options.protocol().grpc();
-        if (options.protocol() == Protocol.GRPC_STREAM && !options.closedLoop()) {
-            throw new LoadBenchException("--protocol " + options.protocol().wireName()
-                    + " runs a closed loop (one stream per slot): give concurrency levels, not rates; "
-                    + "--protocol grpc runs either");
-        }
         String date = Instant.now().toString();
         List<LevelResult> results = new ArrayList<>();
         String note = null;
@@ -83,6 +78,9 @@ public final class LoadBench {
                 LoadLevel level = grpc && options.closedLoop()
                         ? new GrpcLevel(grpcLoad, options.protocol(), watch, options.batch(),
                                 options.concurrency().get(i), options.requestTimeout())
+                        : options.protocol() == Protocol.GRPC_STREAM
+                        ? new GrpcStreamOpenLoopLevel(grpcLoad, watch, options.batch(), options.rates().get(i),
+                                options.requestTimeout(), clock)
                         : grpc
                         ? new GrpcOpenLoopLevel(grpcLoad, watch, options.batch(), options.rates().get(i),
                                 options.requestTimeout(), clock)
