@@ -209,8 +209,9 @@ def relative_error(a, b):
 
 
 def make(out, *, size=128, base=16, devices=("cpu", "cpu"), half=False, volumes=2, seed=0, max_batch=2,
-         name="unet3d", warmup=True, unsplit_file=True, log=print):
-    """Makes everything under out; returns the manifest. Callable from other scripts (the GPU check)."""
+         name="unet3d", warmup=True, unsplit_file=True, repo=None, log=print):
+    """Makes everything under out (the model folder under repo, default out/repo); returns the
+    manifest. Callable from other scripts (the GPU check, tools/gpu/make_models.py)."""
     import torch
 
     if size % 8:
@@ -228,7 +229,7 @@ def make(out, *, size=128, base=16, devices=("cpu", "cpu"), half=False, volumes=
     params = sum(p.numel() for p in encoder.parameters()) + sum(p.numel() for p in decoder.parameters())
 
     out = pathlib.Path(out)
-    model_dir = out / "repo" / name
+    model_dir = pathlib.Path(repo or out / "repo") / name
     (model_dir / "1").mkdir(parents=True, exist_ok=True)
     unsplit = UNet3d(copy.deepcopy(encoder).to(dtype=dtype), copy.deepcopy(decoder).to(dtype=dtype), dev0, half).eval()
     split = SplitUNet3d(copy.deepcopy(encoder).to(dtype=dtype), copy.deepcopy(decoder).to(dtype=dtype),
