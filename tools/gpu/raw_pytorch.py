@@ -10,7 +10,8 @@ risk MLP at batch 1 and 64: per-call latency (p50, p90) and items/s, each call s
 exclude the host-to-device copies a server has to make. On CUDA also ResNet-50 fp32 batch 1 replayed
 from a CUDA graph (torch.cuda.CUDAGraph), the floor for the server's cuda_graphs setting. And the
 split 3D U-Net (examples/medical-3d) as the server runs it: its TorchScript file loaded as saved (its
-stages on their devices), one FP32 volume handed over on the CPU, the logits brought back to the CPU.
+stages on their devices), frozen and optimized for inference, one FP32 volume handed over on the CPU,
+the logits brought back to the CPU.
 """
 
 import argparse
@@ -127,9 +128,10 @@ def main(argv):
 
 
 def split_unet(torch, spec, device, seconds):
-    """The split U-Net's file as torchlight loads it (as saved): a CPU volume in, CPU logits out,
-    every device synchronized after each call."""
-    model = torch.jit.load(spec["file"])
+    """The split U-Net's file as torchlight loads it: as saved (each stage on its device), frozen and
+    optimized for inference (the default freeze: true); a CPU volume in, CPU logits out, every
+    device synchronized after each call."""
+    model = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.load(spec["file"]).eval()))
     size = spec["size"]
     x = torch.rand(1, 1, size, size, size)
     sync = (lambda: [torch.cuda.synchronize(d) for d in sorted(set(spec["devices"]))]) if device == "cuda" \

@@ -196,7 +196,7 @@ def main(argv):
     if unet:
         spec = rep.plan["models"][unet]
         raw_unet = raw.get("unet3d") or {}
-        rows = [["raw PyTorch (the file as saved, CPU volume in, CPU logits out)", "—",
+        rows = [["raw PyTorch (the file as torchlight loads it: as saved, frozen; CPU volume in, CPU logits out)", "—",
                  num(raw_unet.get("p50_ms")), num(raw_unet.get("items_per_s")), ""]]
         for c in (1, 2):
             s = rep.point(unet, 1, c)
