@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the split 3D U-Net served by torchlight, on this machine, in one command:
 #
-#   examples/medical-3d/bench.sh                    # about 25 minutes on an idle 2-core machine
+#   examples/medical-3d/bench.sh                    # about half an hour on an idle 2-core machine
 #   MED3D_REPEATS=1 MED3D_DURATION=30s examples/medical-3d/bench.sh     # a quick look
 #
 # 1. Makes the model (make_model.py, 128^3, both stages on the CPU) unless examples/medical-3d/work
