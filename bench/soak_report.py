@@ -103,7 +103,7 @@ def svg(samples, swaps, warmup_s, path):
     bottom = height - 8
     for m in range(0, end // 60 + 1, max(1, end // 600)):
         parts.append('<text x="%.1f" y="%d" text-anchor="middle">%d</text>' % (x(m * 60), bottom, m))
-    parts.append('<text x="%d" y="%d">min</text>' % (width - 18, bottom))
+    parts.append('<text x="%d" y="%d" text-anchor="end">minutes</text>' % (left - 5, bottom))
     parts.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(parts) + "\n")
