@@ -21,6 +21,7 @@ TOLERANCE = 0.10
 SERIES = [  # column, title, unit divisor, unit
     ("rss_bytes", "RSS", 1 << 20, "MiB"),
     ("heap_bytes", "Java heap used", 1 << 20, "MiB"),
+    ("heap_committed_bytes", "Java heap committed", 1 << 20, "MiB"),
     ("direct_bytes", "Direct buffers", 1 << 20, "MiB"),
     ("threads", "Threads", 1, ""),
     ("fds", "File descriptors", 1, ""),
