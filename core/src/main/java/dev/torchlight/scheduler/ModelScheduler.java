@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every accepted request's future completes exactly once, outside the lock: with its outputs, or
  * with {@link ServingException.TimedOut} (its deadline passed in the queue; it never ran),
- * {@link ServingException.Internal} (its batch failed, or deciding failed), {@link
+ * {@link ServingException.Internal} (the model failed on it, or deciding failed), {@link
  * ServingException.ResourceExhausted} (it ran out of memory alone) or {@link ServingException.NotReady}
  * (no instance is healthy). Refused requests ({@link ServingException.InvalidInput} for a bad
  * priority, {@link ServingException.Overloaded} for a full queue, {@link ServingException.NotReady})
