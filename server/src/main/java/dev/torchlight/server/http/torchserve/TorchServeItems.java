@@ -31,15 +31,23 @@ import java.util.Map;
  * ({@code curl -F data=@kitten.jpg}; every field and file is one item, in order), or JSON with
  * base64: {@code {"data": "..."}} (also {@code body}, {@code image} or {@code b64}),
  * {@code {"instances": [...]}} or a top-level array of such values, each one item.
+ *
+ * <p>Public only for {@link #extract}, the reader of untrusted bodies the fuzz targets call.
  */
-final class TorchServeItems {
+public final class TorchServeItems {
     private static final ObjectMapper MAPPER = new ObjectMapper(Json.FACTORY);
     private static final List<String> BASE64_FIELDS = List.of("data", "body", "image", "b64");
 
     private TorchServeItems() {}
 
-    /** @param contentType the request's Content-Type header, or null */
-    static List<HandlerItem> extract(byte[] body, String contentType) {
+    /**
+     * The items of one request body.
+     *
+     * @param body the whole request body
+     * @param contentType the request's Content-Type header, or null
+     * @throws ServingException.InvalidInput when the body cannot be read as its content type says
+     */
+    public static List<HandlerItem> extract(byte[] body, String contentType) {
         String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT).strip();
         if (type.startsWith("application/x-www-form-urlencoded") && startsLikeAnImage(body)) {
             // curl --data-binary @cat.jpg without -H declares a form; the bytes say otherwise.
