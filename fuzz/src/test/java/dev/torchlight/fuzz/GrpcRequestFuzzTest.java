@@ -11,6 +11,7 @@ import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.server.grpc.GrpcRequests;
 import inference.ModelInferRequest;
+import java.io.IOException;
 
 /**
  * The gRPC {@code ModelInfer} request conversion under fuzzed messages: every message that parses
@@ -48,8 +49,8 @@ class GrpcRequestFuzzTest {
             return ModelInferRequest.parseFrom(input);
         } catch (InvalidProtocolBufferException e) {
             throw e;
-        } catch (java.io.IOException e) {
-            throw new AssertionError("reading an array cannot fail", e);
+        } catch (IOException e) {
+            throw new AssertionError("reading an array fails only as a malformed message", e);
         }
     }
 }
