@@ -24,8 +24,10 @@ import java.util.Set;
  * are viewed in place (the tensor's buffer is the message's own bytes); typed contents are
  * written element by element into one little-endian buffer, without boxing. Every malformed
  * request is an {@link ServingException.InvalidInput} naming the input and what was expected.
+ *
+ * <p>Public only for {@link #read}, the reader of untrusted messages the fuzz targets call.
  */
-final class GrpcRequests {
+public final class GrpcRequests {
     /** Request parameter: how long the request may wait before it runs, in microseconds (as REST). */
     static final String TIMEOUT = "timeout";
     /** Request parameter: the request's priority level, 1 being the highest (as REST). */
@@ -34,10 +36,13 @@ final class GrpcRequests {
     private GrpcRequests() {}
 
     /**
+     * The request's inputs, requested outputs, id, priority and timeout.
+     *
      * @param deadlineMicros what is left of the call's deadline, in microseconds (at least 1), or
      *     0 when the call has none; the shorter of it and the {@code timeout} parameter applies
+     * @throws ServingException.InvalidInput when the request is malformed, saying how
      */
-    static InferenceRequest read(ModelInferRequest request, long deadlineMicros) {
+    public static InferenceRequest read(ModelInferRequest request, long deadlineMicros) {
         List<Tensor> inputs = inputs(request);
         List<String> outputs = new ArrayList<>(request.getOutputsCount());
         for (int i = 0; i < request.getOutputsCount(); i++) {
