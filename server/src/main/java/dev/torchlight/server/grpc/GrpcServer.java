@@ -1,5 +1,6 @@
 package dev.torchlight.server.grpc;
 
+import dev.torchlight.api.BatchedCompletion;
 import dev.torchlight.server.inference.InferenceLayer;
 import dev.torchlight.server.inference.ServerMetadata;
 import dev.torchlight.server.lifecycle.Listener;
@@ -15,11 +16,14 @@ import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,8 +102,13 @@ public final class GrpcServer implements AutoCloseable, Listener {
             return t;
         });
         health = new ReadinessHealthService(inference, healthTimer);
-        EventLoopGroup responders = workers;
-        InferenceService service = new InferenceService(inference, ServerMetadata.version(), responders::next);
+        // Replies go out on the I/O threads in turn, each through an executor made once that joins the
+        // completions of one engine batch into one task per thread.
+        List<Executor> replyLoops = new ArrayList<>();
+        workers.forEach(loop -> replyLoops.add(BatchedCompletion.deferring(loop)));
+        AtomicInteger turn = new AtomicInteger();
+        InferenceService service = new InferenceService(inference, ServerMetadata.version(),
+                () -> replyLoops.get(Math.floorMod(turn.getAndIncrement(), replyLoops.size())));
         NettyServerBuilder builder = NettyServerBuilder
                 .forAddress(new InetSocketAddress(settings.host(), settings.port()))
                 .bossEventLoopGroup(boss)

@@ -1,6 +1,5 @@
 package dev.torchlight.server.grpc;
 
-import dev.torchlight.api.BatchedCompletion;
 import dev.torchlight.api.InferenceResponse;
 import inference.ModelInferRequest;
 import inference.ModelInferResponse;
@@ -28,7 +27,7 @@ final class StreamInferCall implements StreamObserver<ModelInferRequest> {
     StreamInferCall(InferenceService service, StreamObserver<ModelStreamInferResponse> out, Executor responder) {
         this.service = service;
         this.out = out;
-        this.responder = BatchedCompletion.deferring(responder);
+        this.responder = responder;
         this.bytes = GrpcRequestBudget.current();
     }
 
