@@ -83,6 +83,18 @@ final class EngineLibrary {
     static final long OUTPUT_DTYPE = OUTPUT.byteOffset(MemoryLayout.PathElement.groupElement("dtype"));
     static final long OUTPUT_NDIM = OUTPUT.byteOffset(MemoryLayout.PathElement.groupElement("ndim"));
 
+    /**
+     * An {@link #OUTPUT} and a view of each of its slots, which {@code tl_output} takes one by one:
+     * made once per model instance, so that reading an output allocates no views.
+     */
+    record OutputSlots(MemorySegment all, MemorySegment name, MemorySegment dtype, MemorySegment ndim,
+            MemorySegment shape, MemorySegment data, MemorySegment nbytes) {
+        static OutputSlots of(MemorySegment all) {
+            return new OutputSlots(all, all.asSlice(OUTPUT_NAME), all.asSlice(OUTPUT_DTYPE), all.asSlice(OUTPUT_NDIM),
+                    all.asSlice(OUTPUT_SHAPE), all.asSlice(OUTPUT_DATA), all.asSlice(OUTPUT_NBYTES));
+        }
+    }
+
     private final LibraryFile file;
     private final MethodHandle lastError;
     private final MethodHandle libtorchVersion;
@@ -342,13 +354,12 @@ final class EngineLibrary {
         }
     }
 
-    /** Fills {@code slots} (an {@link #OUTPUT}) with output {@code i}. */
-    void output(MemorySegment outputs, int i, MemorySegment slots, String context) {
+    /** Fills {@code slots} with output {@code i}. */
+    void output(MemorySegment outputs, int i, OutputSlots slots, String context) {
         int status;
         try {
             status = (int) output.invokeExact(outputs, i,
-                    slots.asSlice(OUTPUT_NAME), slots.asSlice(OUTPUT_DTYPE), slots.asSlice(OUTPUT_NDIM),
-                    slots.asSlice(OUTPUT_SHAPE), slots.asSlice(OUTPUT_DATA), slots.asSlice(OUTPUT_NBYTES));
+                    slots.name(), slots.dtype(), slots.ndim(), slots.shape(), slots.data(), slots.nbytes());
         } catch (Throwable e) {
             throw bindingFailure(e);
         }

@@ -159,10 +159,10 @@ final class LibTorchModel implements LoadedModel {
                     + outputs.size());
         }
         List<NativeOutput> returned = new ArrayList<>(count);
-        MemorySegment slots = frame.outputSlots();
+        EngineLibrary.OutputSlots slots = frame.outputSlots();
         for (int i = 0; i < count; i++) {
             library.output(results, i, slots, context);
-            returned.add(NativeOutput.from(slots));
+            returned.add(NativeOutput.from(slots.all()));
         }
         List<Tensor> tensors = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {

@@ -44,7 +44,7 @@ public final class GrpcRequests {
      */
     public static InferenceRequest read(ModelInferRequest request, long deadlineMicros) {
         List<Tensor> inputs = inputs(request);
-        List<String> outputs = new ArrayList<>(request.getOutputsCount());
+        List<String> outputs = request.getOutputsCount() == 0 ? List.of() : new ArrayList<>(request.getOutputsCount());
         for (int i = 0; i < request.getOutputsCount(); i++) {
             String name = request.getOutputs(i).getName();
             if (name.isEmpty()) {
@@ -55,7 +55,8 @@ public final class GrpcRequests {
             }
             outputs.add(name);
         }
-        Map<String, Object> parameters = parameters(request.getParametersMap(), "parameters");
+        Map<String, Object> parameters = request.getParametersCount() == 0 ? Map.of()
+                : parameters(request.getParametersMap(), "parameters");
         long timeout = control(parameters, TIMEOUT, "a non-negative integer number of microseconds",
                 RequestControls.MAX_TIMEOUT_MICROS);
         long priority = control(parameters, PRIORITY, "a priority level (a non-negative integer, 1 = highest)",
@@ -104,46 +105,51 @@ public final class GrpcRequests {
                     + " inputs; expected one per input, in the order of 'inputs'");
         }
         List<Tensor> tensors = new ArrayList<>(count);
-        Set<String> names = new HashSet<>();
+        Set<String> names = count > 1 ? new HashSet<>() : null;
         for (int i = 0; i < count; i++) {
             ModelInferRequest.InferInputTensor input = request.getInputs(i);
             String name = input.getName();
             if (name.isEmpty()) {
                 throw invalid("inputs[" + i + "] has no name");
             }
-            if (!names.add(name)) {
+            if (names != null && !names.add(name)) {
                 throw invalid("input '" + name + "' appears more than once");
             }
-            String label = "input '" + name + "'";
             DataType type;
             try {
                 type = DataType.parse(input.getDatatype());
             } catch (IllegalArgumentException e) {
-                throw invalid(label + ": " + e.getMessage());
+                throw invalid(label(name) + ": " + e.getMessage());
             }
-            long[] shape = shape(input, label);
-            long elements = elements(shape, type, label);
+            long[] shape = shape(input, name);
+            long elements = elements(shape, type, name);
             if (raw > 0) {
                 if (input.hasContents()) {
-                    throw invalid(label + " has both contents and raw_input_contents[" + i + "]; send one of them");
+                    throw invalid(label(name) + " has both contents and raw_input_contents[" + i
+                            + "]; send one of them");
                 }
                 tensors.add(rawTensor(name, type, shape, elements, request.getRawInputContents(i), i));
             } else {
                 if (!input.hasContents()) {
-                    throw invalid(label + " has no contents, and the request has no raw_input_contents");
+                    throw invalid(label(name) + " has no contents, and the request has no raw_input_contents");
                 }
-                tensors.add(new Tensor(name, type, shape, typed(input.getContents(), type, (int) elements, label)));
+                tensors.add(new Tensor(name, type, shape, typed(input.getContents(), type, (int) elements, name)));
             }
         }
         return tensors;
     }
 
-    private static long[] shape(ModelInferRequest.InferInputTensor input, String label) {
+    /** How errors name input {@code name}; made only for an error (this runs for every request). */
+    private static String label(String name) {
+        return "input '" + name + "'";
+    }
+
+    private static long[] shape(ModelInferRequest.InferInputTensor input, String name) {
         long[] shape = new long[input.getShapeCount()];
         for (int d = 0; d < shape.length; d++) {
             shape[d] = input.getShape(d);
             if (shape[d] < 0) {
-                throw invalid(label + ": shape " + input.getShapeList() + " has a negative dimension;"
+                throw invalid(label(name) + ": shape " + input.getShapeList() + " has a negative dimension;"
                         + " expected non-negative sizes");
             }
         }
@@ -151,7 +157,7 @@ public final class GrpcRequests {
     }
 
     /** The element count, refusing shapes whose bytes would not fit one buffer. */
-    private static long elements(long[] shape, DataType type, String label) {
+    private static long elements(long[] shape, DataType type, String name) {
         try {
             long n = Shapes.elementCount(shape);
             if (Math.multiplyExact(n, (long) type.byteSize()) <= Integer.MAX_VALUE) {
@@ -160,7 +166,7 @@ public final class GrpcRequests {
         } catch (ArithmeticException e) {
             // reported below
         }
-        throw invalid(label + " with shape " + Shapes.format(shape) + " and datatype " + type + " is too large");
+        throw invalid(label(name) + " with shape " + Shapes.format(shape) + " and datatype " + type + " is too large");
     }
 
     private static Tensor rawTensor(String name, DataType type, long[] shape, long elements, ByteString bytes,
@@ -175,7 +181,7 @@ public final class GrpcRequests {
     }
 
     /** Typed contents in the field the protocol assigns to {@code type}, checked for count and range. */
-    private static ByteBuffer typed(InferTensorContents c, DataType type, int n, String label) {
+    private static ByteBuffer typed(InferTensorContents c, DataType type, int n, String name) {
         String field = switch (type) {
             case BOOL -> "bool_contents";
             case INT8, INT16, INT32 -> "int_contents";
@@ -183,7 +189,7 @@ public final class GrpcRequests {
             case UINT8 -> "uint_contents";
             case FP32 -> "fp32_contents";
             case FP64 -> "fp64_contents";
-            case FP16, BF16 -> throw invalid(label + ": datatype " + type
+            case FP16, BF16 -> throw invalid(label(name) + ": datatype " + type
                     + " has no typed contents field in the v2 gRPC protocol; send it in raw_input_contents");
         };
         int[] counts = {c.getBoolContentsCount(), c.getIntContentsCount(), c.getInt64ContentsCount(),
@@ -196,12 +202,13 @@ public final class GrpcRequests {
             if (fields[f].equals(field)) {
                 found = counts[f];
             } else if (counts[f] > 0) {
-                throw invalid(label + " of datatype " + type + " takes its elements in contents." + field
+                throw invalid(label(name) + " of datatype " + type + " takes its elements in contents." + field
                         + ", found contents." + fields[f]);
             }
         }
         if (found != n) {
-            throw invalid(label + " needs " + n + " elements in contents." + field + " for its shape, got " + found);
+            throw invalid(label(name) + " needs " + n + " elements in contents." + field + " for its shape, got "
+                    + found);
         }
         ByteBuffer out = ByteBuffer.allocate(n * type.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
         switch (type) {
@@ -212,12 +219,12 @@ public final class GrpcRequests {
             }
             case INT8 -> {
                 for (int i = 0; i < n; i++) {
-                    out.put((byte) ranged(c.getIntContents(i), Byte.MIN_VALUE, Byte.MAX_VALUE, label, i, type));
+                    out.put((byte) ranged(c.getIntContents(i), Byte.MIN_VALUE, Byte.MAX_VALUE, name, i, type));
                 }
             }
             case INT16 -> {
                 for (int i = 0; i < n; i++) {
-                    out.putShort((short) ranged(c.getIntContents(i), Short.MIN_VALUE, Short.MAX_VALUE, label, i, type));
+                    out.putShort((short) ranged(c.getIntContents(i), Short.MIN_VALUE, Short.MAX_VALUE, name, i, type));
                 }
             }
             case INT32 -> {
@@ -232,7 +239,7 @@ public final class GrpcRequests {
             }
             case UINT8 -> {
                 for (int i = 0; i < n; i++) {
-                    out.put((byte) ranged(Integer.toUnsignedLong(c.getUintContents(i)), 0, 255, label, i, type));
+                    out.put((byte) ranged(Integer.toUnsignedLong(c.getUintContents(i)), 0, 255, name, i, type));
                 }
             }
             case FP32 -> {
@@ -250,9 +257,9 @@ public final class GrpcRequests {
         return out.flip();
     }
 
-    private static long ranged(long value, long min, long max, String label, int index, DataType type) {
+    private static long ranged(long value, long min, long max, String name, int index, DataType type) {
         if (value < min || value > max) {
-            throw invalid(label + ": element " + index + " is " + value + ", outside " + type + "'s range "
+            throw invalid(label(name) + ": element " + index + " is " + value + ", outside " + type + "'s range "
                     + min + ".." + max);
         }
         return value;
