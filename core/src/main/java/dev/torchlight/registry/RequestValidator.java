@@ -64,6 +64,7 @@ final class RequestValidator {
             } else if (!spec.accepts(shape, 0)) {
                 throw shapeError(spec, shape, Shapes.format(spec.shape()));
             }
+            ValueRangeCheck.check(spec, t);
             ordered.add(t);
         }
         return ordered;
