@@ -61,7 +61,7 @@ final class LibTorchModel implements LoadedModel {
         this.name = config.name();
         this.context = "model '" + name + "': ";
         this.placement = placement;
-        this.inputs = config.inputs();
+        this.inputs = config.modelInputs();
         this.outputs = config.outputs();
         this.handle = handle;
         this.intraOpThreads = intraOpThreads;
