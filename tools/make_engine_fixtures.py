@@ -2,7 +2,8 @@
 
 Small TorchScript modules that exercise what the served fixtures in testdata/ do not: dict outputs,
 non-contiguous outputs, a forward that raises, one that runs out of memory above a batch size, and
-an in-place update of its input. Run with the project's Python: "$(tools/python-env.sh)" tools/make_engine_fixtures.py
+two that keep state between calls (an in-place update of a buffer, an attribute set in forward), which
+instances must not share. Run with the project's Python: "$(tools/python-env.sh)" tools/make_engine_fixtures.py
 """
 import pathlib
 import warnings
@@ -46,6 +47,31 @@ class OomRows(torch.nn.Module):
         return x * 2 + scratch[0] * 0
 
 
+class CountsCalls(torch.nn.Module):
+    """Keeps state in a buffer it updates in place: its instances must not share one module."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("calls", torch.zeros(1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.calls.add_(1)
+        return x + self.calls
+
+
+class KeepsLast(torch.nn.Module):
+    """Sets an attribute in forward: its instances must not share one module."""
+
+    def __init__(self):
+        super().__init__()
+        self.last = torch.zeros(1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        previous = self.last
+        self.last = x.sum().reshape(1)
+        return x + previous
+
+
 def save(module, name):
     scripted = torch.jit.script(module.eval())
     torch.jit.save(scripted, str(OUT / name))
@@ -60,6 +86,8 @@ def main():
         save(Transposed(), "transposed.pt")
         save(Raises(), "raises.pt")
         save(OomRows(), "oom_rows.pt")
+        save(CountsCalls(), "counts_calls.pt")
+        save(KeepsLast(), "keeps_last.pt")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/ir/alias_analysis.h>
+#include <torch/csrc/jit/passes/inliner.h>
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
 
@@ -1186,6 +1188,106 @@ void tl_model_free(tl_model* model) {
         delete model;
     } catch (...) {
     }
+}
+
+namespace {
+
+// A value of this type cannot be changed in place: plain scalars, strings, and tuples or optionals of
+// those. Tensors, lists, dicts and objects can.
+bool immutable(const c10::TypePtr& type) {
+    switch (type->kind()) {
+        case c10::TypeKind::IntType:
+        case c10::TypeKind::FloatType:
+        case c10::TypeKind::BoolType:
+        case c10::TypeKind::StringType:
+        case c10::TypeKind::NoneType:
+        case c10::TypeKind::DeviceObjType:
+        case c10::TypeKind::NumberType:
+        case c10::TypeKind::ComplexType:
+            return true;
+        case c10::TypeKind::TupleType:
+        case c10::TypeKind::OptionalType:
+            for (const c10::TypePtr& contained : type->containedTypes()) {
+                if (!immutable(contained)) {
+                    return false;
+                }
+            }
+            return true;
+        default:
+            return false;
+    }
+}
+
+// Why forward may change the module's state: it sets an attribute, or writes into a tensor it reads
+// from one (a running statistic, a counter, a cache), or reads a mutable container attribute. "" when
+// it does none of these, so that threads can run it at once on one module. Judged on forward's graph
+// with every method call inlined, by libtorch's own alias analysis; conservative where unsure.
+std::string state_change(const torch::jit::Module& module) {
+    auto graph = torch::jit::toGraphFunction(module.get_method("forward").function()).graph()->copy();
+    torch::jit::Inline(*graph);
+    torch::jit::AliasDb aliases(graph);
+    std::vector<const torch::jit::Block*> blocks{graph->block()};
+    while (!blocks.empty()) {
+        const torch::jit::Block* block = blocks.back();
+        blocks.pop_back();
+        for (const torch::jit::Node* node : block->nodes()) {
+            for (const torch::jit::Block* inner : node->blocks()) {
+                blocks.push_back(inner);
+            }
+            if (node->kind() == c10::prim::SetAttr) {
+                return "forward sets attribute '" + node->s(c10::attr::name) + "'";
+            }
+            if (node->kind() != c10::prim::GetAttr) {
+                continue;
+            }
+            const torch::jit::Value* value = node->output();
+            const c10::TypePtr& type = value->type();
+            if (type->cast<c10::ClassType>() && type->expectRef<c10::ClassType>().is_module()) {
+                continue; // a submodule: its own reads and writes are in the inlined graph
+            }
+            if (type->cast<c10::TensorType>()) {
+                if (aliases.hasWriters(value)) {
+                    return "forward writes into attribute '" + node->s(c10::attr::name) + "'";
+                }
+            } else if (!immutable(type)) {
+                return "forward reads attribute '" + node->s(c10::attr::name) + "' of mutable type " +
+                       type->str();
+            }
+        }
+    }
+    return "";
+}
+
+} // namespace
+
+// A second handle on a loaded CPU TorchScript module (see torchlight_engine.h): the module is shared,
+// so its weights are in memory once however many instances run it.
+int32_t tl_model_share(const tl_model* model, tl_model** shared) {
+    return guarded("sharing a model", [&]() -> int32_t {
+        if (model == nullptr || shared == nullptr) {
+            return invalid("tl_model_share: model or shared is NULL");
+        }
+        *shared = nullptr;
+        if (model->format != TL_TORCHSCRIPT || !model->module) {
+            return invalid("only a TorchScript model can be shared; an AOTInductor package is loaded per instance");
+        }
+        if (model->as_saved || !model->device.is_cpu()) {
+            return invalid("only a model on the CPU can be shared; one on " + model->device.str() +
+                           " or loaded as saved is loaded per instance");
+        }
+        std::string why = state_change(*model->module);
+        if (!why.empty()) {
+            return invalid("the module cannot be run by several threads at once: " + why);
+        }
+        auto copy = std::make_unique<tl_model>();
+        copy->format = model->format;
+        copy->device = model->device;
+        copy->as_saved = model->as_saved;
+        copy->input_cast = model->input_cast;
+        copy->module = *model->module; // a handle: the same module object and tensors
+        *shared = copy.release();
+        return TL_OK;
+    });
 }
 
 int32_t tl_model_stream(const tl_model* model, int64_t* id) {

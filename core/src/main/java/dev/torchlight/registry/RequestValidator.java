@@ -67,6 +67,7 @@ final class RequestValidator {
             } else if (!spec.accepts(shape, 0)) {
                 throw shapeError(spec, shape, Shapes.format(spec.shape()));
             }
+            ValueRangeCheck.check(spec, t);
         }
         return List.of(bySpec);
     }

@@ -24,6 +24,7 @@ final class BatchExecutor {
     private final String label;
     private final int instance;
     private final boolean batched;
+    private final BatchLayout layout;
     private final ModelStats stats;
     private final NanoClock clock;
     private final SafeBatchLimit limit;
@@ -38,13 +39,15 @@ final class BatchExecutor {
      * @param label the model version in messages, e.g. {@code resnet50/1}
      * @param instance the instance it runs for (0-based), as the policy knows it
      * @param batched whether the model's tensors carry a batch dimension
+     * @param layout how the requests' inputs become the model's
      * @param policy learns the rows and compute time of each successful run
      */
-    BatchExecutor(String label, int instance, boolean batched, ModelStats stats, NanoClock clock, SafeBatchLimit limit,
-            BatchPolicy policy) {
+    BatchExecutor(String label, int instance, boolean batched, BatchLayout layout, ModelStats stats, NanoClock clock,
+            SafeBatchLimit limit, BatchPolicy policy) {
         this.label = label;
         this.instance = instance;
         this.batched = batched;
+        this.layout = layout;
         this.stats = stats;
         this.clock = clock;
         this.limit = limit;
@@ -101,7 +104,7 @@ final class BatchExecutor {
         long start;
         long ns;
         try {
-            List<Tensor> inputs = BatchTensors.gather(batch, rows);
+            List<Tensor> inputs = BatchTensors.gather(batch, rows, layout);
             start = clock.nanoTime();
             List<Tensor> outputs = model.infer(inputs);
             ns = clock.nanoTime() - start;

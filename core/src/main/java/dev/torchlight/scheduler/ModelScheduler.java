@@ -92,9 +92,10 @@ public final class ModelScheduler implements AutoCloseable {
             throw new IllegalArgumentException("model " + label + " needs at least one instance");
         }
         List<ModelInstance> instances = new ArrayList<>(placements.size());
+        BatchLayout layout = BatchLayout.of(config);
         for (int i = 0; i < placements.size(); i++) {
             SafeBatchLimit limit = new SafeBatchLimit();
-            BatchExecutor executor = new BatchExecutor(label, i, config.batched(), stats, clock, limit, policy);
+            BatchExecutor executor = new BatchExecutor(label, i, config.batched(), layout, stats, clock, limit, policy);
             instances.add(new ModelInstance(i, label + "#" + i, placements.get(i), loader, executor, limit,
                     config.maxBatchSize()));
         }

@@ -20,6 +20,8 @@ final class RandomTensors {
     /**
      * One tensor per spec: {@code [batch, ...shape]} when {@code batch > 0}, the declared shape
      * alone when the model is unbatched ({@code batch == 0}); variable dimensions (-1) become 1.
+     * Integers of an input with a {@code value_range} are drawn from all of it (ids spread over a
+     * whole embedding table, as real traffic's are).
      */
     static List<Tensor> of(List<TensorSpec> specs, int batch, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
@@ -33,7 +35,11 @@ final class RandomTensors {
                     .alignedSlice(ALIGNMENT).order(ByteOrder.LITTLE_ENDIAN);
             data.limit(Math.toIntExact(bytes));
             while (data.hasRemaining()) {
-                put(data, spec.dataType(), random);
+                if (spec.valueRange() != null) {
+                    putInRange(data, spec, random);
+                } else {
+                    put(data, spec.dataType(), random);
+                }
             }
             tensors.add(new Tensor(spec.name(), spec.dataType(), shape, data.flip()));
         }
@@ -50,6 +56,18 @@ final class RandomTensors {
             shape[i + offset] = declared[i] == -1 ? 1 : declared[i];
         }
         return shape;
+    }
+
+    private static void putInRange(ByteBuffer data, TensorSpec spec, SplittableRandom random) {
+        long min = spec.valueRange().min();
+        long max = spec.valueRange().max();
+        long v = max == Long.MAX_VALUE ? random.nextLong(min, max) : random.nextLong(min, max + 1);
+        switch (spec.dataType()) {
+            case INT64 -> data.putLong(v);
+            case INT32 -> data.putInt((int) v);
+            case INT16 -> data.putShort((short) v);
+            default -> data.put((byte) v);
+        }
     }
 
     // Floats in [0, 1) look like normalised features or pixels; small non-negative integers stay

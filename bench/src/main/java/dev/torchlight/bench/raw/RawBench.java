@@ -13,6 +13,7 @@ import dev.torchlight.engine.Placement;
 import dev.torchlight.engine.libtorch.LibTorchEngine;
 import dev.torchlight.repository.ModelRepository;
 import dev.torchlight.repository.ModelSource;
+import dev.torchlight.scheduler.BatchLayout;
 import dev.torchlight.scheduler.InstancePlacement;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -80,7 +81,9 @@ public final class RawBench {
                         options.model(), batch, options.threads(), placements.stream().distinct().toList(),
                         options.warmup().toMillis(), options.duration().toMillis());
                 String label = "b=" + batch;
-                List<Tensor> inputs = RandomTensors.of(config.inputs(), config.batched() ? batch : 0, options.seed());
+                // As the server hands a request alone to the engine: ragged inputs flat, batch inputs added.
+                List<Tensor> inputs = BatchLayout.of(config).modelInputs(
+                        RandomTensors.of(config.inputs(), config.batched() ? batch : 0, options.seed()));
                 LevelRun level = new LevelRun(instances, inputs, batch, label, progress);
                 LevelResult result = level.run(options.warmup(), options.duration());
                 results.add(result);

@@ -107,6 +107,7 @@ final class EngineLibrary {
     private final MethodHandle getIntraOpThreads;
     private final MethodHandle modelLoad;
     private final MethodHandle modelFree;
+    private final MethodHandle modelShare;
     private final MethodHandle modelStream;
     private final MethodHandle modelNotice;
     private final MethodHandle modelRun;
@@ -138,6 +139,7 @@ final class EngineLibrary {
         getIntraOpThreads = bind.function("tl_get_intra_op_threads", FunctionDescriptor.of(JAVA_INT), quick);
         modelLoad = bind.function("tl_model_load", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         modelFree = bind.function("tl_model_free", FunctionDescriptor.ofVoid(ADDRESS));
+        modelShare = bind.function("tl_model_share", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         modelStream = bind.function("tl_model_stream", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), quick);
         modelNotice = bind.function("tl_model_notice", FunctionDescriptor.of(ADDRESS, ADDRESS), quick);
         modelRun = bind.function("tl_model_run",
@@ -294,6 +296,26 @@ final class EngineLibrary {
                 throw bindingFailure(e);
             }
             check(status, context);
+            return handle.get(ADDRESS, 0);
+        }
+    }
+
+    /**
+     * A second handle on {@code model}'s module, weights shared; it must go back through {@link #free}.
+     *
+     * @throws EngineException saying why when the model cannot be shared (not TorchScript on the CPU,
+     *     or its forward changes the module's state)
+     */
+    MemorySegment share(MemorySegment model) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment handle = arena.allocate(ADDRESS);
+            int status;
+            try {
+                status = (int) modelShare.invokeExact(model, handle);
+            } catch (Throwable e) {
+                throw bindingFailure(e);
+            }
+            check(status, "");
             return handle.get(ADDRESS, 0);
         }
     }
