@@ -22,7 +22,7 @@ class BatchExecutorTest {
     private final ScriptedEngine engine = new ScriptedEngine();
     private final ModelStats stats = new ModelStats();
     private final RecordingPolicy policy = new RecordingPolicy();
-    private final BatchExecutor executor = new BatchExecutor("m/1", 0, true, stats, new FakeClock(),
+    private final BatchExecutor executor = new BatchExecutor("m/1", 0, true, BatchLayout.STACKED, stats, new FakeClock(),
             new SafeBatchLimit(), policy);
     private final List<Fixtures.FutureAnswer> answers = new ArrayList<>();
 
