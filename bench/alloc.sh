@@ -14,7 +14,8 @@
 # attach mechanism's own threads are left out. The recordings stay in the results folder; the heaviest
 # allocation sites of each (jdk.ObjectAllocationSample by weight, by the first frames of their stacks)
 # are in r<round>-<protocol>-sites.txt. summary.tsv has one line per run, medians.tsv the median
-# and range over the rounds per protocol.
+# and range over the rounds per protocol; all in bench/results/alloc-<date>-<time>/ (ALLOC_RESULTS to
+# choose).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +26,7 @@ protocols=${ALLOC_PROTOCOLS:-"v2-json v2-binary grpc"}
 warmup=${ALLOC_WARMUP:-10s}
 duration=${ALLOC_DURATION:-10s}
 rounds=${ALLOC_ROUNDS:-3}
-out=${ALLOC_RESULTS:-bench/results/alloc-$(date -u +%Y-%m-%d)}
+out=${ALLOC_RESULTS:-bench/results/alloc-$(date -u +%Y-%m-%d-%H%M)}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 say() { echo "alloc.sh: $*" >&2; }
