@@ -9,7 +9,8 @@
 #                    built against that machine's CUDA PyTorch)
 # DIR/native/        the engine library's sources and build.sh, the same snapshot as the jar: the
 #                    jar and the library must agree on the C ABI even while others edit the tree
-# DIR/tools/         make_bench_models.py and tools/gpu's scripts, check.sh at DIR/check.sh
+# DIR/tools/         make_bench_models.py, examples/medical-3d/make_model.py (as tools/medical-3d/) and
+#                    tools/gpu's scripts, check.sh at DIR/check.sh
 #
 # The jar is rebuilt first (./mvnw install -DskipTests) unless TL_BUNDLE_NO_BUILD=1. Then, on the
 # device machine: bash DIR/check.sh (tools/gpu/README.md).
@@ -54,6 +55,8 @@ changed=$(find "$native" -maxdepth 1 -type f -newer "$jar" -printf '%f ')
 [[ -z $changed ]] || say "warning: $changed changed after $jar was built; rebuild (without TL_BUNDLE_NO_BUILD) if the C ABI moved"
 cp "$native/CMakeLists.txt" "$native/build.sh" "$native"/*.cpp "$native"/*.h "$out/native/"
 cp "$root/tools/make_bench_models.py" "$out/tools/"
+mkdir -p "$out/tools/medical-3d"
+cp "$root/examples/medical-3d/make_model.py" "$out/tools/medical-3d/"
 cp "$root/tools/gpu/"*.py "$out/tools/gpu/"
 cp "$root/tools/gpu/check.sh" "$out/check.sh"
 # What the bundle was made from, for check.md.

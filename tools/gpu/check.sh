@@ -7,7 +7,8 @@
 #   TL_CHECK_DEVICE=cpu OUT=/tmp/gpucheck bash gpu-bundle/check.sh   # the same flow on a CPU (smoke test)
 #
 # Steps: unpack the Java runtime; build the engine library against this machine's PyTorch (in the
-# background); make the models (make_models.py; the AOTInductor package in the background); raw
+# background); make the models (make_models.py, the split 3D U-Net of examples/medical-3d among
+# them; the AOTInductor package in the background); raw
 # PyTorch eager (raw_pytorch.py); the raw engine in-process (torchlight bench --raw); one server
 # with the measured models, driven by torchlight bench, and its outputs compared with PyTorch's; a
 # second server for memory after unloading and recovery from out of memory; the report.

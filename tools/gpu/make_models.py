@@ -3,7 +3,9 @@
 
   make_models.py --repo DIR --work DIR --device cuda|cpu [--no-gpu-keys]
       TorchScript models (the ResNet-50 and risk MLP of make_bench_models.py, same seeds), a model
-      whose memory grows with its batch (the out-of-memory check), their config.yaml files and
+      whose memory grows with its batch (the out-of-memory check), the 3D U-Net of
+      examples/medical-3d split in two stages over two GPUs (cuda:0 and cuda:1, or both stages on
+      cuda:0 where there is one; FP16; kind: MODEL), their config.yaml files and
       warm-up inputs, the eager PyTorch outputs for one fixed input per model and precision
       (WORK/refs/), and WORK/plan.json: the models each server loads and the points to measure.
   make_models.py --repo DIR --work DIR --device cuda|cpu --aoti
@@ -26,6 +28,21 @@ sys.path.insert(0, str(HERE.parent))  # make_bench_models.py, one folder up as i
 
 import make_bench_models as mbm  # noqa: E402
 
+
+def medical3d():
+    """examples/medical-3d/make_model.py: beside this folder in the bundle (tools/medical-3d/), two
+    folders up from the tools in the repository."""
+    import importlib.util
+
+    for path in (HERE.parent / "medical-3d" / "make_model.py",
+                 HERE.parent.parent / "examples" / "medical-3d" / "make_model.py"):
+        if path.exists():
+            spec = importlib.util.spec_from_file_location("medical3d_make_model", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    raise FileNotFoundError("examples/medical-3d/make_model.py is not in the bundle")
+
 IMAGE = [3, 224, 224]
 RISK = [256]
 INPUT_SEED = 7
@@ -39,10 +56,12 @@ def sizes(device):
         return dict(resnet_batches=[1, 8, 32, 64], resnet_precisions=["fp32", "fp16", "bf16"],
                     risk_precisions=[], instances_batch=8, instances_concurrency=64,
                     mem_batch=32, aoti="resnet50", warmup="1s", duration="3s", raw_seconds=1.5,
-                    busy_concurrency=4)
+                    busy_concurrency=4, unet=dict(size=128, base=16, half=True))
+    # The U-Net at 32^3 and 4 channels on a CPU: a 128^3 volume takes seconds there.
     return dict(resnet_batches=[1, 2], resnet_precisions=["fp32"], risk_precisions=["fp16", "bf16"],
                 instances_batch=1, instances_concurrency=4, mem_batch=2, aoti="risk",
-                warmup="500ms", duration="2s", raw_seconds=0.5, busy_concurrency=2)
+                warmup="500ms", duration="2s", raw_seconds=0.5, busy_concurrency=2,
+                unet=dict(size=32, base=4, half=False))
 
 
 def yaml_list(values):
@@ -132,6 +151,40 @@ def save_f32(path, tensor):
     tensor.detach().to("cpu", dtype=tensor.dtype).contiguous().numpy().tofile(path)
 
 
+def make_unet(torch, dev, size, repo, work, refs):
+    """The split 3D U-Net of examples/medical-3d in repo/unet3d_split: stage 1 on cuda:0, stage 2 on
+    cuda:1 (on cuda:0 too where there is one GPU), FP16 on a GPU; the volume and the unsplit model's
+    logits (on cuda:0, same precision, TF32 off) in refs/. None, with the reason printed, if it
+    cannot be made: the other models are made all the same."""
+    name = "unet3d_split"
+    if dev == "cuda":
+        devices = ["cuda:0", "cuda:1"] if torch.cuda.device_count() >= 2 else ["cuda:0", "cuda:0"]
+    else:
+        devices = ["cpu", "cpu"]
+    try:
+        t0 = time.monotonic()
+        out = work / "unet3d"
+        manifest = medical3d().make(out, size=size["size"], base=size["base"], devices=devices, half=size["half"],
+                                    volumes=1, name=name, repo=repo, unsplit_file=False,
+                                    log=lambda line: print(f"  {line}", flush=True))
+    except Exception as e:  # noqa: BLE001  the check goes on without it
+        print(f"{name}: not made: {type(e).__name__}: {e}", flush=True)
+        return None
+    precision = manifest["precision"]
+    ref = f"unet3d_{precision}"
+    check = manifest["checks"][0]
+    link(out / check["volume"], refs / "unet3d.input.bin")
+    link(out / check["reference"], refs / f"{ref}.output.bin")
+    print(f"{name}: stages on {devices[0]} and {devices[1]}, {precision}, {size['size']}^3, "
+          f"split vs unsplit in PyTorch rel {check['rel']:.2e}; {time.monotonic() - t0:.1f} s", flush=True)
+    return dict(name=name, precision=precision, devices=devices, size=size["size"], ref=ref,
+                max_batch_size=manifest["max_batch_size"], input=manifest["input"]["name"],
+                output=manifest["output"]["name"], file=str(repo / name / "1" / "model.pt"),
+                ref_entry=dict(input="unet3d.input.bin", input_shape=manifest["input"]["shape"],
+                               output=f"{ref}.output.bin", output_shape=manifest["output"]["shape"],
+                               precision=precision, pytorch_split_rel=check["rel"]))
+
+
 def make_main(args):
     import torch
 
@@ -156,6 +209,7 @@ def make_main(args):
     row_bytes = row_bytes_for(torch, dev)
     Hog.build(torch, row_bytes).save(str(files / "oom.pt"))
     print(f"model files in {time.monotonic() - t0:.1f} s", flush=True)
+    unet = make_unet(torch, dev, s["unet"], repo, work, refs)
 
     # Warm-up inputs: random floats, one file per batch size, linked into each model's folder.
     gen = torch.Generator().manual_seed(11)
@@ -216,6 +270,12 @@ def make_main(args):
                         input=(risk_io if s["aoti"] == "risk" else image_io)[0][0],
                         output=(risk_io if s["aoti"] == "risk" else image_io)[1][0])
 
+    if unet:
+        models[unet["name"]] = dict(role="bench", precision=unet["precision"], max_batch=unet["max_batch_size"],
+                                    instances=1, ref=unet["ref"], platform="torchscript", input=unet["input"],
+                                    output=unet["output"], devices=unet["devices"], size=unet["size"],
+                                    file=unet["file"])
+
     # Reference outputs: eager PyTorch on the same device, one fixed input, each precision. fp32
     # without TF32, so that an fp32 difference shows what the server computes, not cuDNN's choice.
     torch.backends.cudnn.allow_tf32 = False
@@ -226,8 +286,8 @@ def make_main(args):
     rows = torch.rand(2, *RISK, generator=g)
     save_f32(refs / "resnet50.input.bin", image)
     save_f32(refs / "risk.input.bin", rows)
-    ref_index = {}
-    wanted = {m["ref"] for m in models.values() if m["ref"]}
+    ref_index = {unet["ref"]: unet["ref_entry"]} if unet else {}
+    wanted = {m["ref"] for m in models.values() if m["ref"] and m["ref"] not in ref_index}
     with torch.inference_mode():
         for ref in sorted(wanted):
             base, p = ref.rsplit("_", 1)
@@ -239,7 +299,7 @@ def make_main(args):
                                   output=f"{ref}.output.bin", output_shape=list(y.shape), precision=p)
             del m
     (refs / "refs.json").write_text(json.dumps(ref_index, indent=1))
-    print(f"references {sorted(wanted)} in {time.monotonic() - t0:.1f} s", flush=True)
+    print(f"references {sorted(ref_index)} in {time.monotonic() - t0:.1f} s", flush=True)
 
     # What to measure. Batch 1 one request at a time (latency); larger batches with a few requests in
     # flight, so that the server receives the next request while the GPU computes this one.
@@ -260,12 +320,17 @@ def make_main(args):
         point("risk", "risk", b, 1 if b == 1 else busy)
     for b in (1, models[aoti]["max_batch"]):
         point("aoti", aoti, b, 1 if b == 1 else busy)
+    if unet:
+        # One volume per request, one and two in flight (the second waits for the model's one instance).
+        for c in (1, 2):
+            point("unet3d", unet["name"], 1, c)
     raw_engine = [dict(model="resnet50_fp32", batches=[1, top])]
     if "fp16" in s["resnet_precisions"]:
         raw_engine.append(dict(model="resnet50_fp16", batches=[top]))
     # The AOTInductor package is compiled while the main server starts; check.sh loads it later.
     main_models = [n for n, m in models.items() if m["role"] == "bench" and n != aoti]
     plan = dict(device=dev, gpu_keys=gpu_keys, sizes=s, models=models, row_bytes=row_bytes,
+                unet3d=unet["name"] if unet else None,
                 servers=dict(main=main_models, aux=["risk"]), aoti=aoti, memory_model="resnet50_mem",
                 oom_model="oom", points=points, raw_engine=raw_engine,
                 raw_warmup=s["warmup"], raw_duration=s["duration"])

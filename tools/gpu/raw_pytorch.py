@@ -8,7 +8,9 @@ risk MLP at batch 1 and 64: per-call latency (p50, p90) and items/s, each call s
 (torch.cuda.synchronize), after a warm-up that also lets cuDNN pick its algorithms
 (cudnn.benchmark on), under torch.inference_mode. Inputs are already on the device: these numbers
 exclude the host-to-device copies a server has to make. On CUDA also ResNet-50 fp32 batch 1 replayed
-from a CUDA graph (torch.cuda.CUDAGraph), the floor for the server's cuda_graphs setting.
+from a CUDA graph (torch.cuda.CUDAGraph), the floor for the server's cuda_graphs setting. And the
+split 3D U-Net (examples/medical-3d) as the server runs it: its TorchScript file loaded as saved (its
+stages on their devices), one FP32 volume handed over on the CPU, the logits brought back to the CPU.
 """
 
 import argparse
@@ -70,7 +72,7 @@ def main(argv):
     result = dict(device=device, torch=torch.__version__, cuda=torch.version.cuda,
                   cudnn=torch.backends.cudnn.version() if device == "cuda" else None,
                   tf32_cudnn=torch.backends.cudnn.allow_tf32, tf32_matmul=torch.backends.cuda.matmul.allow_tf32,
-                  seconds_per_point=seconds, resnet50=[], risk=[], cuda_graph=None, errors=[])
+                  seconds_per_point=seconds, resnet50=[], risk=[], cuda_graph=None, unet3d=None, errors=[])
     if device == "cuda":
         result["gpu"] = torch.cuda.get_device_name(0)
 
@@ -102,6 +104,17 @@ def main(argv):
             print(f"risk b{b}: p50 {row['p50_ms']:.4f} ms, {row['items_per_s']:.0f} rows/s", flush=True)
         save()
 
+    unet = plan.get("unet3d")
+    if unet:
+        try:
+            result["unet3d"] = split_unet(torch, plan["models"][unet], device, seconds)
+            print(f"{unet} b1: p50 {result['unet3d']['p50_ms']:.1f} ms, {result['unet3d']['items_per_s']:.2f} volumes/s",
+                  flush=True)
+        except Exception as e:
+            result["errors"].append(f"{unet}: {type(e).__name__}: {e}")
+            print(result["errors"][-1], flush=True)
+        save()
+
     if device == "cuda":
         try:
             result["cuda_graph"] = cuda_graph(torch, resnet, seconds)
@@ -111,6 +124,25 @@ def main(argv):
             print(result["errors"][-1], flush=True)
     save()
     return 0
+
+
+def split_unet(torch, spec, device, seconds):
+    """The split U-Net's file as torchlight loads it (as saved): a CPU volume in, CPU logits out,
+    every device synchronized after each call."""
+    model = torch.jit.load(spec["file"])
+    size = spec["size"]
+    x = torch.rand(1, 1, size, size, size)
+    sync = (lambda: [torch.cuda.synchronize(d) for d in sorted(set(spec["devices"]))]) if device == "cuda" \
+        else (lambda: None)
+
+    def run():
+        model(x).to("cpu")
+        sync()
+
+    with torch.inference_mode():
+        row = summary(measure(torch, run, "cpu", seconds, min_iters=3), 1)
+    row.update(precision=spec["precision"], devices=spec["devices"], size=size)
+    return row
 
 
 def cuda_graph(torch, resnet, seconds):

@@ -191,6 +191,35 @@ def main(argv):
                          table(["batch", "TorchScript p50 ms", "TorchScript items/s", "AOTI p50 ms", "AOTI items/s",
                                 "AOTI ÷ TorchScript", "note"], rows)))
 
+    # ---- the split 3D U-Net (examples/medical-3d) ----
+    unet = rep.plan.get("unet3d")
+    if unet:
+        spec = rep.plan["models"][unet]
+        raw_unet = raw.get("unet3d") or {}
+        rows = [["raw PyTorch (the file as saved, CPU volume in, CPU logits out)", "—",
+                 num(raw_unet.get("p50_ms")), num(raw_unet.get("items_per_s")), ""]]
+        for c in (1, 2):
+            s = rep.point(unet, 1, c)
+            rows.append([f"torchlight over {rep.protocol}", c, num(s and s["p50"]), num(s and s["items"]),
+                         num(ratio(raw_unet.get("p50_ms"), s and s["p50"]), 2) if c == 1 else ""])
+        check = next((c for c in compare.get("rows", []) if c["model"] == unet), None)
+        if check is None:
+            verdict = "not compared"
+        elif check.get("rel") is None:
+            verdict = f"{check['status']}: {check.get('note', '')}"
+        else:
+            verdict = f"{check['status']}, rel {check['rel']:.2e}"
+        state = main_server.get("models", {}).get(unet, {})
+        devices = spec.get("devices") or ["?", "?"]
+        size = spec.get("size")
+        mib = f"{size ** 3 * 4 / 2**20:g} MiB FP32 in, twice that out" if size else "FP32 in and out"
+        sections.append((f"3D U-Net split in two stages ({devices[0]} and {devices[1]}, kind: MODEL)",
+                         f"examples/medical-3d: one {size}^3 volume per request ({mib}), {spec['precision']}, stage 1 "
+                         f"on {devices[0]}, stage 2 on {devices[1]}, one instance; load state: "
+                         f"{state.get('state', 'not made')} {state.get('error') or ''}; output against the unsplit model "
+                         f"(same precision, on {devices[0]}): {verdict}. `raw ÷ server` = raw p50 ÷ server p50.",
+                         table(["", "concurrency", "p50 ms", "volumes/s", "raw ÷ server"], rows)))
+
     # ---- raw engine ----
     rows = []
     for name, r in rep.bench.items():

@@ -884,6 +884,11 @@ int32_t load_model(const char* path, const tl_load_options* options, tl_model** 
                         "CUDA graphs";
         }
     }
+    // A model loaded as saved places its own parts, on GPUs too (a network split across two of them):
+    // its convolutions are timed like a GPU instance's. The switch is process-wide either way.
+    if (o.device_type == TL_AS_SAVED && o.cudnn_benchmark == 1 && torch::cuda::device_count() > 0) {
+        at::globalContext().setBenchmarkCuDNN(true);
+    }
 #endif
     if (o.format == TL_TORCHSCRIPT) {
         torch::NoGradGuard no_grad;

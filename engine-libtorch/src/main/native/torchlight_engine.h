@@ -81,7 +81,8 @@ typedef struct tl_load_options {
     int32_t precision;    /* TL_FP32: as saved; TL_FP16 or TL_BF16: the module's floating-point
                              parameters and buffers are converted once (TorchScript only) */
     int32_t optimize;     /* 1: torch.jit.freeze and optimize_for_inference (TorchScript only) */
-    /* TL_CUDA only, 0 or 1 each; ignored on other devices. */
+    /* TL_CUDA only (cudnn_benchmark also TL_AS_SAVED where GPUs are visible), 0 or 1 each; ignored
+       on other devices. */
     int32_t cudnn_benchmark; /* 1: cuDNN times its algorithms per new input shape. Process-wide in
                                 libtorch: once one model turns it on, it stays on for all. */
     int32_t cuda_graphs;     /* 1: one CUDA graph per input shape (TorchScript only), see tl_model_run */
