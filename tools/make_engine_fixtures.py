@@ -1,8 +1,8 @@
 """Writes the engine's own test models to engine-libtorch/src/test/resources/fixtures.
 
 Small TorchScript modules that exercise what the served fixtures in testdata/ do not: dict outputs,
-non-contiguous outputs, a forward that raises, one that runs out of memory above a batch size, and
-an in-place update of its input. Run with the project's Python: "$(tools/python-env.sh)" tools/make_engine_fixtures.py
+non-contiguous outputs, a forward that raises (also inside a helper method, which freezing deletes),
+one that runs out of memory above a batch size, and an in-place update of its input. Run with the project's Python: "$(tools/python-env.sh)" tools/make_engine_fixtures.py
 """
 import pathlib
 import warnings
@@ -36,6 +36,22 @@ class Raises(torch.nn.Module):
         return x + 1
 
 
+class RaisesInHelper(torch.nn.Module):
+    """Looks ids up in embedding tables inside a helper method that forward calls: an id out of range
+    makes nn.Embedding throw there. Freezing inlines the helper into forward and deletes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables = torch.nn.ModuleList([torch.nn.Embedding(4, 2), torch.nn.Embedding(3, 2)])
+        self.out = torch.nn.Linear(4, 1)
+
+    def features(self, ids: Tensor) -> Tensor:
+        return torch.cat([table(ids[:, i]) for i, table in enumerate(self.tables)], dim=1)
+
+    def forward(self, ids: Tensor) -> Tensor:
+        return self.out(self.features(ids))
+
+
 class OomRows(torch.nn.Module):
     """Allocates (never touches) 2^(3 * rows) MiB of scratch: fine up to 4 rows (4 GiB of address
     space), out of memory from 8 rows (16 TiB, more than any machine has); returns its input doubled."""
@@ -59,6 +75,7 @@ def main():
         save(DictOut(), "dict_out.pt")
         save(Transposed(), "transposed.pt")
         save(Raises(), "raises.pt")
+        save(RaisesInHelper(), "raises_in_helper.pt")
         save(OomRows(), "oom_rows.pt")
 
 
