@@ -47,13 +47,14 @@ public final class LoadBench {
     }
 
     /**
-     * Runs every level of the sweep in order.
+     * Runs every level of the sweep in order; with {@link LoadOptions#stopAboveP99Ms()}, up to the
+     * first open-loop level that misses it.
      *
      * @param options what to run
      * @param progress where a progress line goes once a second (typically stderr)
      * @return the results, one per level run; fewer, with a note, when the server went away
-     * @throws LoadBenchException when the run cannot start: a bad URL, an unreadable input file,
-     *     or model metadata that cannot be read (the message says to pass {@code --input-file})
+     * @throws LoadBenchException when the run cannot start: a bad URL, an unreadable input file or
+     *     recording, or model metadata that cannot be read (the message says to pass {@code --input-file})
      */
     public BenchReport run(LoadOptions options, PrintStream progress) {
         HttpTarget target;
@@ -91,7 +92,14 @@ public final class LoadBench {
                                 options.rates().get(i), options.connections(), options.requestTimeout(), clock);
                 boolean gone = runLevel(level, watch, options, runStart, progress);
                 if (level.stats().measured()) {
-                    results.add(level.result());
+                    LevelResult result = level.result();
+                    results.add(result);
+                    if (aboveObjective(options, result) && i < levels - 1) {
+                        progress.printf(Locale.ROOT, "  %s: p99 %.3f ms, %d errors: above --stop-above-p99 %s ms,"
+                                + " the higher rates are not run%n", level.label(), result.p99Ms(), result.errors(),
+                                options.stopAboveP99Ms());
+                        break;
+                    }
                 }
                 if (gone) {
                     note = String.format(Locale.ROOT, "server at %s stopped answering at %.1f s: %s",
@@ -107,6 +115,12 @@ public final class LoadBench {
         String model = options.model() == null ? "" : options.model();
         return new BenchReport(BenchReport.TOOL, version, date, HostInfo.current(), options.url().toString(),
                 model, options.protocol().wireName(), results, note);
+    }
+
+    /** Whether an open-loop level missed the objective that ends the sweep. */
+    static boolean aboveObjective(LoadOptions options, LevelResult result) {
+        Double limit = options.stopAboveP99Ms();
+        return limit != null && (result.p99Ms() > limit || result.errors() > 0);
     }
 
     /** Warm-up, measured window, drain. Returns whether the server went away. */
