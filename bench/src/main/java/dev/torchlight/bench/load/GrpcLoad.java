@@ -81,14 +81,17 @@ final class GrpcLoad implements AutoCloseable {
         }
         try {
             List<ModelInferRequest> requests = new ArrayList<>();
+            // Read before any level in both cases, which also connects the first channel: a level that
+            // began on unconnected channels would measure their start.
+            List<InputSpec> inputs = metadata(channels.get(0), target, options);
             if (options.replayFile() != null) {
                 ReplayFile recording = ReplayFile.read(options.replayFile());
+                recording.check(inputs, options.model());
                 for (int i = 0; i < recording.size(); i++) {
                     requests.add(request(options, recording.request(i)));
                 }
                 return new GrpcLoad(group, channels, requests);
             }
-            List<InputSpec> inputs = metadata(channels.get(0), target, options);
             InputGenerator generator = new InputGenerator(options.seed());
             for (int i = 0; i < RequestPool.DISTINCT_BODIES; i++) {
                 requests.add(request(options, generator.next(inputs, options.batch())));

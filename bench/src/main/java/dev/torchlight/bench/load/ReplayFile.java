@@ -1,10 +1,13 @@
 package dev.torchlight.bench.load;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +27,9 @@ import java.util.Locale;
  * its number before the run starts.
  */
 public final class ReplayFile {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Streamed, no tree: a recording holds millions of numbers.
+    private static final JsonFactory JSON = JsonFactory.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+            .build();
 
     private final Path file;
     private final List<List<InputTensor>> requests;
@@ -76,6 +81,23 @@ public final class ReplayFile {
     /** Request {@code i} (0-based) as recorded. */
     List<InputTensor> request(int i) {
         return requests.get(i);
+    }
+
+    /**
+     * Checks that every recorded input is one the model declares, with its datatype.
+     *
+     * @throws LoadBenchException naming the first input that is not
+     */
+    void check(List<InputSpec> declared, String model) {
+        for (InputTensor t : requests.get(0)) {
+            InputSpec spec = declared.stream().filter(d -> d.name().equals(t.name())).findFirst().orElseThrow(
+                    () -> new LoadBenchException("--replay " + file + ": input '" + t.name() + "' is not an input of model "
+                            + model + ", which declares " + declared));
+            if (spec.datatype() != t.datatype()) {
+                throw new LoadBenchException("--replay " + file + ": input '" + t.name() + "' is " + t.datatype()
+                        + ", model " + model + " declares " + spec);
+            }
+        }
     }
 
     /**
@@ -150,116 +172,227 @@ public final class ReplayFile {
     }
 
     private static List<InputTensor> request(String line) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(line);
+        try (JsonParser parser = JSON.createParser(line)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new IllegalArgumentException("expected a v2 request body, a JSON object");
+            }
+            List<InputTensor> tensors = null;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (field.equals("inputs") && value == JsonToken.START_ARRAY) {
+                    tensors = new ArrayList<>();
+                    while (parser.nextToken() != JsonToken.END_ARRAY) {
+                        tensors.add(tensor(parser));
+                    }
+                } else {
+                    parser.skipChildren();
+                }
+            }
+            if (parser.nextToken() != null) {
+                throw new IllegalArgumentException("more than one JSON value on the line");
+            }
+            if (tensors == null || tensors.isEmpty()) {
+                throw new IllegalArgumentException("expected a v2 request body with a non-empty \"inputs\" array");
+            }
+            return tensors;
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a parser over a string does no I/O
         }
-        JsonNode inputs = root == null ? null : root.get("inputs");
-        if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
-            throw new IllegalArgumentException("expected a v2 request body with a non-empty \"inputs\" array");
-        }
-        List<InputTensor> tensors = new ArrayList<>(inputs.size());
-        for (JsonNode input : inputs) {
-            tensors.add(tensor(input));
-        }
-        return tensors;
     }
 
-    private static InputTensor tensor(JsonNode input) {
-        JsonNode name = input.get("name");
-        JsonNode datatype = input.get("datatype");
-        JsonNode shape = input.get("shape");
-        JsonNode data = input.get("data");
-        if (name == null || !name.isTextual() || datatype == null || !datatype.isTextual()
-                || shape == null || !shape.isArray() || data == null || !data.isArray()) {
+    /** One input object, the parser at its start; its fields may come in any order. */
+    private static InputTensor tensor(JsonParser parser) throws IOException {
+        if (parser.currentToken() != JsonToken.START_OBJECT) {
+            throw new IllegalArgumentException("an input must be a JSON object");
+        }
+        String name = null;
+        String datatype = null;
+        long[] shape = null;
+        Elements data = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            switch (field) {
+                case "name" -> name = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                case "datatype" -> datatype = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                case "shape" -> shape = value == JsonToken.START_ARRAY ? shape(parser) : null;
+                // FP32 elements parsed as floats when the datatype comes first, as make_model.py writes it.
+                case "data" -> data = value == JsonToken.START_ARRAY ? Elements.read(parser, "FP32".equals(datatype))
+                        : null;
+                default -> parser.skipChildren();
+            }
+        }
+        if (name == null || datatype == null || shape == null || data == null) {
             throw new IllegalArgumentException("an input needs \"name\", \"datatype\", \"shape\" and a flat \"data\""
-                    + " array: " + abbreviate(input));
+                    + " array" + (name == null ? "" : " (input " + name + ")"));
         }
         Datatype type;
         try {
-            type = Datatype.valueOf(datatype.asText());
+            type = Datatype.valueOf(datatype);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("input " + name.asText() + ": datatype " + datatype.asText()
+            throw new IllegalArgumentException("input " + name + ": datatype " + datatype
                     + " cannot be replayed; expected one of " + Arrays.toString(Datatype.values()), e);
         }
-        long[] dims = new long[shape.size()];
         long count = 1;
-        for (int i = 0; i < dims.length; i++) {
-            if (!shape.get(i).isIntegralNumber() || shape.get(i).asLong() < 0) {
-                throw new IllegalArgumentException("input " + name.asText() + ": shape must list sizes >= 0, got " + shape);
+        for (long d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("input " + name + ": shape must list sizes >= 0, got "
+                        + Arrays.toString(shape));
             }
-            dims[i] = shape.get(i).asLong();
-            count = Math.multiplyExact(count, dims[i]);
+            count = Math.multiplyExact(count, d);
         }
-        if (count != data.size()) {
-            throw new IllegalArgumentException("input " + name.asText() + ": shape " + shape + " holds " + count
-                    + " elements, data has " + data.size() + " (data must be flat)");
+        if (count != data.size) {
+            throw new IllegalArgumentException("input " + name + ": shape " + Arrays.toString(shape) + " holds " + count
+                    + " elements, data has " + data.size + " (data must be flat)");
         }
         ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(count * type.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
-        for (int e = 0; e < data.size(); e++) {
-            put(bytes, type, data.get(e), name.asText(), e);
+        for (int e = 0; e < data.size; e++) {
+            data.put(bytes, type, e, name);
         }
-        return new InputTensor(name.asText(), type, dims, bytes.flip());
+        return new InputTensor(name, type, shape, bytes.flip());
     }
 
-    private static void put(ByteBuffer bytes, Datatype type, JsonNode v, String input, int index) {
-        switch (type) {
-            case BOOL -> {
-                if (!v.isBoolean()) {
-                    throw element(input, index, v, "true or false");
-                }
-                bytes.put((byte) (v.booleanValue() ? 1 : 0));
+    private static long[] shape(JsonParser parser) throws IOException {
+        long[] dims = new long[8];
+        int n = 0;
+        while (parser.nextToken() != JsonToken.END_ARRAY) {
+            if (parser.currentToken() != JsonToken.VALUE_NUMBER_INT) {
+                parser.skipChildren();
+                return new long[] {-1};
             }
-            case FP16, BF16, FP32, FP64 -> {
-                if (!v.isNumber()) {
-                    throw element(input, index, v, "a number");
-                }
-                double d = v.doubleValue();
-                switch (type) {
-                    case FP16 -> bytes.putShort(Float.floatToFloat16((float) d));
-                    case BF16 -> bytes.putShort((short) (Float.floatToRawIntBits((float) d) >>> 16));
-                    case FP32 -> bytes.putFloat(v.floatValue());
-                    default -> bytes.putDouble(d);
+            dims = n == dims.length ? Arrays.copyOf(dims, n * 2) : dims;
+            dims[n++] = parser.getLongValue();
+        }
+        return Arrays.copyOf(dims, n);
+    }
+
+    /**
+     * The elements of a {@code data} array as they were written, kept in primitive arrays until the
+     * datatype (which may come after the data) says how to store them.
+     */
+    private static final class Elements {
+        private static final byte INTEGER = 0;
+        private static final byte DECIMAL = 1;
+        private static final byte TRUE = 2;
+        private static final byte FALSE = 3;
+        private static final byte OTHER = 4;
+
+        int size;
+        byte[] kinds = new byte[64];
+        long[] longs = new long[64];
+        double[] doubles = new double[64];
+        String[] texts = new String[64];
+
+        static Elements read(JsonParser parser, boolean floats) throws IOException {
+            Elements elements = new Elements();
+            JsonToken token;
+            while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
+                elements.grow();
+                int i = elements.size++;
+                elements.texts[i] = null;
+                switch (token) {
+                    case VALUE_NUMBER_INT -> {
+                        if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                            elements.kinds[i] = OTHER;
+                            elements.texts[i] = parser.getText();
+                        } else {
+                            elements.kinds[i] = INTEGER;
+                            elements.longs[i] = parser.getLongValue();
+                        }
+                    }
+                    case VALUE_NUMBER_FLOAT -> {
+                        elements.kinds[i] = DECIMAL;
+                        elements.doubles[i] = floats ? parser.getFloatValue() : parser.getDoubleValue();
+                    }
+                    case VALUE_TRUE -> elements.kinds[i] = TRUE;
+                    case VALUE_FALSE -> elements.kinds[i] = FALSE;
+                    default -> {
+                        elements.kinds[i] = OTHER;
+                        elements.texts[i] = token == JsonToken.VALUE_STRING ? "\"" + parser.getText() + "\""
+                                : token.isStructStart() ? "a nested " + (token == JsonToken.START_ARRAY ? "array" : "object")
+                                : parser.getText();
+                        parser.skipChildren();
+                    }
                 }
             }
-            default -> {
-                long min = switch (type) {
-                    case UINT8 -> 0;
-                    case INT8 -> Byte.MIN_VALUE;
-                    case INT16 -> Short.MIN_VALUE;
-                    case INT32 -> Integer.MIN_VALUE;
-                    default -> Long.MIN_VALUE;
-                };
-                long max = switch (type) {
-                    case UINT8 -> 255;
-                    case INT8 -> Byte.MAX_VALUE;
-                    case INT16 -> Short.MAX_VALUE;
-                    case INT32 -> Integer.MAX_VALUE;
-                    default -> Long.MAX_VALUE;
-                };
-                if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < min || v.longValue() > max) {
-                    throw element(input, index, v, String.format(Locale.ROOT, "an integer in [%d, %d]", min, max));
+            return elements;
+        }
+
+        private void grow() {
+            if (size == kinds.length) {
+                kinds = Arrays.copyOf(kinds, size * 2);
+                longs = Arrays.copyOf(longs, size * 2);
+                doubles = Arrays.copyOf(doubles, size * 2);
+                texts = Arrays.copyOf(texts, size * 2);
+            }
+        }
+
+        private String text(int i) {
+            return switch (kinds[i]) {
+                case INTEGER -> Long.toString(longs[i]);
+                case DECIMAL -> Double.toString(doubles[i]);
+                case TRUE -> "true";
+                case FALSE -> "false";
+                default -> texts[i];
+            };
+        }
+
+        void put(ByteBuffer bytes, Datatype type, int i, String input) {
+            byte kind = kinds[i];
+            switch (type) {
+                case BOOL -> {
+                    if (kind != TRUE && kind != FALSE) {
+                        throw element(input, i, text(i), "true or false");
+                    }
+                    bytes.put((byte) (kind == TRUE ? 1 : 0));
                 }
-                long l = v.longValue();
-                switch (type) {
-                    case UINT8, INT8 -> bytes.put((byte) l);
-                    case INT16 -> bytes.putShort((short) l);
-                    case INT32 -> bytes.putInt((int) l);
-                    default -> bytes.putLong(l);
+                case FP16, BF16, FP32, FP64 -> {
+                    if (kind != INTEGER && kind != DECIMAL) {
+                        throw element(input, i, text(i), "a number");
+                    }
+                    double d = kind == INTEGER ? longs[i] : doubles[i];
+                    switch (type) {
+                        case FP16 -> bytes.putShort(Float.floatToFloat16((float) d));
+                        case BF16 -> bytes.putShort((short) (Float.floatToRawIntBits((float) d) >>> 16));
+                        case FP32 -> bytes.putFloat((float) d);
+                        default -> bytes.putDouble(d);
+                    }
+                }
+                default -> {
+                    long min = switch (type) {
+                        case UINT8 -> 0;
+                        case INT8 -> Byte.MIN_VALUE;
+                        case INT16 -> Short.MIN_VALUE;
+                        case INT32 -> Integer.MIN_VALUE;
+                        default -> Long.MIN_VALUE;
+                    };
+                    long max = switch (type) {
+                        case UINT8 -> 255;
+                        case INT8 -> Byte.MAX_VALUE;
+                        case INT16 -> Short.MAX_VALUE;
+                        case INT32 -> Integer.MAX_VALUE;
+                        default -> Long.MAX_VALUE;
+                    };
+                    if (kind != INTEGER || longs[i] < min || longs[i] > max) {
+                        throw element(input, i, text(i), String.format(Locale.ROOT, "an integer in [%d, %d]", min, max));
+                    }
+                    long l = longs[i];
+                    switch (type) {
+                        case UINT8, INT8 -> bytes.put((byte) l);
+                        case INT16 -> bytes.putShort((short) l);
+                        case INT32 -> bytes.putInt((int) l);
+                        default -> bytes.putLong(l);
+                    }
                 }
             }
         }
     }
 
-    private static IllegalArgumentException element(String input, int index, JsonNode v, String expected) {
-        return new IllegalArgumentException("input " + input + " element " + index + " is " + abbreviate(v)
+    private static IllegalArgumentException element(String input, int index, String value, String expected) {
+        return new IllegalArgumentException("input " + input + " element " + index + " is " + value
                 + ", expected " + expected);
-    }
-
-    private static String abbreviate(JsonNode node) {
-        String text = node.toString();
-        return text.length() <= 80 ? text : text.substring(0, 77) + "...";
     }
 }

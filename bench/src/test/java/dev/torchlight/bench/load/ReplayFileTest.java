@@ -88,6 +88,19 @@ class ReplayFileTest {
     }
 
     @Test
+    void aRecordingIsCheckedAgainstTheModelsDeclaredInputs() throws IOException {
+        ReplayFile recording = ReplayFile.read(file(request(1, 1f)));
+        InputSpec ids = new InputSpec("ids", Datatype.INT64, new long[] {-1, 2});
+
+        recording.check(List.of(ids, new InputSpec("x", Datatype.FP32, new long[] {-1, 3})), "m");
+        assertThatThrownBy(() -> recording.check(List.of(ids), "m")).isInstanceOf(LoadBenchException.class)
+                .hasMessageContaining("input 'x' is not an input of model m, which declares [ids INT64[-1, 2]]");
+        assertThatThrownBy(() -> recording.check(List.of(ids, new InputSpec("x", Datatype.FP64, new long[] {-1, 3})),
+                "m")).isInstanceOf(LoadBenchException.class)
+                .hasMessageContaining("input 'x' is FP32, model m declares x FP64[-1, 3]");
+    }
+
+    @Test
     void requestsOfDifferentShapesCannotBeStacked() throws IOException {
         String wider = "{\"inputs\":[{\"name\":\"ids\",\"datatype\":\"INT64\",\"shape\":[1,3],\"data\":[1,2,3]},"
                 + "{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,3],\"data\":[1,2,3]}]}";
