@@ -93,7 +93,8 @@ public final class LoadBench {
                                 options.concurrency().get(i))
                         : new OpenLoopLevel(client, requests, options.protocol(), watch, options.batch(),
                                 options.rates().get(i), options.connections(), options.requestTimeout(), clock);
-                boolean gone = runLevel(level, watch, options, runStart, progress);
+                Duration warmup = i == 0 ? options.firstWarmup() : options.warmup();
+                boolean gone = runLevel(level, watch, warmup, options, runStart, progress);
                 if (level.stats().measured()) {
                     LevelResult result = level.result();
                     results.add(result);
@@ -127,17 +128,17 @@ public final class LoadBench {
     }
 
     /** Warm-up, measured window, drain. Returns whether the server went away. */
-    private boolean runLevel(LoadLevel level, ServerWatch watch, LoadOptions options, long runStart,
-            PrintStream progress) throws InterruptedException {
+    private boolean runLevel(LoadLevel level, ServerWatch watch, Duration warmupTime, LoadOptions options,
+            long runStart, PrintStream progress) throws InterruptedException {
         LevelStats stats = level.stats();
         Ticker ticker = new Ticker(level, runStart, progress);
-        boolean warmup = !options.warmup().isZero();
+        boolean warmup = !warmupTime.isZero();
         if (!warmup) {
             stats.beginMeasure(clock.nanoTime()); // before the first send, so that every send is measured
         }
         level.start();
         try {
-            boolean gone = warmup && ticker.until(clock.nanoTime() + options.warmup().toNanos(), watch);
+            boolean gone = warmup && ticker.until(clock.nanoTime() + warmupTime.toNanos(), watch);
             if (!gone) {
                 if (warmup) {
                     stats.beginMeasure(clock.nanoTime());

@@ -29,6 +29,9 @@ import java.util.Objects;
  *     cycling, in place of generated data; null for none
  * @param stopAboveP99Ms open loop: end the sweep after the first rate whose p99 exceeds this many
  *     milliseconds or that had errors; null to run every rate
+ * @param firstWarmup unmeasured time of the first level, in place of {@code warmup}: a fresh load
+ *     generator's JIT takes seconds to settle, and an open loop that falls behind meanwhile measures
+ *     its own backlog
  */
 public record LoadOptions(
         URI url,
@@ -46,7 +49,8 @@ public record LoadOptions(
         String modelVersion,
         Path imageDir,
         Path replayFile,
-        Double stopAboveP99Ms) {
+        Double stopAboveP99Ms,
+        Duration firstWarmup) {
 
     /** The seed when none is given (the same as raw mode's). */
     public static final long DEFAULT_SEED = 42;
@@ -78,6 +82,10 @@ public record LoadOptions(
         }
         if (warmup.isNegative()) {
             throw new IllegalArgumentException("warm-up must not be negative, got " + warmup);
+        }
+        firstWarmup = firstWarmup == null ? warmup : firstWarmup;
+        if (firstWarmup.isNegative()) {
+            throw new IllegalArgumentException("first warm-up must not be negative, got " + firstWarmup);
         }
         if (duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("duration must be positive, got " + duration);
@@ -135,6 +143,7 @@ public record LoadOptions(
         private Path imageDir;
         private Path replayFile;
         private Double stopAboveP99Ms;
+        private Duration firstWarmup;
 
         private Builder(URI url, String model) {
             this.url = url;
@@ -206,6 +215,12 @@ public record LoadOptions(
             return this;
         }
 
+        /** The first level's warm-up; null (the default) for {@link #warmup(Duration)}'s. */
+        public Builder firstWarmup(Duration firstWarmup) {
+            this.firstWarmup = firstWarmup;
+            return this;
+        }
+
         public Builder stopAboveP99Ms(Double stopAboveP99Ms) {
             this.stopAboveP99Ms = stopAboveP99Ms;
             return this;
@@ -215,7 +230,7 @@ public record LoadOptions(
         public LoadOptions build() {
             return new LoadOptions(url, model, protocol, concurrency, rates, warmup, duration, batch, inputFile,
                     seed, requestTimeout, connections, modelVersion, imageDir, replayFile,
-                    stopAboveP99Ms);
+                    stopAboveP99Ms, firstWarmup);
         }
     }
 }

@@ -208,6 +208,17 @@ class LoadBenchTest {
     }
 
     @Test
+    void onlyTheFirstLevelWarmsUpForTheFirstWarmUp() {
+        BenchReport report = run(options().rates(List.of(200.0, 200.0)).firstWarmup(Duration.ofMillis(300))
+                .warmup(Duration.ZERO));
+
+        long measured = report.results().stream().mapToLong(LevelResult::requests).sum();
+        // About 60 sends in the first level's 300 ms warm-up, none before the second's measurement.
+        assertThat(report.results()).allMatch(r -> r.errors() == 0);
+        assertThat(server.requests() - measured).isBetween(30L, 90L);
+    }
+
+    @Test
     void aRateSweepEndsAtTheFirstRateAboveTheObjective() {
         server.mode(TestHttpServer.Mode.UNAVAILABLE); // every answer an error: no rate meets any objective
 

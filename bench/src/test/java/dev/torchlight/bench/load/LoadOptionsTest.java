@@ -26,6 +26,9 @@ class LoadOptionsTest {
         assertThat(o.connections()).isEqualTo(64);
         assertThat(o.inputFile()).isNull();
         assertThat(o.modelVersion()).isNull();
+        assertThat(o.firstWarmup()).isEqualTo(o.warmup());
+        assertThat(LoadOptions.builder(URL, "m").concurrency(List.of(1)).firstWarmup(Duration.ofSeconds(15)).build()
+                .firstWarmup()).isEqualTo(Duration.ofSeconds(15));
     }
 
     @Test
