@@ -1,9 +1,10 @@
 """Writes the engine's own test models to engine-libtorch/src/test/resources/fixtures.
 
 Small TorchScript modules that exercise what the served fixtures in testdata/ do not: dict outputs,
-non-contiguous outputs, a forward that raises, one that runs out of memory above a batch size, and
-two that keep state between calls (an in-place update of a buffer, an attribute set in forward), which
-instances must not share. Run with the project's Python: "$(tools/python-env.sh)" tools/make_engine_fixtures.py
+non-contiguous outputs, a forward that raises (also inside a helper method, which freezing deletes),
+one that runs out of memory above a batch size, an in-place update of its input, and two that keep
+state between calls (an in-place update of a buffer, an attribute set in forward), which instances
+must not share. Run with the project's Python: "$(tools/python-env.sh)" tools/make_engine_fixtures.py
 """
 import pathlib
 import warnings
@@ -35,6 +36,22 @@ class Raises(torch.nn.Module):
         if bool((x < 0).any()):
             raise ValueError("negative input")
         return x + 1
+
+
+class RaisesInHelper(torch.nn.Module):
+    """Looks ids up in embedding tables inside a helper method that forward calls: an id out of range
+    makes nn.Embedding throw there. Freezing inlines the helper into forward and deletes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables = torch.nn.ModuleList([torch.nn.Embedding(4, 2), torch.nn.Embedding(3, 2)])
+        self.out = torch.nn.Linear(4, 1)
+
+    def features(self, ids: Tensor) -> Tensor:
+        return torch.cat([table(ids[:, i]) for i, table in enumerate(self.tables)], dim=1)
+
+    def forward(self, ids: Tensor) -> Tensor:
+        return self.out(self.features(ids))
 
 
 class OomRows(torch.nn.Module):
@@ -85,6 +102,7 @@ def main():
         save(DictOut(), "dict_out.pt")
         save(Transposed(), "transposed.pt")
         save(Raises(), "raises.pt")
+        save(RaisesInHelper(), "raises_in_helper.pt")
         save(OomRows(), "oom_rows.pt")
         save(CountsCalls(), "counts_calls.pt")
         save(KeepsLast(), "keeps_last.pt")

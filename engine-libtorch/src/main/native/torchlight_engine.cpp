@@ -54,6 +54,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -399,6 +400,72 @@ void convert_precision(torch::jit::Module& module, at::ScalarType type) {
             t.set_data(t.to(type));
         }
     }
+}
+
+// torch::jit::freeze inlines the methods forward calls, then deletes the ones it does not keep
+// (CompilationUnit::unsafeRemoveMethod) while the inlined nodes' call stacks still point at them. The
+// interpreter follows those pointers to name the frames of an error, so a forward that throws (an
+// embedding id out of range, a model's own check) reads freed memory and can crash the process; a
+// helper method of the root module called from forward is enough. True when every function that
+// the call stacks of forward's nodes name is one the module's compilation unit still holds.
+bool call_stacks_intact(const torch::jit::Module& module) {
+    std::unordered_set<const torch::jit::Function*> live;
+    for (const torch::jit::Function* f : module.type()->compilation_unit()->get_functions()) {
+        live.insert(f);
+    }
+    std::vector<torch::jit::Block*> blocks{module.get_method("forward").graph()->block()};
+    while (!blocks.empty()) {
+        torch::jit::Block* block = blocks.back();
+        blocks.pop_back();
+        for (torch::jit::Node* node : block->nodes()) {
+            for (torch::jit::Block* inner : node->blocks()) {
+                blocks.push_back(inner);
+            }
+            if (node->hasAttribute(torch::jit::attr::Subgraph) &&
+                node->kindOf(torch::jit::attr::Subgraph) == torch::jit::AttributeKind::g) {
+                blocks.push_back(node->g(torch::jit::attr::Subgraph)->block());
+            }
+            for (auto cs = node->callstack(); cs; cs = (*cs)->callee()) {
+                if (live.count((*cs)->function()) == 0) {
+                    return false;
+                }
+            }
+        }
+    }
+    return true;
+}
+
+// The module frozen and optimized for inference, with call stacks that name only live functions:
+// first as torch.jit.freeze does by default; when that leaves call stacks pointing at deleted
+// methods, again keeping the root module's own methods (forward's helpers), which freezing then
+// does not delete. Empty when neither works: the caller keeps the module unfrozen.
+std::optional<torch::jit::Module> frozen_for_inference(const torch::jit::Module& module, std::string& notice) {
+    std::vector<std::string> own_methods;
+    for (const torch::jit::Method& method : module.get_methods()) {
+        const std::string& name = method.name();
+        bool special = name.size() > 4 && name.rfind("__", 0) == 0 && name.compare(name.size() - 2, 2, "__") == 0;
+        if (!special) {
+            own_methods.push_back(name); // __getstate__ and the like would keep attributes from folding
+        }
+    }
+    bool froze = false;
+    for (bool keep_methods : {false, true}) {
+        try {
+            torch::jit::Module frozen =
+                keep_methods ? torch::jit::freeze(module, own_methods) : torch::jit::freeze(module);
+            torch::jit::Module optimized = torch::jit::optimize_for_inference(frozen);
+            froze = true;
+            if (call_stacks_intact(optimized)) {
+                return optimized;
+            }
+        } catch (...) {
+            // Not freezable this way (freeze works on a clone: module is untouched).
+        }
+    }
+    if (froze) {
+        notice = "kept unfrozen: freezing deleted methods that its error messages would refer to";
+    }
+    return std::nullopt;
 }
 
 bool has_cuda_build() {
@@ -900,11 +967,9 @@ int32_t load_model(const char* path, const tl_load_options* options, tl_model** 
             m->input_cast = type;
         }
         if (o.optimize == 1) {
-            try {
-                torch::jit::Module frozen = torch::jit::freeze(module);
-                module = torch::jit::optimize_for_inference(frozen);
-            } catch (...) {
-                // Kept unfrozen (see tl_model_load). freeze works on a clone: module is untouched.
+            // Kept unfrozen when it cannot be frozen (see tl_model_load).
+            if (std::optional<torch::jit::Module> frozen = frozen_for_inference(module, m->notice)) {
+                module = std::move(*frozen);
             }
         }
         m->module = std::move(module);
@@ -1168,8 +1233,9 @@ int32_t tl_get_intra_op_threads(void) {
 // Loads a model. TorchScript: torch::jit::load onto the device (TL_AS_SAVED: where it was saved),
 // eval(), precision conversion of the floating-point parameters and buffers, then (optimize)
 // torch::jit::freeze and optimize_for_inference. Some modules cannot be frozen (e.g. ones that mutate
-// attributes in forward or call through interfaces); when freezing or optimizing fails the unfrozen
-// module is kept and the load still succeeds: optimize is a best effort, not a requirement.
+// attributes in forward or call through interfaces); when freezing or optimizing fails, or would leave
+// error call stacks naming deleted methods (frozen_for_inference), the unfrozen module is kept and the
+// load still succeeds: optimize is a best effort, not a requirement.
 // AOTInductor (.pt2): torch::inductor::AOTIModelPackageLoader; the package decides the device it was
 // compiled for, which must be the requested one. precision is TorchScript only (an AOTInductor
 // package runs in the precision it was compiled with) and optimize is ignored for packages.

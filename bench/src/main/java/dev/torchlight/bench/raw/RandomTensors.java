@@ -29,11 +29,7 @@ final class RandomTensors {
         for (TensorSpec spec : specs) {
             long[] shape = shape(spec.shape(), batch);
             long bytes = Math.multiplyExact(Shapes.elementCount(shape), spec.dataType().byteSize());
-            // alignedSlice rounds both ends inwards: round the size up and leave room for the start.
-            int rounded = Math.toIntExact((bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
-            ByteBuffer data = ByteBuffer.allocateDirect(rounded + ALIGNMENT)
-                    .alignedSlice(ALIGNMENT).order(ByteOrder.LITTLE_ENDIAN);
-            data.limit(Math.toIntExact(bytes));
+            ByteBuffer data = aligned(bytes);
             while (data.hasRemaining()) {
                 if (spec.valueRange() != null) {
                     putInRange(data, spec, random);
@@ -44,6 +40,15 @@ final class RandomTensors {
             tensors.add(new Tensor(spec.name(), spec.dataType(), shape, data.flip()));
         }
         return tensors;
+    }
+
+    /** {@code bytes} of native memory, aligned as libtorch reads it in place, little-endian. */
+    static ByteBuffer aligned(long bytes) {
+        // alignedSlice rounds both ends inwards: round the size up and leave room for the start.
+        int rounded = Math.toIntExact((bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
+        ByteBuffer data = ByteBuffer.allocateDirect(rounded + ALIGNMENT)
+                .alignedSlice(ALIGNMENT).order(ByteOrder.LITTLE_ENDIAN);
+        return data.limit(Math.toIntExact(bytes));
     }
 
     static long[] shape(long[] declared, int batch) {
