@@ -223,13 +223,14 @@ class LoadBenchTest {
 
     @Test
     void onlyTheFirstLevelWarmsUpForTheFirstWarmUp() {
-        BenchReport report = run(options().rates(List.of(200.0, 200.0)).firstWarmup(Duration.ofMillis(300))
+        BenchReport report = run(options().rates(List.of(200.0, 200.0)).firstWarmup(Duration.ofMillis(600))
                 .warmup(Duration.ZERO));
 
         long measured = report.results().stream().mapToLong(LevelResult::requests).sum();
-        // About 60 sends in the first level's 300 ms warm-up, none before the second's measurement.
+        // About 120 sends in the first level's 600 ms warm-up and none before the second's measurement,
+        // where a warm-up of both levels would be about 240: wide bounds for a busy machine.
         assertThat(report.results()).allMatch(r -> r.errors() == 0);
-        assertThat(server.requests() - measured).isBetween(30L, 90L);
+        assertThat(server.requests() - measured).isBetween(60L, 200L);
     }
 
     @Test
