@@ -11,15 +11,19 @@
 # 3. Throughput and latency per volume: `torchlight bench` over REST binary tensors (v2-binary) and
 #    gRPC raw contents at concurrency 1 and 2, closed loop, no warm-up window (the server warmed up
 #    at load), MED3D_DURATION per point (default 60s; the requests sent in it are all waited for),
-#    in MED3D_REPEATS interleaved rounds (default 3), each round in a rotated order; the server's
-#    CPU seconds per volume from /proc/PID/stat over each point.
+#    and the raw engine (`torchlight bench --raw`: the same model in-process, no server; warm-up
+#    MED3D_RAW_WARMUP, default 30s, about two volumes), in MED3D_REPEATS interleaved rounds (default
+#    3), each round in a rotated order; the server's CPU seconds per volume from /proc/PID/stat over
+#    each point.
 # 4. The server's memory per in-flight volume: for each N in MED3D_MEMORY_LEVELS (default 1 2 4), a
 #    fresh server, its resident memory once idle after warm-up, then inflight.py sends N volumes at
 #    once over REST binary and samples the server's resident memory every 20 ms. One instance
 #    computes one volume at a time, so until the first answer the server holds N request bodies and
 #    one forward pass's working set (the same for every N), and has built no reply yet: the slope of
-#    that window's peak over N is the extra memory per in-flight volume. MED3D_MEMORY_REPEATS rounds
-#    (default 2), levels rotated.
+#    that window's peak over N is the extra memory per in-flight volume. Where it goes: the JVM's
+#    live heap after a full collection (jcmd GC.run) once idle and once all N are held, and the body
+#    bytes the HTTP listener counts then (metrics). MED3D_MEMORY_REPEATS rounds (default 2), levels
+#    rotated.
 # 5. results.md (medians, every run) and the raw JSON in MED3D_RESULTS (default
 #    examples/medical-3d/work/bench-<UTC time>); the table on stdout.
 #
@@ -41,6 +45,7 @@ work=${MED3D_WORK:-$here/work}
 out=${MED3D_RESULTS:-$work/bench-$(date -u +%Y%m%dT%H%M%SZ)}
 repeats=${MED3D_REPEATS:-3}
 duration=${MED3D_DURATION:-60s}
+raw_warmup=${MED3D_RAW_WARMUP:-30s}
 mem_levels=(${MED3D_MEMORY_LEVELS:-1 2 4})
 mem_repeats=${MED3D_MEMORY_REPEATS:-2}
 parts=" ${MED3D_PARTS:-verify perf memory} "
@@ -70,13 +75,14 @@ stop_server() {
 }
 trap stop_server EXIT
 
-serve() { # serve NAME: a fresh server on free ports; sets server_pid, http_url, grpc_url
+serve() { # serve NAME: a fresh server on free ports; sets server_pid, http_url, grpc_url, metrics_url
   local log="$out/server-$1.log"
   "${tl[@]}" serve --model-repository "$work/repo" --http-port 0 --grpc-port 0 --metrics-port 0 \
     --management-port 0 --access-log off >"$log" 2>&1 &
   server_pid=$!
   http_url=$(await_server "$log" "$server_pid")
   grpc_url="http://$(grep -Eo 'gRPC \(KServe v2\) on [0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/.* on //')"
+  metrics_url=$(grep -Eo 'metrics on http://[0-9.]+:[0-9]+' "$log" | head -n 1 | sed 's/^metrics on //')
 }
 cpu_seconds() { # utime + stime of the server
   awk -v tick="$(getconf CLK_TCK)" '{ print ($14 + $15) / tick }' "/proc/$server_pid/stat"
@@ -84,6 +90,12 @@ cpu_seconds() { # utime + stime of the server
 
 bench() { # bench NAME PROTOCOL CONCURRENCY DURATION: torchlight bench into $out/NAME.json, CPU seconds beside it
   local name=$1 protocol=$2 c=$3 d=$4 url=$http_url before after
+  if [ "$protocol" = raw ]; then # in-process, while the server idles
+    "${tl[@]}" bench --raw --model-repository "$work/repo" --model "$model" --batch-sizes 1 --threads "$c" \
+      --warmup "$raw_warmup" --duration "$d" --json "$out/$name.json" >"$out/$name.log" 2>&1 \
+      || { say "$name failed:"; tail -n 5 "$out/$name.log" >&2; }
+    return 0
+  fi
   [ "$protocol" = grpc ] && url=$grpc_url
   before=$(cpu_seconds)
   "${tl[@]}" bench --url "$url" --model "$model" --protocol "$protocol" --concurrency "$c" --warmup 0 \
@@ -107,7 +119,7 @@ if [[ $parts == *" verify "* ]]; then
 fi
 
 # ---- throughput and latency ----------------------------------------------------------------------
-points=("v2-binary 1" "grpc 1" "v2-binary 2" "grpc 2")
+points=("raw 1" "v2-binary 1" "grpc 1" "v2-binary 2" "grpc 2")
 [[ $parts == *" perf "* ]] || repeats=0
 for ((r = 1; r <= repeats; r++)); do
   for ((i = 0; i < ${#points[@]}; i++)); do
@@ -127,7 +139,8 @@ for ((r = 1; r <= mem_repeats; r++)); do
     sleep 5 # the last warm-up answer and start-up work settle
     say "memory round $r: $n volumes at once"
     "$py" "$here/inflight.py" --url "$http_url" --dir "$work" --pid "$server_pid" --n "$n" \
-      --out "$out/mem-r$r-n$n.json" | tee -a "$out/memory.txt" || say "memory round $r, $n in flight: failed"
+      ${metrics_url:+--metrics "$metrics_url/metrics" --jcmd "$JAVA_HOME/bin/jcmd"} --out "$out/mem-r$r-n$n.json" | tee -a "$out/memory.txt" \
+      || say "memory round $r, $n in flight: failed"
     stop_server
   done
 done

@@ -5,10 +5,10 @@
 
 Throughput and latency: per protocol and concurrency, the median over the interleaved rounds of
 volumes/s, p50 and p99 latency per volume and the server's CPU seconds per volume (every round's
-value beside it). Memory (inflight.py's results): per number of volumes in flight N, the medians of
-the idle resident memory, of its peak before the first answer and of its peak over the whole run;
-the extra memory per in-flight volume is the least-squares slope of the median peak before the
-first answer over N.
+value beside it), and the raw engine's next to them. Memory (inflight.py's results): per number
+of volumes in flight N, the medians of the growth over the idle server of the resident memory
+before the first answer and over the whole run, and of the live heap once all N are held; the
+extra memory per in-flight volume is the least-squares slope of those medians over N.
 """
 
 import argparse
@@ -107,12 +107,13 @@ def main(argv):
                   "them, in round order). p99 of a few volumes per round is close to their maximum.", "",
                   "| protocol | concurrency | volumes/s | p50 s | p99 s | server CPU s / volume | volumes | errors |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|"]
-        for (protocol, c), rs in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        for (protocol, c), rs in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0] != "raw", kv[0][0])):
             rs.sort(key=lambda r: r["round"])
             cpus = [r["cpu"] for r in rs if r["cpu"] is not None]
             cpu_cell = f"{statistics.median(cpus):.2f} ({fmt(cpus)})" if cpus else "—"
+            label = {"v2-binary": "REST binary", "grpc": "gRPC raw", "raw": "raw engine, in-process"}[protocol]
             lines.append(
-                f"| {'REST binary' if protocol == 'v2-binary' else 'gRPC raw'} | {c} "
+                f"| {label} | {c} "
                 f"| {statistics.median(r['vps'] for r in rs):.3f} ({fmt([r['vps'] for r in rs], 3)}) "
                 f"| {statistics.median(r['p50'] for r in rs):.2f} ({fmt([r['p50'] for r in rs])}) "
                 f"| {statistics.median(r['p99'] for r in rs):.2f} ({fmt([r['p99'] for r in rs])}) "
@@ -123,35 +124,48 @@ def main(argv):
     mem = {}
     for f in sorted(out.glob("mem-r*-n*.json")):
         d = load(f)
-        if d and d.get("peak_before_first_answer_kib") and not d.get("errors"):
-            mem.setdefault(d["n"], []).append(dict(idle=d["idle_kib"] / 1024,
-                                                   waiting=d["peak_before_first_answer_kib"] / 1024,
-                                                   peak=d["peak_kib"] / 1024))
+        if not d or not d.get("peak_before_first_answer_kib") or d.get("errors"):
+            continue
+        live = None
+        if d.get("taken_before_first_answer") and d.get("live_heap_bytes") and d.get("idle_live_heap_bytes"):
+            live = (d["live_heap_bytes"] - d["idle_live_heap_bytes"]) / 2**20
+        mem.setdefault(d["n"], []).append(dict(
+            waiting=(d["peak_before_first_answer_kib"] - d["idle_kib"]) / 1024,
+            whole=(d["peak_kib"] - d["idle_kib"]) / 1024, live=live,
+            bodies=None if d.get("bodies_bytes") is None else d["bodies_bytes"] / 2**20))
     if mem:
         lines += ["## Server memory per in-flight volume", "",
-                  "A fresh server per run, its resident memory once idle after warm-up; then N volumes sent at "
-                  "once over REST binary, the server's resident memory sampled every 20 ms. Until the first answer "
-                  "it holds the N request bodies and one forward pass (one instance); the whole run adds the "
-                  "replies and their garbage. Medians over the rounds (each round's value after them).", "",
-                  "| volumes in flight | idle MiB | peak before the first answer MiB | − idle | peak, whole run MiB "
-                  "| − idle |",
-                  "|---:|---:|---:|---:|---:|---:|"]
-        medians = []
+                  "A fresh server per run; once it is idle after warm-up, N volumes sent at once over REST binary "
+                  "(`inflight.py`). Until the first answer the server holds the N requests and runs one forward pass "
+                  "(one instance); the whole run adds the replies and their garbage. Resident memory sampled every "
+                  "20 ms; the JVM's live heap after a full collection (`jcmd GC.run`) once idle and once all N "
+                  "requests are held; the request-body bytes the HTTP listener counts then. Growth over the idle "
+                  "server, medians over the rounds (each round's value after them).", "",
+                  "| volumes in flight | resident, before the first answer MiB | live heap, all N held MiB "
+                  "| bodies held MiB | resident, whole run MiB |",
+                  "|---:|---:|---:|---:|---:|"]
+        fits = {"resident memory (before the first answer)": [], "live heap": []}
         for n in sorted(mem):
             rs = mem[n]
-            idle = statistics.median(r["idle"] for r in rs)
             waiting = statistics.median(r["waiting"] for r in rs)
-            peak = statistics.median(r["peak"] for r in rs)
-            medians.append((n, waiting))
-            lines.append(f"| {n} | {idle:.0f} ({fmt([r['idle'] for r in rs], 0)}) "
-                         f"| {waiting:.0f} ({fmt([r['waiting'] for r in rs], 0)}) "
-                         f"| {statistics.median(r['waiting'] - r['idle'] for r in rs):.0f} "
-                         f"| {peak:.0f} ({fmt([r['peak'] for r in rs], 0)}) "
-                         f"| {statistics.median(r['peak'] - r['idle'] for r in rs):.0f} |")
-        s = slope(medians)
-        lines += ["", f"Extra memory per in-flight volume (slope of the median peak before the first answer over "
-                      f"N): **{s:.1f} MiB**" if s is not None else "Extra memory per in-flight volume: needs two levels",
-                  ""]
+            fits["resident memory (before the first answer)"].append((n, waiting))
+            lives = [r["live"] for r in rs if r["live"] is not None]
+            bodies = [r["bodies"] for r in rs if r["bodies"] is not None]
+            live_cell = bodies_cell = "—"
+            if lives:
+                fits["live heap"].append((n, statistics.median(lives)))
+                live_cell = f"+{statistics.median(lives):.1f} ({fmt(lives, 1)})"
+            if bodies:
+                bodies_cell = f"{statistics.median(bodies):.1f}"
+            lines.append(f"| {n} | +{waiting:.0f} ({fmt([r['waiting'] for r in rs], 0)}) | {live_cell} | {bodies_cell} "
+                         f"| +{statistics.median(r['whole'] for r in rs):.0f} ({fmt([r['whole'] for r in rs], 0)}) |")
+        lines.append("")
+        for what, points in fits.items():
+            s = slope(points)
+            if s is not None:
+                lines.append(f"- per in-flight volume, {what}: **{s:.1f} MiB** (least-squares slope of the medians "
+                             "over N)")
+        lines.append("")
     print("\n".join(lines))
     return 0
 
