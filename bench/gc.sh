@@ -4,14 +4,17 @@
 #
 #   bench/gc.sh                      # G1 against generational ZGC, 3 rounds (about 3 minutes)
 #   GC_ROUNDS=5 GC_RATE=2000 bench/gc.sh
-#   GC_VARIANTS="g1:-XX:+UseG1GC zgc:-XX:+UseZGC" bench/gc.sh   # name:JAVA_OPTS pairs (',' for spaces)
+#   GC_VARIANTS="g1:-XX:+UseG1GC zgc:-XX:+UseZGC zgc-256m:-XX:+UseZGC,-Xmx256m" bench/gc.sh
+#                                    # name:JAVA_OPTS pairs (',' for spaces), after tools/jvm.options
 #
-# Per round and variant it starts `./torchlight serve` on the demo model with those JVM options and every
-# safepoint logged (-Xlog:safepoint, the stop-the-world pauses of any collector), benches it for
-# GC_DURATION after GC_WARMUP (one load generator run), and records p50/p99/p99.9/max latency of the
-# measured part, the longest and the summed safepoint pauses of the whole run, and the server's CPU
-# time per request. Results and
-# summary.tsv / medians.tsv go to bench/results/gc-<date>/.
+# Per round and variant it starts `./torchlight serve` on the demo model with those JVM options, every
+# safepoint logged (-Xlog:safepoint, the stop-the-world pauses of any collector) and every collection
+# (-Xlog:gc), benches it for GC_DURATION after GC_WARMUP (one load generator run), and records
+# p50/p99/p99.9/max latency of the measured part, the longest and the summed safepoint pauses of the
+# whole run (and the longest time threads were held once stopped, without the time to stop them), the
+# collections in it and the most heap any of them left in use (the live set, an upper bound), and the
+# server's CPU time per request. Results and summary.tsv / medians.tsv go to
+# bench/results/gc-<date>-<time>/ (GC_RESULTS to choose).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,12 +26,12 @@ rate=${GC_RATE:-1000}
 warmup=${GC_WARMUP:-10s}
 duration=${GC_DURATION:-10s}
 variants=${GC_VARIANTS:-"g1:-XX:+UseG1GC zgc:-XX:+UseZGC"}
-out=${GC_RESULTS:-bench/results/gc-$(date -u +%Y-%m-%d)}
+out=${GC_RESULTS:-bench/results/gc-$(date -u +%Y-%m-%d-%H%M)}
 mkdir -p "$out"
 say() { echo "gc.sh: $*" >&2; }
 ./torchlight --help >/dev/null # builds the jar when the sources are newer
 tick=$(getconf CLK_TCK)
-printf 'round\tvariant\treq_per_s\tp50_ms\tp99_ms\tp999_ms\tmax_ms\tpause_max_ms\tpause_total_ms\tpauses\tcpu_us_per_req\n' \
+printf 'round\tvariant\treq_per_s\tp50_ms\tp99_ms\tp999_ms\tmax_ms\tpause_max_ms\tpause_at_max_ms\tpause_total_ms\tpauses\tcollections\theap_after_max_mb\tcpu_us_per_req\n' \
   >"$out/summary.tsv"
 
 for round in $(seq 1 "$rounds"); do
@@ -39,7 +42,7 @@ for round in $(seq 1 "$rounds"); do
     tag="r$round-$name"
     log="$out/$tag-server.log"
     say "round $round: $name ($opts)"
-    JAVA_OPTS="$opts -Xlog:safepoint:file=$out/$tag-safepoints.log:uptimenanos" \
+    JAVA_OPTS="$opts -Xlog:safepoint:file=$out/$tag-safepoints.log:uptimenanos -Xlog:gc:file=$out/$tag-gc.log:uptimenanos" \
       ./torchlight serve --models mlp --http-port 0 --grpc-port 0 --metrics-port 0 --management-port 0 \
       --access-log off >"$log" 2>&1 &
     pid=$!
@@ -57,28 +60,40 @@ for round in $(seq 1 "$rounds"); do
     end_up=$(awk '{print $1}' /proc/uptime)
     kill "$pid"; wait "$pid" 2>/dev/null || true
     /usr/bin/python3 - "$out/$tag.json" "$out/$tag-safepoints.log" "$round" "$name" "$((after - before))" "$tick" \
-      "$start_up" "$end_up" "$started" >>"$out/summary.tsv" <<'PY'
+      "$start_up" "$end_up" "$started" "$out/$tag-gc.log" >>"$out/summary.tsv" <<'PY'
 import json, re, sys
-path, safepoints, rnd, name, ticks, tick, start_up, end_up, started = sys.argv[1:]
+path, safepoints, rnd, name, ticks, tick, start_up, end_up, started, gc = sys.argv[1:]
 r = json.load(open(path))["results"][0]
 # Safepoint lines are stamped with the JVM's uptime in ns.
 lo = (float(start_up) - int(started) / int(tick)) * 1e9
 hi = (float(end_up) - int(started) / int(tick)) * 1e9
-window = []
+# Total: what the application waited; At safepoint: the part the VM's operation itself took, once every
+# thread had stopped (the rest is threads reaching the safepoint, long when the cores are overcommitted).
+window, held = [], []
 for line in open(safepoints):
-    m = re.search(r"\[(\d+)ns\].*Total: (\d+) ns", line)
+    m = re.search(r"\[(\d+)ns\].*At safepoint: (\d+) ns.*Total: (\d+) ns", line)
     if m and lo <= int(m.group(1)) <= hi:
-        window.append(int(m.group(2)))
+        held.append(int(m.group(2)))
+        window.append(int(m.group(3)))
+# Collections ending in the window, as -Xlog:gc sums each up: "... 54M(21%)->20M(8%) ..." (ZGC) or
+# "... 24M->5M(256M) ..." (G1); what is left after one is at most the live set plus what came since.
+after = []
+for line in open(gc):
+    m = re.search(r"\[(\d+)ns\].*?(\d+)M(?:\(\d+%\))?->(\d+)M", line)
+    if m and lo <= int(m.group(1)) <= hi:
+        after.append(int(m.group(3)))
 cpu = int(ticks) / int(tick) * 1e6 / max(r["requests"], 1)
-print("%s\t%s\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.0f" % (rnd, name, r["throughput_rps"], r["p50_ms"],
-      r["p99_ms"], r["p999_ms"], r["max_ms"], max(window, default=0) / 1e6, sum(window) / 1e6, len(window), cpu))
+print("%s\t%s\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%d\t%d\t%.0f" % (rnd, name,
+      r["throughput_rps"], r["p50_ms"], r["p99_ms"], r["p999_ms"], r["max_ms"], max(window, default=0) / 1e6,
+      max(held, default=0) / 1e6, sum(window) / 1e6, len(window), len(after), max(after, default=0), cpu))
 PY
   done
 done
 /usr/bin/python3 - "$out" <<'PY' | tee "$out/medians.tsv"
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1] + "/summary.tsv"), delimiter="\t"))
-cols = ["req_per_s", "p50_ms", "p99_ms", "p999_ms", "max_ms", "pause_max_ms", "pause_total_ms", "cpu_us_per_req"]
+cols = ["req_per_s", "p50_ms", "p99_ms", "p999_ms", "max_ms", "pause_max_ms", "pause_at_max_ms", "pause_total_ms",
+        "collections", "heap_after_max_mb", "cpu_us_per_req"]
 print("variant\t" + "\t".join(cols))
 for name in dict.fromkeys(r["variant"] for r in rows):
     rs = [r for r in rows if r["variant"] == name]

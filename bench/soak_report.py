@@ -21,6 +21,7 @@ TOLERANCE = 0.10
 SERIES = [  # column, title, unit divisor, unit
     ("rss_bytes", "RSS", 1 << 20, "MiB"),
     ("heap_bytes", "Java heap used", 1 << 20, "MiB"),
+    ("heap_committed_bytes", "Java heap committed", 1 << 20, "MiB"),
     ("direct_bytes", "Direct buffers", 1 << 20, "MiB"),
     ("threads", "Threads", 1, ""),
     ("fds", "File descriptors", 1, ""),
@@ -103,7 +104,7 @@ def svg(samples, swaps, warmup_s, path):
     bottom = height - 8
     for m in range(0, end // 60 + 1, max(1, end // 600)):
         parts.append('<text x="%.1f" y="%d" text-anchor="middle">%d</text>' % (x(m * 60), bottom, m))
-    parts.append('<text x="%d" y="%d">min</text>' % (width - 18, bottom))
+    parts.append('<text x="%d" y="%d" text-anchor="end">minutes</text>' % (left - 5, bottom))
     parts.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(parts) + "\n")

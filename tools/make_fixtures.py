@@ -106,6 +106,19 @@ class EmbeddingBagModel(nn.Module):
         return self.bag(ids)
 
 
+class RaggedBag(nn.Module):
+    """Bags of different lengths in one batch: the ids of every row concatenated, with the
+    offsets the server makes (BATCH_ACCUMULATED_ELEMENT_COUNT_WITH_ZERO: where each row's ids
+    start, then their total), which is what include_last_offset=True takes."""
+
+    def __init__(self):
+        super().__init__()
+        self.bag = nn.EmbeddingBag(RAGGED_ROWS, 8, mode="sum", include_last_offset=True)
+
+    def forward(self, ids: Tensor, offsets: Tensor) -> Tensor:
+        return self.bag(ids, offsets)
+
+
 class NoBatch(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return x.sum(0) * 2 + 1
@@ -148,7 +161,36 @@ FIXTURES = {
 }
 # Golden inputs needing a concrete size for a -1 dimension or a narrower value range.
 VARIABLE_DIMS = {("embedding_bag", "ids"): [5]}
-VALUE_RANGES = {("embedding_bag", "ids"): (0, 100)}  # rows of the embedding table
+VALUE_RANGES = {("embedding_bag", "ids"): (0, 100)}  # rows of the embedding table; its config
+# declares no value_range, so that an id beyond it is the fixtures' engine error
+
+# The ragged fixture: requests of one or more rows whose id lists differ in length share a
+# batch (allow_ragged_batch), the model taking the ids concatenated plus their offsets. Its
+# golden (testdata/golden/ragged/) holds requests as a client sends them, each with the
+# outputs PyTorch gives it alone: its rows' ids as [rows, length], each row one bag.
+RAGGED = "ragged_bag"
+RAGGED_ROWS = 100
+RAGGED_MAX_BATCH = 8
+RAGGED_REQUESTS = [(1, 3), (1, 1), (2, 4), (1, 7), (3, 2), (1, 5)]  # (rows, ids per row)
+RAGGED_CONFIG = f"""name: {RAGGED}
+platform: torchscript
+max_batch_size: {RAGGED_MAX_BATCH}
+inputs:
+  - name: ids
+    datatype: INT64
+    shape: [-1]
+    allow_ragged_batch: true
+    value_range: [0, {RAGGED_ROWS - 1}]
+outputs:
+  - name: embedding
+    datatype: FP32
+    shape: [8]
+batch_inputs:
+  - name: offsets
+    kind: BATCH_ACCUMULATED_ELEMENT_COUNT_WITH_ZERO
+    source_input: ids
+    datatype: INT64
+"""
 
 # AOTInductor packages: name -> (TorchScript fixture, version) whose module, weights,
 # tensors and max_batch_size it has; only the config's name and platform differ.
@@ -278,11 +320,69 @@ def generate_torchscript():
             outs = run(loaded, ins)
             check_outputs(model, outputs, outs)
             write_golden(model, version, versions, inputs, outputs, ins, outs)
+    generate_ragged()
     # The demo model is the test fixture's version 1, byte for byte.
     demo = ROOT / "models" / "mlp"
     (demo / "1").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(MODELS / "mlp" / "config.yaml", demo / "config.yaml")
     shutil.copyfile(MODELS / "mlp" / "1" / "model.pt", demo / "1" / "model.pt")
+
+
+def ragged_golden_path():
+    return GOLDEN / "ragged" / f"{RAGGED}.json"
+
+
+def ragged_requests():
+    """The golden's requests: ids of shape [rows, length] from a fixed seed."""
+    gen = torch.Generator().manual_seed(INPUT_SEED)
+    return [torch.randint(0, RAGGED_ROWS, (rows, length), generator=gen, dtype=torch.int64)
+            for rows, length in RAGGED_REQUESTS]
+
+
+def ragged_alone(module, ids):
+    """What the model gives one request alone: its rows' ids flat, offsets 0, m, 2m, ..."""
+    rows, length = ids.shape
+    offsets = torch.arange(0, rows * length + 1, length, dtype=torch.int64)
+    return run(module, [ids.flatten(), offsets])[0]
+
+
+def ragged_together(module, requests):
+    """All requests in one batch, as the server gathers them; the rows in request order."""
+    ids = torch.cat([r.flatten() for r in requests])
+    lengths = torch.tensor([r.shape[1] for r in requests for _ in range(r.shape[0])])
+    offsets = torch.cat([torch.zeros(1, dtype=torch.int64), lengths.cumsum(0)])
+    return run(module, [ids, offsets])[0]
+
+
+def generate_ragged():
+    model_dir = MODELS / RAGGED
+    (model_dir / "1").mkdir(parents=True, exist_ok=True)
+    (model_dir / "config.yaml").write_text(RAGGED_CONFIG)
+    torch.manual_seed(0)
+    pt = model_dir / "1" / "model.pt"
+    save_without_debug_info(torch.jit.script(RaggedBag().eval()), pt)
+    loaded = torch.jit.load(str(pt))
+    requests = ragged_requests()
+    doc = {"model": RAGGED, "version": 1, "requests": [
+        {"inputs": [tensor_json("ids", "INT64", ids)],
+         "outputs": [tensor_json("embedding", "FP32", ragged_alone(loaded, ids))]} for ids in requests]}
+    ragged_golden_path().parent.mkdir(parents=True, exist_ok=True)
+    lines = ",\n".join("  " + json.dumps(r) for r in doc["requests"])
+    ragged_golden_path().write_text(f'{{"model": "{RAGGED}", "version": 1, "requests": [\n{lines}\n]}}\n')
+
+
+def check_ragged():
+    doc = json.loads(ragged_golden_path().read_text())
+    module = torch.jit.load(str(MODELS / RAGGED / "1" / "model.pt"))
+    requests = [tensor_from_json(r["inputs"][0]) for r in doc["requests"]]
+    wanted = [tensor_from_json(r["outputs"][0]) for r in doc["requests"]]
+    failures = 0
+    for i, (ids, want) in enumerate(zip(requests, wanted)):
+        failures += report(torch.equal(ragged_alone(module, ids), want), f"{RAGGED} request {i} alone")
+    together = ragged_together(module, requests)
+    failures += report(torch.allclose(together, torch.cat(wanted), rtol=0, atol=1e-6),
+                       f"{RAGGED}: all requests in one batch give each its answer alone")
+    return failures
 
 
 # --- AOTInductor ---
@@ -439,6 +539,7 @@ def check():
             module = torch.jit.load(str(MODELS / model / str(version) / "model.pt"))
             outs = run(module, [tensor_from_json(j) for j in doc["inputs"]])
             failures += compare_golden(f"{model} v{version}", doc, outs)
+    failures += check_ragged()
     for f in ("config.yaml", "1/model.pt"):
         same = (ROOT / "models/mlp" / f).read_bytes() == (MODELS / "mlp" / f).read_bytes()
         failures += report(same, f"models/mlp/{f} equals testdata/models/mlp/{f}")

@@ -6,7 +6,8 @@
 # The image starts from nothing (Jib's base "scratch"), so everything the server loads is put here,
 # one tree per image layer, each copied by Jib to the image's root:
 #
-#   OUT_DIR/runtime   /opt/java (a Java runtime cut from JDK_HOME with jlink), the system libraries
+#   OUT_DIR/runtime   /opt/java (a Java runtime cut from JDK_HOME with jlink, the server's JVM options
+#                     from tools/jvm.options as its defaults), the system libraries
 #                     the JVM, libtorch and the engine link (glibc, libstdc++, libgcc_s: what ldd
 #                     names) in /lib/x86_64-linux-gnu and the loader in /lib64, /etc/passwd and group (user
 #                     torchlight, uid and gid 1000), /etc/nsswitch.conf, /tmp
@@ -82,9 +83,20 @@ syslib="$out/runtime/lib/x86_64-linux-gnu"
 mkdir -p "$syslib" "$out/runtime/lib64"
 
 # --- the Java runtime ------------------------------------------------------------------------------
-# --generate-cds-archive: the JDK's class data sharing archive for these modules, which every start
-# maps instead of parsing the core classes again.
-"$root/tools/jlink.sh" "$jdk" "$jar" "$out/runtime/opt/java" --generate-cds-archive || die "jlink failed"
+# --add-options: the server's JVM options (tools/jvm.options, which the launcher uses too) become the
+# runtime's defaults, read before any other option, so that JDK_JAVA_OPTIONS, JAVA_TOOL_OPTIONS or the
+# command override each; and the AOT training run below runs with them as every later start does.
+# --generate-cds-archive: the JDK's class data sharing archive for these modules (made under those
+# options, so for ZGC), which a start without the AOT cache maps instead of parsing the core classes.
+jvm_options=$(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$root/tools/jvm.options" | paste -sd' ' -)
+say "JVM options: $jvm_options"
+"$root/tools/jlink.sh" "$jdk" "$jar" "$out/runtime/opt/java" --add-options="$jvm_options" --generate-cds-archive \
+    || die "jlink failed"
+flags=$("$out/runtime/opt/java/bin/java" -XX:+PrintFlagsFinal -version 2>/dev/null)
+for option in $jvm_options; do
+    name=${option#-XX:}; name=${name#[+-]}; name=${name%%=*}
+    grep -Eq " $name +=.*\{jimage\}" <<<"$flags" || die "the linked runtime does not default to $option"
+done
 # jlink links the notices that modules share; the image takes plain files.
 cp -rL "$out/runtime/opt/java/legal" "$out/runtime/opt/java/legal.files"
 rm -rf "$out/runtime/opt/java/legal"
@@ -175,8 +187,9 @@ cp -r "$root/models" "$out/models/models"
 # AOT cache (JEP 483, 514, 515) of the classes start-up loads, already parsed and linked; starts that
 # map it reach ready about a second sooner. The JVM uses it only with the same runtime and a jar of
 # the same size and time, hence the jar's time is set here to the one Jib gives every file
-# (1970-01-01T00:00:01Z); where it does not match (another jar, -XX:-UseCompressedOops) the JVM
-# says so and starts without it.
+# (1970-01-01T00:00:01Z), and only under the collector it was made with: the runtime's own options
+# (ZGC) apply to this run as to the image's starts. Where it does not match (another jar, another
+# collector) the JVM says so and starts without it.
 command -v python3 >/dev/null || die "python3 not found on PATH (the AOT training run needs it)"
 touch -d @1 "$out/app/opt/torchlight/torchlight.jar"
 say "AOT training run"

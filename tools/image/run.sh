@@ -8,7 +8,8 @@
 # host's network namespace (its listeners take free ports, passed as TORCHLIGHT_*_PORT) and runs
 # with a read-only root file system and a fresh tmpfs on /tmp, as under Kubernetes'
 # readOnlyRootFilesystem with an emptyDir on /tmp. Checks, each with a deadline:
-#   - ready (/v2/health/ready answers 200), timed from `runc run`; the JVM used the AOT cache
+#   - ready (/v2/health/ready answers 200), timed from `runc run`; the JVM used the AOT cache and runs
+#     generational ZGC
 #   - one inference on the demo model mlp equals PyTorch's output (testdata/golden/mlp_v1.json, whose
 #     model file is the demo's) within 1e-5
 #   - the server runs as uid 1000; the management API refuses a call without the key (401) and
@@ -132,6 +133,8 @@ fi
 pid=$(runc state "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
 [[ "$uid" == 1000 ]] || die "the server runs as uid $uid"
+# The collector the image's runtime defaults to (tools/jvm.options), known by its threads' names.
+grep -qsx ZDriverMajor /proc/"$pid"/task/*/comm || die "the server does not run generational ZGC"
 
 # --- one inference against PyTorch's output ---------------------------------------------------------
 python3 - "$golden" >"$work/request.json" <<'EOF'

@@ -21,6 +21,8 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/ir/alias_analysis.h>
+#include <torch/csrc/jit/passes/inliner.h>
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
 
@@ -52,6 +54,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -397,6 +400,72 @@ void convert_precision(torch::jit::Module& module, at::ScalarType type) {
             t.set_data(t.to(type));
         }
     }
+}
+
+// torch::jit::freeze inlines the methods forward calls, then deletes the ones it does not keep
+// (CompilationUnit::unsafeRemoveMethod) while the inlined nodes' call stacks still point at them. The
+// interpreter follows those pointers to name the frames of an error, so a forward that throws (an
+// embedding id out of range, a model's own check) reads freed memory and can crash the process; a
+// helper method of the root module called from forward is enough. True when every function that
+// the call stacks of forward's nodes name is one the module's compilation unit still holds.
+bool call_stacks_intact(const torch::jit::Module& module) {
+    std::unordered_set<const torch::jit::Function*> live;
+    for (const torch::jit::Function* f : module.type()->compilation_unit()->get_functions()) {
+        live.insert(f);
+    }
+    std::vector<torch::jit::Block*> blocks{module.get_method("forward").graph()->block()};
+    while (!blocks.empty()) {
+        torch::jit::Block* block = blocks.back();
+        blocks.pop_back();
+        for (torch::jit::Node* node : block->nodes()) {
+            for (torch::jit::Block* inner : node->blocks()) {
+                blocks.push_back(inner);
+            }
+            if (node->hasAttribute(torch::jit::attr::Subgraph) &&
+                node->kindOf(torch::jit::attr::Subgraph) == torch::jit::AttributeKind::g) {
+                blocks.push_back(node->g(torch::jit::attr::Subgraph)->block());
+            }
+            for (auto cs = node->callstack(); cs; cs = (*cs)->callee()) {
+                if (live.count((*cs)->function()) == 0) {
+                    return false;
+                }
+            }
+        }
+    }
+    return true;
+}
+
+// The module frozen and optimized for inference, with call stacks that name only live functions:
+// first as torch.jit.freeze does by default; when that leaves call stacks pointing at deleted
+// methods, again keeping the root module's own methods (forward's helpers), which freezing then
+// does not delete. Empty when neither works: the caller keeps the module unfrozen.
+std::optional<torch::jit::Module> frozen_for_inference(const torch::jit::Module& module, std::string& notice) {
+    std::vector<std::string> own_methods;
+    for (const torch::jit::Method& method : module.get_methods()) {
+        const std::string& name = method.name();
+        bool special = name.size() > 4 && name.rfind("__", 0) == 0 && name.compare(name.size() - 2, 2, "__") == 0;
+        if (!special) {
+            own_methods.push_back(name); // __getstate__ and the like would keep attributes from folding
+        }
+    }
+    bool froze = false;
+    for (bool keep_methods : {false, true}) {
+        try {
+            torch::jit::Module frozen =
+                keep_methods ? torch::jit::freeze(module, own_methods) : torch::jit::freeze(module);
+            torch::jit::Module optimized = torch::jit::optimize_for_inference(frozen);
+            froze = true;
+            if (call_stacks_intact(optimized)) {
+                return optimized;
+            }
+        } catch (...) {
+            // Not freezable this way (freeze works on a clone: module is untouched).
+        }
+    }
+    if (froze) {
+        notice = "kept unfrozen: freezing deleted methods that its error messages would refer to";
+    }
+    return std::nullopt;
 }
 
 bool has_cuda_build() {
@@ -898,11 +967,9 @@ int32_t load_model(const char* path, const tl_load_options* options, tl_model** 
             m->input_cast = type;
         }
         if (o.optimize == 1) {
-            try {
-                torch::jit::Module frozen = torch::jit::freeze(module);
-                module = torch::jit::optimize_for_inference(frozen);
-            } catch (...) {
-                // Kept unfrozen (see tl_model_load). freeze works on a clone: module is untouched.
+            // Kept unfrozen when it cannot be frozen (see tl_model_load).
+            if (std::optional<torch::jit::Module> frozen = frozen_for_inference(module, m->notice)) {
+                module = std::move(*frozen);
             }
         }
         m->module = std::move(module);
@@ -1166,8 +1233,9 @@ int32_t tl_get_intra_op_threads(void) {
 // Loads a model. TorchScript: torch::jit::load onto the device (TL_AS_SAVED: where it was saved),
 // eval(), precision conversion of the floating-point parameters and buffers, then (optimize)
 // torch::jit::freeze and optimize_for_inference. Some modules cannot be frozen (e.g. ones that mutate
-// attributes in forward or call through interfaces); when freezing or optimizing fails the unfrozen
-// module is kept and the load still succeeds: optimize is a best effort, not a requirement.
+// attributes in forward or call through interfaces); when freezing or optimizing fails, or would leave
+// error call stacks naming deleted methods (frozen_for_inference), the unfrozen module is kept and the
+// load still succeeds: optimize is a best effort, not a requirement.
 // AOTInductor (.pt2): torch::inductor::AOTIModelPackageLoader; the package decides the device it was
 // compiled for, which must be the requested one. precision is TorchScript only (an AOTInductor
 // package runs in the precision it was compiled with) and optimize is ignored for packages.
@@ -1191,6 +1259,106 @@ void tl_model_free(tl_model* model) {
         delete model;
     } catch (...) {
     }
+}
+
+namespace {
+
+// A value of this type cannot be changed in place: plain scalars, strings, and tuples or optionals of
+// those. Tensors, lists, dicts and objects can.
+bool immutable(const c10::TypePtr& type) {
+    switch (type->kind()) {
+        case c10::TypeKind::IntType:
+        case c10::TypeKind::FloatType:
+        case c10::TypeKind::BoolType:
+        case c10::TypeKind::StringType:
+        case c10::TypeKind::NoneType:
+        case c10::TypeKind::DeviceObjType:
+        case c10::TypeKind::NumberType:
+        case c10::TypeKind::ComplexType:
+            return true;
+        case c10::TypeKind::TupleType:
+        case c10::TypeKind::OptionalType:
+            for (const c10::TypePtr& contained : type->containedTypes()) {
+                if (!immutable(contained)) {
+                    return false;
+                }
+            }
+            return true;
+        default:
+            return false;
+    }
+}
+
+// Why forward may change the module's state: it sets an attribute, or writes into a tensor it reads
+// from one (a running statistic, a counter, a cache), or reads a mutable container attribute. "" when
+// it does none of these, so that threads can run it at once on one module. Judged on forward's graph
+// with every method call inlined, by libtorch's own alias analysis; conservative where unsure.
+std::string state_change(const torch::jit::Module& module) {
+    auto graph = torch::jit::toGraphFunction(module.get_method("forward").function()).graph()->copy();
+    torch::jit::Inline(*graph);
+    torch::jit::AliasDb aliases(graph);
+    std::vector<const torch::jit::Block*> blocks{graph->block()};
+    while (!blocks.empty()) {
+        const torch::jit::Block* block = blocks.back();
+        blocks.pop_back();
+        for (const torch::jit::Node* node : block->nodes()) {
+            for (const torch::jit::Block* inner : node->blocks()) {
+                blocks.push_back(inner);
+            }
+            if (node->kind() == c10::prim::SetAttr) {
+                return "forward sets attribute '" + node->s(c10::attr::name) + "'";
+            }
+            if (node->kind() != c10::prim::GetAttr) {
+                continue;
+            }
+            const torch::jit::Value* value = node->output();
+            const c10::TypePtr& type = value->type();
+            if (type->cast<c10::ClassType>() && type->expectRef<c10::ClassType>().is_module()) {
+                continue; // a submodule: its own reads and writes are in the inlined graph
+            }
+            if (type->cast<c10::TensorType>()) {
+                if (aliases.hasWriters(value)) {
+                    return "forward writes into attribute '" + node->s(c10::attr::name) + "'";
+                }
+            } else if (!immutable(type)) {
+                return "forward reads attribute '" + node->s(c10::attr::name) + "' of mutable type " +
+                       type->str();
+            }
+        }
+    }
+    return "";
+}
+
+} // namespace
+
+// A second handle on a loaded CPU TorchScript module (see torchlight_engine.h): the module is shared,
+// so its weights are in memory once however many instances run it.
+int32_t tl_model_share(const tl_model* model, tl_model** shared) {
+    return guarded("sharing a model", [&]() -> int32_t {
+        if (model == nullptr || shared == nullptr) {
+            return invalid("tl_model_share: model or shared is NULL");
+        }
+        *shared = nullptr;
+        if (model->format != TL_TORCHSCRIPT || !model->module) {
+            return invalid("only a TorchScript model can be shared; an AOTInductor package is loaded per instance");
+        }
+        if (model->as_saved || !model->device.is_cpu()) {
+            return invalid("only a model on the CPU can be shared; one on " + model->device.str() +
+                           " or loaded as saved is loaded per instance");
+        }
+        std::string why = state_change(*model->module);
+        if (!why.empty()) {
+            return invalid("the module cannot be run by several threads at once: " + why);
+        }
+        auto copy = std::make_unique<tl_model>();
+        copy->format = model->format;
+        copy->device = model->device;
+        copy->as_saved = model->as_saved;
+        copy->input_cast = model->input_cast;
+        copy->module = *model->module; // a handle: the same module object and tensors
+        *shared = copy.release();
+        return TL_OK;
+    });
 }
 
 int32_t tl_model_stream(const tl_model* model, int64_t* id) {

@@ -129,6 +129,16 @@ int32_t tl_get_intra_op_threads(void);
 int32_t tl_model_load(const char* path, const tl_load_options* options, tl_model** model);
 
 /*
+ * A second handle on a loaded model that shares its module, weights included, instead of loading it
+ * again: both handles may run at the same time on different threads. Only for a TorchScript model on
+ * the CPU whose forward changes no state of the module (sets no attribute, writes into no tensor
+ * attribute, reads no mutable container attribute; judged by libtorch's alias analysis), so that
+ * concurrent runs cannot interfere. Each handle is freed with tl_model_free; the module goes with the
+ * last. TL_INVALID_ARGUMENT, saying why, for a model that cannot be shared.
+ */
+int32_t tl_model_share(const tl_model* model, tl_model** shared);
+
+/*
  * Frees a model. On CUDA: its module and CUDA graphs go, its stream is synchronized and the caching
  * allocator's unused memory returned to the driver, so that unloading gives the memory back.
  */

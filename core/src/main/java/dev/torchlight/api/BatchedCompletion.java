@@ -1,9 +1,7 @@
 package dev.torchlight.api;
 
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -22,33 +20,34 @@ import org.slf4j.LoggerFactory;
  */
 public final class BatchedCompletion {
     private static final Logger LOG = LoggerFactory.getLogger(BatchedCompletion.class);
-    private static final ThreadLocal<Map<Executor, List<Runnable>>> PENDING = new ThreadLocal<>();
+    /** Each thread's scope, made once and reused by every {@link #around} on that thread. */
+    private static final ThreadLocal<Scope> SCOPE = ThreadLocal.withInitial(Scope::new);
 
     private BatchedCompletion() {}
 
     /** Runs {@code work}; tasks given to {@link #deferring} executors meanwhile go out once per executor at the end. */
     public static <T> T around(Supplier<T> work) {
-        if (PENDING.get() != null) {
+        Scope scope = SCOPE.get();
+        if (scope.open) {
             return work.get(); // nested: the outer scope delivers
         }
-        Map<Executor, List<Runnable>> pending = new IdentityHashMap<>();
-        PENDING.set(pending);
+        scope.open = true;
         try {
             return work.get();
         } finally {
-            PENDING.remove();
-            pending.forEach((executor, tasks) -> executor.execute(() -> runAll(tasks)));
+            scope.open = false;
+            scope.deliver();
         }
     }
 
     /** An executor that joins the current thread's {@link #around} scope, if any, else is {@code target}. */
     public static Executor deferring(Executor target) {
         return task -> {
-            Map<Executor, List<Runnable>> pending = PENDING.get();
-            if (pending == null) {
-                target.execute(task);
+            Scope scope = SCOPE.get();
+            if (scope.open) {
+                scope.add(target, task);
             } else {
-                pending.computeIfAbsent(target, t -> new ArrayList<>()).add(task);
+                target.execute(task);
             }
         };
     }
@@ -60,6 +59,45 @@ public final class BatchedCompletion {
             } catch (RuntimeException | Error e) {
                 // One reply's failure must not keep the others from being written.
                 LOG.error("a deferred completion failed", e);
+            }
+        }
+    }
+
+    /**
+     * The tasks deferred on one thread, by executor in the order first used: a batch reaches a few
+     * executors at most (one per I/O thread), so a list beats a map, and it is kept for the next batch.
+     */
+    private static final class Scope {
+        private final List<Executor> executors = new ArrayList<>();
+        private final List<List<Runnable>> tasks = new ArrayList<>();
+        private boolean open;
+
+        void add(Executor target, Runnable task) {
+            for (int i = 0; i < executors.size(); i++) {
+                if (executors.get(i) == target) {
+                    tasks.get(i).add(task);
+                    return;
+                }
+            }
+            List<Runnable> list = new ArrayList<>();
+            list.add(task);
+            executors.add(target);
+            tasks.add(list);
+        }
+
+        /** Hands each executor its tasks as one, emptying the scope. */
+        void deliver() {
+            while (!executors.isEmpty()) {
+                // Out of the scope before they go: an executor that runs a task at once may open this
+                // thread's scope again, and must not see them.
+                Executor target = executors.removeFirst();
+                List<Runnable> list = tasks.removeFirst();
+                try {
+                    target.execute(() -> runAll(list));
+                } catch (RuntimeException e) {
+                    // A stopped executor (its connections are gone) must not keep the others' tasks back.
+                    LOG.warn("deferred completions could not be handed to their executor: {}", e.toString());
+                }
             }
         }
     }

@@ -1,12 +1,15 @@
 package dev.torchlight.config;
 
 import dev.torchlight.api.DataType;
+import dev.torchlight.api.Shapes;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Reads and validates a model's {@code config.yaml}: {@code name}, {@code platform},
@@ -18,7 +21,10 @@ import java.util.Set;
  * settings {@code cudnn_benchmark}, {@code cuda_graphs} and {@code pinned_buffers} (absent:
  * {@link GpuSettings#DEFAULT}) and {@code handler} (absent:
  * {@code tensor}; {@code image_classifier} with its {@code image} and {@code topk}; or a custom
- * handler {@code {class, jar}}). Unknown keys, wrong types and values
+ * handler {@code {class, jar}}) and {@code batch_inputs} (absent: none; offsets the server makes for
+ * ragged inputs, see {@link BatchInput}). An input may also have {@code value_range: [min, max]}
+ * (integer datatypes; every element of a request must lie in it) and {@code allow_ragged_batch}
+ * (shape {@code [-1]}; requests of different lengths share a batch). Unknown keys, wrong types and values
  * out of range are errors naming the file and the key path, e.g. {@code dynamic_batching.max_queue_size}.
  */
 public final class ModelConfigParser {
@@ -42,12 +48,16 @@ public final class ModelConfigParser {
 
     private static final Set<String> KEYS = Set.of("name", "platform", "max_batch_size", "inputs", "outputs",
             "dynamic_batching", "instance_group", "intra_op_threads", "freeze", "precision", "cudnn_benchmark",
-            "cuda_graphs", "pinned_buffers",
+            "cuda_graphs", "pinned_buffers", "batch_inputs",
             // Read by ModelLifecycleParser.
             ModelLifecycleParser.VERSION_POLICY, ModelLifecycleParser.WARMUP,
             // Read by the handler stage.
             "handler", "topk", "image");
     private static final Set<String> TENSOR_KEYS = Set.of("name", "datatype", "shape");
+    /** Keys that only an input may have. */
+    private static final Set<String> INPUT_KEYS = Set.of("name", "datatype", "shape", "value_range",
+            "allow_ragged_batch");
+    private static final Set<String> BATCH_INPUT_KEYS = Set.of("name", "kind", "source_input", "datatype");
     private static final Set<String> BATCHING_KEYS = Set.of("max_queue_delay_us", "preferred_batch_sizes",
             "max_queue_size", "default_timeout_ms", "priority_levels", "default_priority_level", "latency_target_ms",
             "latency_policy");
@@ -74,8 +84,9 @@ public final class ModelConfigParser {
             throw yaml.error("platform", "'" + TORCHSCRIPT + "' or '" + AOTI + "'", platform);
         }
         int maxBatchSize = yaml.requireInt("max_batch_size", 0, 1 << 20);
-        List<TensorSpec> inputs = tensors(yaml, "inputs");
-        List<TensorSpec> outputs = tensors(yaml, "outputs");
+        List<TensorSpec> inputs = tensors(yaml, "inputs", maxBatchSize);
+        List<TensorSpec> outputs = tensors(yaml, "outputs", maxBatchSize);
+        List<BatchInput> batchInputs = batchInputs(yaml, maxBatchSize, inputs);
         DynamicBatching batching = dynamicBatching(yaml, maxBatchSize);
         List<InstanceGroup> groups = instanceGroups(yaml);
         int intraOpThreads = optInt(yaml, "intra_op_threads", 0, MAX_THREADS, 0, " (0 = an even share of the cores among all instances of all models)");
@@ -89,7 +100,7 @@ public final class ModelConfigParser {
                 optBoolean(yaml, "pinned_buffers", GpuSettings.DEFAULT.pinnedBuffers()));
         HandlerSpec handler = HandlerSpecParser.parse(yaml, maxBatchSize, inputs, outputs);
         return new ModelConfig(name, platform, maxBatchSize, inputs, outputs, batching, groups,
-                new EngineSettings(intraOpThreads, freeze, precision, gpu), handler);
+                new EngineSettings(intraOpThreads, freeze, precision, gpu), handler, batchInputs);
     }
 
     /**
@@ -304,15 +315,23 @@ public final class ModelConfigParser {
         return v instanceof Integer || v instanceof Long;
     }
 
-    private static List<TensorSpec> tensors(YamlSection yaml, String key) {
+    private static List<TensorSpec> tensors(YamlSection yaml, String key, int maxBatchSize) {
         List<YamlSection> sections = yaml.requireSections(key);
         if (sections.isEmpty()) {
             throw yaml.error(key, "at least one tensor", "an empty list");
         }
+        boolean inputs = key.equals("inputs");
         List<TensorSpec> specs = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (YamlSection t : sections) {
-            t.rejectUnknownKeys(TENSOR_KEYS);
+            if (!inputs) {
+                for (String inputOnly : List.of("value_range", "allow_ragged_batch")) {
+                    if (t.keys().contains(inputOnly)) {
+                        throw new ConfigException(t.where(inputOnly) + "applies to inputs only, not to outputs");
+                    }
+                }
+            }
+            t.rejectUnknownKeys(inputs ? INPUT_KEYS : TENSOR_KEYS);
             String name = t.requireString("name");
             if (!names.add(name)) {
                 throw t.error("name", "a name not used by another entry of '" + key + "'", name);
@@ -323,9 +342,95 @@ public final class ModelConfigParser {
             } catch (IllegalArgumentException e) {
                 throw t.error("datatype", "one of " + DataType.names(), t.raw("datatype"));
             }
-            specs.add(new TensorSpec(name, type, shape(t)));
+            long[] shape = shape(t);
+            boolean ragged = inputs && ragged(t, shape, maxBatchSize);
+            specs.add(new TensorSpec(name, type, shape, ragged, inputs ? valueRange(t, type) : null));
         }
         return specs;
+    }
+
+    /** An input's {@code allow_ragged_batch}: false when absent. */
+    private static boolean ragged(YamlSection t, long[] shape, int maxBatchSize) {
+        String key = "allow_ragged_batch";
+        if (!optBoolean(t, key, false)) {
+            return false;
+        }
+        if (maxBatchSize == 0) {
+            throw new ConfigException(t.where(key) + "needs max_batch_size of at least 1: a ragged input's rows are"
+                    + " concatenated across a batch, and a model with max_batch_size 0 takes no batch");
+        }
+        if (shape.length != 1 || shape[0] != -1) {
+            throw new ConfigException(t.where(key) + "needs shape [-1] (a variable number of elements per row,"
+                    + " which the model takes concatenated as one 1-D tensor), but the shape is "
+                    + Shapes.format(shape));
+        }
+        return true;
+    }
+
+    /**
+     * An input's {@code value_range: [min, max]}, both ends included: null when absent; only for
+     * integer datatypes, within the datatype's own range.
+     */
+    private static ValueRange valueRange(YamlSection t, DataType type) {
+        String key = "value_range";
+        if (!t.keys().contains(key)) {
+            return null;
+        }
+        Object raw = t.raw(key);
+        if (type == DataType.BOOL || type.isFloatingPoint()) {
+            throw new ConfigException(t.where(key) + "applies to integer inputs only (UINT8, INT8, INT16, INT32,"
+                    + " INT64), but the datatype is " + type);
+        }
+        String expected = "[min, max]: two integers with min <= max, both included, within " + type + "'s range ["
+                + type.minInteger() + ", " + type.maxInteger() + "]";
+        if (!(raw instanceof List<?> list) || list.size() != 2 || !isInteger(list.get(0)) || !isInteger(list.get(1))) {
+            throw t.error(key, expected, raw);
+        }
+        long min = ((Number) list.get(0)).longValue();
+        long max = ((Number) list.get(1)).longValue();
+        if (min > max || min < type.minInteger() || max > type.maxInteger()) {
+            throw new ConfigException(t.where(key) + "expected " + expected + ", got [" + min + ", " + max + "]");
+        }
+        return new ValueRange(min, max);
+    }
+
+    /** {@code batch_inputs}: absent is none. */
+    private static List<BatchInput> batchInputs(YamlSection yaml, int maxBatchSize, List<TensorSpec> inputs) {
+        String key = "batch_inputs";
+        if (!yaml.keys().contains(key)) {
+            return List.of();
+        }
+        if (maxBatchSize == 0) {
+            throw new ConfigException(yaml.where(key) + "needs max_batch_size of at least 1: batch inputs describe"
+                    + " the rows of a batch, and a model with max_batch_size 0 takes no batch");
+        }
+        Set<String> names = new HashSet<>();
+        inputs.forEach(s -> names.add(s.name()));
+        List<BatchInput> batchInputs = new ArrayList<>();
+        for (YamlSection b : yaml.requireSections(key)) {
+            b.rejectUnknownKeys(BATCH_INPUT_KEYS);
+            String name = b.requireString("name");
+            if (!names.add(name)) {
+                throw b.error("name", "a name used by no input and no other batch input", name);
+            }
+            String kindName = b.requireString("kind").strip();
+            BatchInput.Kind kind = Arrays.stream(BatchInput.Kind.values()).filter(k -> k.name().equalsIgnoreCase(kindName))
+                    .findFirst().orElseThrow(() -> b.error("kind", "one of " + Arrays.stream(BatchInput.Kind.values())
+                            .map(Enum::name).collect(Collectors.joining(", ")), kindName));
+            String source = b.requireString("source_input");
+            if (inputs.stream().noneMatch(s -> s.name().equals(source))) {
+                throw b.error("source_input", "the name of an input, one of "
+                        + inputs.stream().map(TensorSpec::name).toList(), source);
+            }
+            String typeName = b.requireString("datatype").strip();
+            DataType type = typeName.equalsIgnoreCase("INT32") ? DataType.INT32
+                    : typeName.equalsIgnoreCase("INT64") ? DataType.INT64 : null;
+            if (type == null) {
+                throw b.error("datatype", "INT32 or INT64", typeName);
+            }
+            batchInputs.add(new BatchInput(name, kind, source, type));
+        }
+        return batchInputs;
     }
 
     private static long[] shape(YamlSection t) {

@@ -23,8 +23,9 @@ import java.util.Objects;
  *     version folders, or a bare model.pt/model.pt2 beside it), served under this name (KServe's
  *     {@code /mnt/models} layout); null for a repository of model folders
  * @param clientTimeouts how long HTTP clients may take to send requests or stay idle
- * @param maxInflightBytes most request body bytes an HTTP listener holds at once, over all its
- *     connections (at least {@code maxRequestSize}); more are refused with 503
+ * @param maxInflightBytes most request bytes held at once (at least {@code maxRequestSize}): by the
+ *     HTTP and gRPC inference listeners together, and by the management listener apart; more are
+ *     refused (HTTP 503, gRPC UNAVAILABLE)
  */
 public record ServerConfig(String host, int httpPort, Path modelRepository, List<String> models, long maxRequestSize,
         int metricsPort, Path accessLog, ManagementConfig management, SecurityConfig security, int grpcPort,

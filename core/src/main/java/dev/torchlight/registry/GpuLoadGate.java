@@ -24,6 +24,11 @@ import java.util.function.Supplier;
 final class GpuLoadGate {
     /** Room above the weights for what a forward pass allocates besides them. */
     static final double HEADROOM = 1.2;
+    /**
+     * The most room asked above the weights: a model whose weights are tens of gigabytes (embedding
+     * tables) computes no larger activations for it, and 20% of 128 GB would refuse a model that fits.
+     */
+    static final long MAX_HEADROOM_BYTES = 2L << 30;
 
     private static final long MIB = 1L << 20;
 
@@ -52,7 +57,8 @@ final class GpuLoadGate {
                     throw new EngineException("model '" + config.name() + "': not loading an instance on " + placement
                             + ": it needs about " + needed / MIB + " MiB there (the weights in " + file.getFileName()
                             + (config.engine().precision() == Precision.FP32 ? "" : " at " + config.engine().precision().key())
-                            + ", plus " + Math.round((HEADROOM - 1) * 100) + "% for the forward pass), but only "
+                            + ", plus " + Math.round((HEADROOM - 1) * 100) + "% for the forward pass, at most "
+                            + MAX_HEADROOM_BYTES / MIB + " MiB), but only "
                             + m.freeBytes() / MIB + " MiB of its " + m.totalBytes() / MIB + " MiB are free");
                 }
             }
@@ -65,13 +71,16 @@ final class GpuLoadGate {
      * were saved in, normally FP32), halved when the model computes in 16 bits, plus the headroom.
      */
     static long neededBytes(ModelConfig config, Path file) {
-        long fileBytes;
         try {
-            fileBytes = Files.size(file);
+            return neededBytes(config.engine().precision(), Files.size(file));
         } catch (IOException e) {
             return 0; // the engine's own load reports the unreadable file
         }
-        double weights = config.engine().precision() == Precision.FP32 ? fileBytes : fileBytes / 2.0;
-        return (long) (weights * HEADROOM);
+    }
+
+    /** {@link #neededBytes(ModelConfig, Path)} for a file of {@code fileBytes}. */
+    static long neededBytes(Precision precision, long fileBytes) {
+        double weights = precision == Precision.FP32 ? fileBytes : fileBytes / 2.0;
+        return (long) (weights + Math.min(weights * (HEADROOM - 1), MAX_HEADROOM_BYTES));
     }
 }

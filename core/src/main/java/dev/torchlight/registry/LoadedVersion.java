@@ -8,11 +8,11 @@ import dev.torchlight.config.ModelConfig;
 import dev.torchlight.metrics.ModelStats;
 import dev.torchlight.metrics.Outcome;
 import dev.torchlight.scheduler.Answer;
+import dev.torchlight.scheduler.BatchLayout;
 import dev.torchlight.scheduler.BatchingState;
 import dev.torchlight.scheduler.InstanceStatus;
 import dev.torchlight.scheduler.ModelScheduler;
 import dev.torchlight.scheduler.NanoClock;
-import dev.torchlight.scheduler.ShapeKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -37,6 +37,7 @@ final class LoadedVersion implements ServedVersion {
     private final long version;
     private final String name;
     private final ModelScheduler scheduler;
+    private final BatchLayout layout;
     private final ModelStats stats;
     private final NanoClock clock;
     private final AtomicLong holds = new AtomicLong();
@@ -47,6 +48,7 @@ final class LoadedVersion implements ServedVersion {
         this.version = version;
         this.name = name;
         this.scheduler = scheduler;
+        this.layout = BatchLayout.of(config);
         this.stats = stats;
         this.clock = clock;
     }
@@ -104,7 +106,7 @@ final class LoadedVersion implements ServedVersion {
             int rows = config.batched() ? (int) inputs.get(0).dim(0) : 1;
             Reply reply = new Reply(request, rows, clock.nanoTime());
             // Refusals (bad priority, full queue, no healthy instance) throw here.
-            scheduler.submit(inputs, rows, ShapeKey.of(inputs, config.batched()), request.priority(),
+            scheduler.submit(inputs, rows, layout.shapeKey(inputs), request.priority(),
                     request.timeoutMicros(), reply);
             stats.requestStarted();
             return reply;

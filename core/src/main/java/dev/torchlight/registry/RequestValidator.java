@@ -6,10 +6,7 @@ import dev.torchlight.api.Shapes;
 import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 
 /** Checks a request against its model's declared inputs and outputs before it is queued. */
@@ -21,21 +18,27 @@ final class RequestValidator {
      * @throws InvalidInput naming the input and what was expected
      */
     static List<Tensor> inputsInOrder(ModelConfig config, InferenceRequest request) {
-        Map<String, Tensor> byName = new HashMap<>();
-        for (Tensor t : request.inputs()) {
-            if (config.inputs().stream().noneMatch(s -> s.name().equals(t.name()))) {
+        // Runs for every request: plain loops over the few inputs a model has, no maps or streams.
+        List<TensorSpec> specs = config.inputs();
+        List<Tensor> given = request.inputs();
+        Tensor[] bySpec = new Tensor[specs.size()];
+        for (int g = 0; g < given.size(); g++) {
+            Tensor t = given.get(g);
+            int i = indexOf(specs, t.name());
+            if (i < 0) {
                 throw new InvalidInput("unknown input '" + t.name() + "' for model '" + config.name()
                         + "'; expected inputs: " + names(config.inputs()));
             }
-            if (byName.put(t.name(), t) != null) {
+            if (bySpec[i] != null) {
                 throw new InvalidInput("input '" + t.name() + "' is given more than once");
             }
+            bySpec[i] = t;
         }
-        List<Tensor> ordered = new ArrayList<>(config.inputs().size());
         long batch = -1;
         String batchFrom = null;
-        for (TensorSpec spec : config.inputs()) {
-            Tensor t = byName.get(spec.name());
+        for (int i = 0; i < specs.size(); i++) {
+            TensorSpec spec = specs.get(i);
+            Tensor t = bySpec[i];
             if (t == null) {
                 throw new InvalidInput("missing input '" + spec.name() + "' for model '" + config.name()
                         + "'; expected inputs: " + names(config.inputs()));
@@ -64,19 +67,30 @@ final class RequestValidator {
             } else if (!spec.accepts(shape, 0)) {
                 throw shapeError(spec, shape, Shapes.format(spec.shape()));
             }
-            ordered.add(t);
+            ValueRangeCheck.check(spec, t);
         }
-        return ordered;
+        return List.of(bySpec);
     }
 
     /** @throws InvalidInput for a requested output the model does not have, naming the ones it has */
     static void checkRequestedOutputs(ModelConfig config, List<String> requested) {
-        for (String name : requested) {
-            if (config.outputs().stream().noneMatch(s -> s.name().equals(name))) {
+        for (int r = 0; r < requested.size(); r++) {
+            String name = requested.get(r);
+            if (indexOf(config.outputs(), name) < 0) {
                 throw new InvalidInput("model '" + config.name() + "' has no output '" + name + "'; its outputs are "
                         + config.outputs().stream().map(TensorSpec::name).toList());
             }
         }
+    }
+
+    /** The position of the spec named {@code name}, or -1. */
+    private static int indexOf(List<TensorSpec> specs, String name) {
+        for (int i = 0; i < specs.size(); i++) {
+            if (specs.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static InvalidInput shapeError(TensorSpec spec, long[] shape, String expected) {

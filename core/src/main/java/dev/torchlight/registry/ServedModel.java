@@ -122,6 +122,11 @@ public record ServedModel(String name, ModelConfig config, NavigableMap<Long, Se
         if (defaultVersion != null) {
             return versions.get(defaultVersion);
         }
+        // The newest version, when ready (as it nearly always is), without the views a descending walk makes.
+        ServedVersion newest = versions.isEmpty() ? null : versions.get(versions.lastKey());
+        if (newest != null && newest.ready()) {
+            return newest;
+        }
         for (ServedVersion v : versions.descendingMap().values()) {
             if (v.ready()) {
                 return v;

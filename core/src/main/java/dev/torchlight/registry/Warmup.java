@@ -8,6 +8,7 @@ import dev.torchlight.config.TensorSpec;
 import dev.torchlight.config.WarmupSample;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.scheduler.BatchLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -21,8 +22,9 @@ import java.util.SplittableRandom;
  * for lazy initialisation and for each new input shape. Without configured samples it runs every
  * batch size from 1 to {@code max_batch_size} (any of which the scheduler may form) with generated
  * inputs: random values in [0, 1) for floating-point inputs, zeros for integer ones (safe as
- * indices), and 1 for each variable dimension. It stops at the first batch size that runs out of
- * memory.
+ * indices; the smallest allowed value where a {@code value_range} excludes 0), and 1 for each
+ * variable dimension. Inputs reach the model as batches do ({@link BatchLayout}: ragged inputs
+ * flattened, batch inputs appended). It stops at the first batch size that runs out of memory.
  */
 final class Warmup {
     private Warmup() {}
@@ -31,9 +33,10 @@ final class Warmup {
      * @throws RuntimeException what the model threw; a failed warm-up means the instance is not served
      */
     static void run(LoadedModel model, ModelConfig config, List<WarmupSample> samples) {
+        BatchLayout layout = BatchLayout.of(config);
         if (!samples.isEmpty()) {
             for (WarmupSample sample : samples) {
-                model.infer(read(sample));
+                model.infer(layout.modelInputs(read(sample)));
             }
             return;
         }
@@ -45,7 +48,7 @@ final class Warmup {
                 inputs.add(generate(spec, config.batched() ? batch : -1, random));
             }
             try {
-                model.infer(inputs);
+                model.infer(layout.modelInputs(inputs));
             } catch (EngineException e) {
                 if (!e.outOfMemory() || batch == 1) {
                     throw e;
@@ -71,6 +74,7 @@ final class Warmup {
         }
         ByteBuffer data = ByteBuffer.allocateDirect(Math.toIntExact(elements * spec.dataType().byteSize()))
                 .order(ByteOrder.LITTLE_ENDIAN);
+        long integer = spec.valueRange() == null || spec.valueRange().contains(0) ? 0 : spec.valueRange().min();
         for (long i = 0; i < elements; i++) {
             switch (spec.dataType()) {
                 case FP32 -> data.putFloat((float) random.nextDouble());
@@ -78,6 +82,10 @@ final class Warmup {
                 case FP16 -> data.putShort(Float.floatToFloat16((float) random.nextDouble()));
                 // bfloat16 is the top half of a float32.
                 case BF16 -> data.putShort((short) (Float.floatToRawIntBits((float) random.nextDouble()) >>> 16));
+                case INT64 -> data.putLong(integer);
+                case INT32 -> data.putInt((int) integer);
+                case INT16 -> data.putShort((short) integer);
+                case INT8, UINT8 -> data.put((byte) integer);
                 default -> data.put(new byte[spec.dataType().byteSize()]);
             }
         }

@@ -11,10 +11,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one batch on one loaded model and answers every request of it exactly once. A failure fails
- * only that batch's requests. An out-of-memory error splits the batch in halves (by requests) and
- * runs each half, down to single requests, teaching the instance's {@link SafeBatchLimit} as it goes.
- * A device fault (a broken CUDA context) fails the batch, runs nothing more of it, and is reported to
- * the instance, which must be loaded again.
+ * only that batch's requests, and of those only the ones it must: an out-of-memory error splits the
+ * batch in halves (by requests) and runs each half, down to single requests, teaching the instance's
+ * {@link SafeBatchLimit} as it goes; an engine error on a batch of several requests runs its halves
+ * again to find the request the model cannot run (one bad input among good ones), which fails alone
+ * while the others are answered. A device fault (a broken CUDA context) fails the batch, runs
+ * nothing more of it, and is reported to the instance, which must be loaded again.
  */
 final class BatchExecutor {
     private static final Logger LOG = LoggerFactory.getLogger(BatchExecutor.class);
@@ -22,25 +24,30 @@ final class BatchExecutor {
     private final String label;
     private final int instance;
     private final boolean batched;
+    private final BatchLayout layout;
     private final ModelStats stats;
     private final NanoClock clock;
     private final SafeBatchLimit limit;
     private final BatchPolicy policy;
     private volatile String lastError;
-    // Only the instance's thread runs batches, so this needs no synchronisation.
+    // Only the instance's thread runs batches, so these need no synchronisation.
     private boolean deviceFault;
+    /** What the requests of a batch whose run broke the device are told; set with {@link #deviceFault}. */
+    private ServingException.Internal deviceError;
 
     /**
      * @param label the model version in messages, e.g. {@code resnet50/1}
      * @param instance the instance it runs for (0-based), as the policy knows it
      * @param batched whether the model's tensors carry a batch dimension
+     * @param layout how the requests' inputs become the model's
      * @param policy learns the rows and compute time of each successful run
      */
-    BatchExecutor(String label, int instance, boolean batched, ModelStats stats, NanoClock clock, SafeBatchLimit limit,
-            BatchPolicy policy) {
+    BatchExecutor(String label, int instance, boolean batched, BatchLayout layout, ModelStats stats, NanoClock clock,
+            SafeBatchLimit limit, BatchPolicy policy) {
         this.label = label;
         this.instance = instance;
         this.batched = batched;
+        this.layout = layout;
         this.stats = stats;
         this.clock = clock;
         this.limit = limit;
@@ -62,8 +69,8 @@ final class BatchExecutor {
     /**
      * Runs {@code batch} and answers each of its requests.
      *
-     * @return false when some part of it failed for a reason other than memory: the instance may be
-     *     broken
+     * @return false when the instance may be broken: a run failed for a reason other than memory,
+     *     and not for one request's input among others that ran
      */
     boolean execute(LoadedModel model, List<PendingRequest> batch) {
         return execute(model, batch, false);
@@ -84,36 +91,27 @@ final class BatchExecutor {
                 stats.recordQueue(now - r.enqueuedNanos());
             }
         }
-        int rows = 0;
-        for (PendingRequest r : batch) {
-            rows += r.rows();
-        }
+        return settle(model, batch, attempt(model, batch));
+    }
+
+    /**
+     * Runs {@code batch} once. When the run succeeds, answers every request of it and returns null;
+     * when it fails, answers none and returns what it threw, for {@link #settle}.
+     */
+    private Throwable attempt(LoadedModel model, List<PendingRequest> batch) {
+        int rows = rows(batch);
         List<List<Tensor>> answers;
         long start;
         long ns;
         try {
-            List<Tensor> inputs = BatchTensors.gather(batch, rows);
+            List<Tensor> inputs = BatchTensors.gather(batch, rows, layout);
             start = clock.nanoTime();
             List<Tensor> outputs = model.infer(inputs);
             ns = clock.nanoTime() - start;
             answers = BatchTensors.split(outputs, batch, rows, batched);
             stats.recordExecution(rows, ns);
-        } catch (EngineException e) {
-            if (e.outOfMemory()) {
-                return outOfMemory(model, batch, rows, e);
-            }
-            if (e.deviceFault()) {
-                deviceFault = true;
-                return failed(batch, new ServingException.Internal("model " + label + " failed: " + e.getMessage()
-                        + " (the GPU's context is broken; the instance is being loaded again)", e));
-            }
-            return failed(batch, new ServingException.Internal("model " + label + " failed: " + e.getMessage(), e));
-        } catch (BatchTensors.RowMismatch e) {
-            return failed(batch, new ServingException.Internal("model " + label + " failed: " + e.getMessage(), e));
         } catch (RuntimeException | Error e) {
-            // Whatever went wrong, the thread lives on and every request gets an answer.
-            LOG.error("model {}: unexpected failure running a batch of {} rows", label, rows, e);
-            return failed(batch, new ServingException.Internal("model " + label + " failed with an internal error", e));
+            return e;
         }
         limit.succeeded(rows);
         // Before the answers: their clients may send again at once, and the policy must not count
@@ -123,7 +121,96 @@ final class BatchExecutor {
             PendingRequest r = batch.get(i);
             r.succeed(answers.get(i), start, ns);
         }
-        return true;
+        return null;
+    }
+
+    /**
+     * Answers the requests of a run that {@code failure} ended (none left when it is null), as that
+     * kind of failure asks: the halves run again for memory or for an engine error among several
+     * requests; the rest fail.
+     *
+     * @return false when the instance may be broken: something failed, for a reason other than
+     *     memory, and no part of the batch ran
+     */
+    private boolean settle(LoadedModel model, List<PendingRequest> batch, Throwable failure) {
+        return switch (failure) {
+            case null -> true;
+            case EngineException e when e.outOfMemory() -> outOfMemory(model, batch, rows(batch), e);
+            case EngineException e when e.deviceFault() -> {
+                deviceFault = true;
+                deviceError = new ServingException.Internal("model " + label + " failed: " + e.getMessage()
+                        + " (the GPU's context is broken; the instance is being loaded again)", e);
+                yield failed(batch, deviceError);
+            }
+            case EngineException e when batch.size() > 1 -> isolate(model, batch, e);
+            case EngineException e -> failed(batch, engineFailure(e));
+            case BatchTensors.RowMismatch e ->
+                    failed(batch, new ServingException.Internal("model " + label + " failed: " + e.getMessage(), e));
+            default -> {
+                // Whatever went wrong, the thread lives on and every request gets an answer.
+                LOG.error("model {}: unexpected failure running a batch of {} rows", label, rows(batch), failure);
+                yield failed(batch, new ServingException.Internal("model " + label + " failed with an internal error",
+                        failure));
+            }
+        };
+    }
+
+    /**
+     * A batch of several requests failed with an engine error (not memory, not the device): one bad
+     * input fails the whole run, so its halves run again and the one that still fails is split further,
+     * until the request the model cannot run fails alone and every other is answered. When both halves
+     * fail, the fault is not one request's (the model fails every input, or several are bad): their
+     * requests fail with no more runs. Finding one bad request among n takes about 2·log2(n) runs; a
+     * model that fails everything costs two more runs per batch.
+     *
+     * @return true when some part of the batch ran: the instance works, whatever its inputs
+     */
+    private boolean isolate(LoadedModel model, List<PendingRequest> batch, EngineException failure) {
+        LOG.debug("model {}: a batch of {} requests failed ({}); running its halves again", label, batch.size(),
+                failure.getMessage());
+        int half = batch.size() / 2;
+        List<PendingRequest> first = batch.subList(0, half);
+        List<PendingRequest> second = batch.subList(half, batch.size());
+        Throwable a = attempt(model, first);
+        if (a == null) {
+            settle(model, second, attempt(model, second));
+            return true;
+        }
+        if (!plainFailure(a)) {
+            // Memory, the device or a bug: the first half is settled as any batch, then the second runs.
+            boolean ok = settle(model, first, a);
+            if (deviceFault) {
+                return failed(second, deviceError);
+            }
+            return settle(model, second, attempt(model, second)) && ok;
+        }
+        Throwable b = attempt(model, second);
+        if (b == null) {
+            settle(model, first, a);
+            return true;
+        }
+        failed(first, engineFailure((EngineException) a));
+        if (plainFailure(b)) {
+            return failed(second, engineFailure((EngineException) b));
+        }
+        return settle(model, second, b);
+    }
+
+    /** An engine error that is the model's answer to these inputs: not memory, not the device. */
+    private static boolean plainFailure(Throwable failure) {
+        return failure instanceof EngineException e && !e.outOfMemory() && !e.deviceFault();
+    }
+
+    private ServingException.Internal engineFailure(EngineException e) {
+        return new ServingException.Internal("model " + label + " failed: " + e.getMessage(), e);
+    }
+
+    private static int rows(List<PendingRequest> batch) {
+        int rows = 0;
+        for (PendingRequest r : batch) {
+            rows += r.rows();
+        }
+        return rows;
     }
 
     /** Tells the policy about a run; a bug there costs no batch and no instance. */
@@ -148,8 +235,7 @@ final class BatchExecutor {
         int half = batch.size() / 2;
         boolean first = execute(model, batch.subList(0, half));
         if (deviceFault) {
-            return failed(batch.subList(half, batch.size()), new ServingException.Internal("model " + label
-                    + " failed: " + lastError + " (the GPU's context is broken; the instance is being loaded again)", null));
+            return failed(batch.subList(half, batch.size()), deviceError);
         }
         boolean second = execute(model, batch.subList(half, batch.size()));
         return first && second;

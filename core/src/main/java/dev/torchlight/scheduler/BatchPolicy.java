@@ -62,7 +62,7 @@ interface BatchPolicy {
      * An engine run of {@code batch} on {@code instance} succeeded: the engine took {@code computeNanos}
      * and its answers go out at {@code endNanos}, what a policy that learns the engine's cost per
      * batch size and the latency requests see needs. Called on the instance's thread after every
-     * successful run (each half too, when a batch that ran out of memory is retried in halves), just
+     * successful run (each part too, when a batch that failed is retried in halves), just
      * before its answers go out (so that a client answered and sending again is never counted twice);
      * outside the scheduler's lock, and possibly from several instances at once. Does nothing by
      * default.
@@ -70,8 +70,9 @@ interface BatchPolicy {
     default void batchRan(int instance, List<PendingRequest> batch, long computeNanos, long endNanos) {}
 
     /**
-     * {@code batch}, taken from the queue for {@code instance}, failed (an engine error, out of memory
-     * alone, a device fault), just before its requests are failed. As {@link #batchRan}, outside the
+     * {@code batch}, taken from the queue for {@code instance} (or a part of it, when a batch that
+     * failed is retried in halves), failed (an engine error, out of memory alone, a device fault), just
+     * before its requests are failed. As {@link #batchRan}, outside the
      * lock. Does nothing by default.
      */
     default void batchFailed(int instance, List<PendingRequest> batch) {}

@@ -1,16 +1,14 @@
 package dev.torchlight.scheduler;
 
-import dev.torchlight.api.Shapes;
 import dev.torchlight.api.Tensor;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The one copy of the data path: a batch's inputs gathered into one direct buffer per input, and
- * the engine's outputs split back to each request by slicing (no copy). A batch of one request
- * passes its tensors through untouched.
+ * The one copy of the data path: a batch's inputs gathered into one direct buffer per input (as the
+ * model's {@link BatchLayout} says), and the engine's outputs split back to each request by slicing
+ * (no copy). A batch of one request passes its tensors through untouched.
  */
 final class BatchTensors {
     private BatchTensors() {}
@@ -20,27 +18,21 @@ final class BatchTensors {
      * order. All requests have the same {@link ShapeKey}, so the non-batch dimensions agree.
      */
     static List<Tensor> gather(List<PendingRequest> batch, int totalRows) {
-        if (batch.size() == 1) {
+        return gather(batch, totalRows, BatchLayout.STACKED);
+    }
+
+    /** One tensor per model input, as {@code layout} says (ragged inputs, batch inputs). */
+    static List<Tensor> gather(List<PendingRequest> batch, int totalRows, BatchLayout layout) {
+        if (batch.size() == 1 && layout.stacked()) {
             return batch.get(0).inputs();
         }
-        List<Tensor> first = batch.get(0).inputs();
-        List<Tensor> gathered = new ArrayList<>(first.size());
-        for (int i = 0; i < first.size(); i++) {
-            Tensor template = first.get(i);
-            long[] shape = template.shape();
-            shape[0] = totalRows;
-            long bytes = Math.multiplyExact(Shapes.elementCount(shape), (long) template.dataType().byteSize());
-            if (bytes > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("batched input '" + template.name() + "' " + Shapes.format(shape)
-                        + " needs " + bytes + " bytes, more than one buffer holds");
-            }
-            ByteBuffer buffer = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-            for (PendingRequest r : batch) {
-                buffer.put(r.inputs().get(i).data());
-            }
-            gathered.add(new Tensor(template.name(), template.dataType(), shape, buffer.flip()));
+        List<List<Tensor>> inputs = new ArrayList<>(batch.size());
+        int[] rows = new int[batch.size()];
+        for (int j = 0; j < rows.length; j++) {
+            inputs.add(batch.get(j).inputs());
+            rows[j] = batch.get(j).rows();
         }
-        return gathered;
+        return layout.gather(inputs, rows, totalRows);
     }
 
     /**

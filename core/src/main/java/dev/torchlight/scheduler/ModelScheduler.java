@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every accepted request's future completes exactly once, outside the lock: with its outputs, or
  * with {@link ServingException.TimedOut} (its deadline passed in the queue; it never ran),
- * {@link ServingException.Internal} (its batch failed, or deciding failed), {@link
+ * {@link ServingException.Internal} (the model failed on it, or deciding failed), {@link
  * ServingException.ResourceExhausted} (it ran out of memory alone) or {@link ServingException.NotReady}
  * (no instance is healthy). Refused requests ({@link ServingException.InvalidInput} for a bad
  * priority, {@link ServingException.Overloaded} for a full queue, {@link ServingException.NotReady})
@@ -92,9 +92,10 @@ public final class ModelScheduler implements AutoCloseable {
             throw new IllegalArgumentException("model " + label + " needs at least one instance");
         }
         List<ModelInstance> instances = new ArrayList<>(placements.size());
+        BatchLayout layout = BatchLayout.of(config);
         for (int i = 0; i < placements.size(); i++) {
             SafeBatchLimit limit = new SafeBatchLimit();
-            BatchExecutor executor = new BatchExecutor(label, i, config.batched(), stats, clock, limit, policy);
+            BatchExecutor executor = new BatchExecutor(label, i, config.batched(), layout, stats, clock, limit, policy);
             instances.add(new ModelInstance(i, label + "#" + i, placements.get(i), loader, executor, limit,
                     config.maxBatchSize()));
         }

@@ -44,6 +44,45 @@ class BatchedCompletionTest {
     }
 
     @Test
+    void eachScopeDeliversOnlyItsOwnTasksOnceAlthoughTheThreadReusesIt() {
+        Recording first = new Recording();
+        Recording second = new Recording();
+        List<String> ran = new ArrayList<>();
+        BatchedCompletion.around(() -> {
+            BatchedCompletion.deferring(first).execute(() -> ran.add("first"));
+            return null;
+        });
+        BatchedCompletion.around(() -> {
+            BatchedCompletion.deferring(second).execute(() -> ran.add("second"));
+            return null;
+        });
+        assertThat(first.tasks).hasSize(1);
+        assertThat(second.tasks).hasSize(1);
+        first.tasks.get(0).run();
+        second.tasks.get(0).run();
+        assertThat(ran).containsExactly("first", "second");
+    }
+
+    @Test
+    void anExecutorThatRunsItsTaskAtOnceMayOpenAScopeOfItsOwn() {
+        Recording later = new Recording();
+        List<String> ran = new ArrayList<>();
+        // Runs what it is given on the spot, and that work completes more requests in a scope of its own.
+        Executor inline = task -> BatchedCompletion.around(() -> {
+            task.run();
+            BatchedCompletion.deferring(later).execute(() -> ran.add("nested"));
+            return null;
+        });
+        BatchedCompletion.around(() -> {
+            BatchedCompletion.deferring(inline).execute(() -> ran.add("inline"));
+            BatchedCompletion.deferring(later).execute(() -> ran.add("outer"));
+            return null;
+        });
+        later.tasks.forEach(Runnable::run);
+        assertThat(ran).as("every task once").containsExactlyInAnyOrder("inline", "outer", "nested");
+    }
+
+    @Test
     void outsideAScopeTasksGoStraightThrough() {
         Recording loop = new Recording();
         BatchedCompletion.deferring(loop).execute(() -> {});

@@ -137,7 +137,7 @@ class ModelConfigParserTest {
         assertRejected(VALID.replace("    shape: [3, -1]", "    shape: [3, -1]\n    dims: [3]"))
                 .hasMessageContaining("key 'inputs[0].dims'")
                 .hasMessageContaining("unknown key")
-                .hasMessageContaining("[datatype, name, shape]");
+                .hasMessageContaining("[allow_ragged_batch, datatype, name, shape, value_range]");
     }
 
     @Test

@@ -537,6 +537,76 @@ class ModelSchedulerTest {
     }
 
     @Test
+    void anEngineErrorOnOneRequestOfABatchFailsItAloneAndTheOthersAreAnswered() throws Exception {
+        start(config(8, batching(0)), NanoClock.SYSTEM);
+        gated.add(0L);
+        gatedThen((model, inputs) -> {
+            for (long id : ScriptedEngine.ids(inputs.get(0))) {
+                if (id == 5) {
+                    throw new EngineException("index 5 is out of range");
+                }
+            }
+            return ScriptedEngine.negate(inputs);
+        });
+        CompletableFuture<List<Tensor>> first = submit(0, 1);
+        awaitLatch(gateEntered);
+        List<CompletableFuture<List<Tensor>>> eight = new ArrayList<>();
+        for (int i = 1; i <= 8; i++) {
+            eight.add(submit(i, 1));
+        }
+        release.countDown();
+
+        assertOwnOutput(first, 0, 1);
+        for (int i = 1; i <= 8; i++) {
+            if (i == 5) {
+                assertThat(failure(eight.get(i - 1))).isInstanceOf(ServingException.Internal.class)
+                        .hasMessage("model m/1 failed: index 5 is out of range");
+            } else {
+                assertOwnOutput(eight.get(i - 1), i, 1);
+            }
+        }
+        // 8 failed; [1-4] ran, [5-8] failed; [5, 6] failed, [7, 8] ran; [5] failed, [6] ran.
+        assertThat(model(0).runs).containsExactly(1, 8, 4, 4, 2, 2, 1, 1);
+        assertThat(model(0).ids.subList(1 + 8 + 4, model(0).ids.size())).containsExactly(5L, 6L, 7L, 8L, 5L, 6L, 7L,
+                8L, 5L, 6L);
+        assertThat(stats.snapshot().executionCount()).as("runs that succeeded").isEqualTo(4);
+    }
+
+    @Test
+    void aDeviceFaultWhileFindingTheFailingRequestRunsNothingMoreAndReloadsTheInstance() throws Exception {
+        start(config(8, batching(0)), NanoClock.SYSTEM);
+        gated.add(0L);
+        gatedThen((model, inputs) -> {
+            int rows = (int) inputs.get(0).dim(0);
+            if (model.serial == 0 && rows == 4) {
+                throw new EngineException("index 3 is out of range");
+            }
+            if (model.serial == 0 && rows == 2) {
+                throw new EngineException("CUDA error: device-side assert triggered", null,
+                        EngineException.Kind.DEVICE_FAULT);
+            }
+            return ScriptedEngine.negate(inputs);
+        });
+        CompletableFuture<List<Tensor>> first = submit(0, 1);
+        awaitLatch(gateEntered);
+        List<CompletableFuture<List<Tensor>>> four = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            four.add(submit(i, 1));
+        }
+        release.countDown();
+
+        assertOwnOutput(first, 0, 1);
+        for (CompletableFuture<List<Tensor>> f : four) {
+            assertThat(failure(f)).isInstanceOf(ServingException.Internal.class)
+                    .hasMessage("model m/1 failed: CUDA error: device-side assert triggered (the GPU's context is"
+                            + " broken; the instance is being loaded again)");
+        }
+        assertThat(model(0).runs).as("the batch, then its first half only").containsExactly(1, 4, 2);
+        eventually(() -> engine.loads.get() == 2 && scheduler.ready());
+        assertOwnOutput(submit(9, 1), 9, 1);
+    }
+
+    @Test
     void anInstanceThatKeepsFailingIsReloadedAndTheVersionIsNotReadyMeanwhile() throws Exception {
         CountDownLatch reloadMayFinish = new CountDownLatch(1);
         engine.loadHook = serial -> {

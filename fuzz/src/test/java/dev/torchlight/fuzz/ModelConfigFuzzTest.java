@@ -34,7 +34,10 @@ class ModelConfigFuzzTest {
         try {
             Path dir = Files.createTempDirectory("torchlight-fuzz").resolve("m");
             Files.createDirectories(dir);
+            // Deleted at exit in the reverse order of registration: the file, then the folders.
             dir.toFile().getParentFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            dir.resolve("config.yaml").toFile().deleteOnExit();
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * What a gRPC run needs: a few channels to the server's gRPC listener ({@code --url}'s host and
  * port) and the requests, encoded once before it starts: {@link RequestPool#DISTINCT_BODIES}
  * ModelInfer requests of random data in raw_input_contents, made from the model's metadata read
- * over gRPC.
+ * over gRPC, or every request of a {@code --replay} recording, in order.
  */
 final class GrpcLoad implements AutoCloseable {
     /** HTTP/2 multiplexes calls; a few connections spread them over the server's event loops. */
@@ -46,7 +46,7 @@ final class GrpcLoad implements AutoCloseable {
     }
 
     /**
-     * @throws LoadBenchException when the metadata cannot be read or the inputs cannot be made
+     * @throws LoadBenchException when the metadata or the recording cannot be read or the inputs cannot be made
      */
     static GrpcLoad open(HttpTarget target, LoadOptions options) {
         if (options.inputFile() != null) {
@@ -80,9 +80,19 @@ final class GrpcLoad implements AutoCloseable {
                     .build());
         }
         try {
-            List<InputSpec> inputs = metadata(channels.get(0), target, options);
-            InputGenerator generator = new InputGenerator(options.seed());
             List<ModelInferRequest> requests = new ArrayList<>();
+            // Read before any level in both cases, which also connects the first channel: a level that
+            // began on unconnected channels would measure their start.
+            List<InputSpec> inputs = metadata(channels.get(0), target, options);
+            if (options.replayFile() != null) {
+                ReplayFile recording = ReplayFile.read(options.replayFile());
+                recording.check(inputs, options.model());
+                for (int i = 0; i < recording.size(); i++) {
+                    requests.add(request(options, recording.request(i)));
+                }
+                return new GrpcLoad(group, channels, requests);
+            }
+            InputGenerator generator = new InputGenerator(options.seed());
             for (int i = 0; i < RequestPool.DISTINCT_BODIES; i++) {
                 requests.add(request(options, generator.next(inputs, options.batch())));
             }

@@ -47,13 +47,14 @@ public final class LoadBench {
     }
 
     /**
-     * Runs every level of the sweep in order.
+     * Runs every level of the sweep in order; with {@link LoadOptions#stopAboveP99Ms()}, up to the
+     * first open-loop level that misses it.
      *
      * @param options what to run
      * @param progress where a progress line goes once a second (typically stderr)
      * @return the results, one per level run; fewer, with a note, when the server went away
-     * @throws LoadBenchException when the run cannot start: a bad URL, an unreadable input file,
-     *     or model metadata that cannot be read (the message says to pass {@code --input-file})
+     * @throws LoadBenchException when the run cannot start: a bad URL, an unreadable input file or
+     *     recording, or model metadata that cannot be read (the message says to pass {@code --input-file})
      */
     public BenchReport run(LoadOptions options, PrintStream progress) {
         HttpTarget target;
@@ -71,6 +72,9 @@ public final class LoadBench {
                 HttpLoadClient client = grpc ? null : new HttpLoadClient(
                         target, HttpLoadClient.defaultIoThreads(), options.requestTimeout());
                 GrpcLoad grpcLoad = grpc ? GrpcLoad.open(target, options) : null) {
+            // The garbage of preparing the requests (a --replay recording's parse: millions of numbers) is
+            // collected now rather than by a collector competing with the first level for the cores.
+            System.gc();
             long runStart = clock.nanoTime();
             int levels = options.closedLoop() ? options.concurrency().size() : options.rates().size();
             for (int i = 0; i < levels && note == null; i++) {
@@ -89,9 +93,17 @@ public final class LoadBench {
                                 options.concurrency().get(i))
                         : new OpenLoopLevel(client, requests, options.protocol(), watch, options.batch(),
                                 options.rates().get(i), options.connections(), options.requestTimeout(), clock);
-                boolean gone = runLevel(level, watch, options, runStart, progress);
+                Duration warmup = i == 0 ? options.firstWarmup() : options.warmup();
+                boolean gone = runLevel(level, watch, warmup, options, runStart, progress);
                 if (level.stats().measured()) {
-                    results.add(level.result());
+                    LevelResult result = level.result();
+                    results.add(result);
+                    if (aboveObjective(options, result) && i < levels - 1) {
+                        progress.printf(Locale.ROOT, "  %s: p99 %.3f ms, %d errors: above --stop-above-p99 %s ms,"
+                                + " the higher rates are not run%n", level.label(), result.p99Ms(), result.errors(),
+                                options.stopAboveP99Ms());
+                        break;
+                    }
                 }
                 if (gone) {
                     note = String.format(Locale.ROOT, "server at %s stopped answering at %.1f s: %s",
@@ -109,18 +121,24 @@ public final class LoadBench {
                 model, options.protocol().wireName(), results, note);
     }
 
+    /** Whether an open-loop level missed the objective that ends the sweep. */
+    static boolean aboveObjective(LoadOptions options, LevelResult result) {
+        Double limit = options.stopAboveP99Ms();
+        return limit != null && (result.p99Ms() > limit || result.errors() > 0);
+    }
+
     /** Warm-up, measured window, drain. Returns whether the server went away. */
-    private boolean runLevel(LoadLevel level, ServerWatch watch, LoadOptions options, long runStart,
-            PrintStream progress) throws InterruptedException {
+    private boolean runLevel(LoadLevel level, ServerWatch watch, Duration warmupTime, LoadOptions options,
+            long runStart, PrintStream progress) throws InterruptedException {
         LevelStats stats = level.stats();
         Ticker ticker = new Ticker(level, runStart, progress);
-        boolean warmup = !options.warmup().isZero();
+        boolean warmup = !warmupTime.isZero();
         if (!warmup) {
             stats.beginMeasure(clock.nanoTime()); // before the first send, so that every send is measured
         }
         level.start();
         try {
-            boolean gone = warmup && ticker.until(clock.nanoTime() + options.warmup().toNanos(), watch);
+            boolean gone = warmup && ticker.until(clock.nanoTime() + warmupTime.toNanos(), watch);
             if (!gone) {
                 if (warmup) {
                     stats.beginMeasure(clock.nanoTime());

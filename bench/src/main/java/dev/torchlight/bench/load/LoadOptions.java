@@ -25,6 +25,13 @@ import java.util.Objects;
  * @param modelVersion model version to address; null for the server's default
  * @param imageDir image files (JPEG, PNG) sent one per request, cycling, to a model with an image
  *     handler: raw bodies for TorchServe, base64 BYTES inputs for v2; null for tensor data
+ * @param replayFile a recorded stream of v2 request bodies ({@link ReplayFile}) sent in order,
+ *     cycling, in place of generated data; null for none
+ * @param stopAboveP99Ms open loop: end the sweep after the first rate whose p99 exceeds this many
+ *     milliseconds or that had errors; null to run every rate
+ * @param firstWarmup unmeasured time of the first level, in place of {@code warmup}: a fresh load
+ *     generator's JIT takes seconds to settle, and an open loop that falls behind meanwhile measures
+ *     its own backlog
  */
 public record LoadOptions(
         URI url,
@@ -40,7 +47,10 @@ public record LoadOptions(
         Duration requestTimeout,
         int connections,
         String modelVersion,
-        Path imageDir) {
+        Path imageDir,
+        Path replayFile,
+        Double stopAboveP99Ms,
+        Duration firstWarmup) {
 
     /** The seed when none is given (the same as raw mode's). */
     public static final long DEFAULT_SEED = 42;
@@ -73,6 +83,10 @@ public record LoadOptions(
         if (warmup.isNegative()) {
             throw new IllegalArgumentException("warm-up must not be negative, got " + warmup);
         }
+        firstWarmup = firstWarmup == null ? warmup : firstWarmup;
+        if (firstWarmup.isNegative()) {
+            throw new IllegalArgumentException("first warm-up must not be negative, got " + firstWarmup);
+        }
         if (duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("duration must be positive, got " + duration);
         }
@@ -82,8 +96,19 @@ public record LoadOptions(
         if (requestTimeout.isNegative() || requestTimeout.isZero()) {
             throw new IllegalArgumentException("request timeout must be positive, got " + requestTimeout);
         }
-        if (imageDir != null && inputFile != null) {
-            throw new IllegalArgumentException("give --image-dir or --input-file, not both");
+        if ((imageDir != null ? 1 : 0) + (inputFile != null ? 1 : 0) + (replayFile != null ? 1 : 0) > 1) {
+            throw new IllegalArgumentException("give one of --image-dir, --input-file and --replay");
+        }
+        if (replayFile != null && !protocol.sendsInputs()) {
+            throw new IllegalArgumentException("--protocol " + protocol.wireName() + " sends no inputs to replay");
+        }
+        if (replayFile != null && batch != 1) {
+            throw new IllegalArgumentException("--batch does not apply to --replay: the recorded requests carry "
+                    + "their own rows");
+        }
+        if (stopAboveP99Ms != null && (!(stopAboveP99Ms > 0) || stopAboveP99Ms.isInfinite() || !concurrency.isEmpty())) {
+            throw new IllegalArgumentException("--stop-above-p99 takes a positive number of milliseconds and applies to "
+                    + "an open-loop sweep (--rate), got " + stopAboveP99Ms + (concurrency.isEmpty() ? "" : " with --concurrency"));
         }
         if (connections < 1) {
             throw new IllegalArgumentException("connections must be at least 1, got " + connections);
@@ -116,6 +141,9 @@ public record LoadOptions(
         private int connections = DEFAULT_CONNECTIONS;
         private String modelVersion;
         private Path imageDir;
+        private Path replayFile;
+        private Double stopAboveP99Ms;
+        private Duration firstWarmup;
 
         private Builder(URI url, String model) {
             this.url = url;
@@ -182,10 +210,27 @@ public record LoadOptions(
             return this;
         }
 
+        public Builder replayFile(Path replayFile) {
+            this.replayFile = replayFile;
+            return this;
+        }
+
+        /** The first level's warm-up; null (the default) for {@link #warmup(Duration)}'s. */
+        public Builder firstWarmup(Duration firstWarmup) {
+            this.firstWarmup = firstWarmup;
+            return this;
+        }
+
+        public Builder stopAboveP99Ms(Double stopAboveP99Ms) {
+            this.stopAboveP99Ms = stopAboveP99Ms;
+            return this;
+        }
+
         /** @throws IllegalArgumentException when the options do not make a run (see {@link LoadOptions}) */
         public LoadOptions build() {
             return new LoadOptions(url, model, protocol, concurrency, rates, warmup, duration, batch, inputFile,
-                    seed, requestTimeout, connections, modelVersion, imageDir);
+                    seed, requestTimeout, connections, modelVersion, imageDir, replayFile,
+                    stopAboveP99Ms, firstWarmup);
         }
     }
 }

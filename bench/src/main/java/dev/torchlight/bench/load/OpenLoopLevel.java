@@ -52,6 +52,13 @@ final class OpenLoopLevel extends PacedLevel {
         boolean fresh = false;
         synchronized (this) {
             slot = idle.poll();
+            // A connection the server closed while it sat idle (its idle timeout) is dropped here,
+            // as a pooling client does, rather than failing the send that would have used it.
+            while (slot != null && !slot.isOpen()) {
+                open--;
+                slots.remove(slot);
+                slot = idle.poll();
+            }
             if (slot == null) {
                 if (open >= maxConnections) {
                     queued.add(intended);
@@ -135,6 +142,11 @@ final class OpenLoopLevel extends PacedLevel {
         void send(long intendedTime) {
             take(intendedTime);
             write();
+        }
+
+        boolean isOpen() {
+            HttpConnection c = connection;
+            return c != null && c.isOpen();
         }
 
         void close() {

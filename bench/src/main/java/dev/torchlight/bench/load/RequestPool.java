@@ -9,8 +9,9 @@ import java.util.List;
 
 /**
  * The requests a run sends, encoded once before it starts: a few distinct bodies of random data
- * (so a server cannot cache one answer) that senders cycle through, or the one body of
- * {@code --input-file}. The hot path does no JSON work at all.
+ * (so a server cannot cache one answer) that senders cycle through, the one body of
+ * {@code --input-file}, or every request of a {@code --replay} recording, in order. The hot path does
+ * no JSON work at all.
  */
 final class RequestPool implements AutoCloseable {
     /** Distinct generated bodies. */
@@ -28,8 +29,8 @@ final class RequestPool implements AutoCloseable {
     /**
      * Builds the requests for a run.
      *
-     * @throws LoadBenchException when the input file or the model's metadata cannot be read, or
-     *     the protocol cannot carry the model's inputs
+     * @throws LoadBenchException when the input file, the recording or the model's metadata cannot be
+     *     read, or the protocol cannot carry the model's inputs
      */
     static RequestPool build(HttpTarget target, LoadOptions options) {
         Protocol protocol = options.protocol();
@@ -38,6 +39,19 @@ final class RequestPool implements AutoCloseable {
         }
         if (options.imageDir() != null) {
             return new RequestPool(ImageRequests.build(target, options));
+        }
+        if (options.replayFile() != null) {
+            ReplayFile recording = ReplayFile.read(options.replayFile());
+            List<PreparedRequest> requests = new ArrayList<>(recording.size());
+            try {
+                for (int i = 0; i < recording.size(); i++) {
+                    requests.add(protocol.requestFor(target, options, recording.request(i)));
+                }
+            } catch (RuntimeException e) {
+                requests.forEach(PreparedRequest::close);
+                throw e;
+            }
+            return new RequestPool(requests);
         }
         if (options.inputFile() != null) {
             try {

@@ -20,6 +20,8 @@ final class RandomTensors {
     /**
      * One tensor per spec: {@code [batch, ...shape]} when {@code batch > 0}, the declared shape
      * alone when the model is unbatched ({@code batch == 0}); variable dimensions (-1) become 1.
+     * Integers of an input with a {@code value_range} are drawn from all of it (ids spread over a
+     * whole embedding table, as real traffic's are).
      */
     static List<Tensor> of(List<TensorSpec> specs, int batch, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
@@ -27,17 +29,26 @@ final class RandomTensors {
         for (TensorSpec spec : specs) {
             long[] shape = shape(spec.shape(), batch);
             long bytes = Math.multiplyExact(Shapes.elementCount(shape), spec.dataType().byteSize());
-            // alignedSlice rounds both ends inwards: round the size up and leave room for the start.
-            int rounded = Math.toIntExact((bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
-            ByteBuffer data = ByteBuffer.allocateDirect(rounded + ALIGNMENT)
-                    .alignedSlice(ALIGNMENT).order(ByteOrder.LITTLE_ENDIAN);
-            data.limit(Math.toIntExact(bytes));
+            ByteBuffer data = aligned(bytes);
             while (data.hasRemaining()) {
-                put(data, spec.dataType(), random);
+                if (spec.valueRange() != null) {
+                    putInRange(data, spec, random);
+                } else {
+                    put(data, spec.dataType(), random);
+                }
             }
             tensors.add(new Tensor(spec.name(), spec.dataType(), shape, data.flip()));
         }
         return tensors;
+    }
+
+    /** {@code bytes} of native memory, aligned as libtorch reads it in place, little-endian. */
+    static ByteBuffer aligned(long bytes) {
+        // alignedSlice rounds both ends inwards: round the size up and leave room for the start.
+        int rounded = Math.toIntExact((bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
+        ByteBuffer data = ByteBuffer.allocateDirect(rounded + ALIGNMENT)
+                .alignedSlice(ALIGNMENT).order(ByteOrder.LITTLE_ENDIAN);
+        return data.limit(Math.toIntExact(bytes));
     }
 
     static long[] shape(long[] declared, int batch) {
@@ -50,6 +61,18 @@ final class RandomTensors {
             shape[i + offset] = declared[i] == -1 ? 1 : declared[i];
         }
         return shape;
+    }
+
+    private static void putInRange(ByteBuffer data, TensorSpec spec, SplittableRandom random) {
+        long min = spec.valueRange().min();
+        long max = spec.valueRange().max();
+        long v = max == Long.MAX_VALUE ? random.nextLong(min, max) : random.nextLong(min, max + 1);
+        switch (spec.dataType()) {
+            case INT64 -> data.putLong(v);
+            case INT32 -> data.putInt((int) v);
+            case INT16 -> data.putShort((short) v);
+            default -> data.put((byte) v);
+        }
     }
 
     // Floats in [0, 1) look like normalised features or pixels; small non-negative integers stay

@@ -1,6 +1,7 @@
 package dev.torchlight.bench.raw;
 
 import dev.torchlight.api.Tensor;
+import dev.torchlight.bench.load.ReplayFile;
 import dev.torchlight.bench.result.BenchReport;
 import dev.torchlight.bench.result.HostInfo;
 import dev.torchlight.bench.result.LevelResult;
@@ -13,6 +14,7 @@ import dev.torchlight.engine.Placement;
 import dev.torchlight.engine.libtorch.LibTorchEngine;
 import dev.torchlight.repository.ModelRepository;
 import dev.torchlight.repository.ModelSource;
+import dev.torchlight.scheduler.BatchLayout;
 import dev.torchlight.scheduler.InstancePlacement;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -55,7 +57,9 @@ public final class RawBench {
      * @throws ConfigException when the repository, model or version is missing,
      *     the config is invalid or it asks for GPUs the engine does not have
      * @throws dev.torchlight.engine.EngineException when the model cannot be loaded
-     * @throws IllegalArgumentException when a batch size exceeds the model's {@code max_batch_size}
+     * @throws IllegalArgumentException when a batch size exceeds the model's {@code max_batch_size}, or
+     *     the recording of {@code --replay} does not fit the model's inputs
+     * @throws dev.torchlight.bench.load.LoadBenchException when the recording cannot be read
      */
     public BenchReport run(RawOptions options, PrintStream progress) throws InterruptedException {
         String date = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
@@ -63,6 +67,7 @@ public final class RawBench {
         ModelConfig config = ModelConfigParser.parse(source.configFile(), options.model());
         Path file = modelFile(source, options.version());
         List<Integer> batches = batches(config, options.batchSizes(), progress);
+        ReplayFile recording = options.replayFile() == null ? null : ReplayFile.read(options.replayFile());
         // Where the server would put them: the config's instance groups, taken in turn when --threads
         // asks for more instances than they hold (a GPU model is measured on its GPU, not the CPU).
         List<Placement> placements = InstancePlacement.scaled(InstancePlacement.of(config, engine.gpuCount()),
@@ -80,7 +85,10 @@ public final class RawBench {
                         options.model(), batch, options.threads(), placements.stream().distinct().toList(),
                         options.warmup().toMillis(), options.duration().toMillis());
                 String label = "b=" + batch;
-                List<Tensor> inputs = RandomTensors.of(config.inputs(), config.batched() ? batch : 0, options.seed());
+                // As the server hands a request alone to the engine: ragged inputs flat, batch inputs added.
+                List<Tensor> inputs = BatchLayout.of(config).modelInputs(recording == null
+                        ? RandomTensors.of(config.inputs(), config.batched() ? batch : 0, options.seed())
+                        : ReplayedTensors.of(config, recording, batch));
                 LevelRun level = new LevelRun(instances, inputs, batch, label, progress);
                 LevelResult result = level.run(options.warmup(), options.duration());
                 results.add(result);

@@ -17,6 +17,8 @@ import java.util.Objects;
  * @param warmup unmeasured calls per thread before each batch size is measured
  * @param duration measured time per batch size
  * @param seed seed of the random input data
+ * @param replayFile a recording of v2 requests ({@code --replay}) whose first rows make each batch
+ *     instead of random data; null for random data
  */
 public record RawOptions(
         Path modelRepository,
@@ -26,7 +28,8 @@ public record RawOptions(
         int threads,
         Duration warmup,
         Duration duration,
-        long seed) {
+        long seed,
+        Path replayFile) {
 
     /** The seed used when none is given, so two runs feed the model the same numbers. */
     public static final long DEFAULT_SEED = 42;
@@ -52,6 +55,17 @@ public record RawOptions(
         if (duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("duration must be positive, got " + duration);
         }
+    }
+
+    /** Options with random input data. */
+    public RawOptions(Path modelRepository, String model, Long version, List<Integer> batchSizes, int threads,
+            Duration warmup, Duration duration, long seed) {
+        this(modelRepository, model, version, batchSizes, threads, warmup, duration, seed, null);
+    }
+
+    /** These options with batches made of the recording's first rows instead of random data. */
+    public RawOptions withReplay(Path replayFile) {
+        return new RawOptions(modelRepository, model, version, batchSizes, threads, warmup, duration, seed, replayFile);
     }
 
     /** The newest version, one thread, 2 s warm-up, 10 s measured, the default seed. */

@@ -3,6 +3,8 @@ package dev.torchlight.bench.http;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
@@ -45,7 +47,9 @@ public final class TestHttpServer implements AutoCloseable {
         /** The connection is closed without an answer. */
         CLOSE,
         /** No answer, ever. */
-        HANG
+        HANG,
+        /** 200 as {@link #OK}, then the connection closes, as a server's idle timeout would close it. */
+        OK_THEN_CLOSE
     }
 
     private static final int KEPT_BODIES = 16;
@@ -140,15 +144,17 @@ public final class TestHttpServer implements AutoCloseable {
                 case UNAVAILABLE -> reply(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "{\"error\":\"not ready\"}");
                 case CLOSE -> ctx.close();
                 case HANG -> { }
+                case OK_THEN_CLOSE -> reply(ctx, HttpResponseStatus.OK, "{\"outputs\":[]}")
+                        .addListener(ChannelFutureListener.CLOSE);
             }
         }
 
-        private void reply(ChannelHandlerContext ctx, HttpResponseStatus status, String body) {
+        private ChannelFuture reply(ChannelHandlerContext ctx, HttpResponseStatus status, String body) {
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                     Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-            ctx.writeAndFlush(response);
+            return ctx.writeAndFlush(response);
         }
     }
 }

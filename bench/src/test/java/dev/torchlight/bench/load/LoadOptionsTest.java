@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,9 @@ class LoadOptionsTest {
         assertThat(o.connections()).isEqualTo(64);
         assertThat(o.inputFile()).isNull();
         assertThat(o.modelVersion()).isNull();
+        assertThat(o.firstWarmup()).isEqualTo(o.warmup());
+        assertThat(LoadOptions.builder(URL, "m").concurrency(List.of(1)).firstWarmup(Duration.ofSeconds(15)).build()
+                .firstWarmup()).isEqualTo(Duration.ofSeconds(15));
     }
 
     @Test
@@ -54,6 +58,35 @@ class LoadOptionsTest {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> LoadOptions.builder(URL, null).concurrency(List.of(1)).build())
                 .withMessageContaining("model");
+    }
+
+    @Test
+    void aReplayIsTheOnlySourceOfDataAndCarriesItsOwnRows() {
+        Path file = Path.of("stream.jsonl");
+        assertThat(LoadOptions.builder(URL, "m").rates(List.of(100.0)).replayFile(file).build().replayFile())
+                .isEqualTo(file);
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> LoadOptions.builder(URL, "m").rates(List.of(1.0)).replayFile(file).inputFile(file).build())
+                .withMessageContaining("one of --image-dir, --input-file and --replay");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> LoadOptions.builder(URL, "m").rates(List.of(1.0)).replayFile(file).batch(4).build())
+                .withMessageContaining("--batch does not apply to --replay");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> LoadOptions.builder(URL, null).protocol(Protocol.HEALTH).rates(List.of(1.0))
+                        .replayFile(file).build())
+                .withMessageContaining("sends no inputs");
+    }
+
+    @Test
+    void stoppingAboveAP99AppliesToRatesAndTakesAPositiveNumber() {
+        assertThat(LoadOptions.builder(URL, "m").rates(List.of(1.0)).stopAboveP99Ms(8.0).build().stopAboveP99Ms())
+                .isEqualTo(8.0);
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> LoadOptions.builder(URL, "m").concurrency(List.of(1)).stopAboveP99Ms(8.0).build())
+                .withMessageContaining("with --concurrency");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> LoadOptions.builder(URL, "m").rates(List.of(1.0)).stopAboveP99Ms(0.0).build())
+                .withMessageContaining("positive number of milliseconds");
     }
 
     @Test

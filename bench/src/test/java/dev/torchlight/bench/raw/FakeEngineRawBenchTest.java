@@ -17,9 +17,11 @@ import dev.torchlight.engine.Placement;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -149,6 +151,43 @@ class FakeEngineRawBenchTest {
         assertThat(engine.shapes).extracting(s -> s.length).containsOnly(3);
         assertThat(engine.shapes).extracting(s -> s[0]).containsOnly(2L, 8L);
         assertThat(engine.shapes).extracting(s -> s[1] + "x" + s[2]).containsOnly("3x1");
+    }
+
+    @Test
+    void withAReplayEachBatchIsTheRecordingsFirstRows() throws Exception {
+        model("m", 8, 1); // x: INT64 [3, -1]
+        Path stream = Files.write(repo.resolve("stream.jsonl"), List.of(
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"INT64\",\"shape\":[1,3,1],\"data\":[1,2,3]}]}",
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"INT64\",\"shape\":[2,3,1],\"data\":[4,5,6,7,8,9]}]}"));
+        List<List<Long>> seen = new CopyOnWriteArrayList<>();
+        FakeEngine engine = new FakeEngine(in -> {
+            List<Long> values = new ArrayList<>();
+            LongBuffer data = in.getFirst().data().asLongBuffer();
+            while (data.hasRemaining()) {
+                values.add(data.get());
+            }
+            seen.add(values);
+            return List.of();
+        });
+
+        new RawBench(engine).run(options("m", null, List.of(2, 4), 1).withReplay(stream), QUIET);
+
+        assertThat(engine.shapes).extracting(s -> s[0] + "x" + s[1] + "x" + s[2]).containsOnly("2x3x1", "4x3x1");
+        assertThat(seen).contains(List.of(1L, 2L, 3L, 4L, 5L, 6L),
+                List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 1L, 2L, 3L));
+    }
+
+    @Test
+    void aReplayThatDoesNotFitTheModelIsRefusedBeforeAnythingRuns() throws Exception {
+        model("m", 8, 1);
+        Path stream = Files.write(repo.resolve("stream.jsonl"), List.of(
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,3,1],\"data\":[1,2,3]}]}"));
+        FakeEngine engine = new FakeEngine(in -> List.of());
+
+        assertThatThrownBy(() -> new RawBench(engine).run(options("m", null, List.of(2), 1).withReplay(stream), QUIET))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("the recording's input 'x' is FP32[3, 1] per row; model 'm' declares INT64[3, -1]");
+        assertThat(engine.shapes).isEmpty();
     }
 
     @Test

@@ -59,4 +59,23 @@ class RawBenchTest {
         assertThat(progress.toString(StandardCharsets.UTF_8))
                 .contains("raw mlp batch 1, 1 thread(s)").contains("raw mlp batch 4, 1 thread(s)");
     }
+
+    @Test
+    void aRaggedModelGetsItsIdsFlatWithTheirOffsets() throws InterruptedException {
+        // ragged_bag takes its ids as one 1-D tensor plus the offsets the server makes: the ids as
+        // requests send them ([batch, length]) and no offsets would fail every call.
+        Path fixtures = demoRepository().resolveSibling("testdata/models");
+        RawOptions options = new RawOptions(fixtures, "ragged_bag", null, List.of(1, 8), 1,
+                Duration.ofMillis(50), Duration.ofMillis(200), RawOptions.DEFAULT_SEED);
+
+        BenchReport report = new RawBench().run(options, new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8));
+
+        assertThat(report.note()).isNull();
+        assertThat(report.results()).extracting(LevelResult::batchSize).containsExactly(1, 8);
+        assertThat(report.results()).allSatisfy(level -> {
+            assertThat(level.errors()).isZero();
+            assertThat(level.requests()).isPositive();
+        });
+    }
 }

@@ -28,9 +28,11 @@ final class CallFrame implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final int inputs;
     private final MemorySegment tensors;
-    private final MemorySegment shapes;
+    /** Per input, its descriptor and its shape's slots within {@link #tensors} and the shapes area. */
+    private final MemorySegment[] descriptors;
+    private final MemorySegment[] shapes;
     private final MemorySegment outputsHandle;
-    private final MemorySegment outputSlots;
+    private final EngineLibrary.OutputSlots outputSlots;
     private final MemorySegment floatOutputs;
     private final int floatOutputCount;
     private MemorySegment scratch = MemorySegment.NULL;
@@ -44,9 +46,16 @@ final class CallFrame implements AutoCloseable {
         this.floatOutputCount = floatOutputs.length;
         this.floatOutputs = floatOutputs.length == 0 ? MemorySegment.NULL : arena.allocateFrom(JAVA_INT, floatOutputs);
         tensors = arena.allocate(EngineLibrary.TENSOR, inputs);
-        shapes = arena.allocate(JAVA_LONG, (long) inputs * EngineLibrary.MAX_DIMS);
+        MemorySegment shapeArea = arena.allocate(JAVA_LONG, (long) inputs * EngineLibrary.MAX_DIMS);
+        descriptors = new MemorySegment[inputs];
+        shapes = new MemorySegment[inputs];
+        long shapeBytes = (long) EngineLibrary.MAX_DIMS * Long.BYTES;
+        for (int i = 0; i < inputs; i++) {
+            descriptors[i] = tensors.asSlice(i * EngineLibrary.TENSOR.byteSize(), EngineLibrary.TENSOR);
+            shapes[i] = shapeArea.asSlice(i * shapeBytes, shapeBytes);
+        }
         outputsHandle = arena.allocate(ADDRESS);
-        outputSlots = arena.allocate(EngineLibrary.OUTPUT);
+        outputSlots = EngineLibrary.OutputSlots.of(arena.allocate(EngineLibrary.OUTPUT));
     }
 
     /**
@@ -55,9 +64,11 @@ final class CallFrame implements AutoCloseable {
      */
     MemorySegment describe(List<Tensor> values) {
         long scratchNeeded = 0;
-        for (Tensor tensor : values) {
-            if (!readableInPlace(tensor)) {
-                scratchNeeded += aligned(tensor.data().remaining());
+        for (int i = 0; i < inputs; i++) {
+            Tensor tensor = values.get(i);
+            ByteBuffer data = tensor.data();
+            if (!readableInPlace(data, tensor)) {
+                scratchNeeded += aligned(data.remaining());
             }
         }
         ensureScratch(scratchNeeded);
@@ -67,20 +78,19 @@ final class CallFrame implements AutoCloseable {
             ByteBuffer data = tensor.data();
             long bytes = data.remaining();
             MemorySegment memory;
-            if (readableInPlace(tensor)) {
+            if (readableInPlace(data, tensor)) {
                 memory = MemorySegment.ofBuffer(data);
             } else {
                 memory = scratch.asSlice(scratchOffset, bytes);
                 MemorySegment.copy(MemorySegment.ofBuffer(data), 0, memory, 0, bytes);
                 scratchOffset += aligned(bytes);
             }
-            MemorySegment shape = shapes.asSlice((long) i * EngineLibrary.MAX_DIMS * Long.BYTES,
-                    (long) EngineLibrary.MAX_DIMS * Long.BYTES);
+            MemorySegment shape = shapes[i];
             int rank = tensor.rank();
             for (int d = 0; d < rank; d++) {
                 shape.setAtIndex(JAVA_LONG, d, tensor.dim(d));
             }
-            MemorySegment descriptor = tensors.asSlice(i * EngineLibrary.TENSOR.byteSize(), EngineLibrary.TENSOR);
+            MemorySegment descriptor = descriptors[i];
             descriptor.set(JAVA_INT, 0, DataTypeCodes.code(tensor.dataType()));
             descriptor.set(JAVA_INT, 4, rank);
             descriptor.set(ADDRESS, 8, shape);
@@ -104,13 +114,13 @@ final class CallFrame implements AutoCloseable {
         return floatOutputCount;
     }
 
-    /** The slots {@code tl_output} fills, an {@link EngineLibrary#OUTPUT}. */
-    MemorySegment outputSlots() {
+    /** The slots {@code tl_output} fills. */
+    EngineLibrary.OutputSlots outputSlots() {
         return outputSlots;
     }
 
-    private static boolean readableInPlace(Tensor tensor) {
-        ByteBuffer data = tensor.data();
+    /** @param data the tensor's {@link Tensor#data()} */
+    private static boolean readableInPlace(ByteBuffer data, Tensor tensor) {
         return data.isDirect() && data.alignmentOffset(0, tensor.dataType().byteSize()) == 0;
     }
 

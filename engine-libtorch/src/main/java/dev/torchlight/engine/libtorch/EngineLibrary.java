@@ -83,6 +83,18 @@ final class EngineLibrary {
     static final long OUTPUT_DTYPE = OUTPUT.byteOffset(MemoryLayout.PathElement.groupElement("dtype"));
     static final long OUTPUT_NDIM = OUTPUT.byteOffset(MemoryLayout.PathElement.groupElement("ndim"));
 
+    /**
+     * An {@link #OUTPUT} and a view of each of its slots, which {@code tl_output} takes one by one:
+     * made once per model instance, so that reading an output allocates no views.
+     */
+    record OutputSlots(MemorySegment all, MemorySegment name, MemorySegment dtype, MemorySegment ndim,
+            MemorySegment shape, MemorySegment data, MemorySegment nbytes) {
+        static OutputSlots of(MemorySegment all) {
+            return new OutputSlots(all, all.asSlice(OUTPUT_NAME), all.asSlice(OUTPUT_DTYPE), all.asSlice(OUTPUT_NDIM),
+                    all.asSlice(OUTPUT_SHAPE), all.asSlice(OUTPUT_DATA), all.asSlice(OUTPUT_NBYTES));
+        }
+    }
+
     private final LibraryFile file;
     private final MethodHandle lastError;
     private final MethodHandle libtorchVersion;
@@ -95,6 +107,7 @@ final class EngineLibrary {
     private final MethodHandle getIntraOpThreads;
     private final MethodHandle modelLoad;
     private final MethodHandle modelFree;
+    private final MethodHandle modelShare;
     private final MethodHandle modelStream;
     private final MethodHandle modelNotice;
     private final MethodHandle modelRun;
@@ -126,6 +139,7 @@ final class EngineLibrary {
         getIntraOpThreads = bind.function("tl_get_intra_op_threads", FunctionDescriptor.of(JAVA_INT), quick);
         modelLoad = bind.function("tl_model_load", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         modelFree = bind.function("tl_model_free", FunctionDescriptor.ofVoid(ADDRESS));
+        modelShare = bind.function("tl_model_share", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         modelStream = bind.function("tl_model_stream", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), quick);
         modelNotice = bind.function("tl_model_notice", FunctionDescriptor.of(ADDRESS, ADDRESS), quick);
         modelRun = bind.function("tl_model_run",
@@ -286,6 +300,26 @@ final class EngineLibrary {
         }
     }
 
+    /**
+     * A second handle on {@code model}'s module, weights shared; it must go back through {@link #free}.
+     *
+     * @throws EngineException saying why when the model cannot be shared (not TorchScript on the CPU,
+     *     or its forward changes the module's state)
+     */
+    MemorySegment share(MemorySegment model) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment handle = arena.allocate(ADDRESS);
+            int status;
+            try {
+                status = (int) modelShare.invokeExact(model, handle);
+            } catch (Throwable e) {
+                throw bindingFailure(e);
+            }
+            check(status, "");
+            return handle.get(ADDRESS, 0);
+        }
+    }
+
     void free(MemorySegment model) {
         try {
             modelFree.invokeExact(model);
@@ -342,13 +376,12 @@ final class EngineLibrary {
         }
     }
 
-    /** Fills {@code slots} (an {@link #OUTPUT}) with output {@code i}. */
-    void output(MemorySegment outputs, int i, MemorySegment slots, String context) {
+    /** Fills {@code slots} with output {@code i}. */
+    void output(MemorySegment outputs, int i, OutputSlots slots, String context) {
         int status;
         try {
             status = (int) output.invokeExact(outputs, i,
-                    slots.asSlice(OUTPUT_NAME), slots.asSlice(OUTPUT_DTYPE), slots.asSlice(OUTPUT_NDIM),
-                    slots.asSlice(OUTPUT_SHAPE), slots.asSlice(OUTPUT_DATA), slots.asSlice(OUTPUT_NBYTES));
+                    slots.name(), slots.dtype(), slots.ndim(), slots.shape(), slots.data(), slots.nbytes());
         } catch (Throwable e) {
             throw bindingFailure(e);
         }

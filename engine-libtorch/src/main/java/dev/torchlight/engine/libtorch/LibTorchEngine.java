@@ -12,8 +12,11 @@ import dev.torchlight.engine.LoadedModel;
 import dev.torchlight.engine.Placement;
 import dev.torchlight.repository.ModelSource;
 import java.lang.foreign.MemorySegment;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -49,6 +52,12 @@ import org.slf4j.LoggerFactory;
  * converts the module once at load; inputs and outputs keep their declared datatypes.
  *
  * <p>Datatypes: all ten of torchlight's, BOOL to FP64 including INT16 and BF16.
+ *
+ * <p>Weights in memory once: CPU instances of a TorchScript file share one loaded module (see
+ * {@link SharedModules}), whether they are instances of one version or of versions that read the
+ * same file, unless its forward keeps state between calls (then each loads its own). A module
+ * shared by several instances runs on their threads at once: TorchScript runs concurrent calls of a
+ * module that changes nothing in it independently.
  */
 public final class LibTorchEngine implements Engine {
     private static final Logger LOG = LoggerFactory.getLogger(LibTorchEngine.class);
@@ -57,6 +66,7 @@ public final class LibTorchEngine implements Engine {
     private final IntraOpBudget budget;
     private final Supplier<LibraryFile> locator;
     private EngineLibrary library;
+    private SharedModules<MemorySegment> modules;
 
     /** Shares the cores among instances; the library {@link LibraryFile#locate()} finds. */
     public LibTorchEngine() {
@@ -99,8 +109,15 @@ public final class LibTorchEngine implements Engine {
                     gpus < 0 ? ", CPU only" : ", CUDA (" + gpus + (gpus == 1 ? " GPU)" : " GPUs)"),
                     (loaded.features() & EngineLibrary.FEATURE_AOTI) != 0 ? ", AOTInductor" : "");
             library = loaded;
+            modules = new SharedModules<>(loaded::share, loaded::free);
         }
         return library;
+    }
+
+    /** The modules CPU instances share; set with the library. */
+    synchronized SharedModules<MemorySegment> modules() {
+        library();
+        return modules;
     }
 
     /** The libtorch version the engine runs with, e.g. {@code 2.13.0}. */
@@ -145,20 +162,50 @@ public final class LibTorchEngine implements Engine {
         IntraOpBudget.Lease threads = budget.acquire(fixedIntraOpThreads(config));
         try {
             lib.applyIntraOpThreads(threads.threads());
-            MemorySegment handle = lib.load(modelFile.toAbsolutePath().toString(),
+            Supplier<MemorySegment> load = () -> lib.load(modelFile.toAbsolutePath().toString(),
                     aoti ? EngineLibrary.AOTI : EngineLibrary.TORCHSCRIPT, deviceType(placement), placement.device(),
                     precisionCode(precision), !aoti && config.engine().freeze(), config.engine().gpu(),
                     model + "cannot load " + modelFile + " as " + (aoti ? "an AOTInductor package" : "TorchScript")
                             + (placement.kind() == Placement.Kind.CPU ? "" : " on " + placement) + ": ");
-            try {
-                return new LibTorchModel(lib, config, placement, handle, threads);
-            } catch (RuntimeException e) {
-                lib.free(handle);
-                throw e;
+            if (aoti || placement.kind() != Placement.Kind.CPU) {
+                MemorySegment handle = load.get();
+                return model(lib, config, placement, handle, threads, () -> lib.free(handle));
             }
+            ModuleKey key = ModuleKey.of(modelFile, precision, config.engine().freeze());
+            SharedModules<MemorySegment> shared = modules();
+            MemorySegment handle = shared.acquire(key, load, "model '" + config.name() + "' on " + placement);
+            return model(lib, config, placement, handle, threads, () -> shared.release(key, handle));
         } catch (RuntimeException e) {
             threads.close();
             throw e;
+        }
+    }
+
+    private static LibTorchModel model(EngineLibrary lib, ModelConfig config, Placement placement,
+            MemorySegment handle, IntraOpBudget.Lease threads, Runnable release) {
+        try {
+            return new LibTorchModel(lib, config, placement, handle, threads, release);
+        } catch (RuntimeException e) {
+            release.run();
+            throw e;
+        }
+    }
+
+    /**
+     * What makes two loads of a TorchScript file give the same module: the file itself (its device
+     * and inode, size and modification time, so that a file replaced in place is loaded anew) and how
+     * it is converted at load.
+     */
+    record ModuleKey(Path file, Object fileKey, long size, FileTime modified, Precision precision, boolean freeze) {
+        static ModuleKey of(Path file, Precision precision, boolean freeze) {
+            Path absolute = file.toAbsolutePath().normalize();
+            try {
+                BasicFileAttributes attributes = Files.readAttributes(absolute, BasicFileAttributes.class);
+                return new ModuleKey(absolute, attributes.fileKey(), attributes.size(), attributes.lastModifiedTime(),
+                        precision, freeze);
+            } catch (IOException e) {
+                throw new EngineException("cannot read the attributes of " + absolute + ": " + e.getMessage(), e);
+            }
         }
     }
 

@@ -47,6 +47,7 @@ final class LibTorchModel implements LoadedModel {
     private final List<TensorSpec> inputs;
     private final List<TensorSpec> outputs;
     private final MemorySegment handle;
+    private final Runnable release;
     private final CallFrame frame;
     private final IntraOpBudget.Lease intraOpThreads;
     private final String stream;
@@ -54,16 +55,26 @@ final class LibTorchModel implements LoadedModel {
     private String notice = "";
     private volatile boolean closed;
 
-    /** Takes ownership of {@code handle} and {@code intraOpThreads}. */
+    /** Takes ownership of {@code handle} and {@code intraOpThreads}; frees the handle on close. */
     LibTorchModel(EngineLibrary library, ModelConfig config, Placement placement, MemorySegment handle,
             IntraOpBudget.Lease intraOpThreads) {
+        this(library, config, placement, handle, intraOpThreads, () -> library.free(handle));
+    }
+
+    /**
+     * Takes ownership of {@code intraOpThreads}; {@code release} gives the handle back on close (a
+     * shared one to its {@link SharedModules}).
+     */
+    LibTorchModel(EngineLibrary library, ModelConfig config, Placement placement, MemorySegment handle,
+            IntraOpBudget.Lease intraOpThreads, Runnable release) {
         this.library = library;
         this.name = config.name();
         this.context = "model '" + name + "': ";
         this.placement = placement;
-        this.inputs = config.inputs();
+        this.inputs = config.modelInputs();
         this.outputs = config.outputs();
         this.handle = handle;
+        this.release = release;
         this.intraOpThreads = intraOpThreads;
         long streamId = library.streamId(handle);
         this.stream = streamId < 0 ? "" : placement + "/stream " + streamId;
@@ -159,10 +170,10 @@ final class LibTorchModel implements LoadedModel {
                     + outputs.size());
         }
         List<NativeOutput> returned = new ArrayList<>(count);
-        MemorySegment slots = frame.outputSlots();
+        EngineLibrary.OutputSlots slots = frame.outputSlots();
         for (int i = 0; i < count; i++) {
             library.output(results, i, slots, context);
-            returned.add(NativeOutput.from(slots));
+            returned.add(NativeOutput.from(slots.all()));
         }
         List<Tensor> tensors = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -230,7 +241,7 @@ final class LibTorchModel implements LoadedModel {
     public void close() {
         if (!closed) {
             closed = true;
-            library.free(handle);
+            release.run();
             frame.close();
             intraOpThreads.close();
         }

@@ -20,6 +20,7 @@ import dev.torchlight.engine.Placement;
 import dev.torchlight.engine.libtorch.TestData.Golden;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,8 +36,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * What every engine must do, run against each: every fixture and golden in {@code testdata/}, all
  * datatypes, several inputs and outputs, dict and non-contiguous outputs, inputs wherever they live,
- * bad files, inputs that do not fit the model, a forward that throws, out of memory, and use after
- * close.
+ * bad files, inputs that do not fit the model, a forward that throws (also inside a helper method of a
+ * frozen model), out of memory, and use after close.
  *
  * <p>One subclass per engine. Engines over different libtorch versions cannot share a process: give
  * each its own JVM then (surefire's {@code reuseForks=false}).
@@ -151,6 +152,26 @@ abstract class EngineConformance {
 
             assertThat(floats(model.infer(List.of(fp32("x", new long[] {2, 2}, 1, 2, 3, 4))).get(0)))
                     .containsExactly(2, 3, 4, 5);
+        }
+    }
+
+    @Test
+    void aForwardThatThrowsInsideAHelperMethodFailsOnlyItsCallAlsoAfterAReload() {
+        // Freezing inlines the helper into forward and deletes it; the call stack of an error raised
+        // there named the deleted method, which crashed the process once its memory was reused.
+        ModelConfig config = new ModelConfig("raises_in_helper", "torchscript", 16,
+                List.of(new TensorSpec("ids", DataType.INT64, new long[] {2})),
+                List.of(new TensorSpec("y", DataType.FP32, new long[] {1})), null, List.of(), EngineSettings.DEFAULT,
+                HandlerSpec.TENSOR);
+        for (int load = 0; load < 3; load++) {
+            try (LoadedModel model = engine().load(config, fixture("raises_in_helper.pt"), Placement.CPU)) {
+                assertThat(model.infer(List.of(int64("ids", new long[] {2, 2}, 0, 1, 3, 2))).get(0).shape())
+                        .containsExactly(2, 1);
+                assertThatThrownBy(() -> model.infer(List.of(int64("ids", new long[] {2, 2}, 0, 1, 3, 7))))
+                        .isInstanceOf(EngineException.class)
+                        .hasMessageStartingWith("model 'raises_in_helper': ")
+                        .hasMessageContaining("index out of range");
+            }
         }
     }
 
@@ -304,6 +325,14 @@ abstract class EngineConformance {
         } finally {
             instances.forEach(LoadedModel::close);
         }
+    }
+
+    private static Tensor int64(String name, long[] shape, long... values) {
+        ByteBuffer data = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (long v : values) {
+            data.putLong(v);
+        }
+        return new Tensor(name, DataType.INT64, shape, data.flip());
     }
 
     /** A batched model from x: FP32 [2] to y: FP32 [2]. */

@@ -35,7 +35,8 @@ import picocli.CommandLine.Spec;
             "Measure a server (closed loop: --concurrency, open loop: --rate) or, with --raw, the engine alone.",
             "Examples:",
             "  torchlight bench --url http://127.0.0.1:8080 --model mlp --concurrency 1,8,64 --json out.json",
-            "  torchlight bench --raw --model-repository models --model mlp --batch-sizes 1,8,64"
+            "  torchlight bench --raw --model-repository models --model mlp --batch-sizes 1,8,64",
+            "  torchlight bench --url http://127.0.0.1:7070 --model risk --protocol grpc --replay stream.jsonl --rate 1000,2000"
         })
 public final class BenchCommand implements Callable<Integer> {
     @Spec
@@ -54,7 +55,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "v2-json (default), v2-binary (binary tensor extension), grpc (unary ModelInfer), "
                     + "grpc-stream (ModelStreamInfer), torchserve, or health (GET /v2/health/live: the client's own "
                     + "ceiling). For grpc and grpc-stream, --url is the gRPC listener, e.g. http://127.0.0.1:7070; "
-                    + "grpc-stream runs a closed loop only (--concurrency).")
+                    + "grpc-stream keeps a stream per slot (closed loop) or a few long-lived streams (open loop).")
     String protocol;
 
     @Option(names = "--concurrency", split = ",", paramLabel = "N[,N...]",
@@ -65,6 +66,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Open loop: requests/s, latency measured from the intended send time.")
     List<Double> rate = new ArrayList<>();
 
+    @Option(names = "--stop-above-p99", paramLabel = "MS",
+            description = "Open loop: end the sweep after the first rate whose p99 exceeds MS milliseconds or that had "
+                    + "errors, so that rates given in rising order find the highest rate under a latency objective.")
+    Double stopAboveP99;
+
     @Option(names = "--connections", paramLabel = "N", defaultValue = "64",
             description = "Open loop: most connections to open (default: ${DEFAULT-VALUE}).")
     int connections;
@@ -72,6 +78,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "TIME", defaultValue = "2s", converter = DurationConverter.class,
             description = "Unmeasured time per level (default: ${DEFAULT-VALUE}).")
     Duration warmup;
+
+    @Option(names = "--first-warmup", paramLabel = "TIME", converter = DurationConverter.class,
+            description = "Unmeasured time of the first level instead of --warmup: a fresh load generator's JIT takes "
+                    + "seconds to settle (about 20 s for gRPC on 2 cores), and an open loop that falls behind "
+                    + "meanwhile measures its own backlog.")
+    Duration firstWarmup;
 
     @Option(names = "--duration", paramLabel = "TIME", defaultValue = "10s", converter = DurationConverter.class,
             description = "Measured time per level (default: ${DEFAULT-VALUE}).")
@@ -82,6 +94,12 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--input-file", paramLabel = "FILE", description = "A request body sent as is (default: random data from the model's metadata).")
     Path inputFile;
+
+    @Option(names = "--replay", paramLabel = "FILE",
+            description = "Send a recorded stream instead of random data: JSON lines, each an Open Inference Protocol v2 "
+                    + "request body, sent in order (open loop) and cycled; any --protocol that carries inputs. With --raw, "
+                    + "each batch is the recording's first rows.")
+    Path replay;
 
     @Option(names = "--image-dir", paramLabel = "DIR",
             description = "Send the image files (.jpg, .png) of DIR, one per request, to a model with an image handler.")
@@ -158,10 +176,13 @@ public final class BenchCommand implements Callable<Integer> {
                 .rates(rate)
                 .connections(connections)
                 .warmup(warmup)
+                .firstWarmup(firstWarmup)
                 .duration(duration)
                 .batch(batch)
                 .inputFile(inputFile)
                 .imageDir(imageDir)
+                .replayFile(replay)
+                .stopAboveP99Ms(stopAboveP99)
                 .seed(seed)
                 .requestTimeout(timeout)
                 .modelVersion(modelVersion)
@@ -175,7 +196,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Long version = modelVersion == null ? null : Long.valueOf(modelVersion);
         RawOptions options = new RawOptions(modelRepository, model, version,
-                batchSizes.isEmpty() ? List.of(1) : batchSizes, threads, warmup, duration, seed);
+                batchSizes.isEmpty() ? List.of(1) : batchSizes, threads, warmup, duration, seed).withReplay(replay);
         return new RawBench(EngineFactory.create()).run(options, progress);
     }
 

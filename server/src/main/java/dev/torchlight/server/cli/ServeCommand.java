@@ -82,8 +82,9 @@ public final class ServeCommand implements Callable<Integer> {
     String httpIdleTimeout;
 
     @Option(names = "--max-inflight-bytes", paramLabel = "SIZE",
-            description = "Most request body bytes an HTTP listener holds at once, read and not yet answered;"
-                    + " a request that does not fit gets 503 (default: 4 x --max-request-size).")
+            description = "Most request bytes held at once, read and not yet answered: by the HTTP and gRPC inference"
+                    + " listeners together, and by the management listener apart; a request that does not fit gets"
+                    + " 503 (gRPC: UNAVAILABLE) (default: 4 x --max-request-size).")
     String maxInflightBytes;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Server config file (YAML).")

@@ -24,8 +24,10 @@ import java.util.Set;
  * are viewed in place (the tensor's buffer is the message's own bytes); typed contents are
  * written element by element into one little-endian buffer, without boxing. Every malformed
  * request is an {@link ServingException.InvalidInput} naming the input and what was expected.
+ *
+ * <p>Public only for {@link #read}, the reader of untrusted messages the fuzz targets call.
  */
-final class GrpcRequests {
+public final class GrpcRequests {
     /** Request parameter: how long the request may wait before it runs, in microseconds (as REST). */
     static final String TIMEOUT = "timeout";
     /** Request parameter: the request's priority level, 1 being the highest (as REST). */
@@ -34,12 +36,15 @@ final class GrpcRequests {
     private GrpcRequests() {}
 
     /**
+     * The request's inputs, requested outputs, id, priority and timeout.
+     *
      * @param deadlineMicros what is left of the call's deadline, in microseconds (at least 1), or
      *     0 when the call has none; the shorter of it and the {@code timeout} parameter applies
+     * @throws ServingException.InvalidInput when the request is malformed, saying how
      */
-    static InferenceRequest read(ModelInferRequest request, long deadlineMicros) {
+    public static InferenceRequest read(ModelInferRequest request, long deadlineMicros) {
         List<Tensor> inputs = inputs(request);
-        List<String> outputs = new ArrayList<>(request.getOutputsCount());
+        List<String> outputs = request.getOutputsCount() == 0 ? List.of() : new ArrayList<>(request.getOutputsCount());
         for (int i = 0; i < request.getOutputsCount(); i++) {
             String name = request.getOutputs(i).getName();
             if (name.isEmpty()) {
@@ -50,7 +55,8 @@ final class GrpcRequests {
             }
             outputs.add(name);
         }
-        Map<String, Object> parameters = parameters(request.getParametersMap(), "parameters");
+        Map<String, Object> parameters = request.getParametersCount() == 0 ? Map.of()
+                : parameters(request.getParametersMap(), "parameters");
         long timeout = control(parameters, TIMEOUT, "a non-negative integer number of microseconds",
                 RequestControls.MAX_TIMEOUT_MICROS);
         long priority = control(parameters, PRIORITY, "a priority level (a non-negative integer, 1 = highest)",
@@ -99,46 +105,51 @@ final class GrpcRequests {
                     + " inputs; expected one per input, in the order of 'inputs'");
         }
         List<Tensor> tensors = new ArrayList<>(count);
-        Set<String> names = new HashSet<>();
+        Set<String> names = count > 1 ? new HashSet<>() : null;
         for (int i = 0; i < count; i++) {
             ModelInferRequest.InferInputTensor input = request.getInputs(i);
             String name = input.getName();
             if (name.isEmpty()) {
                 throw invalid("inputs[" + i + "] has no name");
             }
-            if (!names.add(name)) {
+            if (names != null && !names.add(name)) {
                 throw invalid("input '" + name + "' appears more than once");
             }
-            String label = "input '" + name + "'";
             DataType type;
             try {
                 type = DataType.parse(input.getDatatype());
             } catch (IllegalArgumentException e) {
-                throw invalid(label + ": " + e.getMessage());
+                throw invalid(label(name) + ": " + e.getMessage());
             }
-            long[] shape = shape(input, label);
-            long elements = elements(shape, type, label);
+            long[] shape = shape(input, name);
+            long elements = elements(shape, type, name);
             if (raw > 0) {
                 if (input.hasContents()) {
-                    throw invalid(label + " has both contents and raw_input_contents[" + i + "]; send one of them");
+                    throw invalid(label(name) + " has both contents and raw_input_contents[" + i
+                            + "]; send one of them");
                 }
                 tensors.add(rawTensor(name, type, shape, elements, request.getRawInputContents(i), i));
             } else {
                 if (!input.hasContents()) {
-                    throw invalid(label + " has no contents, and the request has no raw_input_contents");
+                    throw invalid(label(name) + " has no contents, and the request has no raw_input_contents");
                 }
-                tensors.add(new Tensor(name, type, shape, typed(input.getContents(), type, (int) elements, label)));
+                tensors.add(new Tensor(name, type, shape, typed(input.getContents(), type, (int) elements, name)));
             }
         }
         return tensors;
     }
 
-    private static long[] shape(ModelInferRequest.InferInputTensor input, String label) {
+    /** How errors name input {@code name}; made only for an error (this runs for every request). */
+    private static String label(String name) {
+        return "input '" + name + "'";
+    }
+
+    private static long[] shape(ModelInferRequest.InferInputTensor input, String name) {
         long[] shape = new long[input.getShapeCount()];
         for (int d = 0; d < shape.length; d++) {
             shape[d] = input.getShape(d);
             if (shape[d] < 0) {
-                throw invalid(label + ": shape " + input.getShapeList() + " has a negative dimension;"
+                throw invalid(label(name) + ": shape " + input.getShapeList() + " has a negative dimension;"
                         + " expected non-negative sizes");
             }
         }
@@ -146,7 +157,7 @@ final class GrpcRequests {
     }
 
     /** The element count, refusing shapes whose bytes would not fit one buffer. */
-    private static long elements(long[] shape, DataType type, String label) {
+    private static long elements(long[] shape, DataType type, String name) {
         try {
             long n = Shapes.elementCount(shape);
             if (Math.multiplyExact(n, (long) type.byteSize()) <= Integer.MAX_VALUE) {
@@ -155,7 +166,7 @@ final class GrpcRequests {
         } catch (ArithmeticException e) {
             // reported below
         }
-        throw invalid(label + " with shape " + Shapes.format(shape) + " and datatype " + type + " is too large");
+        throw invalid(label(name) + " with shape " + Shapes.format(shape) + " and datatype " + type + " is too large");
     }
 
     private static Tensor rawTensor(String name, DataType type, long[] shape, long elements, ByteString bytes,
@@ -170,7 +181,7 @@ final class GrpcRequests {
     }
 
     /** Typed contents in the field the protocol assigns to {@code type}, checked for count and range. */
-    private static ByteBuffer typed(InferTensorContents c, DataType type, int n, String label) {
+    private static ByteBuffer typed(InferTensorContents c, DataType type, int n, String name) {
         String field = switch (type) {
             case BOOL -> "bool_contents";
             case INT8, INT16, INT32 -> "int_contents";
@@ -178,7 +189,7 @@ final class GrpcRequests {
             case UINT8 -> "uint_contents";
             case FP32 -> "fp32_contents";
             case FP64 -> "fp64_contents";
-            case FP16, BF16 -> throw invalid(label + ": datatype " + type
+            case FP16, BF16 -> throw invalid(label(name) + ": datatype " + type
                     + " has no typed contents field in the v2 gRPC protocol; send it in raw_input_contents");
         };
         int[] counts = {c.getBoolContentsCount(), c.getIntContentsCount(), c.getInt64ContentsCount(),
@@ -191,12 +202,13 @@ final class GrpcRequests {
             if (fields[f].equals(field)) {
                 found = counts[f];
             } else if (counts[f] > 0) {
-                throw invalid(label + " of datatype " + type + " takes its elements in contents." + field
+                throw invalid(label(name) + " of datatype " + type + " takes its elements in contents." + field
                         + ", found contents." + fields[f]);
             }
         }
         if (found != n) {
-            throw invalid(label + " needs " + n + " elements in contents." + field + " for its shape, got " + found);
+            throw invalid(label(name) + " needs " + n + " elements in contents." + field + " for its shape, got "
+                    + found);
         }
         ByteBuffer out = ByteBuffer.allocate(n * type.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
         switch (type) {
@@ -207,12 +219,12 @@ final class GrpcRequests {
             }
             case INT8 -> {
                 for (int i = 0; i < n; i++) {
-                    out.put((byte) ranged(c.getIntContents(i), Byte.MIN_VALUE, Byte.MAX_VALUE, label, i, type));
+                    out.put((byte) ranged(c.getIntContents(i), Byte.MIN_VALUE, Byte.MAX_VALUE, name, i, type));
                 }
             }
             case INT16 -> {
                 for (int i = 0; i < n; i++) {
-                    out.putShort((short) ranged(c.getIntContents(i), Short.MIN_VALUE, Short.MAX_VALUE, label, i, type));
+                    out.putShort((short) ranged(c.getIntContents(i), Short.MIN_VALUE, Short.MAX_VALUE, name, i, type));
                 }
             }
             case INT32 -> {
@@ -227,7 +239,7 @@ final class GrpcRequests {
             }
             case UINT8 -> {
                 for (int i = 0; i < n; i++) {
-                    out.put((byte) ranged(Integer.toUnsignedLong(c.getUintContents(i)), 0, 255, label, i, type));
+                    out.put((byte) ranged(Integer.toUnsignedLong(c.getUintContents(i)), 0, 255, name, i, type));
                 }
             }
             case FP32 -> {
@@ -245,9 +257,9 @@ final class GrpcRequests {
         return out.flip();
     }
 
-    private static long ranged(long value, long min, long max, String label, int index, DataType type) {
+    private static long ranged(long value, long min, long max, String name, int index, DataType type) {
         if (value < min || value > max) {
-            throw invalid(label + ": element " + index + " is " + value + ", outside " + type + "'s range "
+            throw invalid(label(name) + ": element " + index + " is " + value + ", outside " + type + "'s range "
                     + min + ".." + max);
         }
         return value;

@@ -1,8 +1,10 @@
 package dev.torchlight.server.grpc;
 
+import dev.torchlight.api.BatchedCompletion;
 import dev.torchlight.server.inference.InferenceLayer;
 import dev.torchlight.server.inference.ServerMetadata;
 import dev.torchlight.server.lifecycle.Listener;
+import dev.torchlight.server.transport.ByteBudget;
 import dev.torchlight.server.transport.Transport;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
@@ -14,11 +16,14 @@ import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +46,7 @@ public final class GrpcServer implements AutoCloseable, Listener {
     static final long DRAIN_SECONDS = 10;
 
     private final GrpcClientErrors clientErrors = new GrpcClientErrors(System::nanoTime);
+    private final GrpcRequestBudget requests;
     private final GrpcSettings settings;
     private final InferenceLayer inference;
     private final SslContext sslContext;
@@ -59,10 +65,22 @@ public final class GrpcServer implements AutoCloseable, Listener {
      */
     public GrpcServer(GrpcSettings settings, InferenceLayer inference, SslContext sslContext,
             List<ServerInterceptor> interceptors) {
+        this(settings, inference, sslContext, interceptors, new ByteBudget(settings.maxInflightBytes()));
+    }
+
+    /**
+     * @param sslContext server TLS context, or null for plaintext
+     * @param interceptors applied to the inference service, first one outermost (e.g. a token check)
+     * @param inflight the budget the calls' request messages draw on, which other listeners may share
+     *     (instead of one of its own of {@link GrpcSettings#maxInflightBytes()})
+     */
+    public GrpcServer(GrpcSettings settings, InferenceLayer inference, SslContext sslContext,
+            List<ServerInterceptor> interceptors, ByteBudget inflight) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.inference = Objects.requireNonNull(inference, "inference");
         this.sslContext = sslContext;
         this.interceptors = List.copyOf(interceptors);
+        this.requests = new GrpcRequestBudget(inflight.share());
     }
 
     /**
@@ -84,8 +102,13 @@ public final class GrpcServer implements AutoCloseable, Listener {
             return t;
         });
         health = new ReadinessHealthService(inference, healthTimer);
-        EventLoopGroup responders = workers;
-        InferenceService service = new InferenceService(inference, ServerMetadata.version(), responders::next);
+        // Replies go out on the I/O threads in turn, each through an executor made once that joins the
+        // completions of one engine batch into one task per thread.
+        List<Executor> replyLoops = new ArrayList<>();
+        workers.forEach(loop -> replyLoops.add(BatchedCompletion.deferring(loop)));
+        AtomicInteger turn = new AtomicInteger();
+        InferenceService service = new InferenceService(inference, ServerMetadata.version(),
+                () -> replyLoops.get(Math.floorMod(turn.getAndIncrement(), replyLoops.size())));
         NettyServerBuilder builder = NettyServerBuilder
                 .forAddress(new InetSocketAddress(settings.host(), settings.port()))
                 .bossEventLoopGroup(boss)
@@ -93,6 +116,7 @@ public final class GrpcServer implements AutoCloseable, Listener {
                 .channelType(transport.serverChannel())
                 .directExecutor()
                 .maxInboundMessageSize((int) settings.maxMessageSize())
+                .addStreamTracerFactory(requests)
                 .addService(ServerInterceptors.intercept(ServerInterceptors.intercept(
                         AliasingMarshaller.apply(service.bindService()), new CallHeaders()), interceptors.reversed()))
                 .addService(health)
@@ -109,11 +133,13 @@ public final class GrpcServer implements AutoCloseable, Listener {
             builder.maxConnectionIdle(settings.idleTimeout().toNanos(), TimeUnit.NANOSECONDS);
         }
         clientErrors.install();
+        requests.install();
         try {
             server = builder.build().start();
         } catch (IOException e) {
             shutDownThreads();
             clientErrors.uninstall();
+            requests.uninstall();
             String where = settings.host() + ":" + settings.port();
             throw new UncheckedIOException("cannot listen for gRPC on " + where + ": " + e.getMessage(), e);
         }
@@ -125,6 +151,11 @@ public final class GrpcServer implements AutoCloseable, Listener {
     /** Streams and connections clients reset or dropped since start (logged only in summary). */
     public long transportErrors() {
         return clientErrors.count();
+    }
+
+    /** Request message bytes the calls hold now (received and not yet answered), within the in-flight budget. */
+    public long inflightRequestBytes() {
+        return requests.used();
     }
 
     /**
@@ -155,6 +186,7 @@ public final class GrpcServer implements AutoCloseable, Listener {
     @Override
     public synchronized boolean close(long drainNanos) {
         clientErrors.uninstall();
+        requests.uninstall();
         if (closed) {
             return true;
         }

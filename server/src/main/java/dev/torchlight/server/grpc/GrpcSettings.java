@@ -16,19 +16,28 @@ import java.util.Objects;
  * @param handshakeTimeout longest a connection may take to set itself up (TLS, HTTP/2); zero: no limit
  * @param idleTimeout longest a connection may stay open with no call on it (then GOAWAY and close);
  *     zero: no limit
+ * @param maxInflightBytes most request message bytes held at once over all calls, received and not yet
+ *     answered (at least {@code maxMessageSize}); a message that does not fit fails its call with
+ *     UNAVAILABLE. The server's gRPC listener shares this budget with its HTTP inference listener.
  */
 public record GrpcSettings(String host, int port, long maxMessageSize, Duration handshakeTimeout,
-        Duration idleTimeout) {
+        Duration idleTimeout, long maxInflightBytes) {
 
     /** With the default client timeouts ({@link ClientTimeouts#DEFAULTS}: header and idle). */
     public GrpcSettings(String host, int port, long maxMessageSize) {
         this(host, port, maxMessageSize, ClientTimeouts.DEFAULTS.header(), ClientTimeouts.DEFAULTS.idle());
     }
 
-    /** A listener on {@code host:port} with the server's message limit and client timeouts. */
+    /** With the default in-flight budget (four messages of the largest size). */
+    public GrpcSettings(String host, int port, long maxMessageSize, Duration handshakeTimeout, Duration idleTimeout) {
+        this(host, port, maxMessageSize, handshakeTimeout, idleTimeout,
+                ServerConfig.defaultInflightBytes(maxMessageSize));
+    }
+
+    /** A listener on {@code host:port} with the server's message limit, client timeouts and in-flight budget. */
     public static GrpcSettings of(String host, int port, ServerConfig config) {
         return new GrpcSettings(host, port, config.maxRequestSize(), config.clientTimeouts().header(),
-                config.clientTimeouts().idle());
+                config.clientTimeouts().idle(), config.maxInflightBytes());
     }
 
     public GrpcSettings {
@@ -42,6 +51,10 @@ public record GrpcSettings(String host, int port, long maxMessageSize, Duration 
         if (maxMessageSize < 1 || maxMessageSize > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(
                     "maxMessageSize must be between 1 and " + Integer.MAX_VALUE + " bytes, got " + maxMessageSize);
+        }
+        if (maxInflightBytes < maxMessageSize) {
+            throw new IllegalArgumentException("maxInflightBytes must be at least maxMessageSize (" + maxMessageSize
+                    + "), got " + maxInflightBytes);
         }
         for (Duration d : new Duration[] {handshakeTimeout, idleTimeout}) {
             if (Objects.requireNonNull(d, "timeout").isNegative()) {

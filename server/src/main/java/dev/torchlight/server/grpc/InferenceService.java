@@ -51,7 +51,10 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     private final String serverVersion;
     private final Supplier<Executor> responders;
 
-    /** @param responders an I/O executor per call, where replies are serialised and sent */
+    /**
+     * @param responders an I/O executor per call, where replies are serialised and sent; one that joins
+     *     an engine batch's completions ({@link BatchedCompletion#deferring})
+     */
     InferenceService(InferenceLayer inference, String serverVersion, Supplier<Executor> responders) {
         this.inference = Objects.requireNonNull(inference, "inference");
         this.serverVersion = Objects.requireNonNull(serverVersion, "serverVersion");
@@ -159,7 +162,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
             } catch (RuntimeException e) {
                 // cancelled between the check and the write: nothing left to tell
             }
-        }, BatchedCompletion.deferring(responders.get()));
+        }, responders.get());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.torchlight.server.http;
 
+import dev.torchlight.server.transport.ByteBudget;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -12,54 +13,38 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Holds the request bodies one HTTP listener keeps in memory, over all its connections, to a budget
- * ({@code --max-inflight-bytes}): a body is counted from its headers (its declared length) or as its
- * chunks arrive, until its response is written. A request that would go over the budget is answered
- * {@code 503} with {@code Retry-After} and its connection closes, before its body is read; so memory
- * under a flood of large bodies is bounded by configuration, not by the number of connections times
- * {@code --max-request-size}.
+ * ({@code --max-inflight-bytes}, which the inference listener shares with gRPC): a body is counted
+ * from its headers (its declared length) or as its chunks arrive, until its response is written. A
+ * request that would go over the budget is answered {@code 503} with {@code Retry-After} and its
+ * connection closes, before its body is read; so memory under a flood of large bodies is bounded by
+ * configuration, not by the number of connections times {@code --max-request-size}.
  */
 final class BodyBudget {
-    private final long capacity;
+    private final ByteBudget budget;
     private final long maxRequestSize;
-    private final AtomicLong used = new AtomicLong();
     private final StatusCounts statuses;
 
-    BodyBudget(long capacity, long maxRequestSize, StatusCounts statuses) {
-        this.capacity = capacity;
+    /** @param budget what this listener may hold (a share of a budget other listeners draw on too, or its own) */
+    BodyBudget(ByteBudget budget, long maxRequestSize, StatusCounts statuses) {
+        this.budget = budget;
         this.maxRequestSize = maxRequestSize;
         this.statuses = statuses;
     }
 
     /** Body bytes held now. */
     long used() {
-        return used.get();
-    }
-
-    /** The budget. */
-    long capacity() {
-        return capacity;
+        return budget.used();
     }
 
     private boolean reserve(long bytes) {
-        while (true) {
-            long now = used.get();
-            if (now + bytes > capacity) {
-                return false;
-            }
-            if (used.compareAndSet(now, now + bytes)) {
-                return true;
-            }
-        }
+        return budget.tryReserve(bytes);
     }
 
     private void release(long bytes) {
-        if (bytes > 0) {
-            used.addAndGet(-bytes);
-        }
+        budget.release(bytes);
     }
 
     /** A handler for one connection; it goes after the HTTP codec. */
@@ -158,7 +143,7 @@ final class BodyBudget {
         }
 
         private HttpReply overBudget() {
-            return JsonReplies.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "the server holds " + capacity
+            return JsonReplies.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "the server holds " + budget.capacity()
                     + " bytes of request bodies at most (--max-inflight-bytes) and has no room for this one now;"
                     + " retry").withHeader(HttpHeaderNames.RETRY_AFTER, HttpErrorMapper.RETRY_AFTER_SECONDS);
         }

@@ -22,6 +22,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +57,8 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     /** {@link #next} is running; a nested call only asks it to go round again. */
     private boolean dispatching;
     private boolean again;
+    /** This connection's event loop, joining an engine batch's completions; made at the first reply. */
+    private Executor replies;
 
     HttpDispatcher(HttpRoutes router, InFlightRequests inFlight) {
         this(router, inFlight, AccessLog.OFF, new StatusCounts());
@@ -164,8 +167,10 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
             complete(ctx, reply, keepAlive, http10, arrival);
         } else {
             // Deferring: the replies of one engine batch reach this event loop as one task.
-            reply.whenCompleteAsync((r, e) -> complete(ctx, reply, keepAlive, http10, arrival),
-                    BatchedCompletion.deferring(ctx.executor()));
+            if (replies == null) {
+                replies = BatchedCompletion.deferring(ctx.executor());
+            }
+            reply.whenCompleteAsync((r, e) -> complete(ctx, reply, keepAlive, http10, arrival), replies);
         }
     }
 

@@ -20,14 +20,21 @@ public final class HttpPaths {
     public static List<String> segments(String uri) {
         String raw = new QueryStringDecoder(uri).rawPath();
         List<String> out = new ArrayList<>(6);
-        for (String part : raw.split("/")) {
-            if (!part.isEmpty()) {
+        // By hand rather than split(): this runs for every request.
+        int start = 0;
+        while (start <= raw.length()) {
+            int end = raw.indexOf('/', start);
+            if (end < 0) {
+                end = raw.length();
+            }
+            if (end > start) {
                 try {
-                    out.add(QueryStringDecoder.decodeComponent(part));
+                    out.add(QueryStringDecoder.decodeComponent(raw.substring(start, end)));
                 } catch (IllegalArgumentException e) {
                     throw new ServingException.InvalidInput("malformed path: " + e.getMessage());
                 }
             }
+            start = end + 1;
         }
         return out;
     }

@@ -1,7 +1,13 @@
 package dev.torchlight.server.http;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
 
 /**
@@ -13,6 +19,15 @@ public interface HttpReply {
 
     /** Encodes the response; the caller owns (and eventually writes or releases) the result. */
     FullHttpResponse render(ByteBufAllocator alloc) throws IOException;
+
+    /**
+     * An HTTP/1.1 response of {@code content} without trailing headers: the server's answers carry a
+     * length, never trailers, and leaving them out saves a header table per response.
+     */
+    static FullHttpResponse response(HttpResponseStatus status, ByteBuf content) {
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content,
+                DefaultHttpHeadersFactory.headersFactory().newHeaders(), EmptyHttpHeaders.INSTANCE);
+    }
 
     /** The same reply with one more header. */
     default HttpReply withHeader(CharSequence name, Object value) {

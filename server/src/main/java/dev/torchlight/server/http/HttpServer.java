@@ -4,6 +4,7 @@ import dev.torchlight.server.access.AccessLog;
 import dev.torchlight.server.inference.InferenceLayer;
 import dev.torchlight.server.inference.ServerMetadata;
 import dev.torchlight.server.lifecycle.Listener;
+import dev.torchlight.server.transport.ByteBudget;
 import dev.torchlight.server.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -79,12 +80,25 @@ public final class HttpServer implements AutoCloseable, Listener {
      * @param accessLog gets one entry per answered request (the caller closes it)
      */
     public HttpServer(String name, HttpSettings settings, HttpRoutes routes, SslContext ssl, AccessLog accessLog) {
+        this(name, settings, routes, ssl, accessLog, new ByteBudget(settings.maxInflightBytes()));
+    }
+
+    /**
+     * A listener serving {@code routes} whose request bodies draw on {@code inflight}, a budget it may
+     * share with other listeners (instead of one of its own of {@link HttpSettings#maxInflightBytes()}).
+     *
+     * @param name names its threads and log lines, e.g. {@code http} or {@code management}
+     * @param ssl TLS for every connection, or null for plain HTTP
+     * @param accessLog gets one entry per answered request (the caller closes it)
+     */
+    public HttpServer(String name, HttpSettings settings, HttpRoutes routes, SslContext ssl, AccessLog accessLog,
+            ByteBudget inflight) {
         this.name = Objects.requireNonNull(name, "name");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.router = Objects.requireNonNull(routes, "routes");
         this.ssl = ssl;
         this.accessLog = Objects.requireNonNull(accessLog, "accessLog");
-        this.bodies = new BodyBudget(settings.maxInflightBytes(), settings.maxRequestSize(), statuses);
+        this.bodies = new BodyBudget(inflight.share(), settings.maxRequestSize(), statuses);
     }
 
     /** The inference API routes (KServe v2 and TorchServe) over {@code inference}. */
@@ -103,7 +117,7 @@ public final class HttpServer implements AutoCloseable, Listener {
                 timedOut.idle.sum());
     }
 
-    /** Request body bytes held now (read and not yet answered), within {@code --max-inflight-bytes}. */
+    /** Request body bytes this listener holds now (read and not yet answered), within its in-flight budget. */
     public long inflightBodyBytes() {
         return bodies.used();
     }

@@ -4,12 +4,10 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.torchlight.server.http.json.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
 import java.io.OutputStream;
 
@@ -33,7 +31,7 @@ public final class JsonReplies {
                 try (JsonGenerator generator = Json.FACTORY.createGenerator(out)) {
                     body.write(generator);
                 }
-                FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+                FullHttpResponse response = HttpReply.response(status, content);
                 response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
                 return response;
             } catch (IOException | RuntimeException | Error e) {

@@ -17,18 +17,21 @@ public final class TransportMetrics implements MultiCollector {
     private final Supplier<Map<String, Long>> httpTimeouts;
     private final Map<String, LongSupplier> errors;
     private final LongSupplier inflightBodyBytes;
+    private final LongSupplier inflightGrpcBytes;
 
     /**
      * @param httpTimeouts HTTP connections closed for a slow client, by phase ({@code headers},
      *     {@code body}, {@code idle})
      * @param errors client-caused transport errors since start, by protocol ({@code http}, {@code grpc})
-     * @param inflightBodyBytes request body bytes the inference listener holds now
+     * @param inflightBodyBytes request body bytes the HTTP inference listener holds now
+     * @param inflightGrpcBytes request message bytes the gRPC listener holds now
      */
     public TransportMetrics(Supplier<Map<String, Long>> httpTimeouts, Map<String, LongSupplier> errors,
-            LongSupplier inflightBodyBytes) {
+            LongSupplier inflightBodyBytes, LongSupplier inflightGrpcBytes) {
         this.httpTimeouts = httpTimeouts;
         this.errors = Map.copyOf(errors);
         this.inflightBodyBytes = inflightBodyBytes;
+        this.inflightGrpcBytes = inflightGrpcBytes;
     }
 
     @Override
@@ -44,9 +47,13 @@ public final class TransportMetrics implements MultiCollector {
         errors.forEach((protocol, count) ->
                 transport.dataPoint(Snapshots.counter(Labels.of("protocol", protocol), count.getAsLong())));
         var bodies = GaugeSnapshot.builder().name("torchlight_http_inflight_body_bytes")
-                .help("Request body bytes the inference listener holds now, read and not yet answered"
-                        + " (bounded by --max-inflight-bytes).")
+                .help("Request body bytes the HTTP inference listener holds now, read and not yet answered"
+                        + " (with gRPC's, bounded by --max-inflight-bytes).")
                 .dataPoint(Snapshots.gauge(Labels.EMPTY, inflightBodyBytes.getAsLong()));
-        return MetricSnapshots.of(timeouts.build(), transport.build(), bodies.build());
+        var messages = GaugeSnapshot.builder().name("torchlight_grpc_inflight_request_bytes")
+                .help("Request message bytes the gRPC listener holds now, received and not yet answered"
+                        + " (with HTTP's, bounded by --max-inflight-bytes).")
+                .dataPoint(Snapshots.gauge(Labels.EMPTY, inflightGrpcBytes.getAsLong()));
+        return MetricSnapshots.of(timeouts.build(), transport.build(), bodies.build(), messages.build());
     }
 }

@@ -35,6 +35,7 @@ import dev.torchlight.server.metrics.gpu.AllocatorMetrics;
 import dev.torchlight.server.metrics.gpu.GpuMetrics;
 import dev.torchlight.server.metrics.gpu.NvmlLibrary;
 import dev.torchlight.server.tls.TlsContexts;
+import dev.torchlight.server.transport.ByteBudget;
 import io.grpc.ServerInterceptor;
 import io.grpc.netty.GrpcSslContexts;
 import io.netty.handler.ssl.SslContext;
@@ -132,9 +133,13 @@ public final class TorchlightServer implements AutoCloseable {
 
             AccessLog accessLog = config.accessLog() == null ? AccessLog.OFF : FileAccessLog.open(config.accessLog());
             opened.add(accessLog);
+            // HTTP and gRPC inference share one in-flight budget: --max-inflight-bytes is then what inference
+            // clients can make the server hold, whatever protocol they speak. Management keeps its own, so
+            // that a flood of inference requests cannot lock operators out.
+            ByteBudget inflight = new ByteBudget(config.maxInflightBytes());
             HttpServer http = new HttpServer("http",
                     HttpSettings.of(config.host(), config.httpPort(), config), inference, ssl,
-                    accessLog);
+                    accessLog, inflight);
             opened.add(http);
             InetSocketAddress address = http.start();
             HttpServer management = new HttpServer("management",
@@ -143,7 +148,7 @@ public final class TorchlightServer implements AutoCloseable {
             InetSocketAddress managementAddress = management.start();
             SslContext grpcSsl = security.tls() ? grpcTls(security) : null;
             GrpcServer grpc = new GrpcServer(GrpcSettings.of(config.host(), config.grpcPort(), config),
-                    inferenceLayer, grpcSsl, grpcChecks);
+                    inferenceLayer, grpcSsl, grpcChecks, inflight);
             opened.add(grpc);
             InetSocketAddress grpcAddress = grpc.start();
             MetricsEndpoint metrics = config.metricsEnabled() ? startMetrics(config, models.routes(), http, grpc, engine, startNanos) : null;
@@ -205,7 +210,7 @@ public final class TorchlightServer implements AutoCloseable {
         collectors.add(new ServerMetrics(System::nanoTime, startNanos, http::openConnections,
                 http::acceptedConnections, () -> http.responses().snapshot()));
         collectors.add(new TransportMetrics(http::timedOutConnections, Map.of("http", http::transportErrors,
-                "grpc", grpc::transportErrors), http::inflightBodyBytes));
+                "grpc", grpc::transportErrors), http::inflightBodyBytes, grpc::inflightRequestBytes));
         GpuMetrics.detect(NvmlLibrary.LIBRARY).ifPresent(collectors::add);
         collectors.add(new AllocatorMetrics(engine));
         return MetricsEndpoint.start(config.host(), config.metricsPort(), collectors);

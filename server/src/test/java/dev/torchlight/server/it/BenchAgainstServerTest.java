@@ -13,8 +13,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -115,8 +117,46 @@ class BenchAgainstServerTest {
         }
     }
 
+    @Test
+    void aRecordedStreamIsReplayedOverEveryProtocolAndTheServerTakesEveryRequest(@TempDir Path dir) throws Exception {
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            lines.add("{\"id\":\"r" + i + "\",\"inputs\":[{\"name\":\"a\",\"datatype\":\"FP32\",\"shape\":[1,4],"
+                    + "\"data\":[" + i + ",1,2,3]},{\"name\":\"b\",\"datatype\":\"FP32\",\"shape\":[1,4],"
+                    + "\"data\":[0.5,0.25," + i + ",-1]}]}");
+        }
+        Path stream = Files.write(dir.resolve("stream.jsonl"), lines);
+        URI grpc = URI.create("http://127.0.0.1:" + harness.server.grpcAddress().getPort());
+        for (Protocol protocol : List.of(Protocol.V2_JSON, Protocol.V2_BINARY, Protocol.GRPC, Protocol.GRPC_STREAM)) {
+            long before = serverSuccesses("two_io");
+            LoadOptions options = LoadOptions.builder(protocol.wireName().startsWith("grpc") ? grpc : harness.base,
+                            "two_io")
+                    .protocol(protocol)
+                    .replayFile(stream)
+                    .rates(List.of(200.0))
+                    .warmup(Duration.ZERO)
+                    .duration(Duration.ofSeconds(1))
+                    .build();
+            ByteArrayOutputStream progress = new ByteArrayOutputStream();
+
+            BenchReport report = new LoadBench("test").run(options, new PrintStream(progress, true, StandardCharsets.UTF_8));
+
+            LevelResult level = report.results().get(0);
+            // Every recorded request is one the server takes: a wrong encoding would be a 400.
+            assertThat(level.errors()).as(protocol + ": " + progress.toString(StandardCharsets.UTF_8)).isZero();
+            assertThat(level.rate()).isEqualTo(200.0);
+            assertThat(level.requests()).as(protocol.wireName()).isPositive();
+            assertThat(serverSuccesses("two_io") - before).as("the server's own count for " + protocol.wireName())
+                    .isEqualTo(level.requests());
+        }
+    }
+
     private static long serverSuccesses() {
-        return ServerHarness.json(harness.get("/v2/models/mlp/stats")).get("model_stats").findValues("success").stream()
+        return serverSuccesses("mlp");
+    }
+
+    private static long serverSuccesses(String model) {
+        return ServerHarness.json(harness.get("/v2/models/" + model + "/stats")).get("model_stats").findValues("success").stream()
                 .mapToLong(s -> s.get("count").asLong())
                 .sum();
     }

@@ -137,6 +137,7 @@ class MetricsTest {
         assertThat(s.value("torchlight_http_connections_accepted_total")).isGreaterThanOrEqualTo(1);
         assertThat(s.value("torchlight_http_responses_total", "code", "200")).isGreaterThanOrEqualTo(1);
         assertThat(s.value("torchlight_http_inflight_body_bytes")).isGreaterThanOrEqualTo(0);
+        assertThat(s.value("torchlight_grpc_inflight_request_bytes")).as("no gRPC call in flight").isZero();
         assertThat(s.value("torchlight_transport_errors_total", "protocol", "grpc")).isGreaterThanOrEqualTo(0);
         assertThat(s.value("torchlight_http_client_timeouts_total", "phase", "idle")).isGreaterThanOrEqualTo(0);
         assertThat(s.has("jvm_memory_used_bytes")).isTrue();

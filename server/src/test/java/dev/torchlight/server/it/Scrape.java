@@ -10,6 +10,8 @@ import java.util.TreeMap;
 final class Scrape {
     final String text;
     private final Map<String, Double> series = new HashMap<>();
+    /** Every series by metric name: its labels and value. */
+    private final Map<String, Map<Map<String, String>, Double>> byName = new HashMap<>();
 
     Scrape(String text) {
         this.text = text;
@@ -34,7 +36,9 @@ final class Scrape {
             } else {
                 name = line.substring(0, space);
             }
-            series.put(key(name, labels), Double.parseDouble(line.substring(space + 1)));
+            double value = Double.parseDouble(line.substring(space + 1));
+            series.put(key(name, labels), value);
+            byName.computeIfAbsent(name, n -> new HashMap<>()).put(labels, value);
         }
     }
 
@@ -59,6 +63,25 @@ final class Scrape {
         Double v = find(name, labels);
         assertThat(v).as("series %s %s in the scrape", name, String.join(",", labels)).isNotNull();
         return v;
+    }
+
+    /**
+     * The series of one metric that carry {@code labels} (name, value, ...), summed by the value of
+     * {@code by}, e.g. HTTP responses by code; empty when there are none.
+     */
+    Map<String, Double> sumBy(String name, String by, String... labels) {
+        Map<String, Double> sums = new TreeMap<>();
+        byName.getOrDefault(name, Map.of()).forEach((series, value) -> {
+            for (int i = 0; i < labels.length; i += 2) {
+                if (!labels[i + 1].equals(series.get(labels[i]))) {
+                    return;
+                }
+            }
+            if (series.containsKey(by)) {
+                sums.merge(series.get(by), value, Double::sum);
+            }
+        });
+        return sums;
     }
 
     boolean has(String name) {

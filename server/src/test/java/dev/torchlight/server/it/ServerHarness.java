@@ -2,6 +2,7 @@ package dev.torchlight.server.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.torchlight.config.ServerConfig;
+import dev.torchlight.engine.Engine;
 import dev.torchlight.server.runtime.EngineFactory;
 import dev.torchlight.server.runtime.TorchlightServer;
 import java.io.IOException;
@@ -31,7 +32,12 @@ final class ServerHarness implements AutoCloseable {
 
     /** A server with any config; use port 0 for both listeners. */
     ServerHarness(ServerConfig config) {
-        server = TorchlightServer.start(config, EngineFactory.create());
+        this(config, EngineFactory.create());
+    }
+
+    /** A server with any config over {@code engine}. */
+    ServerHarness(ServerConfig config, Engine engine) {
+        server = TorchlightServer.start(config, engine);
         String scheme = config.security().tls() ? "https" : "http";
         base = URI.create(scheme + "://127.0.0.1:" + server.httpAddress().getPort());
         management = URI.create(scheme + "://127.0.0.1:" + server.managementAddress().getPort());

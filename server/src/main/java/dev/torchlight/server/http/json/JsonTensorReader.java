@@ -22,9 +22,10 @@ import java.util.Arrays;
 public final class JsonTensorReader {
     /** Deepest nesting accepted (PyTorch's own limit on dimensions is 64; models use a handful). */
     public static final int MAX_RANK = 32;
+    private static final int INITIAL_RANK = 4;
 
     private final JsonParser parser;
-    private final String label;
+    private final String name;
     private final DataType type;
     private final long expectedCount;
     private final ElementBuffer out;
@@ -32,7 +33,7 @@ public final class JsonTensorReader {
 
     private JsonTensorReader(JsonParser parser, String name, DataType type, long expectedCount, long initialElements) {
         this.parser = parser;
-        this.label = "input '" + name + "'";
+        this.name = name;
         this.type = type;
         this.expectedCount = expectedCount;
         this.out = new ElementBuffer(initialElements * type.byteSize());
@@ -88,8 +89,9 @@ public final class JsonTensorReader {
             element(token);
             return new long[0];
         }
-        long[] dims = new long[MAX_RANK];
-        long[] counts = new long[MAX_RANK];
+        // Room for the usual ranks; deeper nesting grows them, up to MAX_RANK.
+        long[] dims = new long[INITIAL_RANK];
+        long[] counts = new long[INITIAL_RANK];
         Arrays.fill(dims, -1);
         int depth = 1; // arrays open
         int deepest = 1;
@@ -111,6 +113,12 @@ public final class JsonTensorReader {
                 }
                 if (depth == MAX_RANK) {
                     throw invalid("data is nested deeper than " + MAX_RANK + " levels");
+                }
+                if (depth == dims.length) {
+                    int rank = Math.min(MAX_RANK, 2 * dims.length);
+                    counts = Arrays.copyOf(counts, rank);
+                    dims = Arrays.copyOf(dims, rank);
+                    Arrays.fill(dims, depth, rank, -1);
                 }
                 counts[depth - 1]++;
                 counts[depth] = 0;
@@ -270,6 +278,6 @@ public final class JsonTensorReader {
     }
 
     private ServingException.InvalidInput invalid(String message) {
-        return new ServingException.InvalidInput(label + ": " + message);
+        return new ServingException.InvalidInput("input '" + name + "': " + message);
     }
 }

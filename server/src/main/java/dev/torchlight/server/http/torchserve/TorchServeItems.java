@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.multipart.FileUpload;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.netty.handler.codec.http.multipart.InterfaceHttpData;
 import java.io.IOException;
+import java.nio.charset.UnsupportedCharsetException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -31,15 +32,23 @@ import java.util.Map;
  * ({@code curl -F data=@kitten.jpg}; every field and file is one item, in order), or JSON with
  * base64: {@code {"data": "..."}} (also {@code body}, {@code image} or {@code b64}),
  * {@code {"instances": [...]}} or a top-level array of such values, each one item.
+ *
+ * <p>Public only for {@link #extract}, the reader of untrusted bodies the fuzz targets call.
  */
-final class TorchServeItems {
+public final class TorchServeItems {
     private static final ObjectMapper MAPPER = new ObjectMapper(Json.FACTORY);
     private static final List<String> BASE64_FIELDS = List.of("data", "body", "image", "b64");
 
     private TorchServeItems() {}
 
-    /** @param contentType the request's Content-Type header, or null */
-    static List<HandlerItem> extract(byte[] body, String contentType) {
+    /**
+     * The items of one request body.
+     *
+     * @param body the whole request body
+     * @param contentType the request's Content-Type header, or null
+     * @throws ServingException.InvalidInput when the body cannot be read as its content type says
+     */
+    public static List<HandlerItem> extract(byte[] body, String contentType) {
         String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT).strip();
         if (type.startsWith("application/x-www-form-urlencoded") && startsLikeAnImage(body)) {
             // curl --data-binary @cat.jpg without -H declares a form; the bytes say otherwise.
@@ -67,15 +76,37 @@ final class TorchServeItems {
     private static List<HandlerItem> form(byte[] body, String contentType) {
         DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/",
                 Unpooled.wrappedBuffer(body));
-        request.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-        HttpPostRequestDecoder decoder;
         try {
-            decoder = new HttpPostRequestDecoder(new DefaultHttpDataFactory(false), request);
-        } catch (DecoderException e) {
-            throw invalidForm(e);
+            try {
+                request.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+            } catch (IllegalArgumentException e) {
+                // Netty validates the value again; a caller other than the server's decoder may not have.
+                throw new ServingException.InvalidInput("the Content-Type header has a character no header value"
+                        + " may carry (a control character); expected e.g. multipart/form-data; boundary=...");
+            }
+            HttpPostRequestDecoder decoder;
+            try {
+                decoder = new HttpPostRequestDecoder(new DefaultHttpDataFactory(false), request);
+            } catch (UnsupportedCharsetException e) {
+                // The decoder wraps a malformed charset name, not a well-formed one the JDK does not know.
+                throw new ServingException.InvalidInput("the Content-Type's charset '" + e.getCharsetName()
+                        + "' is not one this server knows; expected UTF-8 or no charset");
+            } catch (RuntimeException e) {
+                throw invalidForm(e);
+            }
+            try {
+                return items(decoder);
+            } finally {
+                decoder.destroy();
+            }
+        } finally {
+            request.release();
         }
+    }
+
+    private static List<HandlerItem> items(HttpPostRequestDecoder decoder) {
+        List<HandlerItem> items = new ArrayList<>();
         try {
-            List<HandlerItem> items = new ArrayList<>();
             for (InterfaceHttpData data : decoder.getBodyHttpDatas()) {
                 switch (data) {
                     case FileUpload file -> items.add(new HandlerItem(file.getName(), file.getContentType(), file.get()));
@@ -83,17 +114,21 @@ final class TorchServeItems {
                     default -> { }
                 }
             }
-            return items;
-        } catch (DecoderException | IOException e) {
+        } catch (IOException | RuntimeException e) {
             throw invalidForm(e);
-        } finally {
-            decoder.destroy();
-            request.release();
         }
+        return items;
     }
 
+    /**
+     * Netty's decoder throws more than its DecoderException on a malformed body (an
+     * ArrayIndexOutOfBoundsException for a Content-Disposition parameter without '='), so any
+     * exception from it is the body's fault; the message names the decoder's complaint when it has one.
+     */
     private static ServingException.InvalidInput invalidForm(Exception e) {
-        return new ServingException.InvalidInput("the form body cannot be read: " + e.getMessage()
+        String why = e instanceof DecoderException || e instanceof IOException ? ": " + e.getMessage()
+                : ": it is malformed (the decoder failed with " + e.getClass().getSimpleName() + ")";
+        return new ServingException.InvalidInput("the form body cannot be read" + why
                 + "; expected multipart/form-data such as curl -F data=@image.jpg sends");
     }
 

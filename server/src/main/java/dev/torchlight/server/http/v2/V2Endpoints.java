@@ -119,10 +119,21 @@ public final class V2Endpoints {
         });
     }
 
+    /** Whether {@code text} is all decimal digits (a loop: this runs for every binary request). */
+    private static boolean digits(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The header's value as the JSON part's length: a decimal integer from 0 to the body's length. */
     static int jsonLength(String header, int bodyLength) {
         String value = header.strip();
-        if (value.isEmpty() || value.length() > 10 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (value.isEmpty() || value.length() > 10 || !digits(value)) {
             throw new ServingException.InvalidInput(V2BinaryReply.HEADER_LENGTH
                     + " must be the JSON header's length in bytes (a non-negative integer), got '"
                     + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");

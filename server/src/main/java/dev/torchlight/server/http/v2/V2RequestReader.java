@@ -183,9 +183,9 @@ public final class V2RequestReader {
      * @return the input's name
      */
     private String input(int index) throws IOException {
-        String where = "inputs[" + index + "]";
+        // The labels of errors are made only for an error: this runs for every input of every request.
         if (parser.currentToken() != JsonToken.START_OBJECT) {
-            throw invalid(where + " must be an object with name, datatype, shape and data");
+            throw invalid(where(index) + " must be an object with name, datatype, shape and data");
         }
         String name = null;
         String datatype = null;
@@ -199,14 +199,14 @@ public final class V2RequestReader {
             String field = parser.currentName();
             JsonToken value = parser.nextToken();
             switch (field) {
-                case "name" -> name = string(value, where + ".name");
-                case "datatype" -> datatype = string(value, where + ".datatype");
-                case "shape" -> shape = shape(value, name != null ? "input '" + name + "'" : where);
-                case "parameters" -> parameters = parameters(value, where + ".parameters");
+                case "name" -> name = inputString(value, index, "name");
+                case "datatype" -> datatype = inputString(value, index, "datatype");
+                case "shape" -> shape = shape(value, name, index);
+                case "parameters" -> parameters = parameters(value, where(index) + ".parameters");
                 case "data" -> {
                     hasData = true;
                     if (value != JsonToken.START_ARRAY) {
-                        throw invalid((name != null ? "input '" + name + "'" : where) + ": 'data' must be an array");
+                        throw invalid(label(name, index) + ": 'data' must be an array");
                     }
                     if (name != null && datatype != null && isBytes(datatype)) {
                         BytesItems.read(parser, name, items);
@@ -222,24 +222,23 @@ public final class V2RequestReader {
             }
         }
         if (name == null) {
-            throw invalid(where + " has no 'name'");
+            throw invalid(where(index) + " has no 'name'");
         }
-        String label = "input '" + name + "'";
         if (datatype == null) {
-            throw invalid(label + " has no 'datatype'");
+            throw invalid(label(name, index) + " has no 'datatype'");
         }
         if (shape == null) {
-            throw invalid(label + " has no 'shape'");
+            throw invalid(label(name, index) + " has no 'shape'");
         }
         Object binarySize = parameters.get(BINARY_DATA_SIZE);
         if (isBytes(datatype)) {
             if (binarySize != null) {
-                throw invalid(label + " is BYTES: send its elements as base64 strings in 'data'; binary BYTES"
-                        + " data after the JSON header is not supported");
+                throw invalid(label(name, index) + " is BYTES: send its elements as base64 strings in 'data';"
+                        + " binary BYTES data after the JSON header is not supported");
             }
             if (!itemsRead) {
                 if (deferredData < 0) {
-                    throw invalid(label + " has no 'data'; expected base64 strings, one per item");
+                    throw invalid(label(name, index) + " has no 'data'; expected base64 strings, one per item");
                 }
                 try (JsonParser data = reparse(deferredData)) {
                     BytesItems.read(data, name, items);
@@ -250,14 +249,15 @@ public final class V2RequestReader {
         }
         if (binarySize != null) {
             if (hasData) {
-                throw invalid(label + " has both 'data' and 'parameters." + BINARY_DATA_SIZE + "'; send one of them");
+                throw invalid(label(name, index) + " has both 'data' and 'parameters." + BINARY_DATA_SIZE
+                        + "'; send one of them");
             }
             tensors.add(binary.next(name, dataType(name, datatype), shape, binarySize));
             return name;
         }
         if (tensor == null) {
             if (deferredData < 0) {
-                throw invalid(label + " has no 'data' and no 'parameters." + BINARY_DATA_SIZE
+                throw invalid(label(name, index) + " has no 'data' and no 'parameters." + BINARY_DATA_SIZE
                         + "'; expected the elements in 'data', or binary data after the JSON header");
             }
             DataType type = dataType(name, datatype);
@@ -267,6 +267,24 @@ public final class V2RequestReader {
         }
         tensors.add(tensor);
         return name;
+    }
+
+    /** How errors name {@code inputs[index]}. */
+    private static String where(int index) {
+        return "inputs[" + index + "]";
+    }
+
+    /** How errors name an input: by its name once known, else by its position. */
+    private static String label(String name, int index) {
+        return name != null ? "input '" + name + "'" : where(index);
+    }
+
+    /** A string field of {@code inputs[index]}. */
+    private String inputString(JsonToken value, int index, String field) throws IOException {
+        if (value != JsonToken.VALUE_STRING) {
+            throw invalid(where(index) + "." + field + " must be a string");
+        }
+        return parser.getText();
     }
 
     /** A parser over the JSON header from {@code offset}, on its first token. */
@@ -294,21 +312,25 @@ public final class V2RequestReader {
         return jsonLength / 2 + 1;
     }
 
-    private long[] shape(JsonToken value, String label) throws IOException {
+    private long[] shape(JsonToken value, String name, int index) throws IOException {
         if (value != JsonToken.START_ARRAY) {
-            throw invalid(label + ": 'shape' must be an array of non-negative integers");
+            throw invalid(label(name, index) + ": 'shape' must be an array of non-negative integers");
         }
-        long[] dims = new long[JsonTensorReader.MAX_RANK];
+        long[] dims = new long[4]; // grown for higher ranks, up to MAX_RANK
         int rank = 0;
         JsonToken token;
         while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
             if (token != JsonToken.VALUE_NUMBER_INT || parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER
                     || parser.getLongValue() < 0) {
-                throw invalid(label + ": 'shape' must be an array of non-negative integers, found "
+                throw invalid(label(name, index) + ": 'shape' must be an array of non-negative integers, found "
                         + (token == null ? "the end" : parser.getText()));
             }
+            if (rank == JsonTensorReader.MAX_RANK) {
+                throw invalid(label(name, index) + ": 'shape' has more than " + JsonTensorReader.MAX_RANK
+                        + " dimensions");
+            }
             if (rank == dims.length) {
-                throw invalid(label + ": 'shape' has more than " + dims.length + " dimensions");
+                dims = Arrays.copyOf(dims, Math.min(JsonTensorReader.MAX_RANK, 2 * rank));
             }
             dims[rank++] = parser.getLongValue();
         }

@@ -250,6 +250,17 @@ class JsonTensorReaderTest {
     }
 
     @Test
+    void deepNestingGivesItsWholeShape() throws IOException {
+        // Rank 6: past the room the reader starts with for the usual ranks.
+        Tensor t = readNested("[[[[[[1, 2, 3]]]]], [[[[[4, 5, 6]]]]]]", DataType.INT32);
+        assertThat(t.shape()).containsExactly(2, 1, 1, 1, 1, 3);
+        assertThat(t.data().getInt(5 * 4)).isEqualTo(6);
+        assertThatThrownBy(() -> readNested("[[[[[[1, 2, 3]]]]], [[[[[4, 5]]]]]]", DataType.INT32))
+                .isInstanceOf(ServingException.InvalidInput.class)
+                .hasMessageContaining("not rectangular");
+    }
+
+    @Test
     void nestingDeeperThanTheLimit() {
         String json = "[".repeat(JsonTensorReader.MAX_RANK + 1) + "1" + "]".repeat(JsonTensorReader.MAX_RANK + 1);
         assertThatThrownBy(() -> readNested(json, DataType.FP32))

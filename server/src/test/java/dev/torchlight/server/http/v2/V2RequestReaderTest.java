@@ -53,6 +53,17 @@ class V2RequestReaderTest {
     }
 
     @Test
+    void shapesOfHighRankAndTheirLimit() {
+        Tensor x = read("""
+                {"inputs": [{"name": "x", "shape": [1, 1, 1, 1, 1, 1, 2], "datatype": "INT8", "data": [1, 2]}]}""")
+                .inputs().get(0);
+        assertThat(x.shape()).containsExactly(1, 1, 1, 1, 1, 1, 2);
+        String rank33 = "1, ".repeat(32) + "1";
+        assertInvalid("{\"inputs\": [{\"name\": \"x\", \"shape\": [" + rank33 + "], \"datatype\": \"INT8\","
+                + " \"data\": [1]}]}", "input 'x': 'shape' has more than 32 dimensions");
+    }
+
+    @Test
     void dataBeforeDatatypeAndShapeIsDecodedOnceTheyAreKnown() {
         InferenceRequest r = read("""
                 {"inputs": [{"data": [[1, 2, 3]], "name": "ids", "shape": [1, 3], "datatype": "INT64"},
