@@ -7,6 +7,7 @@ import dev.torchlight.engine.LoadedModel;
 import dev.torchlight.engine.Placement;
 import dev.torchlight.metrics.ModelStats;
 import dev.torchlight.repository.ModelSource;
+import dev.torchlight.scheduler.InstanceLoader;
 import dev.torchlight.scheduler.InstancePlacement;
 import dev.torchlight.scheduler.ModelScheduler;
 import dev.torchlight.scheduler.NanoClock;
@@ -59,7 +60,7 @@ final class VersionLoader {
             }
             ModelStats stats = new ModelStats(config.maxBatchSize(), options.histograms());
             ModelScheduler scheduler = ModelScheduler.start(config, version, placements,
-                    placement -> loadInstance(config, lifecycle, file, placement), stats, clock);
+                    new VersionInstances(config, lifecycle, file), stats, clock);
             LOG.info("loaded model {} version {} ({}, {} instance(s) on {}{}, {} ms)", config.name(), version,
                     engine.name(), placements.size(), placements, options.warmUp() ? ", warmed up" : "",
                     (System.nanoTime() - start) / 1_000_000);
@@ -69,19 +70,48 @@ final class VersionLoader {
         }
     }
 
-    /** Loads one instance and, when asked, warms it up; a failed warm-up releases it and fails the load. */
-    private LoadedModel loadInstance(ModelConfig config, ModelLifecycle lifecycle, Path file, Placement placement) {
-        LoadedModel model = gpuGate.load(config, file, placement, () -> engine.load(config, file, placement));
-        if (!options.warmUp()) {
-            return model;
+    /** Loads the instances of one version: each warmed up when asked, and probed with that warm-up. */
+    private final class VersionInstances implements InstanceLoader {
+        private final ModelConfig config;
+        private final ModelLifecycle lifecycle;
+        private final Path file;
+
+        VersionInstances(ModelConfig config, ModelLifecycle lifecycle, Path file) {
+            this.config = config;
+            this.lifecycle = lifecycle;
+            this.file = file;
         }
-        try {
-            Warmup.run(model, config, lifecycle.warmup());
-            return model;
-        } catch (RuntimeException e) {
-            model.close();
-            String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            throw new IllegalStateException("warm-up failed: " + why, e);
+
+        /** Loads one instance and, when asked, warms it up; a failed warm-up releases it and fails the load. */
+        @Override
+        public LoadedModel load(Placement placement) {
+            LoadedModel model = gpuGate.load(config, file, placement, () -> engine.load(config, file, placement));
+            if (!options.warmUp()) {
+                return model;
+            }
+            try {
+                Warmup.run(model, config, lifecycle.warmup());
+                return model;
+            } catch (RuntimeException e) {
+                model.close();
+                String why = e.getMessage() == null ? e.toString() : e.getMessage();
+                throw new IllegalStateException("warm-up failed: " + why, e);
+            }
+        }
+
+        /** Without a warm-up at load there is no input known to run, and the instance is reloaded. */
+        @Override
+        public boolean stillRuns(LoadedModel model) {
+            if (!options.warmUp()) {
+                return false;
+            }
+            try {
+                Warmup.probe(model, config, lifecycle.warmup());
+                return true;
+            } catch (RuntimeException e) {
+                LOG.warn("model {}: its warm-up input fails too: {}", config.name(), e.getMessage());
+                return false;
+            }
         }
     }
 

@@ -43,12 +43,8 @@ final class Warmup {
         SplittableRandom random = new SplittableRandom(42);
         int largest = Math.max(1, config.maxBatchSize());
         for (int batch = 1; batch <= largest; batch++) {
-            List<Tensor> inputs = new ArrayList<>(config.inputs().size());
-            for (TensorSpec spec : config.inputs()) {
-                inputs.add(generate(spec, config.batched() ? batch : -1, random));
-            }
             try {
-                model.infer(layout.modelInputs(inputs));
+                model.infer(layout.modelInputs(generate(config, batch, random)));
             } catch (EngineException e) {
                 if (!e.outOfMemory() || batch == 1) {
                     throw e;
@@ -58,6 +54,26 @@ final class Warmup {
                 return;
             }
         }
+    }
+
+    /**
+     * Runs the warm-up's first input once more (the first sample, or generated inputs of batch 1):
+     * the check that an instance whose batches keep failing still works.
+     *
+     * @throws RuntimeException what the model threw
+     */
+    static void probe(LoadedModel model, ModelConfig config, List<WarmupSample> samples) {
+        BatchLayout layout = BatchLayout.of(config);
+        List<Tensor> inputs = samples.isEmpty() ? generate(config, 1, new SplittableRandom(42)) : read(samples.get(0));
+        model.infer(layout.modelInputs(inputs));
+    }
+
+    private static List<Tensor> generate(ModelConfig config, int batch, SplittableRandom random) {
+        List<Tensor> inputs = new ArrayList<>(config.inputs().size());
+        for (TensorSpec spec : config.inputs()) {
+            inputs.add(generate(spec, config.batched() ? batch : -1, random));
+        }
+        return inputs;
     }
 
     private static Tensor generate(TensorSpec spec, int batch, SplittableRandom random) {

@@ -20,9 +20,10 @@ import org.slf4j.LoggerFactory;
  * thread: libtorch keeps per-thread state (its OpenMP thread team among it), and a model warmed on
  * one thread and served from another ran ResNet-50 a third slower. Native engine calls block,
  * so they run here, one batch at a time, handed over by the scheduler only while this instance is
- * idle. After {@link #MAX_CONSECUTIVE_FAILURES} failed batches in a row, or at once after a device
- * fault (a broken CUDA context, on which nothing can run again), the instance closes its model and
- * loads a fresh one on this same thread, retrying with a growing pause if loading fails.
+ * idle. After {@link #MAX_CONSECUTIVE_FAILURES} failed batches in a row (unless the instance still
+ * runs its warm-up input, when the inputs were at fault), or at once after a device fault (a broken
+ * CUDA context, on which nothing can run again), the instance closes its model and loads a fresh one
+ * on this same thread, retrying with a growing pause if loading fails.
  */
 final class ModelInstance {
     private static final Logger LOG = LoggerFactory.getLogger(ModelInstance.class);
@@ -195,7 +196,7 @@ final class ModelInstance {
                     boolean ok = BatchedCompletion.around(() -> executor.run(model, running));
                     consecutiveFailures = ok ? 0 : consecutiveFailures + 1;
                     String reason = executor.takeDeviceFault() ? "a device fault"
-                            : consecutiveFailures >= MAX_CONSECUTIVE_FAILURES
+                            : consecutiveFailures >= MAX_CONSECUTIVE_FAILURES && !inputsAtFault()
                                     ? consecutiveFailures + " failed batches in a row" : null;
                     if (reason != null && !reload(reason)) {
                         stopped = true;
@@ -216,6 +217,26 @@ final class ModelInstance {
                 events.healthChanged(this);
             }
         }
+    }
+
+    /**
+     * After failed batches in a row: whether the instance still runs its warm-up input, so that the
+     * failures were its requests' (clients sending inputs the model rejects) and reloading it would
+     * only let them take it out of service at will.
+     */
+    private boolean inputsAtFault() {
+        boolean works;
+        try {
+            works = loader.stillRuns(model);
+        } catch (RuntimeException e) {
+            works = false;
+        }
+        if (works) {
+            LOG.warn("instance {}: {} failed batches in a row ({}), but it still runs its warm-up input: "
+                    + "the inputs were at fault; not reloading it", label, consecutiveFailures, executor.lastError());
+            consecutiveFailures = 0;
+        }
+        return works;
     }
 
     /** @return false when asked to stop while reloading */

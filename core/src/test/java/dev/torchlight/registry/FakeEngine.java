@@ -129,6 +129,8 @@ final class FakeEngine implements Engine {
         final float delta;
         /** The next infer throws this (an {@link EngineException} message), once. */
         final AtomicReference<String> failNext = new AtomicReference<>();
+        /** Inputs the model rejects, as a model does an index out of its table: a value above this. */
+        volatile float rejectAbove = Float.POSITIVE_INFINITY;
         /** The next infer throws this engine failure (of any kind), once. */
         final AtomicReference<EngineException> throwNext = new AtomicReference<>();
         /** The next infer throws this unchecked exception, once. */
@@ -159,6 +161,14 @@ final class FakeEngine implements Engine {
             EngineException thrown = throwNext.getAndSet(null);
             if (thrown != null) {
                 throw thrown;
+            }
+            if (inputs.get(0).dataType() == DataType.FP32) {
+                ByteBuffer values = inputs.get(0).data();
+                for (int i = values.position(); i < values.limit(); i += Float.BYTES) {
+                    if (values.getFloat(i) > rejectAbove) {
+                        throw new EngineException("index " + values.getFloat(i) + " is out of bounds");
+                    }
+                }
             }
             String failure = failNext.getAndSet(null);
             if (failure != null) {

@@ -9,6 +9,7 @@ import dev.torchlight.api.InferenceRequest;
 import dev.torchlight.api.InferenceResponse;
 import dev.torchlight.api.ServingException;
 import dev.torchlight.api.Tensor;
+import dev.torchlight.engine.EngineException;
 import dev.torchlight.registry.FakeEngine.FakeModel;
 import dev.torchlight.repository.ModelRepository;
 import dev.torchlight.repository.ModelSource;
@@ -68,10 +69,14 @@ class ModelManagerSchedulingTest {
     }
 
     private ModelManager registry(String name, String extra) throws IOException {
+        return registry(name, extra, LoadOptions.SERVING.withoutWarmUp());
+    }
+
+    private ModelManager registry(String name, String extra, LoadOptions options) throws IOException {
         Path dir = Files.createDirectories(repo.resolve(name));
         Files.writeString(dir.resolve(ModelSource.CONFIG_FILE), BATCHED.formatted(name, extra));
         Files.writeString(Files.createDirectories(dir.resolve("1")).resolve(ModelSource.MODEL_FILE), "10");
-        registry = new ModelManager(engine, clock, LoadOptions.SERVING.withoutWarmUp());
+        registry = new ModelManager(engine, clock, options);
         routes = registry.routes();
         registry.load(new ModelRepository(repo).source(name));
         return registry;
@@ -186,6 +191,45 @@ class ModelManagerSchedulingTest {
         registry = null;
         assertThat(first.get(10, TimeUnit.SECONDS)).isNotNull();
         assertThat(second.get(10, TimeUnit.SECONDS)).isNotNull();
+    }
+
+    @Test
+    void failuresOfInputsTheModelRejectsDoNotReloadAnInstanceThatStillRunsItsWarmUp() throws Exception {
+        registry("adder", "", LoadOptions.SERVING);
+        FakeModel model = engine.loaded.get(0);
+        int warmUpCalls = model.calls.get();
+        // A client sending input after input the model rejects (an index out of its table, say).
+        model.rejectAbove = 100;
+        for (int i = 0; i < 12; i++) {
+            assertThat(failure(infer(request("adder", 1000 + i, 0, 0)))).isInstanceOf(ServingException.Internal.class)
+                    .hasMessageContaining("out of bounds");
+        }
+
+        assertThat(floats(infer(request("adder", 1, 0, 0)).get(10, TimeUnit.SECONDS))).containsExactly(11f, 11.5f);
+        assertThat(engine.loaded).as("never reloaded").hasSize(1);
+        assertThat(model.closed).isFalse();
+        InstanceStatus status = routes.resolve("adder", null).instances().get(0);
+        assertThat(status.reloads()).isZero();
+        assertThat(status.healthy()).isTrue();
+        assertThat(model.calls.get() - warmUpCalls).as("13 requests and two probes of the warm-up input")
+                .isEqualTo(15);
+    }
+
+    @Test
+    void anInstanceThatFailsItsWarmUpInputTooIsReloaded() throws Exception {
+        registry("adder", "", LoadOptions.SERVING);
+        FakeModel broken = engine.loaded.get(0);
+        broken.beforeInfer = () -> {
+            throw new EngineException("the model's weights are gone");
+        };
+        for (int i = 0; i < 5; i++) {
+            assertThat(failure(infer(request("adder", i, 0, 0)))).isInstanceOf(ServingException.Internal.class);
+        }
+
+        eventually(() -> engine.loaded.size() == 2 && routes.ready());
+        assertThat(broken.closed).isTrue();
+        assertThat(floats(infer(request("adder", 1, 0, 0)).get(10, TimeUnit.SECONDS))).containsExactly(11f, 11.5f);
+        assertThat(routes.resolve("adder", null).instances().get(0).reloads()).isEqualTo(1);
     }
 
     @Test

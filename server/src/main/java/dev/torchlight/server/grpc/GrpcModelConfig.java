@@ -1,5 +1,6 @@
 package dev.torchlight.server.grpc;
 
+import dev.torchlight.config.BatchInput;
 import dev.torchlight.config.DynamicBatching;
 import dev.torchlight.config.InstanceGroup;
 import dev.torchlight.config.ModelConfig;
@@ -30,7 +31,14 @@ final class GrpcModelConfig {
                 .setMaxBatchSize(config.maxBatchSize());
         for (TensorSpec spec : config.inputs()) {
             b.addInput(ModelInput.newBuilder().setName(spec.name()).setDataType(dataType(spec))
-                    .addAllDims(dims(spec)));
+                    .addAllDims(dims(spec)).setAllowRaggedBatch(spec.ragged()));
+        }
+        for (BatchInput batchInput : config.batchInputs()) {
+            b.addBatchInput(inference.BatchInput.newBuilder()
+                    .setKind(inference.BatchInput.Kind.valueOf(batchInput.kind().name()))
+                    .addTargetName(batchInput.name())
+                    .setDataType(DataType.valueOf(TritonNames.dataType(batchInput.dataType())))
+                    .addSourceInput(batchInput.sourceInput()));
         }
         for (TensorSpec spec : config.outputs()) {
             b.addOutput(ModelOutput.newBuilder().setName(spec.name()).setDataType(dataType(spec))

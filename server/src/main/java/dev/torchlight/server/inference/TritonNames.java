@@ -1,5 +1,6 @@
 package dev.torchlight.server.inference;
 
+import dev.torchlight.api.DataType;
 import dev.torchlight.config.InstanceGroup;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
@@ -21,7 +22,12 @@ public final class TritonNames {
 
     /** {@code TYPE_FP32} and so on. */
     public static String dataType(TensorSpec spec) {
-        return "TYPE_" + spec.dataType().name();
+        return dataType(spec.dataType());
+    }
+
+    /** {@code TYPE_INT64} and so on. */
+    public static String dataType(DataType type) {
+        return "TYPE_" + type.name();
     }
 
     /** {@code KIND_CPU}, {@code KIND_GPU} or {@code KIND_MODEL}. */

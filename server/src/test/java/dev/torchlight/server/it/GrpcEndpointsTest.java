@@ -183,6 +183,15 @@ class GrpcEndpointsTest {
 
         assertThat(stub.modelConfig(ModelConfigRequest.newBuilder().setName("dtypes16").build()).getConfig()
                 .getInputList()).extracting(ModelInput::getDataType).contains(DataType.TYPE_BF16, DataType.TYPE_INT16);
+        inference.ModelConfig ragged = stub.modelConfig(ModelConfigRequest.newBuilder().setName("ragged_bag").build())
+                .getConfig();
+        assertThat(ragged.getInput(0).getAllowRaggedBatch()).isTrue();
+        assertThat(config.getInput(0).getAllowRaggedBatch()).isFalse();
+        assertThat(ragged.getBatchInput(0).getKind())
+                .isEqualTo(inference.BatchInput.Kind.BATCH_ACCUMULATED_ELEMENT_COUNT_WITH_ZERO);
+        assertThat(ragged.getBatchInput(0).getTargetNameList()).containsExactly("offsets");
+        assertThat(ragged.getBatchInput(0).getDataType()).isEqualTo(DataType.TYPE_INT64);
+        assertThat(ragged.getBatchInput(0).getSourceInputList()).containsExactly("ids");
         assertThatThrownBy(() -> stub.modelConfig(ModelConfigRequest.newBuilder().setName("nope").build()))
                 .isInstanceOf(StatusRuntimeException.class)
                 .hasMessageContaining("NOT_FOUND");

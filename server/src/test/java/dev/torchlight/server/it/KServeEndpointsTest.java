@@ -125,6 +125,15 @@ class KServeEndpointsTest {
         assertThat(ServerHarness.json(harness.get("/v2/models/dtypes16/config")).get("input"))
                 .extracting(i -> i.get("data_type").asText()).contains("TYPE_BF16", "TYPE_INT16");
         assertThat(harness.get("/v2/models/nope/config").statusCode()).isEqualTo(404);
+
+        JsonNode ragged = ServerHarness.json(harness.get("/v2/models/ragged_bag/config"));
+        assertThat(ragged.get("input").get(0).get("allow_ragged_batch").asBoolean()).isTrue();
+        assertThat(config.get("input").get(0).has("allow_ragged_batch")).isFalse();
+        JsonNode batchInput = ragged.get("batch_input").get(0);
+        assertThat(batchInput.get("kind").asText()).isEqualTo("BATCH_ACCUMULATED_ELEMENT_COUNT_WITH_ZERO");
+        assertThat(batchInput.get("target_name")).extracting(JsonNode::asText).containsExactly("offsets");
+        assertThat(batchInput.get("data_type").asText()).isEqualTo("TYPE_INT64");
+        assertThat(batchInput.get("source_input")).extracting(JsonNode::asText).containsExactly("ids");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.torchlight.server.http.v2;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.torchlight.config.BatchInput;
 import dev.torchlight.config.DynamicBatching;
 import dev.torchlight.config.InstanceGroup;
 import dev.torchlight.config.ModelConfig;
@@ -19,7 +20,8 @@ import java.util.Objects;
  * Triton's model configuration extension: {@code GET /v2/models/{m}[/versions/{v}]/config}, a model's
  * config.yaml in the JSON shape of Triton's {@code ModelConfig} (field names as its protobuf
  * declares them), so that Triton's clients ({@code get_model_config}, {@code perf_analyzer},
- * {@code model_analyzer}) can read batch size, tensors, batching and instances. Absent settings are
+ * {@code model_analyzer}) can read batch size, tensors (ragged ones marked {@code allow_ragged_batch}), the inputs the server
+ * makes per batch ({@code batch_input}), batching and instances. Absent settings are
  * left out, as protobuf's JSON leaves out defaults.
  */
 public final class TritonModelConfig {
@@ -50,6 +52,9 @@ public final class TritonModelConfig {
         g.writeNumberField("max_batch_size", config.maxBatchSize());
         writeTensors(g, "input", config.inputs());
         writeTensors(g, "output", config.outputs());
+        if (!config.batchInputs().isEmpty()) {
+            writeBatchInputs(g, config.batchInputs());
+        }
         if (config.dynamicBatching() != null) {
             writeBatching(g, config.dynamicBatching());
         }
@@ -84,6 +89,26 @@ public final class TritonModelConfig {
             for (long d : spec.shape()) {
                 g.writeNumber(d);
             }
+            g.writeEndArray();
+            if (spec.ragged()) {
+                g.writeBooleanField("allow_ragged_batch", true);
+            }
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
+    private static void writeBatchInputs(JsonGenerator g, List<BatchInput> inputs) throws IOException {
+        g.writeArrayFieldStart("batch_input");
+        for (BatchInput b : inputs) {
+            g.writeStartObject();
+            g.writeStringField("kind", b.kind().name());
+            g.writeArrayFieldStart("target_name");
+            g.writeString(b.name());
+            g.writeEndArray();
+            g.writeStringField("data_type", TritonNames.dataType(b.dataType()));
+            g.writeArrayFieldStart("source_input");
+            g.writeString(b.sourceInput());
             g.writeEndArray();
             g.writeEndObject();
         }
