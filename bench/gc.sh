@@ -6,6 +6,12 @@
 #   GC_ROUNDS=5 GC_RATE=2000 bench/gc.sh
 #   GC_VARIANTS="g1:-XX:+UseG1GC zgc:-XX:+UseZGC zgc-256m:-XX:+UseZGC,-Xmx256m" bench/gc.sh
 #                                    # name:JAVA_OPTS pairs (',' for spaces), after tools/jvm.options
+#   GC_VARIANTS="floor: zgc:-XX:+UseZGC" bench/gc.sh
+#                                    # "floor" runs bench/floor/floor_server.c instead of the server:
+#                                    # canned answers, no work; the latency this machine and the load
+#                                    # generator add by themselves
+#   GC_PIN=1 bench/gc.sh             # the server on CPU 0 and the load generator on CPU 1 (taskset),
+#                                    # so that they do not take each other's core
 #
 # Per round and variant it starts `./torchlight serve` on the demo model with those JVM options, every
 # safepoint logged (-Xlog:safepoint, the stop-the-world pauses of any collector) and every collection
@@ -30,6 +36,13 @@ out=${GC_RESULTS:-bench/results/gc-$(date -u +%Y-%m-%d-%H%M)}
 mkdir -p "$out"
 say() { echo "gc.sh: $*" >&2; }
 ./torchlight --help >/dev/null # builds the jar when the sources are newer
+on_server=() on_generator=()
+if [ "${GC_PIN:-0}" = 1 ]; then
+  on_server=(taskset -c 0) on_generator=(taskset -c 1)
+fi
+if [[ " $variants" == *" floor:"* ]]; then
+  cc -O2 -o "$out/floor_server" bench/floor/floor_server.c
+fi
 tick=$(getconf CLK_TCK)
 printf 'round\tvariant\treq_per_s\tp50_ms\tp99_ms\tp999_ms\tmax_ms\tpause_max_ms\tpause_at_max_ms\tpause_total_ms\tpauses\tcollections\theap_after_max_mb\tcpu_us_per_req\n' \
   >"$out/summary.tsv"
@@ -42,9 +55,15 @@ for round in $(seq 1 "$rounds"); do
     tag="r$round-$name"
     log="$out/$tag-server.log"
     say "round $round: $name ($opts)"
-    JAVA_OPTS="$opts -Xlog:safepoint:file=$out/$tag-safepoints.log:uptimenanos -Xlog:gc:file=$out/$tag-gc.log:uptimenanos" \
-      ./torchlight serve --models mlp --http-port 0 --grpc-port 0 --metrics-port 0 --management-port 0 \
-      --access-log off >"$log" 2>&1 &
+    if [ "$name" = floor ]; then
+      : >"$out/$tag-safepoints.log"
+      : >"$out/$tag-gc.log"
+      "${on_server[@]}" "$out/floor_server" >"$log" 2>&1 &
+    else
+      JAVA_OPTS="$opts -Xlog:safepoint:file=$out/$tag-safepoints.log:uptimenanos -Xlog:gc:file=$out/$tag-gc.log:uptimenanos" \
+        "${on_server[@]}" ./torchlight serve --models mlp --http-port 0 --grpc-port 0 --metrics-port 0 \
+        --management-port 0 --access-log off >"$log" 2>&1 &
+    fi
     pid=$!
     url=$(await_server "$log" "$pid")
     # The load generator's run in the server's uptime (/proc/uptime minus the process's start), which
@@ -54,7 +73,7 @@ for round in $(seq 1 "$rounds"); do
     before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     # One load generator warms up (its own JIT and the server's) and then measures; the pauses counted
     # are those of the whole run, warm-up included.
-    ./torchlight bench --url "$url" --model mlp --rate "$rate" --warmup "$warmup" --duration "$duration" \
+    "${on_generator[@]}" ./torchlight bench --url "$url" --model mlp --rate "$rate" --warmup "$warmup" --duration "$duration" \
       --json "$out/$tag.json" >/dev/null 2>"$out/$tag-bench.log" || say "$tag bench failed"
     after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     end_up=$(awk '{print $1}' /proc/uptime)
