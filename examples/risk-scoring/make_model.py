@@ -183,16 +183,18 @@ def save(module, path):
 
 
 def config(name, device, batching, int8, tiny):
-    bounds = ", ".join(f"{n} < {r}" for (n, _, _), (r, _) in zip(CATEGORICAL, tables(tiny)))
+    names = ", ".join(n for n, _, _ in CATEGORICAL)
+    ranges = ", ".join(f"[0, {r - 1}]" for r, _ in tables(tiny))
     lines = [
         f"name: {name}",
         "platform: torchscript",
         f"max_batch_size: {MAX_BATCH}",
         "inputs:",
-        "  - name: categorical   # ids, in this order, each below its table's rows:",
-        f"                         # {bounds}",
+        f"  - name: categorical   # ids, in this order: {names}",
         "    datatype: INT64",
         "    shape: [8]",
+        "    # Each column's table rows: an id outside its table is refused with 400 before it is queued.",
+        f"    value_range: [{ranges}]",
         "  - name: dense         # raw features; the model scales them",
         "    datatype: FP32",
         f"    shape: [{DENSE}]",

@@ -23,7 +23,7 @@ import java.util.stream.Collectors;
  * {@code tensor}; {@code image_classifier} with its {@code image} and {@code topk}; or a custom
  * handler {@code {class, jar}}) and {@code batch_inputs} (absent: none; offsets the server makes for
  * ragged inputs, see {@link BatchInput}). An input may also have {@code value_range: [min, max]}
- * (integer datatypes; every element of a request must lie in it) and {@code allow_ragged_batch}
+ * (integer datatypes; every element of a request must lie in it; or one range per column) and {@code allow_ragged_batch}
  * (shape {@code [-1]}; requests of different lengths share a batch). Unknown keys, wrong types and values
  * out of range are errors naming the file and the key path, e.g. {@code dynamic_batching.max_queue_size}.
  */
@@ -344,7 +344,7 @@ public final class ModelConfigParser {
             }
             long[] shape = shape(t);
             boolean ragged = inputs && ragged(t, shape, maxBatchSize);
-            specs.add(new TensorSpec(name, type, shape, ragged, inputs ? valueRange(t, type) : null));
+            specs.add(new TensorSpec(name, type, shape, ragged, inputs ? valueRange(t, type, shape, ragged) : null));
         }
         return specs;
     }
@@ -368,10 +368,13 @@ public final class ModelConfigParser {
     }
 
     /**
-     * An input's {@code value_range: [min, max]}, both ends included: null when absent; only for
-     * integer datatypes, within the datatype's own range.
+     * An input's {@code value_range}, both ends included: null when absent; only for integer datatypes,
+     * within the datatype's own range. Either {@code [min, max]} for every element, or
+     * {@code [[min, max], ...]} with one range per column, for an input whose last dimension is fixed
+     * at that many columns (several categorical ids packed in one tensor, each column indexing its own
+     * table).
      */
-    private static ValueRange valueRange(YamlSection t, DataType type) {
+    private static ValueRange valueRange(YamlSection t, DataType type, long[] shape, boolean ragged) {
         String key = "value_range";
         if (!t.keys().contains(key)) {
             return null;
@@ -381,8 +384,33 @@ public final class ModelConfigParser {
             throw new ConfigException(t.where(key) + "applies to integer inputs only (UINT8, INT8, INT16, INT32,"
                     + " INT64), but the datatype is " + type);
         }
-        String expected = "[min, max]: two integers with min <= max, both included, within " + type + "'s range ["
-                + type.minInteger() + ", " + type.maxInteger() + "]";
+        String expected = "[min, max] (two integers with min <= max, both included, within " + type + "'s range ["
+                + type.minInteger() + ", " + type.maxInteger() + "]) or a list of such ranges, one per column";
+        if (!(raw instanceof List<?> list) || list.isEmpty()) {
+            throw t.error(key, expected, raw);
+        }
+        if (!(list.get(0) instanceof List<?>)) {
+            long[] range = range(t, key, expected, type, raw);
+            return new ValueRange(range[0], range[1]);
+        }
+        long columns = shape.length == 0 ? -1 : shape[shape.length - 1];
+        if (ragged || columns != list.size()) {
+            throw new ConfigException(t.where(key) + "has " + list.size() + " ranges, one per column, so the input's"
+                    + " last dimension must be fixed at " + list.size() + " (e.g. shape [" + list.size() + "]), but "
+                    + (ragged ? "the input is ragged" : "the shape is " + Shapes.format(shape)));
+        }
+        long[] mins = new long[list.size()];
+        long[] maxs = new long[list.size()];
+        for (int c = 0; c < list.size(); c++) {
+            long[] range = range(t, key + "[" + c + "]", expected, type, list.get(c));
+            mins[c] = range[0];
+            maxs[c] = range[1];
+        }
+        return new ValueRange(mins, maxs);
+    }
+
+    /** One {@code [min, max]} of a {@code value_range}, checked against the datatype. */
+    private static long[] range(YamlSection t, String key, String expected, DataType type, Object raw) {
         if (!(raw instanceof List<?> list) || list.size() != 2 || !isInteger(list.get(0)) || !isInteger(list.get(1))) {
             throw t.error(key, expected, raw);
         }
@@ -391,7 +419,7 @@ public final class ModelConfigParser {
         if (min > max || min < type.minInteger() || max > type.maxInteger()) {
             throw new ConfigException(t.where(key) + "expected " + expected + ", got [" + min + ", " + max + "]");
         }
-        return new ValueRange(min, max);
+        return new long[] {min, max};
     }
 
     /** {@code batch_inputs}: absent is none. */

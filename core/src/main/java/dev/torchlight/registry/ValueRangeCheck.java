@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
 import java.util.StringJoiner;
 
 /**
- * Checks every element of an integer input against its {@code value_range} before the request is
+ * Checks every element of an integer input against its {@code value_range} (one range, or one per
+ * column) before the request is
  * queued, so that an id beyond an embedding table is the client's 400: in libtorch it would fail
  * the whole batch it shares with other requests (on a GPU it breaks the device's context), and
  * failures in a row get the instance reloaded. One pass over the little-endian bytes, no boxing.
@@ -26,10 +27,14 @@ final class ValueRangeCheck {
         if (range == null) {
             return;
         }
-        long min = range.min();
-        long max = range.max();
         ByteBuffer data = tensor.data();
         int n = Math.toIntExact(tensor.elementCount());
+        if (range.columns() > 1) {
+            checkColumns(spec, tensor, range, data, n);
+            return;
+        }
+        long min = range.min(0);
+        long max = range.max(0);
         // A loop per type, so that the JIT compiles each to a plain scan of the buffer.
         switch (tensor.dataType()) {
             case INT64 -> {
@@ -72,15 +77,48 @@ final class ValueRangeCheck {
                     }
                 }
             }
-            default -> throw new IllegalStateException("input '" + spec.name() + "' has a value_range but datatype "
-                    + tensor.dataType() + ", which the config parser refuses");
+            default -> throw unsupported(spec, tensor);
         }
     }
 
+    /**
+     * One range per column: element {@code i} against column {@code i % columns} (the config parser
+     * made the input's last dimension the number of columns).
+     */
+    private static void checkColumns(TensorSpec spec, Tensor tensor, ValueRange range, ByteBuffer data, int n) {
+        long[] mins = range.mins();
+        long[] maxs = range.maxs();
+        int columns = mins.length;
+        int c = 0;
+        for (int i = 0; i < n; i++) {
+            long v = switch (tensor.dataType()) {
+                case INT64 -> data.getLong(i << 3);
+                case INT32 -> data.getInt(i << 2);
+                case INT16 -> data.getShort(i << 1);
+                case INT8 -> data.get(i);
+                case UINT8 -> data.get(i) & 0xFF;
+                default -> throw unsupported(spec, tensor);
+            };
+            if (v < mins[c] || v > maxs[c]) {
+                throw outside(spec, tensor, i, v);
+            }
+            if (++c == columns) {
+                c = 0;
+            }
+        }
+    }
+
+    private static IllegalStateException unsupported(TensorSpec spec, Tensor tensor) {
+        return new IllegalStateException("input '" + spec.name() + "' has a value_range but datatype "
+                + tensor.dataType() + ", which the config parser refuses");
+    }
+
     private static InvalidInput outside(TensorSpec spec, Tensor tensor, int element, long value) {
+        ValueRange range = spec.valueRange();
+        String allowed = range.columns() == 1 ? "the input's value_range " + range
+                : "the value_range of its column, " + element % range.columns() + ", " + range.describe(element);
         return new InvalidInput("input '" + spec.name() + "': element " + element + " (at " + index(tensor, element)
-                + ") is " + value + ", outside the input's value_range " + spec.valueRange()
-                + " (both ends allowed)");
+                + ") is " + value + ", outside " + allowed + " (both ends allowed)");
     }
 
     /** The position of flat element {@code element} in the tensor's shape, e.g. {@code [1, 4]}. */

@@ -5,6 +5,7 @@ import dev.torchlight.api.Tensor;
 import dev.torchlight.config.ConfigException;
 import dev.torchlight.config.ModelConfig;
 import dev.torchlight.config.TensorSpec;
+import dev.torchlight.config.ValueRange;
 import dev.torchlight.config.WarmupSample;
 import dev.torchlight.engine.EngineException;
 import dev.torchlight.engine.LoadedModel;
@@ -90,8 +91,9 @@ final class Warmup {
         }
         ByteBuffer data = ByteBuffer.allocateDirect(Math.toIntExact(elements * spec.dataType().byteSize()))
                 .order(ByteOrder.LITTLE_ENDIAN);
-        long integer = spec.valueRange() == null || spec.valueRange().contains(0) ? 0 : spec.valueRange().min();
+        ValueRange range = spec.valueRange();
         for (long i = 0; i < elements; i++) {
+            long integer = range == null || range.contains(i, 0) ? 0 : range.min(i);
             switch (spec.dataType()) {
                 case FP32 -> data.putFloat((float) random.nextDouble());
                 case FP64 -> data.putDouble(random.nextDouble());

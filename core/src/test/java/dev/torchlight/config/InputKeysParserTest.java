@@ -104,6 +104,39 @@ class InputKeysParserTest {
     }
 
     @Test
+    void valueRangeMayGiveEachColumnItsOwnRange() throws IOException {
+        ModelConfig config = parse(MODEL.replace("    shape: [-1]\n    allow_ragged_batch: true\n    value_range: [0, 19999999]\n",
+                "    shape: [3]\n    value_range: [[0, 99], [0, 9], [-1, 49]]\n"));
+
+        ValueRange range = config.inputs().get(0).valueRange();
+        assertThat(range.columns()).isEqualTo(3);
+        assertThat(range).isEqualTo(new ValueRange(new long[] {0, 0, -1}, new long[] {99, 9, 49}));
+        assertThat(range.toString()).isEqualTo("[[0, 99], [0, 9], [-1, 49]]");
+        assertThat(range.contains(4, 9)).isTrue();
+        assertThat(range.contains(4, 10)).isFalse();
+        assertThat(range.min(5)).isEqualTo(-1);
+    }
+
+    @Test
+    void aRangePerColumnNeedsAFixedLastDimensionOfThatManyColumns() throws IOException {
+        String perColumn = "    value_range: [[0, 99], [0, 9]]\n";
+        assertRejected(MODEL.replace("    shape: [-1]\n    allow_ragged_batch: true\n    value_range: [0, 19999999]\n",
+                "    shape: [3]\n" + perColumn))
+                .hasMessageContaining("key 'inputs[0].value_range'")
+                .hasMessageContaining("has 2 ranges, one per column")
+                .hasMessageContaining("the shape is [3]");
+        assertRejected(MODEL.replace("    value_range: [0, 19999999]\n", perColumn))
+                .hasMessageContaining("the input is ragged");
+        assertRejected(MODEL.replace("    shape: [-1]\n    allow_ragged_batch: true\n    value_range: [0, 19999999]\n",
+                "    shape: [2]\n    value_range: [[0, 99], [9, 0]]\n"))
+                .hasMessageContaining("key 'inputs[0].value_range[1]'")
+                .hasMessageContaining("got [9, 0]");
+        assertRejected(MODEL.replace("    shape: [-1]\n    allow_ragged_batch: true\n    value_range: [0, 19999999]\n",
+                "    shape: [2]\n    value_range: [[0, 99], 7]\n"))
+                .hasMessageContaining("key 'inputs[0].value_range[1]'");
+    }
+
+    @Test
     void valueRangeOnAFloatingPointOrBoolInputIsRefused() throws IOException {
         for (String type : List.of("FP32", "FP16", "BF16", "FP64", "BOOL")) {
             assertRejected(RAGGED.replace("datatype: INT64\n    shape: [-1]", "datatype: " + type + "\n    shape: [-1]"))
@@ -119,7 +152,7 @@ class InputKeysParserTest {
             assertRejected(RAGGED.replace("[0, 19999999]", bad))
                     .as(bad)
                     .hasMessageContaining("key 'inputs[0].value_range'")
-                    .hasMessageContaining("expected [min, max]: two integers with min <= max");
+                    .hasMessageContaining("expected [min, max] (two integers with min <= max");
         }
         assertRejected(RAGGED.replace("[0, 19999999]", "[10, 9]"))
                 .hasMessageContaining("key 'inputs[0].value_range'")

@@ -69,6 +69,21 @@ class ValueRangeCheckTest {
                 .hasMessageContaining("element 2 (at [0, 2]) is " + bad + ", outside the input's value_range [0, 100]");
     }
 
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"UINT8", "INT8", "INT16", "INT32", "INT64"})
+    void withARangePerColumnEachColumnIsCheckedAgainstItsOwn(DataType type) {
+        // Three categorical ids packed in one input: tables of 100, 10 and 50 rows.
+        TensorSpec spec = new TensorSpec("ids", type, new long[] {3}, false,
+                new ValueRange(new long[] {0, 0, 0}, new long[] {99, 9, 49}));
+        assertThatCode(() -> ValueRangeCheck.check(spec, tensor(type, new long[] {2, 3}, 99, 9, 49, 0, 0, 0)))
+                .doesNotThrowAnyException();
+        // 12 is fine in column 0 and too large for column 1's ten rows.
+        assertThatThrownBy(() -> ValueRangeCheck.check(spec, tensor(type, new long[] {2, 3}, 12, 3, 4, 12, 12, 4)))
+                .isInstanceOf(ServingException.InvalidInput.class)
+                .hasMessage("input 'ids': element 4 (at [1, 1]) is 12, outside the value_range of its column, 1,"
+                        + " [0, 9] (both ends allowed)");
+    }
+
     @Test
     void anInputWithoutARangeIsNotRead() {
         TensorSpec free = new TensorSpec("ids", DataType.INT64, new long[] {-1});

@@ -30,9 +30,9 @@ final class RandomTensors {
             long[] shape = shape(spec.shape(), batch);
             long bytes = Math.multiplyExact(Shapes.elementCount(shape), spec.dataType().byteSize());
             ByteBuffer data = aligned(bytes);
-            while (data.hasRemaining()) {
+            for (long element = 0; data.hasRemaining(); element++) {
                 if (spec.valueRange() != null) {
-                    putInRange(data, spec, random);
+                    putInRange(data, spec, element, random);
                 } else {
                     put(data, spec.dataType(), random);
                 }
@@ -63,9 +63,9 @@ final class RandomTensors {
         return shape;
     }
 
-    private static void putInRange(ByteBuffer data, TensorSpec spec, SplittableRandom random) {
-        long min = spec.valueRange().min();
-        long max = spec.valueRange().max();
+    private static void putInRange(ByteBuffer data, TensorSpec spec, long element, SplittableRandom random) {
+        long min = spec.valueRange().min(element);
+        long max = spec.valueRange().max(element);
         long v = max == Long.MAX_VALUE ? random.nextLong(min, max) : random.nextLong(min, max + 1);
         switch (spec.dataType()) {
             case INT64 -> data.putLong(v);
