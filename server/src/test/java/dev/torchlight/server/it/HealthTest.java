@@ -41,6 +41,15 @@ class HealthTest {
     @BeforeAll
     static void start() throws IOException {
         copy(TestData.models().resolve("embedding_bag"), repo.resolve("embedding_bag"));
+        // A warm-up sample on disk: an instance whose batches keep failing re-runs it before it is
+        // reloaded, and a broken model fails it too.
+        Path bag = repo.resolve("embedding_bag");
+        Files.createDirectories(bag.resolve("warmup"));
+        Files.write(bag.resolve("warmup/ids.bin"), java.nio.ByteBuffer.allocate(5 * 8)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(1).putLong(2).putLong(3).putLong(4).putLong(5)
+                .array());
+        Files.writeString(bag.resolve("config.yaml"), Files.readString(bag.resolve("config.yaml"))
+                + "warmup:\n  - ids: {shape: [1, 5], file: warmup/ids.bin}\n");
         copy(TestData.models().resolve("no_batch"), repo.resolve("no_batch"));
         harness = new ServerHarness(new ServerConfig("127.0.0.1", 0, repo, List.of(),
                 ServerConfig.DEFAULT_MAX_REQUEST_SIZE, 0, null, ManagementConfig.ephemeral(), SecurityConfig.defaults(), 0, dev.torchlight.config.HandlerConfig.defaults()));
@@ -61,11 +70,15 @@ class HealthTest {
         assertThat(version(healthy, "embedding_bag").get("instances").get(0).get("healthy").asBoolean()).isTrue();
         assertThat(readyGauge()).isEqualTo(1);
 
-        // The model file goes bad on disk, then five runs fail in a row: the instance is reloaded
-        // from that file, which fails, so the model has no healthy instance.
+        // The model's files go bad on disk (its warm-up sample too), then five runs fail in a row: the
+        // instance cannot run its warm-up input, so it is reloaded from the bad file, which fails, and
+        // the model has no healthy instance.
         Path file = repo.resolve("embedding_bag/1/model.pt");
         byte[] good = Files.readAllBytes(file);
         Files.writeString(file, "not a TorchScript archive any more");
+        Path sample = repo.resolve("embedding_bag/warmup/ids.bin");
+        byte[] goodSample = Files.readAllBytes(sample);
+        Files.delete(sample);
         for (int i = 0; i < 5; i++) {
             HttpResponse<String> r = harness.post("/v2/models/embedding_bag/infer", OUT_OF_RANGE);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(500);
@@ -87,7 +100,8 @@ class HealthTest {
         assertThat(readyGauge()).isZero();
         assertThat(harness.get("/v2/models/no_batch/ready").statusCode()).isEqualTo(200);
 
-        // The file is mended: the next reload attempt brings the model, and readiness, back.
+        // The files are mended: the next reload attempt brings the model, and readiness, back.
+        Files.write(sample, goodSample);
         Files.write(file, good);
         awaitTrue(() -> harness.get("/v2/health/ready").statusCode() == 200, "readiness turns true again");
         assertThat(harness.get("/ping").statusCode()).isEqualTo(200);
