@@ -23,8 +23,8 @@ import java.util.stream.Collectors;
  * {@code tensor}; {@code image_classifier} with its {@code image} and {@code topk}; or a custom
  * handler {@code {class, jar}}) and {@code batch_inputs} (absent: none; offsets the server makes for
  * ragged inputs, see {@link BatchInput}). An input may also have {@code value_range: [min, max]}
- * (integer datatypes; every element of a request must lie in it; or one range per column) and {@code allow_ragged_batch}
- * (shape {@code [-1]}; requests of different lengths share a batch). Unknown keys, wrong types and values
+ * (integer datatypes; every element of a request must lie in it; or one range per column) and
+ * {@code allow_ragged_batch} (shape {@code [-1]}; requests of different lengths share a batch). Unknown keys, wrong types and values
  * out of range are errors naming the file and the key path, e.g. {@code dynamic_batching.max_queue_size}.
  */
 public final class ModelConfigParser {

@@ -9,10 +9,9 @@ import java.util.StringJoiner;
 
 /**
  * Checks every element of an integer input against its {@code value_range} (one range, or one per
- * column) before the request is
- * queued, so that an id beyond an embedding table is the client's 400: in libtorch it would fail
- * the whole batch it shares with other requests (on a GPU it breaks the device's context), and
- * failures in a row get the instance reloaded. One pass over the little-endian bytes, no boxing.
+ * column) before the request is queued, so that an id beyond an embedding table is the client's 400:
+ * in libtorch it would fail the whole batch it shares with other requests (on a GPU it breaks the
+ * device's context). One pass over the little-endian bytes, no boxing.
  */
 final class ValueRangeCheck {
     private ValueRangeCheck() {}
