@@ -54,8 +54,16 @@ final class ArrivalMonitor {
      * A request arrived at {@code now}.
      *
      * @param inSystem requests queued or running before it
+     * @param learn whether to learn from it; false while the policy holds requests for clients' returns,
+     *     whose holds make later arrivals find the version busy and fuller, which would justify holding
+     *     longer (under an open load, a loop that fed itself)
      */
-    void arrived(long now, int inSystem) {
+    void arrived(long now, int inSystem, boolean learn) {
+        if (!learn) {
+            lastArrival = now;
+            any = true;
+            return;
+        }
         boolean busy = inSystem > 0;
         busyShare += ALPHA * ((busy ? 1 : 0) - busyShare);
         if (busy && any) {

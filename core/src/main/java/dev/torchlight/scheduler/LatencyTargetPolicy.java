@@ -80,7 +80,7 @@ final class LatencyTargetPolicy implements BatchPolicy {
         // request left unseen (a scheduler failing what is queued), which the next idle arrival resets.
         int before = inSystem == 0 ? 0 : Math.max(0, this.inSystem.get());
         this.inSystem.set(before + 1);
-        arrivals.arrived(now, before);
+        arrivals.arrived(now, before, trial.current() != WaitStyleTrial.Style.PATIENT);
     }
 
     @Override
@@ -133,16 +133,14 @@ final class LatencyTargetPolicy implements BatchPolicy {
     @Override
     public void batchRan(int instance, List<PendingRequest> batch, long computeNanos, long endNanos) {
         int rows = 0;
-        long latencySum = 0;
         boolean refreshed = false;
         for (PendingRequest r : batch) {
             rows += r.rows();
-            latencySum += endNanos - r.enqueuedNanos();
             refreshed |= latencies.add(endNanos - r.enqueuedNanos());
         }
         inSystem.addAndGet(-batch.size());
         arrivals.completed(endNanos);
-        trial.ran(rows, batch.size(), latencySum);
+        trial.ran(batch, endNanos);
         costs.get(instance).observe(rows, computeNanos);
         if (refreshed) {
             steer(latencies.p99());
