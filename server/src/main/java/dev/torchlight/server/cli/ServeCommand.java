@@ -73,7 +73,9 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--http-body-timeout", paramLabel = "DURATION",
             description = "Longest an HTTP client may take to send a request's body, from the end of its headers;"
-                    + " then 408 and the connection closes (default: 60s; 0 = no limit).")
+                    + " then 408 and the connection closes. On gRPC, longest a request message may take: a unary"
+                    + " call's from its start, any message's from its first bytes; then the call is cancelled"
+                    + " (default: 60s; 0 = no limit).")
     String httpBodyTimeout;
 
     @Option(names = "--http-idle-timeout", paramLabel = "DURATION",

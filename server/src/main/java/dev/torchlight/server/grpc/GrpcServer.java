@@ -53,7 +53,8 @@ public final class GrpcServer implements AutoCloseable, Listener {
     private final List<ServerInterceptor> interceptors;
     private EventLoopGroup boss;
     private EventLoopGroup workers;
-    private ScheduledExecutorService healthTimer;
+    private ScheduledExecutorService timer;
+    private volatile GrpcMessageTimeout messageTimeout;
     private ReadinessHealthService health;
     private final Transport transport = Transport.best();
     private Server server;
@@ -96,12 +97,13 @@ public final class GrpcServer implements AutoCloseable, Listener {
         }
         boss = transport.eventLoops(1, "torchlight-grpc-accept");
         workers = transport.eventLoops(Transport.ioThreads(), "torchlight-grpc");
-        healthTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "torchlight-grpc-health");
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "torchlight-grpc-timer");
             t.setDaemon(true);
             return t;
         });
-        health = new ReadinessHealthService(inference, healthTimer);
+        health = new ReadinessHealthService(inference, timer);
+        messageTimeout = new GrpcMessageTimeout(settings.messageTimeout(), timer);
         // Replies go out on the I/O threads in turn, each through an executor made once that joins the
         // completions of one engine batch into one task per thread.
         List<Executor> replyLoops = new ArrayList<>();
@@ -116,6 +118,7 @@ public final class GrpcServer implements AutoCloseable, Listener {
                 .channelType(transport.serverChannel())
                 .directExecutor()
                 .maxInboundMessageSize((int) settings.maxMessageSize())
+                .addStreamTracerFactory(messageTimeout)
                 .addStreamTracerFactory(requests)
                 .addService(ServerInterceptors.intercept(ServerInterceptors.intercept(
                         AliasingMarshaller.apply(service.bindService()), new CallHeaders()), interceptors.reversed()))
@@ -151,6 +154,12 @@ public final class GrpcServer implements AutoCloseable, Listener {
     /** Streams and connections clients reset or dropped since start (logged only in summary). */
     public long transportErrors() {
         return clientErrors.count();
+    }
+
+    /** Calls cancelled since start because their client took too long to send a request message. */
+    public long slowCalls() {
+        GrpcMessageTimeout t = messageTimeout;
+        return t == null ? 0 : t.cutOff();
     }
 
     /** Request message bytes the calls hold now (received and not yet answered), within the in-flight budget. */
@@ -211,8 +220,8 @@ public final class GrpcServer implements AutoCloseable, Listener {
     }
 
     private void shutDownThreads() {
-        if (healthTimer != null) {
-            healthTimer.shutdownNow();
+        if (timer != null) {
+            timer.shutdownNow();
         }
         for (EventLoopGroup group : new EventLoopGroup[] {boss, workers}) {
             if (group != null) {

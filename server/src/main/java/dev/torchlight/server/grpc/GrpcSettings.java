@@ -19,9 +19,11 @@ import java.util.Objects;
  * @param maxInflightBytes most request message bytes held at once over all calls, received and not yet
  *     answered (at least {@code maxMessageSize}); a message that does not fit fails its call with
  *     UNAVAILABLE. The server's gRPC listener shares this budget with its HTTP inference listener.
+ * @param messageTimeout longest a client may take to send a request message: a unary call's from the
+ *     call's start, any message's from its first bytes (then the call is cancelled); zero: no limit
  */
 public record GrpcSettings(String host, int port, long maxMessageSize, Duration handshakeTimeout,
-        Duration idleTimeout, long maxInflightBytes) {
+        Duration idleTimeout, long maxInflightBytes, Duration messageTimeout) {
 
     /** With the default client timeouts ({@link ClientTimeouts#DEFAULTS}: header and idle). */
     public GrpcSettings(String host, int port, long maxMessageSize) {
@@ -34,10 +36,20 @@ public record GrpcSettings(String host, int port, long maxMessageSize, Duration 
                 ServerConfig.defaultInflightBytes(maxMessageSize));
     }
 
-    /** A listener on {@code host:port} with the server's message limit, client timeouts and in-flight budget. */
+    /** With the default message timeout ({@link ClientTimeouts#DEFAULTS}: body). */
+    public GrpcSettings(String host, int port, long maxMessageSize, Duration handshakeTimeout, Duration idleTimeout,
+            long maxInflightBytes) {
+        this(host, port, maxMessageSize, handshakeTimeout, idleTimeout, maxInflightBytes,
+                ClientTimeouts.DEFAULTS.body());
+    }
+
+    /**
+     * A listener on {@code host:port} with the server's message limit, client timeouts (header: set-up;
+     * body: a message; idle) and in-flight budget.
+     */
     public static GrpcSettings of(String host, int port, ServerConfig config) {
         return new GrpcSettings(host, port, config.maxRequestSize(), config.clientTimeouts().header(),
-                config.clientTimeouts().idle(), config.maxInflightBytes());
+                config.clientTimeouts().idle(), config.maxInflightBytes(), config.clientTimeouts().body());
     }
 
     public GrpcSettings {
@@ -56,7 +68,7 @@ public record GrpcSettings(String host, int port, long maxMessageSize, Duration 
             throw new IllegalArgumentException("maxInflightBytes must be at least maxMessageSize (" + maxMessageSize
                     + "), got " + maxInflightBytes);
         }
-        for (Duration d : new Duration[] {handshakeTimeout, idleTimeout}) {
+        for (Duration d : new Duration[] {handshakeTimeout, idleTimeout, messageTimeout}) {
             if (Objects.requireNonNull(d, "timeout").isNegative()) {
                 throw new IllegalArgumentException("timeouts must not be negative, got " + d);
             }

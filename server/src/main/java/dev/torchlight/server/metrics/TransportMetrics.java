@@ -18,6 +18,7 @@ public final class TransportMetrics implements MultiCollector {
     private final Map<String, LongSupplier> errors;
     private final LongSupplier inflightBodyBytes;
     private final LongSupplier inflightGrpcBytes;
+    private final LongSupplier slowGrpcCalls;
 
     /**
      * @param httpTimeouts HTTP connections closed for a slow client, by phase ({@code headers},
@@ -25,13 +26,16 @@ public final class TransportMetrics implements MultiCollector {
      * @param errors client-caused transport errors since start, by protocol ({@code http}, {@code grpc})
      * @param inflightBodyBytes request body bytes the HTTP inference listener holds now
      * @param inflightGrpcBytes request message bytes the gRPC listener holds now
+     * @param slowGrpcCalls gRPC calls cancelled since start because their client was too slow to send a
+     *     request message
      */
     public TransportMetrics(Supplier<Map<String, Long>> httpTimeouts, Map<String, LongSupplier> errors,
-            LongSupplier inflightBodyBytes, LongSupplier inflightGrpcBytes) {
+            LongSupplier inflightBodyBytes, LongSupplier inflightGrpcBytes, LongSupplier slowGrpcCalls) {
         this.httpTimeouts = httpTimeouts;
         this.errors = Map.copyOf(errors);
         this.inflightBodyBytes = inflightBodyBytes;
         this.inflightGrpcBytes = inflightGrpcBytes;
+        this.slowGrpcCalls = slowGrpcCalls;
     }
 
     @Override
@@ -54,6 +58,11 @@ public final class TransportMetrics implements MultiCollector {
                 .help("Request message bytes the gRPC listener holds now, received and not yet answered"
                         + " (with HTTP's, bounded by --max-inflight-bytes).")
                 .dataPoint(Snapshots.gauge(Labels.EMPTY, inflightGrpcBytes.getAsLong()));
-        return MetricSnapshots.of(timeouts.build(), transport.build(), bodies.build(), messages.build());
+        var slowCalls = CounterSnapshot.builder().name("torchlight_grpc_client_timeouts")
+                .help("gRPC calls cancelled because the client took longer than --http-body-timeout to send a"
+                        + " request message (a unary call's from its start, any message's from its first bytes).")
+                .dataPoint(Snapshots.counter(Labels.EMPTY, slowGrpcCalls.getAsLong()));
+        return MetricSnapshots.of(timeouts.build(), transport.build(), bodies.build(), messages.build(),
+                slowCalls.build());
     }
 }

@@ -210,7 +210,7 @@ public final class TorchlightServer implements AutoCloseable {
         collectors.add(new ServerMetrics(System::nanoTime, startNanos, http::openConnections,
                 http::acceptedConnections, () -> http.responses().snapshot()));
         collectors.add(new TransportMetrics(http::timedOutConnections, Map.of("http", http::transportErrors,
-                "grpc", grpc::transportErrors), http::inflightBodyBytes, grpc::inflightRequestBytes));
+                "grpc", grpc::transportErrors), http::inflightBodyBytes, grpc::inflightRequestBytes, grpc::slowCalls));
         GpuMetrics.detect(NvmlLibrary.LIBRARY).ifPresent(collectors::add);
         collectors.add(new AllocatorMetrics(engine));
         return MetricsEndpoint.start(config.host(), config.metricsPort(), collectors);
