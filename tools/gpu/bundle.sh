@@ -55,8 +55,10 @@ changed=$(find "$native" -maxdepth 1 -type f -newer "$jar" -printf '%f ')
 [[ -z $changed ]] || say "warning: $changed changed after $jar was built; rebuild (without TL_BUNDLE_NO_BUILD) if the C ABI moved"
 cp "$native/CMakeLists.txt" "$native/build.sh" "$native"/*.cpp "$native"/*.h "$out/native/"
 cp "$root/tools/make_bench_models.py" "$out/tools/"
-mkdir -p "$out/tools/medical-3d"
+mkdir -p "$out/tools/medical-3d" "$out/tools/risk-scoring" "$out/tools/recommendation"
 cp "$root/examples/medical-3d/make_model.py" "$out/tools/medical-3d/"
+cp "$root/examples/risk-scoring/make_model.py" "$out/tools/risk-scoring/"
+cp "$root/examples/recommendation/make_model.py" "$root/examples/recommendation/client.py" "$out/tools/recommendation/"
 cp "$root/tools/gpu/"*.py "$out/tools/gpu/"
 cp "$root/tools/gpu/check.sh" "$out/check.sh"
 # What the bundle was made from, for check.md.

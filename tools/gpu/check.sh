@@ -11,7 +11,10 @@
 # them; the AOTInductor package in the background); raw
 # PyTorch eager (raw_pytorch.py); the raw engine in-process (torchlight bench --raw); one server
 # with the measured models, driven by torchlight bench, and its outputs compared with PyTorch's; a
-# second server for memory after unloading and recovery from out of memory; the report.
+# second server for memory after unloading and recovery from out of memory; a third with the
+# workloads of examples/risk-scoring and examples/recommendation, made by their own make_model.py on
+# this device (risk: an open-loop rate ladder replaying the recorded transactions; recommendation:
+# ragged multi-hot requests at several batch sizes); the report.
 # Every step has its own time limit, cut to what is left of TL_CHECK_BUDGET; a step that fails or
 # runs out of time is recorded and the rest go on, so a partial run still reports.
 #
@@ -21,7 +24,7 @@
 #
 # Environment: OUT (default /tmp/gpucheck), TL_CHECK_DEVICE (cuda, or cpu for the smoke test),
 # TL_CHECK_WORK (scratch, default /tmp/tl-check, emptied first), TL_CHECK_BUDGET (seconds for the
-# steps; the report comes after: default 390 on CUDA, 1200 on the CPU), TL_CHECK_PROTOCOL (v2-binary
+# steps; the report comes after: default 450 on CUDA, 1200 on the CPU), TL_CHECK_PROTOCOL (v2-binary
 # or grpc), TL_CHECK_PYTHON (default python3; in the CPU mode the repository's .venv when there),
 # TL_CHECK_NO_GPU_KEYS=1 (leave precision/cuda_graphs/cudnn_benchmark/pinned_buffers out of the
 # configs, for a server that does not know them yet).
@@ -32,7 +35,7 @@ DEVICE=${TL_CHECK_DEVICE:-cuda}
 OUT=${OUT:-/tmp/gpucheck}
 W=${TL_CHECK_WORK:-/tmp/tl-check}
 PROTOCOL=${TL_CHECK_PROTOCOL:-v2-binary}
-if [[ $DEVICE == cuda ]]; then BUDGET=${TL_CHECK_BUDGET:-390}; else BUDGET=${TL_CHECK_BUDGET:-1200}; fi
+if [[ $DEVICE == cuda ]]; then BUDGET=${TL_CHECK_BUDGET:-450}; else BUDGET=${TL_CHECK_BUDGET:-1200}; fi
 if [[ -n ${TL_CHECK_PYTHON:-} ]]; then
     PY=$TL_CHECK_PYTHON
 elif [[ $DEVICE == cpu && -x $B/../.venv/bin/python ]]; then
@@ -179,6 +182,16 @@ if ((models_ok == 0)); then
             --repo "$W/models" --work "$W" --device "$DEVICE" --aoti
     ) &
     aoti_pid=$!
+    # The examples' models, by their own scripts, on the CPU's spare cores meanwhile.
+    ex_device=cpu rec_rows=200000 risk_tx=2000
+    [[ $DEVICE == cuda ]] && ex_device=gpu rec_rows=${TL_CHECK_REC_ROWS:-20000000} risk_tx=8000
+    (
+        step --log "$OUT/models.log" "make the risk-scoring example" 120 "$PY" "$B/tools/risk-scoring/make_model.py" \
+            --out "$W/examples" --device "$ex_device" --transactions "$risk_tx" &&
+        step --log "$OUT/models.log" "make the recommendation example" 240 "$PY" "$B/tools/recommendation/make_model.py" \
+            --repository "$W/examples/models" --rows "$rec_rows" --device "$ex_device"
+    ) &
+    examples_pid=$!
     step "facts" 60 "$PY" "$B/tools/gpu/probe.py" facts --plan "$W/plan.json" --bundle "$B" --out "$W/facts.json" &
     facts_pid=$!
     step "raw PyTorch eager" 150 "$PY" "$B/tools/gpu/raw_pytorch.py" --plan "$W/plan.json" --json "$OUT/raw.json"
@@ -257,15 +270,15 @@ stop_server() {
 }
 trap stop_server EXIT
 
-serve() { # serve NAME MODELS LIMIT: starts a server on free ports; $W/server-NAME.json says where
-    local log=$W/logs/server-$1.log
+serve() { # serve NAME MODELS LIMIT [REPOSITORY]: starts a server on free ports; $W/server-NAME.json says where
+    local log=$W/logs/server-$1.log repo=${4:-$W/models}
     if (($(left) < 15)); then
         say "-- server $1: skipped, the time budget is spent"
         record "server $1: start" skipped 0 "time budget spent"
         return 1
     fi
     say "starting server '$1' with $2"
-    (cd "$W" && exec "${JAVA_RUN[@]}" -jar "$JAR" serve --model-repository "$W/models" --models "$2" \
+    (cd "$W" && exec "${JAVA_RUN[@]}" -jar "$JAR" serve --model-repository "$repo" --models "$2" \
         --http-port 0 --grpc-port 0 --metrics-port 0 --management-port 0 --disable-token-auth \
         --access-log off) >"$log" 2>&1 &
     server_pid=$!
@@ -332,6 +345,54 @@ if [[ -n $aux_models ]]; then
             --plan "$W/plan.json" --refs "$W/refs" --out "$W/probe/oom.json"
     fi
     stop_server
+fi
+
+# ---- the examples' workloads ------------------------------------------------------------------
+# Risk scoring: the latency-target model and the same model unbatched, each an open-loop ladder of
+# rates replaying the recorded transactions over gRPC, stopping above the 8 ms objective.
+# Recommendation: the DLRM-style model (fp16 tables on a GPU), ragged multi-hot requests of 1, 32 and
+# 256 rows, 4 in flight.
+[[ -n ${examples_pid:-} ]] && wait "$examples_pid"
+ex_repo=$W/examples/models
+ex_models=()
+for m in risk risk_nobatch dlrm; do
+    [[ -f $ex_repo/$m/config.yaml && -f $ex_repo/$m/1/model.pt ]] && ex_models+=("$m")
+done
+if ((${#ex_models[@]})); then
+    serve examples "$(IFS=,; echo "${ex_models[*]}")" 180 "$ex_repo"
+    ex_http=$(field "$W/server-examples.json" http)
+    ex_grpc=$(field "$W/server-examples.json" grpc)
+    ex_ready=$(ready "$W/server-examples.json")
+    if [[ $DEVICE == cuda ]]; then
+        risk_rates=1000,2000,4000,8000,16000 first_warm=5s ex_warm=1s ex_dur=2s
+    else
+        risk_rates=200,500,1000 first_warm=3s ex_warm=500ms ex_dur=1s
+    fi
+    for m in risk risk_nobatch; do
+        [[ -n $ex_grpc && ",$ex_ready," == *",$m,"* ]] || { record "example $m" skipped 0 "not loaded"; continue; }
+        step --log "$W/logs/bench.log" "example $m: rate ladder" 75 "${BENCH_RUN[@]}" -jar "$JAR" bench --url "$ex_grpc" \
+            --model "$m" --protocol grpc --replay "$W/examples/stream.jsonl" --rate "$risk_rates" \
+            --stop-above-p99 8 --first-warmup "$first_warm" --warmup "$ex_warm" --duration "$ex_dur" \
+            --json "$W/bench/example-$m.json"
+        tail -n 3 "$W/logs/bench.log"
+    done
+    if [[ -n $ex_http && ",$ex_ready," == *",dlrm,"* ]]; then
+        for b in 1 32 256; do
+            body=$W/examples/request-$b.json
+            "$PY" "$B/tools/recommendation/client.py" --repository "$ex_repo" --write-request "$body" --batch "$b" >/dev/null \
+                || { record "example dlrm b$b" "failed (no request body)" 0; continue; }
+            step --log "$W/logs/bench.log" "example dlrm b$b" 30 "${BENCH_RUN[@]}" -jar "$JAR" bench --url "$ex_http" \
+                --model dlrm --input-file "$body" --batch "$b" --concurrency 4 --warmup "$ex_warm" --duration "$ex_dur" \
+                --json "$W/bench/example-dlrm-b$b.json"
+            tail -n 2 "$W/logs/bench.log"
+        done
+    else
+        record "example dlrm" skipped 0 "not loaded"
+    fi
+    stop_server
+else
+    say "-- the examples: no models were made (see models.log)"
+    record "the examples" skipped 0 "no models"
 fi
 
 # ---- report (outside the budget: it must always be written) ------------------------------------
