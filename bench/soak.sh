@@ -86,7 +86,7 @@ printf 'seconds\tcall\tstatus\n' >"$out/management.tsv"
 metric() { awk -v m="$1" 'index($0, m) == 1 { printf "%.0f", $NF; exit }' "$out/metrics.txt"; }
 sample() {
   local rss threads fds
-  rss=$(awk '/^VmRSS:/ { printf "%d", $2 * 1024 }' "/proc/$server/status")
+  rss=$(awk '/^VmRSS:/ { printf "%.0f", $2 * 1024 }' "/proc/$server/status")
   threads=$(awk '/^Threads:/ { print $2 }' "/proc/$server/status")
   fds=$(find "/proc/$server/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
   curl -fs -o "$out/metrics.txt" "$metrics" || : >"$out/metrics.txt"
