@@ -86,6 +86,12 @@ final class WaitStyleTrial {
         double seconds() {
             return Math.max(1, end - start) / 1e9;
         }
+
+        /** The variance of the request rate, taking the request count as a Poisson count. */
+        double rateVariance() {
+            double seconds = seconds();
+            return requests / (seconds * seconds);
+        }
     }
 
     private final long epochNanos;
@@ -153,8 +159,9 @@ final class WaitStyleTrial {
     }
 
     private void endEpoch(long now) {
-        // The epoch before the one ending now is complete: judge it.
-        int judged = epoch == 0 ? 1 + exploitEpochs : epoch - 1;
+        // The epoch before the one ending now is complete: judge it (-1: the last of the winner's run,
+        // which a new trial follows anyway).
+        int judged = epoch - 1;
         if (judged == 0 || judged == 1) {
             record(judged, previous);
             if (judged == 1) {
@@ -162,7 +169,7 @@ final class WaitStyleTrial {
                 winner = pick();
                 exploitEpochs = winner == before ? Math.min(MAX_EXPLOIT_EPOCHS, 2 * exploitEpochs) : EXPLOIT_EPOCHS;
             }
-        } else if (judged > 2 && epoch != 0 && lostItsLead(previous)) {
+        } else if (judged > 2 && lostItsLead(previous)) {
             // The winner no longer does what it won with (its waits feeding on themselves, or the load
             // changed): try both again now rather than at the end of a long run.
             exploitEpochs = EXPLOIT_EPOCHS;
@@ -188,7 +195,7 @@ final class WaitStyleTrial {
         double best = Math.min(meanLatency[0], meanLatency[1]);
         double rate = tally.requests / tally.seconds();
         double trialRate = requestsPerSecond[winner.ordinal()];
-        double noise = SIGNIFICANCE * Math.sqrt(tally.requests / (tally.seconds() * tally.seconds()) + variance[winner.ordinal()]);
+        double noise = SIGNIFICANCE * Math.sqrt(tally.rateVariance() + variance[winner.ordinal()]);
         return latency > RELAPSE * best && !(rate - trialRate > noise);
     }
 
@@ -196,7 +203,7 @@ final class WaitStyleTrial {
         double seconds = tally.seconds();
         rowsPerSecond[style] = tally.rows / seconds;
         requestsPerSecond[style] = tally.requests / seconds;
-        variance[style] = tally.requests / (seconds * seconds);
+        variance[style] = tally.rateVariance();
         meanLatency[style] = tally.requests == 0 ? Double.MAX_VALUE : (double) tally.latencyNanos / tally.requests;
     }
 

@@ -271,7 +271,8 @@ class GrpcRequestBudgetTest {
         return new Answers(response, call);
     }
 
-    private static void awaitHeld(LongSupplier held, long expected) throws InterruptedException {
+    /** Polls {@code held} until it is {@code expected} (10 s at most), then asserts it. */
+    static void awaitHeld(LongSupplier held, long expected) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (held.getAsLong() != expected && System.nanoTime() < deadline) {
             Thread.sleep(10);
