@@ -6,6 +6,7 @@ import dev.torchlight.config.ServerConfigLoader;
 import dev.torchlight.config.ServerSetting;
 import dev.torchlight.engine.Engine;
 import dev.torchlight.server.runtime.EngineFactory;
+import dev.torchlight.server.runtime.SoftHeapLimit;
 import dev.torchlight.server.runtime.TorchlightServer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -164,6 +165,7 @@ public final class ServeCommand implements Callable<Integer> {
             }
             stopped.countDown();
         }, "shutdown"));
+        SoftHeapLimit.applyToThisJvm();
         Engine engine = EngineFactory.create();
         try {
             started.complete(TorchlightServer.start(serverConfig, engine));
