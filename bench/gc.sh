@@ -19,7 +19,9 @@
 # p50/p99/p99.9/max latency of the measured part, the longest and the summed safepoint pauses of the
 # whole run (and the longest time threads were held once stopped, without the time to stop them), the
 # collections in it and the most heap any of them left in use (the live set, an upper bound), and the
-# server's CPU time per request. Results and summary.tsv / medians.tsv go to
+# server's CPU time per request, for the whole run and for its steady state (from a second after the
+# warm-up), with how much its resident size grew in that steady state (new memory touched: page
+# faults, docs/PERFORMANCE.md "Page faults, not the collector"). Results and summary.tsv / medians.tsv go to
 # bench/results/gc-<date>-<time>/ (GC_RESULTS to choose).
 set -euo pipefail
 
@@ -44,7 +46,7 @@ if [[ " $variants" == *" floor:"* ]]; then
   cc -O2 -o "$out/floor_server" bench/floor/floor_server.c
 fi
 tick=$(getconf CLK_TCK)
-printf 'round\tvariant\treq_per_s\tp50_ms\tp99_ms\tp999_ms\tmax_ms\tpause_max_ms\tpause_at_max_ms\tpause_total_ms\tpauses\tcollections\theap_after_max_mb\tcpu_us_per_req\n' \
+printf 'round\tvariant\treq_per_s\tp50_ms\tp99_ms\tp999_ms\tmax_ms\tpause_max_ms\tpause_at_max_ms\tpause_total_ms\tpauses\tcollections\theap_after_max_mb\tcpu_us_per_req\tsteady_cpu_us_per_req\tsteady_rss_growth_mb\n' \
   >"$out/summary.tsv"
 
 for round in $(seq 1 "$rounds"); do
@@ -73,15 +75,25 @@ for round in $(seq 1 "$rounds"); do
     before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     # One load generator warms up (its own JIT and the server's) and then measures; the pauses counted
     # are those of the whole run, warm-up included.
+    # The steady state: the server's CPU and resident size from a second after the warm-up ends.
+    ( sleep "$warmup"; sleep 1
+      echo "$(awk '{print $1}' /proc/uptime) $(awk '{print $14 + $15}' "/proc/$pid/stat") $(awk '/VmRSS/ {print $2}' "/proc/$pid/status")" \
+        >"$out/$tag-steady" ) &
+    sampler=$!
     "${on_generator[@]}" ./torchlight bench --url "$url" --model mlp --rate "$rate" --warmup "$warmup" --duration "$duration" \
       --json "$out/$tag.json" >/dev/null 2>"$out/$tag-bench.log" || say "$tag bench failed"
     after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     end_up=$(awk '{print $1}' /proc/uptime)
+    rss_end=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+    wait "$sampler" || true
+    read -r steady_up steady_cpu steady_rss <"$out/$tag-steady" || true
+    steady_up=${steady_up:-$end_up} steady_cpu=${steady_cpu:-$after} steady_rss=${steady_rss:-$rss_end}
     kill "$pid"; wait "$pid" 2>/dev/null || true
     /usr/bin/python3 - "$out/$tag.json" "$out/$tag-safepoints.log" "$round" "$name" "$((after - before))" "$tick" \
-      "$start_up" "$end_up" "$started" "$out/$tag-gc.log" >>"$out/summary.tsv" <<'PY'
+      "$start_up" "$end_up" "$started" "$out/$tag-gc.log" "$steady_up" "$((after - steady_cpu))" "$((rss_end - steady_rss))" \
+      >>"$out/summary.tsv" <<'PY'
 import json, re, sys
-path, safepoints, rnd, name, ticks, tick, start_up, end_up, started, gc = sys.argv[1:]
+path, safepoints, rnd, name, ticks, tick, start_up, end_up, started, gc, steady_up, steady_ticks, rss_growth = sys.argv[1:]
 r = json.load(open(path))["results"][0]
 # Safepoint lines are stamped with the JVM's uptime in ns.
 lo = (float(start_up) - int(started) / int(tick)) * 1e9
@@ -102,9 +114,13 @@ for line in open(gc):
     if m and lo <= int(m.group(1)) <= hi:
         after.append(int(m.group(3)))
 cpu = int(ticks) / int(tick) * 1e6 / max(r["requests"], 1)
-print("%s\t%s\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%d\t%d\t%.0f" % (rnd, name,
+# Steady: the CPU from the sample after the warm-up to the end, over the requests of that time.
+steady_s = max(float(end_up) - float(steady_up), 1e-9)
+steady = int(steady_ticks) / int(tick) * 1e6 / max(r["throughput_rps"] * steady_s, 1)
+print("%s\t%s\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%d\t%d\t%.0f\t%.0f\t%.1f" % (rnd, name,
       r["throughput_rps"], r["p50_ms"], r["p99_ms"], r["p999_ms"], r["max_ms"], max(window, default=0) / 1e6,
-      max(held, default=0) / 1e6, sum(window) / 1e6, len(window), len(after), max(after, default=0), cpu))
+      max(held, default=0) / 1e6, sum(window) / 1e6, len(window), len(after), max(after, default=0), cpu, steady,
+      int(rss_growth) / 1024))
 PY
   done
 done
@@ -112,7 +128,7 @@ done
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1] + "/summary.tsv"), delimiter="\t"))
 cols = ["req_per_s", "p50_ms", "p99_ms", "p999_ms", "max_ms", "pause_max_ms", "pause_at_max_ms", "pause_total_ms",
-        "collections", "heap_after_max_mb", "cpu_us_per_req"]
+        "collections", "heap_after_max_mb", "cpu_us_per_req", "steady_cpu_us_per_req", "steady_rss_growth_mb"]
 print("variant\t" + "\t".join(cols))
 for name in dict.fromkeys(r["variant"] for r in rows):
     rs = [r for r in rows if r["variant"] == name]
