@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * <p>Why: ZGC starts collecting only as the heap nears its soft limit, which defaults to the maximum
  * (a quarter of memory). Until then every allocation lands on memory the process never touched, and
  * each new page is a page fault, which in a virtual machine that hands freed memory back to its host
- * costs ~10 µs: 27 faults per request at 1,000 requests/s on the demo model, a quarter of its event
+ * costs ~10 µs: 2,600 faults a second at 1,000 requests/s on the demo model, a quarter of its event
  * loop's time (docs/PERFORMANCE.md). With the limit, the heap grows to it once and then reuses the
  * same memory; the resident size stays flat. The limit is soft: a live set that needs more still
  * gets up to the maximum, with more frequent (concurrent) collections. It is a {@code manageable}
