@@ -73,13 +73,13 @@ for round in $(seq 1 "$rounds"); do
     started=$(awk '{print $22}' "/proc/$pid/stat")
     start_up=$(awk '{print $1}' /proc/uptime)
     before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-    # One load generator warms up (its own JIT and the server's) and then measures; the pauses counted
-    # are those of the whole run, warm-up included.
     # The steady state: the server's CPU and resident size from a second after the warm-up ends.
     ( sleep "$warmup"; sleep 1
       echo "$(awk '{print $1}' /proc/uptime) $(awk '{print $14 + $15}' "/proc/$pid/stat") $(awk '/VmRSS/ {print $2}' "/proc/$pid/status")" \
         >"$out/$tag-steady" ) &
     sampler=$!
+    # One load generator warms up (its own JIT and the server's) and then measures; the pauses counted
+    # are those of the whole run, warm-up included.
     "${on_generator[@]}" ./torchlight bench --url "$url" --model mlp --rate "$rate" --warmup "$warmup" --duration "$duration" \
       --json "$out/$tag.json" >/dev/null 2>"$out/$tag-bench.log" || say "$tag bench failed"
     after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
