@@ -253,6 +253,11 @@ write_report() {
         } >>"$OUT/server.log"
     done
     [[ -f $W/logs/bench.log ]] && { echo "==== bench.log: last 60 lines"; tail -n 60 "$W/logs/bench.log"; } >>"$OUT/server.log"
+    # A JVM that died in native code leaves its crash report in its working directory.
+    for log in "$W"/hs_err_pid*.log; do
+        [[ -f $log ]] || continue
+        { echo "==== $(basename "$log"): first 120 lines"; head -n 120 "$log"; } >>"$OUT/server.log"
+    done
     timeout 60 "$PY" "$B/tools/gpu/report.py" --work "$W" --out "$OUT" --protocol "$PROTOCOL" \
         --elapsed $((SECONDS - T0)) ${1:+--partial} >"$W/logs/report.out" 2>&1 || say "report.py failed: $(tail -n 5 "$W/logs/report.out")"
     [[ -n ${1:-} ]] || cat "$W/logs/report.out"
@@ -298,35 +303,48 @@ if [[ -n $main_models ]]; then
         ready_models=$(ready "$W/server-main.json")
         [[ $PROTOCOL == grpc* ]] && url=$grpc_url
         aoti=$(plan 'print(plan["aoti"])')
-        while read -r id model batch conc warm dur; do
-            [[ -n $id ]] || continue
-            # The package is loaded into the running server when its points come (it is compiled meanwhile).
-            if [[ $model == "$aoti" && -z ${aoti_tried:-} ]]; then
-                aoti_tried=1
-                if [[ -n $aoti_pid ]]; then
-                    say "waiting for the AOTInductor package"
-                    wait "$aoti_pid"
-                    aoti_pid=""
-                    tail -n 2 "$OUT/models.log"
-                fi
-                if [[ -n $(present "$aoti") ]]; then
-                    step "server main: load $aoti" 180 "$PY" "$B/tools/gpu/probe.py" load --server "$W/server-main.json" \
-                        --model "$aoti" --out "$W/probe/load-$aoti.json"
-                    ready_models=$(ready "$W/server-main.json")
-                fi
+        points=$(plan 'print("\n".join(" ".join(str(p[k]) for k in ("id", "model", "batch", "concurrency", "warmup", "duration")) for p in plan["points"]))')
+        bench_point() { # id model batch concurrency warmup duration
+            if [[ ",$ready_models," != *",$2,"* ]]; then
+                say "-- bench $1: skipped, $2 is not loaded"
+                record "bench $1" skipped 0 "$2 not loaded"
+                return
             fi
-            if [[ ",$ready_models," != *",$model,"* ]]; then
-                say "-- bench $id: skipped, $model is not loaded"
-                record "bench $id" skipped 0 "$model not loaded"
-                continue
-            fi
-            step --log "$W/logs/bench.log" "bench $id" 60 "${BENCH_RUN[@]}" -jar "$JAR" bench --url "$url" --model "$model" \
-                --protocol "$PROTOCOL" --batch "$batch" --concurrency "$conc" --warmup "$warm" --duration "$dur" \
-                --json "$W/bench/$id.json"
+            step --log "$W/logs/bench.log" "bench $1" 60 "${BENCH_RUN[@]}" -jar "$JAR" bench --url "$url" --model "$2" \
+                --protocol "$PROTOCOL" --batch "$3" --concurrency "$4" --warmup "$5" --duration "$6" \
+                --json "$W/bench/$1.json"
             tail -n 2 "$W/logs/bench.log"
-        done < <(plan 'print("\n".join(" ".join(str(p[k]) for k in ("id", "model", "batch", "concurrency", "warmup", "duration")) for p in plan["points"]))')
+        }
+        while read -r id model batch conc warm dur; do
+            [[ -n $id && $model != "$aoti" ]] && bench_point "$id" "$model" "$batch" "$conc" "$warm" "$dur"
+        done <<<"$points"
         step "compare outputs with PyTorch" 90 "$PY" "$B/tools/gpu/probe.py" compare --server "$W/server-main.json" \
             --plan "$W/plan.json" --refs "$W/refs" --out "$W/probe/compare.json"
+        # The package last, loaded into the running server once compiled: whatever it does to the server
+        # cannot cost the measurements above. PyTorch runs it first, on its own, for comparison.
+        if [[ -n $aoti_pid ]]; then
+            say "waiting for the AOTInductor package"
+            wait "$aoti_pid"
+            aoti_pid=""
+            tail -n 2 "$OUT/models.log"
+        fi
+        if [[ -n $(present "$aoti") ]]; then
+            step --log "$OUT/models.log" "run $aoti in PyTorch" 90 "$PY" -c '
+import sys, torch
+path, device, name = sys.argv[1:]
+package = torch._inductor.aoti_load_package(path)
+for batch in (1, 64):
+    shape = (batch, 3, 224, 224) if "resnet" in name else (batch, 256)
+    out = package(torch.rand(shape, device=device))
+    print(f"{name} in PyTorch: batch {batch} -> {tuple(out.shape)}")' "$W/models/$aoti/1/model.pt2" "$DEVICE" "$aoti"
+            tail -n 2 "$OUT/models.log"
+            step "server main: load $aoti" 180 "$PY" "$B/tools/gpu/probe.py" load --server "$W/server-main.json" \
+                --model "$aoti" --out "$W/probe/load-$aoti.json"
+            ready_models=$(ready "$W/server-main.json")
+        fi
+        while read -r id model batch conc warm dur; do
+            [[ -n $id && $model == "$aoti" ]] && bench_point "$id" "$model" "$batch" "$conc" "$warm" "$dur"
+        done <<<"$points"
     fi
     stop_server
     write_report partial

@@ -281,39 +281,52 @@ def memory_now(device, pid, metrics):
     return reading
 
 
+def memory_cycle(args, server, name, spec, steps):
+    """Loads the model, runs three batches, unloads it: the memory before, loaded and after (MiB)."""
+    device = json.loads(pathlib.Path(args.plan).read_text())["device"]
+    batch = spec["max_batch"]
+    time.sleep(1)
+    before = memory_now(device, args.pid, server.get("metrics"))
+    t = time.monotonic()
+    status, _, body = http("POST", f"{server['management']}/v2/repository/models/{name}/load", b"", timeout=300)
+    steps.append(f"load: HTTP {status} in {time.monotonic() - t:.1f} s {body[:300].decode(errors='replace')}")
+    if status != 200:
+        raise RuntimeError(f"{name} did not load (HTTP {status})")
+    image = pathlib.Path(args.refs, "resnet50.input.bin").read_bytes()
+    for _ in range(3):
+        s, out = infer_binary(server["http"], name, spec["input"], [batch, 3, 224, 224], image * batch, spec["output"])
+        steps.append(f"infer batch {batch}: HTTP {s}" + ("" if s == 200 else f" {out}"))
+    loaded = memory_now(device, args.pid, server.get("metrics"))
+    t = time.monotonic()
+    status, _, body = http("POST", f"{server['management']}/v2/repository/models/{name}/unload", b"", timeout=120)
+    steps.append(f"unload: HTTP {status} in {time.monotonic() - t:.1f} s {body[:300].decode(errors='replace')}")
+    # Draining and releasing may finish just after the answer: the lowest of a few readings.
+    readings = []
+    for _ in range(4):
+        time.sleep(1)
+        readings.append(memory_now(device, args.pid, server.get("metrics")))
+    return before, loaded, min(readings, key=lambda r: r["mib"])
+
+
 def cmd_memory(args):
     server = json.loads(pathlib.Path(args.server).read_text())
     plan = json.loads(pathlib.Path(args.plan).read_text())
     name = plan["memory_model"]
     spec = plan["models"][name]
-    batch = spec["max_batch"]
     device = plan["device"]
-    result = dict(model=name, batch=batch, device=device, steps=[])
+    result = dict(model=name, batch=spec["max_batch"], device=device, steps=[])
     try:
-        time.sleep(1)
-        result["before"] = memory_now(device, args.pid, server.get("metrics"))
-        t = time.monotonic()
-        status, _, body = http("POST", f"{server['management']}/v2/repository/models/{name}/load", b"", timeout=300)
-        result["steps"].append(f"load: HTTP {status} in {time.monotonic() - t:.1f} s {body[:300].decode(errors='replace')}")
-        if status != 200:
-            raise RuntimeError(f"{name} did not load (HTTP {status})")
-        image = pathlib.Path(args.refs, "resnet50.input.bin").read_bytes()
-        for _ in range(3):
-            s, out = infer_binary(server["http"], name, spec["input"], [batch, 3, 224, 224], image * batch, spec["output"])
-            result["steps"].append(f"infer batch {batch}: HTTP {s}" + ("" if s == 200 else f" {out}"))
-        result["loaded"] = memory_now(device, args.pid, server.get("metrics"))
-        t = time.monotonic()
-        status, _, body = http("POST", f"{server['management']}/v2/repository/models/{name}/unload", b"", timeout=120)
-        result["steps"].append(f"unload: HTTP {status} in {time.monotonic() - t:.1f} s {body[:300].decode(errors='replace')}")
-        # Draining and releasing may finish just after the answer: the lowest of a few readings.
-        readings = []
-        for _ in range(4):
-            time.sleep(1)
-            readings.append(memory_now(device, args.pid, server.get("metrics")))
-        result["after"] = min(readings, key=lambda r: r["mib"])
-        before, loaded, after = result["before"]["mib"], result["loaded"]["mib"], result["after"]["mib"]
+        # The first cycle pays what stays for the process's life once a kind of model has run: kernels
+        # CUDA loads lazily on first use, cuDNN's and cuBLAS's handles. The second shows what a load
+        # leaves behind, which is what the target is about; both are reported.
+        first = memory_cycle(args, server, name, spec, result["steps"])
+        result["first"] = dict(zip(("before", "loaded", "after"), first))
+        second = memory_cycle(args, server, name, spec, result["steps"])
+        result["before"], result["loaded"], result["after"] = second
+        before, loaded, after = (r["mib"] for r in second)
         result["held_mib"] = loaded - before
         result["left_mib"] = after - before
+        result["first_left_mib"] = first[2]["mib"] - first[0]["mib"]
         ok = after <= before * 1.05
         if device == "cuda":
             result["status"] = "pass" if ok and loaded > before else ("fail" if not ok else "fail (nothing was loaded)")
@@ -323,7 +336,8 @@ def cmd_memory(args):
         result["status"] = "fail"
         result["error"] = f"{type(e).__name__}: {e}"
     write(args.out, result)
-    print(f"  memory: {result.get('status')} {json.dumps({k: result.get(k, {}).get('mib') for k in ('before', 'loaded', 'after')})}")
+    print(f"  memory: {result.get('status')} {json.dumps({k: result.get(k, {}).get('mib') for k in ('before', 'loaded', 'after')})}"
+          f" first cycle left {result.get('first_left_mib')} MiB")
     return 0
 
 

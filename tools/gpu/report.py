@@ -299,23 +299,28 @@ def main(argv):
 
     # ---- memory ----
     if memory:
-        def mib(key):
-            return num(memory.get(key, {}).get("mib"), 1) if memory.get(key) else "—"
-        rows = [["before loading", mib("before")], ["loaded, after traffic", mib("loaded")], ["after unloading", mib("after")]]
+        def mib(key, where=memory):
+            return num(where.get(key, {}).get("mib"), 1) if where.get(key) else "—"
+        first = memory.get("first") or {}
+        rows = [[label, mib(key, first), mib(key)] for label, key in
+                (("before loading", "before"), ("loaded, after traffic", "loaded"), ("after unloading", "after"))]
         extra = []
         for key in ("before", "loaded", "after"):
             metrics = (memory.get(key) or {}).get("metrics") or {}
             if metrics:
                 extra.append(f"{key}: " + ", ".join(f"`{k}` {v / 2**20:.0f} MiB" for k, v in metrics.items()))
         sections.append((f"Memory after unloading ({memory.get('model')}, batch {memory.get('batch')})",
-                         "; ".join(x for x in ((memory.get("before") or {}).get("source"), memory.get("error")) if x) + "\n\n"
+                         "Two cycles of load, three batches, unload. The first pays what stays for the process's "
+                         "life once such a model has run (kernels CUDA loads on first use, cuDNN's and cuBLAS's "
+                         "handles); the target is on the second, which shows what a load leaves behind. "
+                         + "; ".join(x for x in ((memory.get("before") or {}).get("source"), memory.get("error")) if x) + "\n\n"
                          + "\n".join("- " + e for e in memory.get("steps", []) + extra),
-                         table(["", "MiB"], rows)))
+                         table(["", "first cycle MiB", "second cycle MiB"], rows)))
         b, a = (memory.get("before") or {}).get("mib"), (memory.get("after") or {}).get("mib")
-        rep.target("memory after unload ÷ before load", "≤ 1.05", num(ratio(a, b), 3),
+        rep.target("memory after unload ÷ before load (second cycle)", "≤ 1.05", num(ratio(a, b), 3),
                    None if a is None or b is None else memory.get("status") == "pass")
     else:
-        rep.target("memory after unload ÷ before load", "≤ 1.05", "—", None)
+        rep.target("memory after unload ÷ before load (second cycle)", "≤ 1.05", "—", None)
 
     # ---- out of memory ----
     if oom:

@@ -51,7 +51,9 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <new>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -59,6 +61,36 @@
 #include <vector>
 
 namespace {
+
+// Calls that do CUDA work share this gate, and a CUDA graph capture holds it alone. A capture in
+// thread-local mode is meant to let other threads go on, but on an H200 it did not: models loading
+// and warming up beside a capture failed with "operation not permitted when stream is capturing", and
+// the capture with a cuDNN error. A capture is short and happens once per input shape, so waiting for
+// it costs the others little. libtorch's CUDA state is the process's, and so is this gate.
+class CaptureGate {
+public:
+    std::shared_lock<std::shared_mutex> share() {
+        std::lock_guard<std::mutex> turn(turnstile_);
+        return std::shared_lock<std::shared_mutex>(gate_);
+    }
+    // Through the turnstile too, so that a capture waiting for running calls is not starved by new ones.
+    std::unique_lock<std::shared_mutex> alone() {
+        std::lock_guard<std::mutex> turn(turnstile_);
+        return std::unique_lock<std::shared_mutex>(gate_);
+    }
+
+private:
+    std::mutex turnstile_;
+    std::shared_mutex gate_;
+};
+
+CaptureGate& capture_gate() {
+    static CaptureGate gate;
+    return gate;
+}
+
+// A caller's share of the gate; empty for work on the CPU.
+using GateTurn = std::shared_lock<std::shared_mutex>;
 
 #ifdef TL_WITH_CUDA
 // One captured CUDA graph: the device tensors it reads and the ones it writes on each replay.
@@ -762,7 +794,9 @@ std::unique_ptr<CapturedGraph> capture(tl_model& model, CudaState& cs, const std
 }
 
 // Forward through the CUDA graph of the inputs' signature, capturing it on first sight.
-Results run_graphed(tl_model& model, CudaState& cs, const std::vector<at::Tensor>& in, std::string& doing) {
+// The caller's turn at the gate is given up while the capture holds it alone, then taken again.
+Results run_graphed(tl_model& model, CudaState& cs, const std::vector<at::Tensor>& in, GateTurn& turn,
+                    std::string& doing) {
     void* stream = cs.stream->stream();
     std::vector<int64_t> key = signature(in);
     auto found = cs.captured.find(key);
@@ -789,7 +823,13 @@ Results run_graphed(tl_model& model, CudaState& cs, const std::vector<at::Tensor
     }
     doing = "capturing the model's CUDA graph";
     std::string why;
-    std::unique_ptr<CapturedGraph> g = capture(model, cs, in, why);
+    std::unique_ptr<CapturedGraph> g;
+    turn.unlock();
+    {
+        auto alone = capture_gate().alone();
+        g = capture(model, cs, in, why);
+    }
+    turn.lock();
     if (!g) {
         cs.graphs = false;
         cs.captured.clear();
@@ -810,7 +850,7 @@ Results run_graphed(tl_model& model, CudaState& cs, const std::vector<at::Tensor
 // caching host allocator) so that the copies to the device are asynchronous, and the outputs come
 // back into pinned memory that the outputs handle owns.
 int32_t run_on_cuda(tl_model& model, const tl_tensor* inputs, int32_t n_inputs, const int32_t* float_outputs,
-                    int32_t n_float_outputs, tl_outputs** outputs, std::string& doing) {
+                    int32_t n_float_outputs, tl_outputs** outputs, GateTurn& turn, std::string& doing) {
     CudaState& cs = *model.cuda;
     c10::cuda::CUDAStreamGuard on_stream(*cs.stream);
     std::vector<at::Tensor> in;
@@ -832,7 +872,7 @@ int32_t run_on_cuda(tl_model& model, const tl_tensor* inputs, int32_t n_inputs, 
     }
 
     doing = "running the model's forward";
-    Results results = cs.graphs && model.module ? run_graphed(model, cs, in, doing)
+    Results results = cs.graphs && model.module ? run_graphed(model, cs, in, turn, doing)
                                                 : forward(model, in, cs.stream->stream());
 
     std::vector<int32_t> dtypes(results.size());
@@ -1003,7 +1043,7 @@ int32_t load_model(const char* path, const tl_load_options* options, tl_model** 
 }
 
 int32_t run_model(tl_model* model, const tl_tensor* inputs, int32_t n_inputs, const int32_t* float_outputs,
-                  int32_t n_float_outputs, tl_outputs** outputs, std::string& doing) {
+                  int32_t n_float_outputs, tl_outputs** outputs, GateTurn& turn, std::string& doing) {
     if (outputs == nullptr) {
         return invalid("tl_model_run: outputs is NULL");
     }
@@ -1057,7 +1097,7 @@ int32_t run_model(tl_model* model, const tl_tensor* inputs, int32_t n_inputs, co
     c10::InferenceMode inference;
 #ifdef TL_WITH_CUDA
     if (model->cuda) {
-        return run_on_cuda(*model, inputs, n_inputs, float_outputs, n_float_outputs, outputs, doing);
+        return run_on_cuda(*model, inputs, n_inputs, float_outputs, n_float_outputs, outputs, turn, doing);
     }
 #endif
     // On the CPU, or as saved: inputs stay CPU tensors over the caller's memory.
@@ -1162,6 +1202,7 @@ int32_t tl_cuda_memory_info(int32_t device, int64_t* free_bytes, int64_t* total_
             return status;
         }
 #ifdef TL_WITH_CUDA
+        GateTurn turn = capture_gate().share();
         c10::cuda::CUDAGuard on_device(static_cast<c10::DeviceIndex>(device));
         size_t free_memory = 0;
         size_t total_memory = 0;
@@ -1204,6 +1245,7 @@ int32_t tl_cuda_allocator_stats(int32_t device, int64_t* allocated_bytes, int64_
 
 int32_t tl_cuda_empty_cache(void) {
 #ifdef TL_WITH_CUDA
+    GateTurn turn = capture_gate().share();
     empty_cuda_cache();
 #endif
     return TL_OK;
@@ -1242,6 +1284,7 @@ int32_t tl_get_intra_op_threads(void) {
 // On CUDA the model takes a stream from libtorch's pool and loads on it.
 int32_t tl_model_load(const char* path, const tl_load_options* options, tl_model** model) {
     std::string doing = "tl_model_load";
+    GateTurn turn = options != nullptr && options->device_type != TL_CPU ? capture_gate().share() : GateTurn();
     int32_t status = guarded(doing, [&] { return load_model(path, options, model, doing); });
     return status == TL_OUT_OF_MEMORY ? after_failure(nullptr, status) : status;
 }
@@ -1252,6 +1295,7 @@ void tl_model_free(tl_model* model) {
     }
 #ifdef TL_WITH_CUDA
     if (model->cuda) {
+        GateTurn turn = capture_gate().share();
         release_cuda(*model);
     }
 #endif
@@ -1383,8 +1427,10 @@ const char* tl_model_notice(const tl_model* model) {
 int32_t tl_model_run(tl_model* model, const tl_tensor* inputs, int32_t n_inputs, const int32_t* float_outputs,
                      int32_t n_float_outputs, tl_outputs** outputs) {
     std::string doing = "tl_model_run";
+    GateTurn turn =
+        model != nullptr && (model->as_saved || !model->device.is_cpu()) ? capture_gate().share() : GateTurn();
     int32_t status = guarded(doing, [&] {
-        return run_model(model, inputs, n_inputs, float_outputs, n_float_outputs, outputs, doing);
+        return run_model(model, inputs, n_inputs, float_outputs, n_float_outputs, outputs, turn, doing);
     });
     return status == TL_OK ? status : after_failure(model, status);
 }
