@@ -21,8 +21,15 @@ import dev.torchlight.engine.LoadedModel;
 import dev.torchlight.engine.Placement;
 import dev.torchlight.engine.libtorch.TestData.Golden;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -93,6 +100,46 @@ class LibTorchGpuTest {
         }
     }
 
+    /** On an H200, models loading beside a capture failed and broke it: the capture now runs alone. */
+    @Test
+    void aCaptureAndTheModelsLoadingAndRunningBesideItDoNotDisturbEachOther() throws Exception {
+        ModelConfig mlp = TestData.config("mlp");
+        ModelConfig graphed = mlp.withEngine(mlp.engine().withGpu(new GpuSettings(true, true, true)));
+        Path file = TestData.modelFile("mlp", 1);
+        ExecutorService threads = Executors.newFixedThreadPool(3);
+        AtomicBoolean capturing = new AtomicBoolean(true);
+        try (LoadedModel eager = ENGINE.load(mlp, file, GPU); LoadedModel captured = ENGINE.load(graphed, file, GPU)) {
+            List<Future<Integer>> beside = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                beside.add(threads.submit(() -> {
+                    int cycles = 0;
+                    do { // load, run and unload for as long as the captures go on
+                        try (LoadedModel model = ENGINE.load(mlp, file, GPU)) {
+                            TestData.assertClose(model.infer(List.of(rows(8))).get(0),
+                                    eager.infer(List.of(rows(8))).get(0), TOLERANCE);
+                        }
+                        cycles++;
+                    } while (capturing.get());
+                    return cycles;
+                }));
+            }
+            for (int batch = 1; batch <= 32; batch++) { // each batch size a new shape, so a new capture
+                Tensor expected = eager.infer(List.of(rows(batch))).get(0);
+                for (int call = 0; call < 2; call++) {
+                    TestData.assertClose(captured.infer(List.of(rows(batch))).get(0), expected, TOLERANCE);
+                }
+            }
+            capturing.set(false);
+            for (Future<Integer> cycles : beside) {
+                assertThat(cycles.get(2, TimeUnit.MINUTES)).isPositive();
+            }
+            assertThat(((LibTorchModel) captured).notice()).as("no capture failed").isEmpty();
+        } finally {
+            capturing.set(false);
+            threads.shutdownNow();
+        }
+    }
+
     @Test
     void sixteenBitPrecisionOnTheGpu() {
         Golden golden = TestData.golden("mlp_v1");
@@ -144,6 +191,15 @@ class LibTorchGpuTest {
         }
         assertThat(ENGINE.deviceAllocations().get(0).reservedBytes()).as("after unloading")
                 .isLessThan(reservedLoaded);
+    }
+
+    /** batch rows of the mlp model's 64 features. */
+    private static Tensor rows(int batch) {
+        float[] values = new float[batch * 64];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (i % 13) / 13f;
+        }
+        return fp32("input", new long[] {batch, 64}, values);
     }
 
     /** A batched model from x: FP32 [2] to y: FP32 [2]. */
