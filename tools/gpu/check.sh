@@ -27,7 +27,8 @@
 # steps; the report comes after: default 450 on CUDA, 1200 on the CPU), TL_CHECK_PROTOCOL (v2-binary
 # or grpc), TL_CHECK_PYTHON (default python3; in the CPU mode the repository's .venv when there),
 # TL_CHECK_NO_GPU_KEYS=1 (leave precision/cuda_graphs/cudnn_benchmark/pinned_buffers out of the
-# configs, for a server that does not know them yet).
+# check's own models' configs, for a server that does not know them yet; the examples' models are
+# written by the examples' own scripts, with the keys whatever this says).
 set -uo pipefail   # not -e: a failed step is recorded, and the check goes on
 
 B=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
