@@ -53,7 +53,7 @@ native="$root/engine-libtorch/src/main/native"
 # The jar's Java side and the library built there from native/ must agree on the C ABI.
 changed=$(find "$native" -maxdepth 1 -type f -newer "$jar" -printf '%f ')
 [[ -z $changed ]] || say "warning: $changed changed after $jar was built; rebuild (without TL_BUNDLE_NO_BUILD) if the C ABI moved"
-cp "$native/CMakeLists.txt" "$native/build.sh" "$native"/*.cpp "$native"/*.h "$out/native/"
+cp "$native/CMakeLists.txt" "$native/build.sh" "$native/test_engine.py" "$native"/*.cpp "$native"/*.h "$out/native/"
 cp "$root/tools/make_bench_models.py" "$out/tools/"
 mkdir -p "$out/tools/medical-3d" "$out/tools/risk-scoring" "$out/tools/recommendation"
 cp "$root/examples/medical-3d/make_model.py" "$out/tools/medical-3d/"

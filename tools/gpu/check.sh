@@ -339,6 +339,24 @@ for batch in (1, 64):
     out = package(torch.rand(shape, device=device))
     print(f"{name} in PyTorch: batch {batch} -> {tuple(out.shape)}")' "$W/models/$aoti/1/model.pt2" "$DEVICE" "$aoti"
             tail -n 2 "$OUT/models.log"
+            # The same package through torchlight's engine library, from Python (ctypes, no JVM): with
+            # PyTorch's own run above, this tells a fault of the package, of the engine's use of it, and
+            # of running inside the JVM apart.
+            step --log "$OUT/models.log" "run $aoti through the engine library, no JVM" 90 \
+                env "LD_LIBRARY_PATH=$ENGINE_LD" "$PY" -c '
+import sys, torch
+sys.path.insert(0, sys.argv[1])
+import test_engine as te
+lib, path, device, name = sys.argv[2:]
+te.LIB = te.bind(lib)
+kind = te.TL_CUDA if device == "cuda" else te.TL_CPU
+with te.Model(path, fmt=te.TL_AOTI, device=kind, index=0 if device == "cuda" else -1, pinned_buffers=1) as model:
+    for batch in (1, 64):
+        shape = (batch, 3, 224, 224) if "resnet" in name else (batch, 256)
+        out = model.run([torch.rand(shape)])
+        print(f"{name} through the engine library: batch {batch} -> {tuple(out[0][1].shape)}")' \
+                "$B/native" "$engine" "$W/models/$aoti/1/model.pt2" "$DEVICE" "$aoti"
+            tail -n 2 "$OUT/models.log"
             step "server main: load $aoti" 180 "$PY" "$B/tools/gpu/probe.py" load --server "$W/server-main.json" \
                 --model "$aoti" --out "$W/probe/load-$aoti.json"
             ready_models=$(ready "$W/server-main.json")
@@ -412,6 +430,18 @@ if ((${#ex_models[@]})); then
 else
     say "-- the examples: no models were made (see models.log)"
     record "the examples" skipped 0 "no models"
+fi
+
+# ---- the engine library's own tests (test_engine.py, through its C ABI) on this device -----------
+# Its CUDA cases (every GPU setting, a capture that fails, streams, memory, faults) run where there is
+# a GPU. The repository travels beside the bundle with its testdata/; a bundle alone skips this.
+self_test=$B/../engine-libtorch/src/main/native/test_engine.py
+if [[ -f $self_test && -f $engine ]]; then
+    step --log "$OUT/build.log" "the engine library's own tests" 150 env "LD_LIBRARY_PATH=$ENGINE_LD" \
+        "$PY" "$self_test" "$engine"
+    grep -E "^(Ran|OK|FAILED)" "$OUT/build.log" | tail -n 2
+else
+    record "the engine library's own tests" skipped 0 "no repository beside the bundle, or no library"
 fi
 
 # ---- report (outside the budget: it must always be written) ------------------------------------
