@@ -168,6 +168,24 @@ class ModelSchedulerTest {
         return engine.loaded.get(serial);
     }
 
+    // --- the model's thread
+
+    @Test
+    void theModelRunsOnAThreadWithRoomForDeepNativeStacks() throws Exception {
+        // 100,000 nested calls overflow the JVM's default 1 MiB stack, not the model thread's 16 MiB.
+        engine.behaviour = (model, inputs) -> {
+            assertThat(depth(100_000)).isEqualTo(100_000);
+            return ScriptedEngine.negate(inputs);
+        };
+        start(config(8, batching(0)), NanoClock.SYSTEM);
+
+        assertOwnOutput(submit(0, 1), 0, 1);
+    }
+
+    private static int depth(int n) {
+        return n == 0 ? 0 : 1 + depth(n - 1);
+    }
+
     // --- batching
 
     @Test
