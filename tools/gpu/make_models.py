@@ -215,16 +215,21 @@ def make_main(args):
     gen = torch.Generator().manual_seed(11)
     warm = {}
 
-    def warm_file(kind, shape, batch):
-        key = (kind, batch)
+    def warm_file(kind, shape, batch, datatype="FP32"):
+        key = (kind, batch, datatype)
         if key not in warm:
-            path = files / f"warm_{kind}_b{batch}.bin"
-            torch.rand([batch] + shape, generator=gen).numpy().tofile(path)
+            path = files / f"warm_{kind}_{datatype.lower()}_b{batch}.bin"
+            values = torch.rand([batch] + shape, generator=gen)
+            if datatype != "FP32":
+                values = values.to(torch.float16 if datatype == "FP16" else torch.bfloat16)
+            values.view(torch.uint8 if datatype != "FP32" else torch.float32).numpy().tofile(path)
             warm[key] = path
         return warm[key]
 
     models = {}
     image_io = (("image", "FP32", IMAGE), ("logits", "FP32", [1000]))
+    # The 16-bit models again with inputs at their own precision: half the bytes to carry and copy.
+    wire_io = {p: (("image", p.upper(), IMAGE), ("logits", "FP32", [1000])) for p in ("fp16", "bf16")}
     risk_io = (("input", "FP32", RISK), ("output", "FP32", [2]))
 
     def add(name, model_file, io, max_batch, count=1, warm_batches=(), precision=None, graphs=False,
@@ -233,10 +238,10 @@ def make_main(args):
         if model_file is not None:
             link(model_file, folder / "1" / model_file.name.replace(model_file.stem, "model"))
         warmup = []
-        kind = "image" if io is image_io else ("risk" if io is risk_io else "x")
+        kind = "image" if io[0][2] == IMAGE else ("risk" if io is risk_io else "x")
         for b in warm_batches:
             rel = f"warmup/b{b}.bin"
-            link(warm_file(kind, io[0][2], b), folder / rel)
+            link(warm_file(kind, io[0][2], b, io[0][1]), folder / rel)
             warmup.append((b, rel))
         gpu = None
         if gpu_keys and platform == "torchscript":
@@ -246,12 +251,16 @@ def make_main(args):
             name, platform, max_batch, io[0], io[1], (group_kind, count),
             precision=precision if gpu_keys else None, gpu=gpu, warmup=warmup or None, batching=batching))
         models[name] = dict(role=role, precision=precision or "fp32", max_batch=max_batch, instances=count,
-                            ref=ref, platform=platform, input=io[0][0], output=io[1][0])
+                            ref=ref, platform=platform, input=io[0][0], output=io[1][0], input_type=io[0][1])
 
     top = max(s["resnet_batches"])
     resnet_pt, risk_pt = files / "resnet50.pt", files / "risk.pt"
     for p in s["resnet_precisions"]:
         add(f"resnet50_{p}", resnet_pt, image_io, top, warm_batches=s["resnet_batches"], precision=p,
+            ref=f"resnet50_{p}")
+    wire_batches = sorted({1, top})
+    for p in (q for q in s["resnet_precisions"] if q in wire_io):
+        add(f"resnet50_{p}_wire", resnet_pt, wire_io[p], top, warm_batches=wire_batches, precision=p,
             ref=f"resnet50_{p}")
     # CUDA graphs: one graph per warmed-up batch size, so batch 1 alone.
     add("resnet50_graphs", resnet_pt, image_io, 1, warm_batches=[1], precision="fp32", graphs=True,
@@ -262,6 +271,9 @@ def make_main(args):
     add("risk", risk_pt, risk_io, 64, warm_batches=[1, 64], ref="risk_fp32")
     for p in s["risk_precisions"]:
         add(f"risk_{p}", risk_pt, risk_io, 64, warm_batches=[1, 64], precision=p, ref=f"risk_{p}")
+        # Inputs at the model's precision, checked against the same reference (CPU mode: no points).
+        add(f"risk_{p}_wire", risk_pt, (("input", p.upper(), RISK), risk_io[1]), 64, warm_batches=[1, 64],
+            precision=p, ref=f"risk_{p}")
     add("resnet50_mem", resnet_pt, image_io, s["mem_batch"], warm_batches=[s["mem_batch"]], role="memory")
     add("oom", files / "oom.pt", (("x", "FP32", [4]), ("y", "FP32", [4])), 4, warm_batches=[1], role="oom")
     aoti = f"{s['aoti']}_aoti"
@@ -313,6 +325,9 @@ def make_main(args):
     for p in s["resnet_precisions"]:
         for b in s["resnet_batches"]:
             point("precision", f"resnet50_{p}", b, 1 if b == 1 else busy)
+    for p in (q for q in s["resnet_precisions"] if q in wire_io):
+        for b in wire_batches:
+            point("wire", f"resnet50_{p}_wire", b, 1 if b == 1 else busy)
     point("graphs", "resnet50_graphs", 1, 1)
     for name in ("resnet50_i1", "resnet50_i4"):
         point("instances", name, ib, s["instances_concurrency"])

@@ -20,6 +20,7 @@ import math
 import os
 import pathlib
 import re
+import struct
 import subprocess
 import sys
 import time
@@ -41,10 +42,22 @@ def http(method, url, body=None, headers=None, timeout=30):
         return e.code, dict(e.headers), e.read()
 
 
-def infer_binary(base, model, input_name, shape, data, output_name, timeout=60):
-    """One v2 binary-tensor request (FP32 in, FP32 out as raw bytes): (status, floats or error text)."""
+def to_16_bits(fp32, datatype):
+    """FP32 bytes as FP16 (IEEE half, as torch.Tensor.half rounds) or BF16 (round to nearest even)."""
+    count = len(fp32) // 4
+    values = struct.unpack(f"<{count}f", fp32)
+    if datatype == "FP16":
+        return struct.pack(f"<{count}e", *values)
+    out = bytearray()
+    for bits in struct.unpack(f"<{count}I", fp32):
+        out += struct.pack("<H", ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) & 0xFFFF)
+    return bytes(out)
+
+
+def infer_binary(base, model, input_name, shape, data, output_name, timeout=60, datatype="FP32"):
+    """One v2 binary-tensor request (data in datatype, FP32 out as raw bytes): (status, floats or error text)."""
     header = json.dumps({
-        "inputs": [{"name": input_name, "datatype": "FP32", "shape": shape,
+        "inputs": [{"name": input_name, "datatype": datatype, "shape": shape,
                     "parameters": {"binary_data_size": len(data)}}],
         "outputs": [{"name": output_name, "parameters": {"binary_data": True}}],
     }).encode()
@@ -212,8 +225,12 @@ def cmd_compare(args):
             rows.append(row)
             continue
         data = pathlib.Path(refs_dir / ref["input"]).read_bytes()
+        datatype = spec.get("input_type", "FP32")
+        if datatype != "FP32":
+            data = to_16_bits(data, datatype)
         try:
-            status, out = infer_binary(server["http"], name, spec["input"], ref["input_shape"], data, spec["output"])
+            status, out = infer_binary(server["http"], name, spec["input"], ref["input_shape"], data, spec["output"],
+                                       datatype=datatype)
         except OSError as e:
             status, out = None, str(e)
         if status != 200:

@@ -118,11 +118,22 @@ def main(argv):
                          (s["errors"] if s else "—")])
             if b == top:
                 at_top[p] = (s and s["items"], r and r["items_per_s"])
+        # The same model with inputs declared at its own precision (resnet50_<p>_wire), where made.
+        for b in sizes.get("resnet_batches", []):
+            w = rep.point(f"resnet50_{p}_wire", b)
+            if w is None:
+                continue
+            r = raw_rows.get((p, b))
+            rows.append([f"{p}, {p.upper()} in", b, w["concurrency"], num(r and r["p50_ms"]),
+                         num(r and r["items_per_s"]), num(w["p50"]), num(w["items"]),
+                         num(ratio(w["items"], r and r["items_per_s"]), 2), num(ratio(r and r["p50_ms"], w["p50"]), 2),
+                         w["errors"]])
     sections.append(("ResNet-50: torchlight next to raw PyTorch eager",
-                     f"Server over {rep.protocol} (FP32 inputs and outputs whatever the precision; batch 1 one request "
-                     f"at a time, larger batches with {sizes.get('busy_concurrency', '?')} in flight), {sizes.get('duration')} "
-                     "per point. Raw PyTorch: inputs already on the device, each call synchronized. "
-                     "`thr` = server img/s ÷ raw img/s; `lat` = raw p50 ÷ server p50.",
+                     f"Server over {rep.protocol} (FP32 inputs and outputs whatever the precision, except the rows "
+                     f"\"fp16, FP16 in\" and \"bf16, BF16 in\", whose inputs are declared at the model's precision: half "
+                     f"the bytes; batch 1 one request at a time, larger batches with {sizes.get('busy_concurrency', '?')} "
+                     f"in flight), {sizes.get('duration')} per point. Raw PyTorch: inputs already on the device, "
+                     "each call synchronized. `thr` = server img/s ÷ raw img/s; `lat` = raw p50 ÷ server p50.",
                      table(["precision", "batch", "conc.", "raw p50 ms", "raw img/s", "server p50 ms", "server img/s",
                             "thr", "lat", "errors"], rows)))
     for p, (s_items, r_items) in at_top.items():
