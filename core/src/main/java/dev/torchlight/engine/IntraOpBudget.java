@@ -27,6 +27,8 @@ public final class IntraOpBudget {
     private int sharedInstances;
     private volatile int share;
     private boolean oversubscribed;
+    /** The warning is given once: a version swap oversubscribes briefly every time it runs. */
+    private boolean warned;
 
     /** @param cores the cores to share, at least 1 */
     public IntraOpBudget(int cores) {
@@ -85,8 +87,15 @@ public final class IntraOpBudget {
         int total = fixedThreads + sharedInstances * next;
         boolean over = total > cores;
         if (over && !oversubscribed) {
-            LOG.warn("libtorch intra-op threads: {} in all on {} cores, because intra_op_threads asks for it "
-                    + "or there are more instances than cores; GNU OpenMP slows every model of the process while its threads exceed the cores", total, cores);
+            if (!warned) {
+                warned = true;
+                LOG.warn("libtorch intra-op threads: {} in all on {} cores, because intra_op_threads asks for it "
+                        + "or there are more instances than cores; GNU OpenMP slows every model of the process while "
+                        + "its threads exceed the cores", total, cores);
+            } else {
+                LOG.info("libtorch intra-op threads: {} in all on {} cores again (a version swap runs both versions' "
+                        + "instances for a moment; see the warning above)", total, cores);
+            }
         }
         oversubscribed = over;
     }

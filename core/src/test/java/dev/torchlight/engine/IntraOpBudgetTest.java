@@ -3,9 +3,34 @@ package dev.torchlight.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class IntraOpBudgetTest {
+
+    @Test
+    void oversubscribingWarnsOnceAndLaterTimesAreInformation() {
+        PrintStream saved = System.err;
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8));
+        try {
+            IntraOpBudget budget = new IntraOpBudget(2);
+            for (int swap = 0; swap < 3; swap++) { // three instances on two cores, three times over
+                try (IntraOpBudget.Lease a = budget.acquire(0); IntraOpBudget.Lease b = budget.acquire(0);
+                        IntraOpBudget.Lease c = budget.acquire(0)) {
+                    assertThat(a.threads() + b.threads() + c.threads()).isEqualTo(3);
+                }
+            }
+        } finally {
+            System.setErr(saved);
+        }
+        var lines = log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("in all on 2 cores")).toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).contains("WARN").contains("GNU OpenMP slows every model");
+        assertThat(lines.subList(1, 3)).allSatisfy(l -> assertThat(l).contains("INFO").contains("again"));
+    }
 
     @Test
     void oneInstanceGetsEveryCore() {
