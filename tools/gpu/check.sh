@@ -216,6 +216,11 @@ JAVA_RUN=(env "LD_LIBRARY_PATH=$ENGINE_LD" "$JAVA" -Xmx16g "-Dtorchlight.engine.
 BENCH_RUN=("$JAVA" -Xmx4g)
 JAR=$B/torchlight.jar
 
+# fetch URL FILE: the body of a GET into FILE (Python's: the GPU machine may have no curl); never fails.
+fetch() {
+    "$PY" -c 'import sys, urllib.request; open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1], timeout=5).read())' \
+        "$1" "$2" 2>/dev/null || true
+}
 plan() { "$PY" -c "import json, sys; plan = json.load(open('$W/plan.json')); $1" 2>/dev/null; }
 # A model folder is served only when its files are there (a failed compile leaves none).
 present() {
@@ -311,9 +316,13 @@ if [[ -n $main_models ]]; then
                 record "bench $1" skipped 0 "$2 not loaded"
                 return
             fi
+            # The server's own statistics around the point: where its time went (queue, engine, the rest).
+            mkdir -p "$W/stats"
+            fetch "$http_url/v2/models/$2/stats" "$W/stats/$1.before.json"
             step --log "$W/logs/bench.log" "bench $1" 60 "${BENCH_RUN[@]}" -jar "$JAR" bench --url "$url" --model "$2" \
                 --protocol "$PROTOCOL" --batch "$3" --concurrency "$4" --warmup "$5" --duration "$6" \
                 --json "$W/bench/$1.json"
+            fetch "$http_url/v2/models/$2/stats" "$W/stats/$1.after.json"
             tail -n 2 "$W/logs/bench.log"
         }
         while read -r id model batch conc warm dur; do

@@ -37,6 +37,26 @@ def ratio(a, b):
     return a / b if a is not None and b not in (None, 0) else None
 
 
+def server_split(stats_dir, point):
+    """Means (ms) over a bench point from the model's v2 statistics before and after it, or None."""
+    before, after = (load(pathlib.Path(stats_dir) / f"{point['id']}.{when}.json") for when in ("before", "after"))
+    try:
+        b, a = before["model_stats"][0], after["model_stats"][0]
+    except (TypeError, KeyError, IndexError):
+        return None
+
+    def delta(key):
+        return (a["inference_stats"][key]["count"] - b["inference_stats"][key]["count"],
+                a["inference_stats"][key]["ns"] - b["inference_stats"][key]["ns"])
+
+    (done, done_ns), (queued, queue_ns), (runs, run_ns) = delta("success"), delta("queue"), delta("compute_infer")
+    if done <= 0 or runs <= 0:
+        return None
+    rows = a["inference_count"] - b["inference_count"]
+    return dict(in_model=done_ns / done / 1e6, queue=queue_ns / max(queued, 1) / 1e6, compute=run_ns / runs / 1e6,
+                rows_per_run=rows / runs)
+
+
 def table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -291,6 +311,25 @@ def main(argv):
                          num(ref and ref["items_per_s"]), num(ratio(level["items_per_s"], ref and ref["items_per_s"]), 2)])
     sections.append(("The raw engine (torchlight bench --raw: no server, same placement)", "",
                      table(["model", "batch", "p50 ms", "items/s", "raw PyTorch items/s", "engine ÷ PyTorch"], rows)))
+
+    # ---- where the server's time went, from its own statistics around each point ----
+    rows = []
+    for point in rep.plan.get("points", []):
+        split = server_split(work / "stats", point)
+        if split is None:
+            continue
+        s = rep.point(point["model"], point["batch"], point["concurrency"])
+        rows.append([point["model"], point["batch"], point["concurrency"], num(s and s["p50"]),
+                     num(split["in_model"]), num(split["queue"]), num(split["compute"]),
+                     num(split["rows_per_run"], 3)])
+    if rows:
+        sections.append(("Where the server's time went (its own statistics, around each point)",
+                         "Per request, means over the point (its warm-up included): `in model` = queue + run, from "
+                         "arrival at the model's queue to the answer; `compute` = one engine run (a batch), copies to "
+                         "and from the device included. The client's p50 minus `in model` is what HTTP or gRPC, "
+                         "decoding and the hand-offs cost.",
+                         table(["model", "batch", "conc.", "client p50 ms", "in model ms", "queue ms",
+                                "compute ms per run", "rows per run"], rows)))
 
     # ---- outputs ----
     def sci(v):
