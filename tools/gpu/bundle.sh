@@ -11,6 +11,7 @@
 #                    jar and the library must agree on the C ABI even while others edit the tree
 # DIR/tools/         make_bench_models.py, examples/medical-3d/make_model.py (as tools/medical-3d/) and
 #                    tools/gpu's scripts, check.sh at DIR/check.sh
+# DIR/jvm.options    tools/jvm.options: the servers there run with the launcher's JVM options
 #
 # The jar is rebuilt first (./mvnw install -DskipTests) unless TL_BUNDLE_NO_BUILD=1. Then, on the
 # device machine: bash DIR/check.sh (tools/gpu/README.md).
@@ -61,6 +62,7 @@ cp "$root/examples/risk-scoring/make_model.py" "$out/tools/risk-scoring/"
 cp "$root/examples/recommendation/make_model.py" "$root/examples/recommendation/client.py" "$out/tools/recommendation/"
 cp "$root/tools/gpu/"*.py "$out/tools/gpu/"
 cp "$root/tools/gpu/check.sh" "$out/check.sh"
+cp "$root/tools/jvm.options" "$out/jvm.options" # the servers' JVM options, as the launcher's
 # What the bundle was made from, for check.md.
 {
     echo "commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"

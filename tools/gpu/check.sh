@@ -212,7 +212,15 @@ fi
 ENGINE_LD=$(cat "$W/engine/ld_library_path" 2>/dev/null || echo "${LD_LIBRARY_PATH:-}")
 # Fixed heaps: the JVM's default is a quarter of MemTotal, which a microVM may report low at start,
 # and batch-64 image requests are 38.5 MB each.
-JAVA_RUN=(env "LD_LIBRARY_PATH=$ENGINE_LD" "$JAVA" -Xmx16g "-Dtorchlight.engine.library=$engine")
+# The servers run with the options the launcher and the image use (tools/jvm.options: generational
+# ZGC and its settings), so that their tails are the product's; the load generator keeps the JVM's.
+server_options=()
+if [[ -f $B/jvm.options ]]; then
+    while read -r option; do
+        [[ -z $option || $option == \#* ]] || server_options+=("$option")
+    done <"$B/jvm.options"
+fi
+JAVA_RUN=(env "LD_LIBRARY_PATH=$ENGINE_LD" "$JAVA" "${server_options[@]}" -Xmx16g "-Dtorchlight.engine.library=$engine")
 BENCH_RUN=("$JAVA" -Xmx4g)
 JAR=$B/torchlight.jar
 
