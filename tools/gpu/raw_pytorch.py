@@ -7,7 +7,9 @@ ResNet-50 (make_bench_models.py's, same seed) at each precision and batch size o
 risk MLP at batch 1 and 64: per-call latency (p50, p90) and items/s, each call synchronized
 (torch.cuda.synchronize), after a warm-up that also lets cuDNN pick its algorithms
 (cudnn.benchmark on), under torch.inference_mode. Inputs are already on the device: these numbers
-exclude the host-to-device copies a server has to make. On CUDA also ResNet-50 fp32 batch 1 replayed
+exclude the host-to-device copies a server has to make. At the largest batch, ResNet-50 also from
+host memory, as a server must start: an FP32 batch in pinned memory copied to the device, cast
+there, and the logits brought back (resnet50_from_host). On CUDA also ResNet-50 fp32 batch 1 replayed
 from a CUDA graph (torch.cuda.CUDAGraph), the floor for the server's cuda_graphs setting. And the
 split 3D U-Net (examples/medical-3d) as the server runs it: its TorchScript file loaded as saved (its
 stages on their devices), frozen and optimized for inference, one FP32 volume handed over on the CPU,
@@ -73,7 +75,8 @@ def main(argv):
     result = dict(device=device, torch=torch.__version__, cuda=torch.version.cuda,
                   cudnn=torch.backends.cudnn.version() if device == "cuda" else None,
                   tf32_cudnn=torch.backends.cudnn.allow_tf32, tf32_matmul=torch.backends.cuda.matmul.allow_tf32,
-                  seconds_per_point=seconds, resnet50=[], risk=[], cuda_graph=None, unet3d=None, errors=[])
+                  seconds_per_point=seconds, resnet50=[], resnet50_from_host=[], risk=[], cuda_graph=None,
+                  unet3d=None, errors=[])
     if device == "cuda":
         result["gpu"] = torch.cuda.get_device_name(0)
 
@@ -92,6 +95,15 @@ def main(argv):
                     result["resnet50"].append(row)
                     print(f"resnet50 {p} b{b}: p50 {row['p50_ms']:.3f} ms, {row['items_per_s']:.1f} img/s", flush=True)
                     save()
+                b = max(s["resnet_batches"])
+                host = torch.rand(b, 3, 224, 224).pin_memory() if device == "cuda" else torch.rand(b, 3, 224, 224)
+                row = summary(measure(torch, lambda: m(host.to(device, non_blocking=True).to(dtypes[p])).float().cpu(),
+                                      device, seconds), b)
+                row["precision"] = p
+                result["resnet50_from_host"].append(row)
+                print(f"resnet50 {p} b{b} from host memory: p50 {row['p50_ms']:.3f} ms, "
+                      f"{row['items_per_s']:.1f} img/s", flush=True)
+                save()
                 del m
             except Exception as e:  # one precision failing must not lose the others
                 result["errors"].append(f"resnet50 {p}: {type(e).__name__}: {e}")
