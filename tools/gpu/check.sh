@@ -24,7 +24,7 @@
 #
 # Environment: OUT (default /tmp/gpucheck), TL_CHECK_DEVICE (cuda, or cpu for the smoke test),
 # TL_CHECK_WORK (scratch, default /tmp/tl-check, emptied first), TL_CHECK_BUDGET (seconds for the
-# steps; the report comes after: default 450 on CUDA, 1200 on the CPU), TL_CHECK_PROTOCOL (v2-binary
+# steps; the report comes after: default 490 on CUDA, 1200 on the CPU), TL_CHECK_PROTOCOL (v2-binary
 # or grpc), TL_CHECK_PYTHON (default python3; in the CPU mode the repository's .venv when there),
 # TL_CHECK_NO_GPU_KEYS=1 (leave precision/cuda_graphs/cudnn_benchmark/pinned_buffers out of the
 # check's own models' configs, for a server that does not know them yet; the examples' models are
@@ -36,7 +36,7 @@ DEVICE=${TL_CHECK_DEVICE:-cuda}
 OUT=${OUT:-/tmp/gpucheck}
 W=${TL_CHECK_WORK:-/tmp/tl-check}
 PROTOCOL=${TL_CHECK_PROTOCOL:-v2-binary}
-if [[ $DEVICE == cuda ]]; then BUDGET=${TL_CHECK_BUDGET:-450}; else BUDGET=${TL_CHECK_BUDGET:-1200}; fi
+if [[ $DEVICE == cuda ]]; then BUDGET=${TL_CHECK_BUDGET:-490}; else BUDGET=${TL_CHECK_BUDGET:-1200}; fi
 if [[ -n ${TL_CHECK_PYTHON:-} ]]; then
     PY=$TL_CHECK_PYTHON
 elif [[ $DEVICE == cpu && -x $B/../.venv/bin/python ]]; then
