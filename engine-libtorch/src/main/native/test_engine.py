@@ -782,6 +782,47 @@ class TestCuda(unittest.TestCase):
                 torch.testing.assert_close(y, want, rtol=1e-3, atol=1e-3)
             self.assertEqual(m.notice(), "")
 
+    def test_captures_beside_loads_and_runs_on_other_threads(self):
+        # On an H200, models loading beside a capture failed ("operation not permitted when stream is
+        # capturing") and broke it: a capture now holds the engine's CUDA work alone. ctypes lets go
+        # of the GIL in every call, so these threads run at once.
+        mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
+        eager = torch.jit.load(mlp).eval()
+        x8 = torch.randn(8, 64)
+        with torch.inference_mode():
+            want8 = eager(x8)
+        going = threading.Event()
+        going.set()
+        failures = []
+
+        def beside():
+            try:
+                while going.is_set():
+                    with Model(mlp, device=TL_CUDA, index=0, pinned_buffers=1) as m:
+                        (_, y), = m.run([x8])
+                        torch.testing.assert_close(y, want8, rtol=1e-3, atol=1e-3)
+            except Exception as e:  # noqa: BLE001  reported below, on the test's thread
+                failures.append(e)
+
+        threads = [threading.Thread(target=beside) for _ in range(3)]
+        for t in threads:
+            t.start()
+        try:
+            with Model(mlp, device=TL_CUDA, index=0, cuda_graphs=1, pinned_buffers=1) as m:
+                for rows in range(1, 33):  # each a new shape, so a new capture
+                    x = torch.randn(rows, 64)
+                    with torch.inference_mode():
+                        want = eager(x)
+                    for _ in range(2):
+                        (_, y), = m.run([x])
+                        torch.testing.assert_close(y, want, rtol=1e-3, atol=1e-3)
+                self.assertEqual(m.notice(), "", "a capture failed")
+        finally:
+            going.clear()
+            for t in threads:
+                t.join(120)
+        self.assertEqual(failures, [])
+
     def test_precision_on_cuda(self):
         mlp = os.path.join(TESTDATA, "models", "mlp", "1", "model.pt")
         x = torch.randn(4, 64)
