@@ -386,6 +386,19 @@ with te.Model(path, fmt=te.TL_AOTI, device=kind, index=0 if device == "cuda" els
     write_report partial
 fi
 
+# ---- the engine library's own tests (test_engine.py, through its C ABI) on this device -----------
+# Its CUDA cases (every GPU setting, captures beside other threads' work, streams, memory, faults)
+# run where there is a GPU; after the main server, before the memory and example servers (which
+# have passed before), so that the budget cannot cut it. The repository travels beside the bundle with its testdata/; a bundle alone skips this.
+self_test=$B/../engine-libtorch/src/main/native/test_engine.py
+if [[ -f $self_test && -f $engine ]]; then
+    step --log "$OUT/build.log" "the engine library's own tests" 150 env "LD_LIBRARY_PATH=$ENGINE_LD" \
+        "$PY" "$self_test" "$engine"
+    grep -E "^(Ran|OK|FAILED)" "$OUT/build.log" | tail -n 2
+else
+    record "the engine library's own tests" skipped 0 "no repository beside the bundle, or no library"
+fi
+
 # Nothing else may hold GPU memory while it is measured: the compile, if still running, ends first.
 [[ -n $aoti_pid ]] && wait "$aoti_pid"
 aoti_pid=""
@@ -447,18 +460,6 @@ if ((${#ex_models[@]})); then
 else
     say "-- the examples: no models were made (see models.log)"
     record "the examples" skipped 0 "no models"
-fi
-
-# ---- the engine library's own tests (test_engine.py, through its C ABI) on this device -----------
-# Its CUDA cases (every GPU setting, a capture that fails, streams, memory, faults) run where there is
-# a GPU. The repository travels beside the bundle with its testdata/; a bundle alone skips this.
-self_test=$B/../engine-libtorch/src/main/native/test_engine.py
-if [[ -f $self_test && -f $engine ]]; then
-    step --log "$OUT/build.log" "the engine library's own tests" 150 env "LD_LIBRARY_PATH=$ENGINE_LD" \
-        "$PY" "$self_test" "$engine"
-    grep -E "^(Ran|OK|FAILED)" "$OUT/build.log" | tail -n 2
-else
-    record "the engine library's own tests" skipped 0 "no repository beside the bundle, or no library"
 fi
 
 # ---- report (outside the budget: it must always be written) ------------------------------------
