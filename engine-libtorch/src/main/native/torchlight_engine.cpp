@@ -53,8 +53,8 @@
 #include <memory>
 #include <mutex>
 #include <new>
-#include <shared_mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -91,6 +91,18 @@ CaptureGate& capture_gate() {
 
 // A caller's share of the gate; empty for work on the CPU.
 using GateTurn = std::shared_lock<std::shared_mutex>;
+
+#ifdef TL_WITH_CUDA
+// A share of the gate for calls that must go on without one (freeing): empty if locking fails,
+// which the C ABI cannot report from there and which no caller could act on.
+GateTurn share_or_none() noexcept {
+    try {
+        return capture_gate().share();
+    } catch (...) {
+        return GateTurn();
+    }
+}
+#endif
 
 #ifdef TL_WITH_CUDA
 // One captured CUDA graph: the device tensors it reads and the ones it writes on each replay.
@@ -1245,7 +1257,7 @@ int32_t tl_cuda_allocator_stats(int32_t device, int64_t* allocated_bytes, int64_
 
 int32_t tl_cuda_empty_cache(void) {
 #ifdef TL_WITH_CUDA
-    GateTurn turn = capture_gate().share();
+    GateTurn turn = share_or_none();
     empty_cuda_cache();
 #endif
     return TL_OK;
@@ -1284,8 +1296,13 @@ int32_t tl_get_intra_op_threads(void) {
 // On CUDA the model takes a stream from libtorch's pool and loads on it.
 int32_t tl_model_load(const char* path, const tl_load_options* options, tl_model** model) {
     std::string doing = "tl_model_load";
-    GateTurn turn = options != nullptr && options->device_type != TL_CPU ? capture_gate().share() : GateTurn();
-    int32_t status = guarded(doing, [&] { return load_model(path, options, model, doing); });
+    GateTurn turn; // held until after after_failure, which may empty the cache
+    int32_t status = guarded(doing, [&] {
+        if (options != nullptr && options->device_type != TL_CPU) {
+            turn = capture_gate().share();
+        }
+        return load_model(path, options, model, doing);
+    });
     return status == TL_OUT_OF_MEMORY ? after_failure(nullptr, status) : status;
 }
 
@@ -1295,7 +1312,7 @@ void tl_model_free(tl_model* model) {
     }
 #ifdef TL_WITH_CUDA
     if (model->cuda) {
-        GateTurn turn = capture_gate().share();
+        GateTurn turn = share_or_none();
         release_cuda(*model);
     }
 #endif
@@ -1427,9 +1444,11 @@ const char* tl_model_notice(const tl_model* model) {
 int32_t tl_model_run(tl_model* model, const tl_tensor* inputs, int32_t n_inputs, const int32_t* float_outputs,
                      int32_t n_float_outputs, tl_outputs** outputs) {
     std::string doing = "tl_model_run";
-    GateTurn turn =
-        model != nullptr && (model->as_saved || !model->device.is_cpu()) ? capture_gate().share() : GateTurn();
+    GateTurn turn; // held until after after_failure, which may empty the cache or read the stream
     int32_t status = guarded(doing, [&] {
+        if (model != nullptr && (model->as_saved || !model->device.is_cpu())) {
+            turn = capture_gate().share();
+        }
         return run_model(model, inputs, n_inputs, float_outputs, n_float_outputs, outputs, turn, doing);
     });
     return status == TL_OK ? status : after_failure(model, status);
