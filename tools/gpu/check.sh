@@ -339,7 +339,7 @@ if [[ -n $main_models ]]; then
         step "compare outputs with PyTorch" 90 "$PY" "$B/tools/gpu/probe.py" compare --server "$W/server-main.json" \
             --plan "$W/plan.json" --refs "$W/refs" --out "$W/probe/compare.json"
         # The package last, loaded into the running server once compiled: whatever it does to the server
-        # cannot cost the measurements above. PyTorch runs it first, on its own, for comparison.
+        # cannot cost the measurements above.
         if [[ -n $aoti_pid ]]; then
             say "waiting for the AOTInductor package"
             wait "$aoti_pid"
@@ -347,33 +347,14 @@ if [[ -n $main_models ]]; then
             tail -n 2 "$OUT/models.log"
         fi
         if [[ -n $(present "$aoti") ]]; then
-            step --log "$OUT/models.log" "run $aoti in PyTorch" 90 "$PY" -c '
-import sys, torch
-path, device, name = sys.argv[1:]
-package = torch._inductor.aoti_load_package(path)
-for batch in (1, 64):
-    shape = (batch, 3, 224, 224) if "resnet" in name else (batch, 256)
-    out = package(torch.rand(shape, device=device))
-    print(f"{name} in PyTorch: batch {batch} -> {tuple(out.shape)}")' "$W/models/$aoti/1/model.pt2" "$DEVICE" "$aoti"
-            tail -n 2 "$OUT/models.log"
-            # The same package through torchlight's engine library, from Python (ctypes, no JVM): with
-            # PyTorch's own run above, this tells a fault of the package, of the engine's use of it, and
-            # of running inside the JVM apart.
+            # PyTorch alone, then torchlight's engine library from Python (no JVM), then the server: the
+            # three tell a fault of the package, of the engine's use of it and of the JVM apart.
+            step --log "$OUT/models.log" "run $aoti in PyTorch" 90 "$PY" "$B/tools/gpu/probe.py" package \
+                --plan "$W/plan.json" --repo "$W/models" --via pytorch
             step --log "$OUT/models.log" "run $aoti through the engine library, no JVM" 90 \
-                env "LD_LIBRARY_PATH=$ENGINE_LD" "$PY" -c '
-import sys, torch
-sys.path.insert(0, sys.argv[1])
-import test_engine as te
-lib, path, device, name = sys.argv[2:]
-te.LIB = te.bind(lib)
-kind = te.TL_CUDA if device == "cuda" else te.TL_CPU
-with te.Model(path, fmt=te.TL_AOTI, device=kind, index=0 if device == "cuda" else -1, pinned_buffers=1) as model:
-    for batch in (1, 64):
-        shape = (batch, 3, 224, 224) if "resnet" in name else (batch, 256)
-        out = model.run([torch.rand(shape)])
-        print(f"{name} through the engine library: batch {batch} -> {tuple(out[0][1].shape)}")' \
-                "$B/native" "$engine" "$W/models/$aoti/1/model.pt2" "$DEVICE" "$aoti"
-            tail -n 2 "$OUT/models.log"
+                env "LD_LIBRARY_PATH=$ENGINE_LD" "$PY" "$B/tools/gpu/probe.py" package --plan "$W/plan.json" \
+                --repo "$W/models" --via engine --native "$B/native" --library "$engine"
+            tail -n 4 "$OUT/models.log"
             step "server main: load $aoti" 180 "$PY" "$B/tools/gpu/probe.py" load --server "$W/server-main.json" \
                 --model "$aoti" --out "$W/probe/load-$aoti.json"
             ready_models=$(ready "$W/server-main.json")
@@ -389,7 +370,8 @@ fi
 # ---- the engine library's own tests (test_engine.py, through its C ABI) on this device -----------
 # Its CUDA cases (every GPU setting, captures beside other threads' work, streams, memory, faults)
 # run where there is a GPU; after the main server, before the memory and example servers (which
-# have passed before), so that the budget cannot cut it. The repository travels beside the bundle with its testdata/; a bundle alone skips this.
+# have passed before), so that the budget cannot cut it. The repository travels beside the bundle
+# with its testdata/; a bundle alone skips this.
 self_test=$B/../engine-libtorch/src/main/native/test_engine.py
 if [[ -f $self_test && -f $engine ]]; then
     step --log "$OUT/build.log" "the engine library's own tests" 150 env "LD_LIBRARY_PATH=$ENGINE_LD" \

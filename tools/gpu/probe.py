@@ -298,9 +298,8 @@ def memory_now(device, pid, metrics):
     return reading
 
 
-def memory_cycle(args, server, name, spec, steps):
+def memory_cycle(args, server, device, name, spec, steps):
     """Loads the model, runs three batches, unloads it: the memory before, loaded and after (MiB)."""
-    device = json.loads(pathlib.Path(args.plan).read_text())["device"]
     batch = spec["max_batch"]
     time.sleep(1)
     before = memory_now(device, args.pid, server.get("metrics"))
@@ -336,9 +335,9 @@ def cmd_memory(args):
         # The first cycle pays what stays for the process's life once a kind of model has run: kernels
         # CUDA loads lazily on first use, cuDNN's and cuBLAS's handles. The second shows what a load
         # leaves behind, which is what the target is about; both are reported.
-        first = memory_cycle(args, server, name, spec, result["steps"])
+        first = memory_cycle(args, server, device, name, spec, result["steps"])
         result["first"] = dict(zip(("before", "loaded", "after"), first))
-        second = memory_cycle(args, server, name, spec, result["steps"])
+        second = memory_cycle(args, server, device, name, spec, result["steps"])
         result["before"], result["loaded"], result["after"] = second
         before, loaded, after = (r["mib"] for r in second)
         result["held_mib"] = loaded - before
@@ -408,6 +407,33 @@ def cmd_oom(args):
     return 0
 
 
+# ---- the AOTInductor package outside the server ---------------------------------------------------
+
+def cmd_package(args):
+    """Runs the plan's package at batch 1 and 64 by PyTorch's own loader, or through torchlight's
+    engine library from this process (ctypes, no JVM): with the server's load, the three tell a fault
+    of the package, of the engine's use of it and of the JVM apart."""
+    import torch
+
+    plan = json.loads(pathlib.Path(args.plan).read_text())
+    name, device = plan["aoti"], plan["device"]
+    path = pathlib.Path(args.repo, name, "1", "model.pt2")
+    if args.via == "pytorch":
+        package = torch._inductor.aoti_load_package(str(path))
+        run = lambda x: package(x.to(device))  # noqa: E731
+    else:
+        sys.path.insert(0, args.native)
+        import test_engine as te
+        te.LIB = te.bind(args.library)
+        package = te.Model(str(path), fmt=te.TL_AOTI, device=te.TL_CUDA if device == "cuda" else te.TL_CPU,
+                           index=0 if device == "cuda" else -1, pinned_buffers=1)
+        run = lambda x: package.run([x])[0][1]  # noqa: E731
+    for batch in (1, 64):
+        shape = (batch, 3, 224, 224) if name.startswith("resnet") else (batch, 256)
+        print(f"{name} by {args.via}: batch {batch} -> {tuple(run(torch.rand(shape)).shape)}", flush=True)
+    return 0
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -424,6 +450,12 @@ def main(argv):
     p.add_argument("--server", required=True)
     p.add_argument("--model", required=True)
     p.add_argument("--out", required=True)
+    p = sub.add_parser("package")
+    p.add_argument("--plan", required=True)
+    p.add_argument("--repo", required=True)
+    p.add_argument("--via", choices=["pytorch", "engine"], required=True)
+    p.add_argument("--native", help="--via engine: the folder of test_engine.py")
+    p.add_argument("--library", help="--via engine: libtorchlight_engine.so")
     for name in ("compare", "memory", "oom"):
         p = sub.add_parser(name)
         p.add_argument("--server", required=True)
@@ -432,7 +464,8 @@ def main(argv):
         p.add_argument("--pid", type=int)
         p.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    commands = dict(facts=cmd_facts, wait=cmd_wait, load=cmd_load, compare=cmd_compare, memory=cmd_memory, oom=cmd_oom)
+    commands = dict(facts=cmd_facts, wait=cmd_wait, load=cmd_load, package=cmd_package, compare=cmd_compare,
+                    memory=cmd_memory, oom=cmd_oom)
     return commands[args.cmd](args)
 
 
