@@ -297,9 +297,11 @@ serve() { # serve NAME MODELS LIMIT [REPOSITORY]: starts a server on free ports;
         return 1
     fi
     say "starting server '$1' with $2"
+    # In-flight bytes for 64 requests of 8 images (308 MB) at once: the default (256 MiB) sheds some of
+    # the instance measurement's requests with 503 and a closed connection.
     (cd "$W" && exec "${JAVA_RUN[@]}" -jar "$JAR" serve --model-repository "$repo" --models "$2" \
         --http-port 0 --grpc-port 0 --metrics-port 0 --management-port 0 --disable-token-auth \
-        --access-log off) >"$log" 2>&1 &
+        --max-inflight-bytes 2g --access-log off) >"$log" 2>&1 &
     server_pid=$!
     step "server $1: start" "$3" "$PY" "$B/tools/gpu/probe.py" wait --log "$log" --pid "$server_pid" \
         --timeout "$3" --out "$W/server-$1.json"
