@@ -376,7 +376,7 @@ fi
 # with its testdata/; a bundle alone skips this.
 self_test=$B/../engine-libtorch/src/main/native/test_engine.py
 if [[ -f $self_test && -f $engine ]]; then
-    step --log "$OUT/build.log" "the engine library's own tests" 150 env "LD_LIBRARY_PATH=$ENGINE_LD" \
+    step --log "$OUT/build.log" "the engine library's own tests" 210 env "LD_LIBRARY_PATH=$ENGINE_LD" \
         "$PY" "$self_test" "$engine"
     grep -E "^(Ran|OK|FAILED)" "$OUT/build.log" | tail -n 2
 else

@@ -265,6 +265,12 @@ def make_main(args):
     # CUDA graphs: one graph per warmed-up batch size, so batch 1 alone.
     add("resnet50_graphs", resnet_pt, image_io, 1, warm_batches=[1], precision="fp32", graphs=True,
         ref="resnet50_fp32")
+    # The largest batch on two instances: one's copies and host work overlap the other's forward.
+    add("resnet50_fp32_i2", resnet_pt, image_io, top, count=2, warm_batches=[top], precision="fp32",
+        ref="resnet50_fp32")
+    for p in (q for q in s["resnet_precisions"] if q in wire_io and q == "fp16"):
+        add(f"resnet50_{p}_wire_i2", resnet_pt, wire_io[p], top, count=2, warm_batches=[top], precision=p,
+            ref=f"resnet50_{p}")
     ib = s["instances_batch"]
     add("resnet50_i1", resnet_pt, image_io, ib, count=1, warm_batches=[ib], ref="resnet50_fp32")
     add("resnet50_i4", resnet_pt, image_io, ib, count=4, warm_batches=[ib], ref="resnet50_fp32")
@@ -328,6 +334,8 @@ def make_main(args):
     for p in (q for q in s["resnet_precisions"] if q in wire_io):
         for b in wire_batches:
             point("wire", f"resnet50_{p}_wire", b, 1 if b == 1 else busy)
+    for name in [n for n in models if n.endswith("_i2")]:
+        point("two_instances", name, top, 2 * busy)
     point("graphs", "resnet50_graphs", 1, 1)
     for name in ("resnet50_i1", "resnet50_i4"):
         point("instances", name, ib, s["instances_concurrency"])

@@ -182,6 +182,30 @@ def main(argv):
         rep.target(f"fp16 ÷ fp32 img/s, server, batch {top}", "≥ 1.8", f"{num(sr, 2)} (raw PyTorch {num(rr, 2)})",
                    None if sr is None else sr >= 1.8)
 
+    # ---- the largest batch on two instances ----
+    rows = []
+    for name, p in ((f"resnet50_{q}_i2", q) for q in sizes.get("resnet_precisions", [])):
+        for label, model in ((f"{p}", name), (f"{p}, {p.upper()} in", f"resnet50_{p}_wire_i2")):
+            two = rep.point(model, top)
+            if two is None:
+                continue
+            one = rep.point(model.replace("_i2", ""), top)
+            r, h = raw_rows.get((p, top)), from_host.get(p)
+            rows.append([label, num(one and one["items"]), num(two["items"]), two["concurrency"], num(two["p50"]),
+                         num(ratio(two["items"], one and one["items"]), 2), num(ratio(two["items"], h and h["items_per_s"]), 2),
+                         num(ratio(two["items"], r and r["items_per_s"]), 2), two["errors"]])
+            if model == name:
+                rr = ratio(two["items"], r and r["items_per_s"])
+                rep.target(f"ResNet-50 {p} batch {top}, two instances: server ÷ raw PyTorch img/s", "≥ 0.9",
+                           num(rr, 2), None if rr is None else rr >= 0.9)
+    if rows:
+        sections.append((f"ResNet-50 batch {top} on two instances of one GPU",
+                         "Each instance has its own stream and pinned input memory, so that one's copies and host work "
+                         "overlap the other's forward; twice the requests in flight. `÷ host` and `÷ device`: against "
+                         "raw PyTorch from host memory and with inputs already on the device.",
+                         table(["precision", "img/s, 1 instance", "img/s, 2 instances", "conc.", "p50 ms", "2 ÷ 1",
+                                "÷ host", "÷ device", "errors"], rows)))
+
     # ---- CUDA graphs ----
     eager = rep.point("resnet50_fp32", 1)
     graphs = rep.point("resnet50_graphs", 1)

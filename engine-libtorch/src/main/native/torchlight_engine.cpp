@@ -56,6 +56,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <tuple>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -112,14 +113,70 @@ struct CapturedGraph {
     std::vector<std::pair<std::optional<std::string>, at::Tensor>> static_outputs;
 };
 
+// The streams models run on, per device, each reused by the models loaded after its last one was
+// freed. libtorch keeps a cuBLAS workspace per (handle, stream) for the process's life (32 MiB on a
+// Hopper GPU), so a fresh stream per load, as libtorch's round-robin pool hands out, left one more
+// workspace behind on every reload. A model takes the lowest free slot and gives it back when freed;
+// the streams themselves are never destroyed.
+class StreamSlots {
+public:
+    std::pair<size_t, c10::cuda::CUDAStream> take(c10::DeviceIndex device) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<Slot>& slots = devices_[device];
+        for (size_t i = 0; i < slots.size(); ++i) {
+            if (!slots[i].busy) {
+                slots[i].busy = true;
+                return {i, slots[i].stream};
+            }
+        }
+        c10::cuda::CUDAGuard on_device(device);
+        cudaStream_t raw = nullptr;
+        C10_CUDA_CHECK(cudaStreamCreateWithFlags(&raw, cudaStreamNonBlocking));
+        slots.push_back(Slot{c10::cuda::getStreamFromExternal(raw, device), true});
+        return {slots.size() - 1, slots.back().stream};
+    }
+
+    void give_back(c10::DeviceIndex device, size_t slot) noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = devices_.find(device);
+        if (it != devices_.end() && slot < it->second.size()) {
+            it->second[slot].busy = false;
+        }
+    }
+
+private:
+    struct Slot {
+        c10::cuda::CUDAStream stream;
+        bool busy;
+    };
+    std::mutex mutex_;
+    std::map<c10::DeviceIndex, std::vector<Slot>> devices_;
+};
+
+StreamSlots& stream_slots() {
+    static StreamSlots slots;
+    return slots;
+}
+
 // What a model on a CUDA device keeps besides its module.
 struct CudaState {
-    std::optional<c10::cuda::CUDAStream> stream; // from libtorch's pool; every call runs on it
+    std::optional<c10::cuda::CUDAStream> stream; // from stream_slots(); every call runs on it
+    size_t slot = 0;                             // its slot there
     bool pinned = false;
     bool graphs = false; // turned off for good by a failed capture
     c10::MempoolId_t pool{0, 0}; // the memory pool all of this model's graphs share
     // Keyed by the input signature (see signature()).
     std::map<std::vector<int64_t>, std::unique_ptr<CapturedGraph>> captured;
+
+    CudaState() = default;
+    CudaState(const CudaState&) = delete;
+    CudaState& operator=(const CudaState&) = delete;
+    // The slot goes back with the model: after release_cuda when it is freed, or on a failed load.
+    ~CudaState() {
+        if (stream) {
+            stream_slots().give_back(stream->device_index(), slot);
+        }
+    }
 };
 #endif
 
@@ -857,26 +914,55 @@ Results run_graphed(tl_model& model, CudaState& cs, const std::vector<at::Tensor
     return out;
 }
 
+// Whether p lies in page-locked host memory (tl_pinned_alloc's or any other), which the device can
+// copy from asynchronously.
+bool in_pinned_memory(const void* p) noexcept {
+    cudaPointerAttributes attributes{};
+    if (cudaPointerGetAttributes(&attributes, p) != cudaSuccess) {
+        (void)cudaGetLastError(); // not sticky: clear it so that it is not reported by a later call
+        return false;
+    }
+    return attributes.type == cudaMemoryTypeHost;
+}
+
+// Synchronizes the stream when the scope is left by an exception.
+struct SyncOnFailure {
+    c10::cuda::CUDAStream stream;
+    bool done = false;
+    ~SyncOnFailure() {
+        if (!done) {
+            (void)cudaStreamSynchronize(stream.stream());
+            (void)cudaGetLastError();
+        }
+    }
+};
+
 // A run on the model's CUDA device, all of it queued on the model's stream with one synchronization
-// at the end. With pinned buffers the caller's inputs are copied into pinned host memory (libtorch's
-// caching host allocator) so that the copies to the device are asynchronous, and the outputs come
-// back into pinned memory that the outputs handle owns.
+// at the end. Inputs in pinned memory (tl_pinned_alloc) are copied to the device from where they are;
+// with pinned buffers the others are first copied into pinned host memory (libtorch's caching host
+// allocator), so that every copy to the device is asynchronous, and the outputs come back into pinned
+// memory that the outputs handle owns.
 int32_t run_on_cuda(tl_model& model, const tl_tensor* inputs, int32_t n_inputs, const int32_t* float_outputs,
                     int32_t n_float_outputs, tl_outputs** outputs, GateTurn& turn, std::string& doing) {
     CudaState& cs = *model.cuda;
     c10::cuda::CUDAStreamGuard on_stream(*cs.stream);
+    // Copies from the caller's pinned memory are asynchronous: until the stream has finished them, the
+    // caller must not write there, so a failed run waits for its stream before returning.
+    SyncOnFailure sync_on_failure{*cs.stream};
     std::vector<at::Tensor> in;
     in.reserve(static_cast<size_t>(n_inputs));
     for (int32_t i = 0; i < n_inputs; ++i) {
         doing = "copying input " + std::to_string(i) + " to " + device_name(model.device);
         const tl_tensor& t = inputs[i];
         at::Tensor host = wrap_input(t);
-        if (cs.pinned && t.nbytes > 0) {
+        bool async = t.nbytes > 0 && in_pinned_memory(t.data);
+        if (cs.pinned && t.nbytes > 0 && !async) {
             at::Tensor staged = at::empty(host.sizes(), host.options().pinned_memory(true));
             std::memcpy(staged.mutable_data_ptr(), t.data, static_cast<size_t>(t.nbytes));
             host = staged;
+            async = true;
         }
-        at::Tensor x = host.to(at::TensorOptions().device(model.device), /*non_blocking=*/cs.pinned);
+        at::Tensor x = host.to(at::TensorOptions().device(model.device), /*non_blocking=*/async);
         if (model.input_cast && x.is_floating_point() && x.scalar_type() != *model.input_cast) {
             x = x.to(*model.input_cast);
         }
@@ -897,6 +983,7 @@ int32_t run_on_cuda(tl_model& model, const tl_tensor* inputs, int32_t n_inputs, 
     }
     doing = "waiting for " + device_name(model.device);
     cs.stream->synchronize();
+    sync_on_failure.done = true;
     *outputs = make_outputs(results, dtypes, inputs, n_inputs).release();
     return TL_OK;
 }
@@ -988,7 +1075,7 @@ int32_t load_model(const char* path, const tl_load_options* options, tl_model** 
     std::optional<c10::cuda::CUDAStreamGuard> on_stream;
     if (o.device_type == TL_CUDA) {
         m->cuda = std::make_unique<CudaState>();
-        m->cuda->stream = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device.index());
+        std::tie(m->cuda->slot, m->cuda->stream) = stream_slots().take(device.index());
         m->cuda->pinned = o.pinned_buffers == 1;
         m->cuda->graphs = o.cuda_graphs == 1 && o.format == TL_TORCHSCRIPT;
         if (m->cuda->graphs) {
@@ -1263,6 +1350,49 @@ int32_t tl_cuda_empty_cache(void) {
     return TL_OK;
 }
 
+// cudaHostAlloc and cudaFreeHost (which waits for the whole device) under a share of the gate, so
+// that neither happens during a capture.
+int32_t tl_pinned_alloc(int64_t nbytes, void** data) {
+    return guarded("allocating pinned host memory", [&]() -> int32_t {
+        if (data == nullptr) {
+            return invalid("tl_pinned_alloc: data is NULL");
+        }
+        *data = nullptr;
+        if (nbytes <= 0) {
+            return invalid("tl_pinned_alloc: nbytes must be > 0, got " + std::to_string(nbytes));
+        }
+#ifdef TL_WITH_CUDA
+        if (torch::cuda::device_count() == 0) {
+            return fail(TL_ERROR, "cannot pin host memory: no CUDA device is visible");
+        }
+        GateTurn turn = capture_gate().share();
+        void* p = nullptr;
+        cudaError_t e = cudaHostAlloc(&p, static_cast<size_t>(nbytes), cudaHostAllocPortable);
+        if (e != cudaSuccess) {
+            (void)cudaGetLastError();
+            return fail(e == cudaErrorMemoryAllocation ? TL_OUT_OF_MEMORY : TL_ERROR,
+                        "cannot pin " + std::to_string(nbytes) + " bytes of host memory: " + cudaGetErrorString(e));
+        }
+        *data = p;
+        return TL_OK;
+#else
+        return fail(TL_ERROR, "cannot pin host memory: this build of libtorch has no CUDA");
+#endif
+    });
+}
+
+void tl_pinned_free(void* data) {
+#ifdef TL_WITH_CUDA
+    if (data != nullptr) {
+        GateTurn turn = share_or_none();
+        (void)cudaFreeHost(data);
+        (void)cudaGetLastError();
+    }
+#else
+    (void)data;
+#endif
+}
+
 // at::set_num_threads sets libtorch's intra-op parallelism. With OpenMP (the PyTorch wheels) the
 // setting belongs to the calling thread (omp_set_num_threads), which is why the Java side applies
 // it on the thread that runs the model.
@@ -1293,7 +1423,7 @@ int32_t tl_get_intra_op_threads(void) {
 // AOTInductor (.pt2): torch::inductor::AOTIModelPackageLoader; the package decides the device it was
 // compiled for, which must be the requested one. precision is TorchScript only (an AOTInductor
 // package runs in the precision it was compiled with) and optimize is ignored for packages.
-// On CUDA the model takes a stream from libtorch's pool and loads on it.
+// On CUDA the model takes a stream of its own (stream_slots(): one a freed model gave back, or a new one) and loads on it.
 int32_t tl_model_load(const char* path, const tl_load_options* options, tl_model** model) {
     std::string doing = "tl_model_load";
     GateTurn turn; // held until after after_failure, which may empty the cache
@@ -1429,7 +1559,7 @@ int32_t tl_model_stream(const tl_model* model, int64_t* id) {
     *id = -1;
 #ifdef TL_WITH_CUDA
     if (model->cuda && model->cuda->stream) {
-        *id = static_cast<int64_t>(model->cuda->stream->id());
+        *id = static_cast<int64_t>(model->cuda->slot);
     }
 #endif
     return TL_OK;

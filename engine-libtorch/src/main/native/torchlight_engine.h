@@ -122,6 +122,19 @@ int32_t tl_cuda_allocator_stats(int32_t device, int64_t* allocated_bytes, int64_
 int32_t tl_cuda_empty_cache(void);
 
 /* Threads libtorch uses inside one operator, for the calling thread. */
+/*
+ * Page-locked (pinned) host memory of nbytes > 0 for the inputs of models on CUDA devices: a run
+ * copies an input that lies in such memory to the device from where it is, asynchronously, where
+ * other inputs are first staged in pinned memory (pinned_buffers) or copied synchronously. The memory
+ * must not change while a run that reads it is under way (until it returns, whatever its status).
+ * Free it with tl_pinned_free. TL_ERROR without CUDA (this build, or no device visible),
+ * TL_OUT_OF_MEMORY when the host cannot lock that much.
+ */
+int32_t tl_pinned_alloc(int64_t nbytes, void** data);
+
+/* Frees memory from tl_pinned_alloc; NULL is ignored. Waits for the work queued on the devices. */
+void tl_pinned_free(void* data);
+
 int32_t tl_set_intra_op_threads(int32_t threads);
 int32_t tl_get_intra_op_threads(void);
 
@@ -144,7 +157,11 @@ int32_t tl_model_share(const tl_model* model, tl_model** shared);
  */
 void tl_model_free(tl_model* model);
 
-/* The id of the CUDA stream the model queues its work on (libtorch's StreamId); -1 when not on CUDA. */
+/*
+ * The number of the CUDA stream the model queues its work on, among its device's (0, 1, ...); -1 when
+ * not on CUDA. Streams are reused: a model loaded after another was freed may take its stream, and its
+ * cuBLAS workspace with it (libtorch keeps one per stream for the process's life).
+ */
 int32_t tl_model_stream(const tl_model* model, int64_t* id);
 
 /*

@@ -9,6 +9,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The native memory one model instance passes to the engine library on each call, allocated once
@@ -19,9 +21,16 @@ import java.util.List;
  * payloads are) aligned to its element size; otherwise it is copied into the scratch area first,
  * 64-byte aligned. The scratch area only grows, at least doubling each time, so what it holds stays
  * within a small multiple of the largest call's copied inputs.
+ *
+ * <p>For a model on a GPU with pinned buffers, the scratch area is page-locked memory from the engine
+ * library and every input is copied into it: the library then copies it to the device as it is,
+ * asynchronously, where it would otherwise first copy the input into pinned staging itself. One copy
+ * of each input instead of two (38 MB for a batch of 64 images). Should the host refuse to lock
+ * memory, the frame goes on with ordinary memory and the library stages.
  * Used by one thread at a time, like the model it belongs to.
  */
 final class CallFrame implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CallFrame.class);
     private static final long ALIGNMENT = 64;
 
     /** Shared, not confined: the instance may be closed from another thread than its worker's. */
@@ -36,12 +45,30 @@ final class CallFrame implements AutoCloseable {
     private final MemorySegment floatOutputs;
     private final int floatOutputCount;
     private MemorySegment scratch = MemorySegment.NULL;
+    /** Where a pinned scratch area comes from; null once ordinary memory is used. */
+    private PinnedMemory pinned;
+    /** Whether {@link #scratch} came from {@link #pinned} (and goes back there). */
+    private boolean scratchPinned;
+
+    /** Page-locked host memory: the engine library's, or a test's stand-in. */
+    interface PinnedMemory {
+        /** @throws RuntimeException when the memory cannot be had */
+        MemorySegment allocate(long bytes);
+
+        void free(MemorySegment block);
+    }
 
     /**
      * @param floatOutputs the ABI type codes floating-point outputs are cast to, by position (-1: as
      *     returned); empty for outputs as returned
      */
     CallFrame(int inputs, int[] floatOutputs) {
+        this(inputs, floatOutputs, null);
+    }
+
+    /** @param pinned where the scratch area comes from, every input copied there; null: ordinary memory */
+    CallFrame(int inputs, int[] floatOutputs, PinnedMemory pinned) {
+        this.pinned = pinned;
         this.inputs = inputs;
         this.floatOutputCount = floatOutputs.length;
         this.floatOutputs = floatOutputs.length == 0 ? MemorySegment.NULL : arena.allocateFrom(JAVA_INT, floatOutputs);
@@ -67,7 +94,7 @@ final class CallFrame implements AutoCloseable {
         for (int i = 0; i < inputs; i++) {
             Tensor tensor = values.get(i);
             ByteBuffer data = tensor.data();
-            if (!readableInPlace(data, tensor)) {
+            if (!readInPlace(data, tensor)) {
                 scratchNeeded += aligned(data.remaining());
             }
         }
@@ -78,7 +105,7 @@ final class CallFrame implements AutoCloseable {
             ByteBuffer data = tensor.data();
             long bytes = data.remaining();
             MemorySegment memory;
-            if (readableInPlace(data, tensor)) {
+            if (readInPlace(data, tensor)) {
                 memory = MemorySegment.ofBuffer(data);
             } else {
                 memory = scratch.asSlice(scratchOffset, bytes);
@@ -119,16 +146,43 @@ final class CallFrame implements AutoCloseable {
         return outputSlots;
     }
 
+    /** Whether the scratch area is page-locked memory, which every input is copied into. */
+    boolean pinned() {
+        return pinned != null;
+    }
+
     /** @param data the tensor's {@link Tensor#data()} */
-    private static boolean readableInPlace(ByteBuffer data, Tensor tensor) {
-        return data.isDirect() && data.alignmentOffset(0, tensor.dataType().byteSize()) == 0;
+    private boolean readInPlace(ByteBuffer data, Tensor tensor) {
+        return pinned == null && data.isDirect() && data.alignmentOffset(0, tensor.dataType().byteSize()) == 0
+                || data.remaining() == 0;
     }
 
     private void ensureScratch(long bytes) {
-        if (bytes > scratch.byteSize()) {
-            long size = Math.max(bytes, 2 * scratch.byteSize());
-            scratch = arena.allocate(size, ALIGNMENT);
+        if (bytes <= scratch.byteSize()) {
+            return;
         }
+        long size = Math.max(bytes, 2 * scratch.byteSize());
+        releaseScratch();
+        if (pinned != null) {
+            try {
+                scratch = pinned.allocate(size);
+                scratchPinned = true;
+                return;
+            } catch (RuntimeException e) {
+                pinned = null; // the library stages each input in pinned memory itself
+                LOG.warn("cannot pin {} bytes of host memory for a model's inputs, copying them to the GPU through"
+                        + " the engine's staging instead: {}", size, e.getMessage());
+            }
+        }
+        scratch = arena.allocate(size, ALIGNMENT);
+    }
+
+    private void releaseScratch() {
+        if (scratchPinned) {
+            scratchPinned = false;
+            pinned.free(scratch);
+        }
+        scratch = MemorySegment.NULL; // an arena's goes with the arena
     }
 
     private static long aligned(long bytes) {
@@ -137,6 +191,10 @@ final class CallFrame implements AutoCloseable {
 
     @Override
     public void close() {
-        arena.close();
+        try {
+            releaseScratch();
+        } finally {
+            arena.close();
+        }
     }
 }

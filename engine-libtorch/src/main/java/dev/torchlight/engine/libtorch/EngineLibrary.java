@@ -103,6 +103,8 @@ final class EngineLibrary {
     private final MethodHandle cudaMemoryInfo;
     private final MethodHandle cudaAllocatorStats;
     private final MethodHandle cudaEmptyCache;
+    private final MethodHandle pinnedAlloc;
+    private final MethodHandle pinnedFree;
     private final MethodHandle setIntraOpThreads;
     private final MethodHandle getIntraOpThreads;
     private final MethodHandle modelLoad;
@@ -135,6 +137,8 @@ final class EngineLibrary {
         cudaAllocatorStats = bind.function("tl_cuda_allocator_stats",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         cudaEmptyCache = bind.function("tl_cuda_empty_cache", FunctionDescriptor.of(JAVA_INT));
+        pinnedAlloc = bind.function("tl_pinned_alloc", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS));
+        pinnedFree = bind.function("tl_pinned_free", FunctionDescriptor.ofVoid(ADDRESS));
         setIntraOpThreads = bind.function("tl_set_intra_op_threads", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
         getIntraOpThreads = bind.function("tl_get_intra_op_threads", FunctionDescriptor.of(JAVA_INT), quick);
         modelLoad = bind.function("tl_model_load", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
@@ -328,7 +332,35 @@ final class EngineLibrary {
         }
     }
 
-    /** The id of the CUDA stream the model runs on; -1 when it is not on CUDA. */
+    /**
+     * {@code bytes} of page-locked host memory, which a run on a GPU copies to the device without
+     * staging; free it with {@link #pinnedFree}.
+     *
+     * @throws EngineException when it cannot be had (no CUDA, or the host will not lock that much)
+     */
+    MemorySegment pinnedAlloc(long bytes) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(ADDRESS);
+            int status;
+            try {
+                status = (int) pinnedAlloc.invokeExact(bytes, data);
+            } catch (Throwable e) {
+                throw bindingFailure(e);
+            }
+            check(status, "");
+            return data.get(ADDRESS, 0).reinterpret(bytes);
+        }
+    }
+
+    void pinnedFree(MemorySegment data) {
+        try {
+            pinnedFree.invokeExact(data);
+        } catch (Throwable e) {
+            throw bindingFailure(e);
+        }
+    }
+
+    /** The number of the CUDA stream the model runs on among its device's; -1 when it is not on CUDA. */
     long streamId(MemorySegment model) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment id = arena.allocate(JAVA_LONG);

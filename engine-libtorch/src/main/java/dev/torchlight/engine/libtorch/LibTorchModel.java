@@ -78,8 +78,24 @@ final class LibTorchModel implements LoadedModel {
         this.intraOpThreads = intraOpThreads;
         long streamId = library.streamId(handle);
         this.stream = streamId < 0 ? "" : placement + "/stream " + streamId;
-        this.frame = new CallFrame(inputs.size(), floatOutputCodes(config));
+        this.frame = new CallFrame(inputs.size(), floatOutputCodes(config),
+                placement.kind() == Placement.Kind.GPU && config.engine().gpu().pinnedBuffers()
+                        ? pinnedMemory(library) : null);
         logNewNotice();
+    }
+
+    private static CallFrame.PinnedMemory pinnedMemory(EngineLibrary library) {
+        return new CallFrame.PinnedMemory() {
+            @Override
+            public MemorySegment allocate(long bytes) {
+                return library.pinnedAlloc(bytes);
+            }
+
+            @Override
+            public void free(MemorySegment block) {
+                library.pinnedFree(block);
+            }
+        };
     }
 
     /**
