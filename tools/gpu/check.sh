@@ -29,6 +29,10 @@
 # TL_CHECK_NO_GPU_KEYS=1 (leave precision/cuda_graphs/cudnn_benchmark/pinned_buffers out of the
 # check's own models' configs, for a server that does not know them yet; the examples' models are
 # written by the examples' own scripts, with the keys whatever this says).
+# TL_CHECK_PARTS (default main,engine-tests,aux,examples: the main server's measurements with raw
+# PyTorch, the raw engine and the AOTInductor package; the engine library's own tests; the memory and
+# out-of-memory server; the examples' server), TL_CHECK_ENGINE_TEST_ARGS (arguments for test_engine.py
+# after the library, e.g. -k patterns).
 set -uo pipefail   # not -e: a failed step is recorded, and the check goes on
 
 B=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,6 +49,8 @@ else
     PY=python3
 fi
 [[ $DEVICE == cuda || $DEVICE == cpu ]] || { echo "check.sh: TL_CHECK_DEVICE must be cuda or cpu" >&2; exit 2; }
+PARTS=${TL_CHECK_PARTS:-main,engine-tests,aux,examples}
+want() { [[ ",$PARTS," == *",$1,"* ]]; }
 
 case $W in /* ) [[ $W != / ]] ;; *) false ;; esac || { echo "check.sh: TL_CHECK_WORK must be an absolute path other than /" >&2; exit 2; }
 rm -rf "$W"
@@ -175,14 +181,14 @@ if ((models_ok == 0)); then
     # The AOTInductor compile is the slowest step (minutes): it runs beside the raw measurements, the
     # raw engine and the first server points, and its model is loaded into the running server when
     # its points come (last).
-    (
+    want main && (
         # Half the cores for Inductor's compile workers, so that the measurements keep some.
         export TORCHINDUCTOR_COMPILE_THREADS=$(($(nproc) / 2 > 0 ? $(nproc) / 2 : 1))
         # Its limit ends it before the memory measurements, which it would disturb.
         step --log "$OUT/models.log" "compile the AOTInductor package" 240 "$PY" "$B/tools/gpu/make_models.py" \
             --repo "$W/models" --work "$W" --device "$DEVICE" --aoti
     ) &
-    aoti_pid=$!
+    want main && aoti_pid=$!
     # The examples' models, by their own scripts, on the CPU's spare cores meanwhile.
     ex_device=cpu rec_rows=200000 risk_tx=2000
     [[ $DEVICE == cuda ]] && ex_device=gpu rec_rows=${TL_CHECK_REC_ROWS:-20000000} risk_tx=8000
@@ -195,7 +201,7 @@ if ((models_ok == 0)); then
     examples_pid=$!
     step "facts" 60 "$PY" "$B/tools/gpu/probe.py" facts --plan "$W/plan.json" --bundle "$B" --out "$W/facts.json" &
     facts_pid=$!
-    step "raw PyTorch eager" 150 "$PY" "$B/tools/gpu/raw_pytorch.py" --plan "$W/plan.json" --json "$OUT/raw.json"
+    want main && step "raw PyTorch eager" 150 "$PY" "$B/tools/gpu/raw_pytorch.py" --plan "$W/plan.json" --json "$OUT/raw.json"
     wait "$facts_pid"
 else
     say "no models: only the build and the facts can run"
@@ -241,7 +247,7 @@ present() {
 }
 
 # ---- the raw engine in-process (no server), on the placement the config asks for ---------------
-if [[ -f $W/plan.json ]]; then
+if [[ -f $W/plan.json ]] && want main; then
     while read -r model batches; do
         [[ -n $model ]] || continue
         (cd "$W" && step --log "$W/logs/bench.log" "raw engine $model b$batches" 90 "${JAVA_RUN[@]}" -jar "$JAR" \
@@ -310,7 +316,7 @@ ready() { "$PY" -c 'import json, sys; print(",".join(n for n, m in json.load(ope
 field() { "$PY" -c "import json, sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]) or '')" "$1" "$2" 2>/dev/null; }
 
 main_models=$(present "$(plan 'print(",".join(plan["servers"]["main"]))')")
-if [[ -n $main_models ]]; then
+if [[ -n $main_models ]] && want main; then
     serve main "$main_models" 240
     http_url=$(field "$W/server-main.json" http)
     grpc_url=$(field "$W/server-main.json" grpc)
@@ -375,9 +381,11 @@ fi
 # have passed before), so that the budget cannot cut it. The repository travels beside the bundle
 # with its testdata/; a bundle alone skips this.
 self_test=$B/../engine-libtorch/src/main/native/test_engine.py
-if [[ -f $self_test && -f $engine ]]; then
+if ! want engine-tests; then
+    :
+elif [[ -f $self_test && -f $engine ]]; then
     step --log "$OUT/build.log" "the engine library's own tests" 210 env "LD_LIBRARY_PATH=$ENGINE_LD" \
-        "$PY" "$self_test" "$engine"
+        "$PY" "$self_test" "$engine" ${TL_CHECK_ENGINE_TEST_ARGS:-}
     grep -E "^(Ran|OK|FAILED)" "$OUT/build.log" | tail -n 2
 else
     record "the engine library's own tests" skipped 0 "no repository beside the bundle, or no library"
@@ -387,7 +395,7 @@ fi
 [[ -n $aoti_pid ]] && wait "$aoti_pid"
 aoti_pid=""
 aux_models=$(present "$(plan 'print(",".join(plan["servers"]["aux"]))')")
-if [[ -n $aux_models ]]; then
+if [[ -n $aux_models ]] && want aux; then
     serve aux "$aux_models" 120
     if [[ -n $(field "$W/server-aux.json" http) ]]; then
         step "memory after unload" 150 "$PY" "$B/tools/gpu/probe.py" memory --server "$W/server-aux.json" \
@@ -409,7 +417,9 @@ ex_models=()
 for m in risk risk_nobatch dlrm; do
     [[ -f $ex_repo/$m/config.yaml && -f $ex_repo/$m/1/model.pt ]] && ex_models+=("$m")
 done
-if ((${#ex_models[@]})); then
+if ! want examples; then
+    :
+elif ((${#ex_models[@]})); then
     serve examples "$(IFS=,; echo "${ex_models[*]}")" 180 "$ex_repo"
     ex_http=$(field "$W/server-examples.json" http)
     ex_grpc=$(field "$W/server-examples.json" grpc)

@@ -997,8 +997,12 @@ class TestCuda(unittest.TestCase):
         self.assertEqual(engine.returncode, 0, engine.stdout[-2000:] + engine.stderr[-2000:])
 
     def child(self, code, package, reference):
-        return subprocess.run([sys.executable, "-c", code, HERE, os.environ["TL_TEST_LIBRARY"], package, reference],
-                              capture_output=True, text=True, timeout=600)
+        try:
+            return subprocess.run([sys.executable, "-c", code, HERE, os.environ["TL_TEST_LIBRARY"], package,
+                                   reference], capture_output=True, text=True, timeout=240)
+        except subprocess.TimeoutExpired as e:
+            self.fail(f"a step did not finish in 240 s: {code.strip().splitlines()[-1]!r}; output: "
+                      f"{(e.stdout or b'')[-1000:]!r} {(e.stderr or b'')[-1000:]!r}")
 
 
 # The CUDA AOTInductor case's steps (argv: this folder, the library, the package, the reference inputs and
