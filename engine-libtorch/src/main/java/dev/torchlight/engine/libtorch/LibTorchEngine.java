@@ -67,6 +67,7 @@ public final class LibTorchEngine implements Engine {
     private final Supplier<LibraryFile> locator;
     private EngineLibrary library;
     private SharedModules<MemorySegment> modules;
+    private TrialProcess trials;
 
     /** Shares the cores among instances; the library {@link LibraryFile#locate()} finds. */
     public LibTorchEngine() {
@@ -112,6 +113,14 @@ public final class LibTorchEngine implements Engine {
             modules = new SharedModules<>(loaded::share, loaded::free);
         }
         return library;
+    }
+
+    /** The trial loads in a child process ({@link TrialProcess}); made on first use. */
+    synchronized TrialProcess trials() {
+        if (trials == null) {
+            trials = new TrialProcess(library().file().library());
+        }
+        return trials;
     }
 
     /** The modules CPU instances share; set with the library. */
@@ -168,6 +177,9 @@ public final class LibTorchEngine implements Engine {
                     model + "cannot load " + modelFile + " as " + (aoti ? "an AOTInductor package" : "TorchScript")
                             + (placement.kind() == Placement.Kind.CPU ? "" : " on " + placement) + ": ");
             if (aoti || placement.kind() != Placement.Kind.CPU) {
+                if (TrialProcess.wanted(aoti, placement)) {
+                    trials().check(config, modelFile, placement);
+                }
                 MemorySegment handle = load.get();
                 return model(lib, config, placement, handle, threads, () -> lib.free(handle));
             }
