@@ -52,6 +52,14 @@ public final class HttpConnection extends ChannelInboundHandlerAdapter {
         channel.writeAndFlush(request.retainedBytes(), channel.voidPromise());
     }
 
+    /**
+     * The last answer's {@code Retry-After} in seconds, -1 when it had none; read in
+     * {@link ResponseListener#onResponse}, on this connection's event loop.
+     */
+    public int retryAfterSeconds() {
+        return parser.retryAfterSeconds();
+    }
+
     /** True while the connection is open. */
     public boolean isOpen() {
         return channel.isActive();

@@ -20,6 +20,7 @@ final class ResponseParser {
     private static final byte[] CONTENT_LENGTH = bytes("content-length");
     private static final byte[] TRANSFER_ENCODING = bytes("transfer-encoding");
     private static final byte[] CONNECTION = bytes("connection");
+    private static final byte[] RETRY_AFTER = bytes("retry-after");
 
     private final byte[] line = new byte[MAX_LINE];
     private int lineLength;
@@ -30,6 +31,7 @@ final class ResponseParser {
     private boolean chunked;
     private long contentLength;
     private long remaining;
+    private int retryAfterSeconds = -1;
 
     /** Thrown for bytes that are not an HTTP/1.x response. */
     static final class BadResponseException extends Exception {
@@ -88,6 +90,11 @@ final class ResponseParser {
 
     boolean keepAlive() {
         return keepAlive;
+    }
+
+    /** The response's {@code Retry-After} in seconds (the delay form); -1 when it has none. */
+    int retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     /** Appends to the current line up to LF; true when the line is complete (without CRLF). */
@@ -170,6 +177,7 @@ final class ResponseParser {
         keepAlive = !http10;
         chunked = false;
         contentLength = -1;
+        retryAfterSeconds = -1;
     }
 
     private void header(int length) throws BadResponseException {
@@ -202,6 +210,13 @@ final class ResponseParser {
             contentLength = value;
         } else if (nameIs(TRANSFER_ENCODING, colon)) {
             chunked = valueContains(from, to, "chunked");
+        } else if (nameIs(RETRY_AFTER, colon)) {
+            // Seconds only; an HTTP date, or a value past a day, counts as none.
+            int value = 0;
+            for (int i = from; i < to && value >= 0; i++) {
+                value = line[i] >= '0' && line[i] <= '9' && value < 86_400 ? value * 10 + (line[i] - '0') : -1;
+            }
+            retryAfterSeconds = from == to || value > 86_400 ? -1 : value;
         } else if (nameIs(CONNECTION, colon)) {
             if (valueContains(from, to, "close")) {
                 keepAlive = false;

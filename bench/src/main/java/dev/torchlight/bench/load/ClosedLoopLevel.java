@@ -9,11 +9,16 @@ import java.time.Duration;
 
 /**
  * Closed loop: {@code concurrency} connections, each sending its next request as soon as the
- * previous answer arrives. Latency is from send to the end of the answer.
+ * previous answer arrives. Latency is from send to the end of the answer. As a well-behaved client
+ * does, a slot waits after a refusal (503 or 429: the {@code Retry-After} it names, at most
+ * {@link #MAX_BACKOFF}, else {@link #RECONNECT_DELAY}) and after a broken connection
+ * ({@link #RECONNECT_DELAY}) before it tries again, instead of hammering a server that sheds load.
  */
 final class ClosedLoopLevel extends SlotLevel<ClosedLoopLevel.Sender> {
     /** Pause before reconnecting after a failed connect, so a gone server is not hammered in a spin. */
     static final Duration RECONNECT_DELAY = Duration.ofMillis(20);
+    /** The longest a slot honours a {@code Retry-After}: a level lasts seconds. */
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
 
     ClosedLoopLevel(HttpLoadClient client, RequestPool requests, Protocol protocol, ServerWatch watch, int batch,
             int concurrency) {
@@ -30,6 +35,12 @@ final class ClosedLoopLevel extends SlotLevel<ClosedLoopLevel.Sender> {
     @Override
     void close(Sender sender) {
         sender.close();
+    }
+
+    /** How long to wait after a refusal that said {@code Retry-After: seconds} (-1: it did not). */
+    static Duration backoff(int seconds) {
+        return seconds < 0 ? RECONNECT_DELAY : seconds == 0 ? Duration.ZERO
+                : Duration.ofSeconds(seconds).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : Duration.ofSeconds(seconds);
     }
 
     /** One slot of the loop: a connection and the request on it. State is touched on its event loop. */
@@ -82,10 +93,11 @@ final class ClosedLoopLevel extends SlotLevel<ClosedLoopLevel.Sender> {
         public void onResponse(HttpConnection c, int status, boolean keepAlive) {
             answered(status, System.nanoTime() - sentAt, measured);
             stats.ended();
-            if (keepAlive) {
-                send(c);
+            Runnable next = keepAlive ? () -> send(c) : this::connect;
+            if (status == 503 || status == 429) {
+                client.schedule(next, backoff(c.retryAfterSeconds()));
             } else {
-                connect();
+                next.run();
             }
         }
 
@@ -93,10 +105,14 @@ final class ClosedLoopLevel extends SlotLevel<ClosedLoopLevel.Sender> {
         public void onFailure(HttpConnection c, Failure failure, Throwable cause) {
             stats.error(failure.kind(), measured);
             stats.ended();
-            connect();
+            client.schedule(this::connect, RECONNECT_DELAY);
         }
 
         private void send(HttpConnection c) {
+            if (!c.isOpen()) { // closed while this slot waited out a refusal
+                connect();
+                return;
+            }
             // One read of the phase decides both whether to send and whether the request is measured.
             LevelStats.Phase phase = stats.phase();
             if (phase == LevelStats.Phase.DONE) {

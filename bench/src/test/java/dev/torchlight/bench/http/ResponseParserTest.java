@@ -27,6 +27,20 @@ class ResponseParserTest {
     }
 
     @Test
+    void retryAfterInSecondsIsReadAndForgottenByTheNextResponse() throws Exception {
+        ResponseParser parser = new ResponseParser();
+        assertThat(parser.parse(buf("HTTP/1.1 503 Busy\r\nRetry-After:  7 \r\nContent-Length: 0\r\n\r\n"))).isTrue();
+        assertThat(parser.retryAfterSeconds()).isEqualTo(7);
+        assertThat(parser.parse(buf("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))).isTrue();
+        assertThat(parser.retryAfterSeconds()).isEqualTo(-1);
+        for (String value : List.of("Wed, 21 Oct 2015 07:28:00 GMT", "", "99999999999", "-3")) {
+            assertThat(parser.parse(buf("HTTP/1.1 429 Slow\r\nRetry-After: " + value + "\r\nContent-Length: 0\r\n\r\n")))
+                    .isTrue();
+            assertThat(parser.retryAfterSeconds()).as(value).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void chunkedBodiesAndTrailersAreSkippedWhereverTheBytesAreSplit() throws Exception {
         String wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n"

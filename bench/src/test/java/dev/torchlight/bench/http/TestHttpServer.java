@@ -49,7 +49,9 @@ public final class TestHttpServer implements AutoCloseable {
         /** No answer, ever. */
         HANG,
         /** 200 as {@link #OK}, then the connection closes, as a server's idle timeout would close it. */
-        OK_THEN_CLOSE
+        OK_THEN_CLOSE,
+        /** 503 with {@code Retry-After: 1} and {@code Connection: close}, as a server shedding load answers. */
+        SHED
     }
 
     private static final int KEPT_BODIES = 16;
@@ -146,6 +148,13 @@ public final class TestHttpServer implements AutoCloseable {
                 case HANG -> { }
                 case OK_THEN_CLOSE -> reply(ctx, HttpResponseStatus.OK, "{\"outputs\":[]}")
                         .addListener(ChannelFutureListener.CLOSE);
+                case SHED -> {
+                    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                            HttpResponseStatus.SERVICE_UNAVAILABLE, Unpooled.copiedBuffer("{}", StandardCharsets.UTF_8));
+                    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 2).set(HttpHeaderNames.RETRY_AFTER, "1")
+                            .set(HttpHeaderNames.CONNECTION, "close");
+                    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+                }
             }
         }
 

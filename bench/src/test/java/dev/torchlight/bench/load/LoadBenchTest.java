@@ -111,6 +111,27 @@ class LoadBenchTest {
         LevelResult r = single(run(options().concurrency(List.of(2))));
         assertThat(r.requests()).isPositive();
         assertThat(r.errorsByKind()).isEqualTo(Map.of("closed", r.requests()));
+        // Each slot waits 20 ms before it reconnects: no spin against a server that drops connections.
+        long bound = 2 * ((WARMUP.toMillis() + DURATION.toMillis()) / ClosedLoopLevel.RECONNECT_DELAY.toMillis() + 2);
+        assertThat(server.requests()).isLessThanOrEqualTo(bound);
+    }
+
+    @Test
+    void aSlotRefusedWithRetryAfterWaitsBeforeItTriesAgain() {
+        server.mode(TestHttpServer.Mode.SHED);
+        LevelResult r = single(run(options().warmup(Duration.ZERO).concurrency(List.of(2))));
+        assertThat(r.errorsByKind()).isEqualTo(Map.of("http_503", r.requests()));
+        // Retry-After: 1 within a level shorter than a second: one try per slot.
+        assertThat(DURATION).isLessThan(Duration.ofSeconds(1));
+        assertThat(server.requests()).isEqualTo(2);
+    }
+
+    @Test
+    void backoffFollowsRetryAfterUpToASecond() {
+        assertThat(ClosedLoopLevel.backoff(-1)).isEqualTo(ClosedLoopLevel.RECONNECT_DELAY);
+        assertThat(ClosedLoopLevel.backoff(0)).isEqualTo(Duration.ZERO);
+        assertThat(ClosedLoopLevel.backoff(1)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(ClosedLoopLevel.backoff(120)).isEqualTo(ClosedLoopLevel.MAX_BACKOFF);
     }
 
     @Test
