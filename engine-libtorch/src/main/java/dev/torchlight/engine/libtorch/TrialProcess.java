@@ -65,7 +65,8 @@ final class TrialProcess {
 
     /**
      * Loads {@code file} in a child where {@code placement} says and runs it on zeros of batch 1.
-     * An error there (not a crash) is left for the server's own load to report.
+     * An error there (not a crash) is left for the server's own load to report; a trial that cannot
+     * run at all (no temporary folder, no process, a JVM that will not start) is logged and skipped.
      *
      * @throws EngineException when the child crashed or did not finish in time, naming how
      */
@@ -86,11 +87,15 @@ final class TrialProcess {
         try {
             work = Files.createTempDirectory("torchlight-trial-");
         } catch (IOException e) {
-            throw new EngineException("model '" + model + "': cannot make a folder for the trial load of "
-                    + file + ": " + e.getMessage(), e);
+            LOG.warn("model '{}': no folder for the trial load of {} ({}), loading it without one", model, file,
+                    e.toString());
+            return;
         }
         try {
-            int status = run(command, work, model, file);
+            Integer status = run(command, work, model, file);
+            if (status == null) {
+                return;
+            }
             if (status == 0 || status == TrialMain.FAILED) {
                 passed.put(key, true);
                 return;
@@ -115,14 +120,16 @@ final class TrialProcess {
         }
     }
 
-    private int run(List<String> command, Path work, String model, Path file) {
+    /** The child's exit status; null when it could not be started (logged: the load goes on without a trial). */
+    private Integer run(List<String> command, Path work, String model, Path file) {
         Process process;
         try {
             process = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true)
                     .redirectOutput(work.resolve("output.txt").toFile()).start();
         } catch (IOException e) {
-            throw new EngineException("model '" + model + "': cannot start the trial load of " + file + ": "
-                    + e.getMessage(), e);
+            LOG.warn("model '{}': cannot start the trial load of {} ({}), loading it without one", model, file,
+                    e.toString());
+            return null;
         }
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
