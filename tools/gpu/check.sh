@@ -32,7 +32,7 @@
 # TL_CHECK_PARTS (default main,engine-tests,aux,examples: the main server's measurements with raw
 # PyTorch, the raw engine and the AOTInductor package; the engine library's own tests; the memory and
 # out-of-memory server; the examples' server), TL_CHECK_ENGINE_TEST_ARGS (arguments for test_engine.py
-# after the library, e.g. -k patterns).
+# after the library, e.g. -k patterns), TL_CHECK_SKIP_CUDA_AOTI_TEST=0 (also run its CUDA AOTInductor case).
 set -uo pipefail   # not -e: a failed step is recorded, and the check goes on
 
 B=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -384,7 +384,10 @@ self_test=$B/../engine-libtorch/src/main/native/test_engine.py
 if ! want engine-tests; then
     :
 elif [[ -f $self_test && -f $engine ]]; then
+    # Their CUDA AOTInductor case (about 110 s) only when asked: the main server's steps run a CUDA
+    # package in PyTorch, through the engine library and in the server already.
     step --log "$OUT/build.log" "the engine library's own tests" 210 env "LD_LIBRARY_PATH=$ENGINE_LD" \
+        "TL_TEST_SKIP_CUDA_AOTI=${TL_CHECK_SKIP_CUDA_AOTI_TEST:-1}" \
         "$PY" "$self_test" "$engine" ${TL_CHECK_ENGINE_TEST_ARGS:-}
     grep -E "^(Ran|OK|FAILED)" "$OUT/build.log" | tail -n 2
 else

@@ -983,6 +983,8 @@ class TestCuda(unittest.TestCase):
     def test_aoti_package_on_cuda(self):
         # Each step in a child process: PyTorch 2.11 itself has crashed (SIGSEGV) running a CUDA package on
         # an H200 (docs/GPU.md), which must not take the other cases down with it.
+        if os.environ.get("TL_TEST_SKIP_CUDA_AOTI") == "1":
+            self.skipTest("TL_TEST_SKIP_CUDA_AOTI=1: the caller runs a CUDA package itself (tools/gpu/check.sh)")
         package, reference = self.path("small-cuda.pt2"), self.path("small-cuda.reference.pt")
         compiled = self.child(AOTI_CUDA_COMPILE, package, reference)
         if compiled.returncode == 3:
