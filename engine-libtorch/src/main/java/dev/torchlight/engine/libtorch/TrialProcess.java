@@ -10,8 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,7 +39,7 @@ final class TrialProcess {
     private final Path library;
     private final List<String> jvmOptions;
     private final Duration timeout;
-    private final Map<String, Boolean> passed = new ConcurrentHashMap<>();
+    private final Set<String> passed = ConcurrentHashMap.newKeySet();
     private final AtomicInteger started = new AtomicInteger();
 
     /** @param library the engine library the server uses, which the child loads too */
@@ -78,7 +79,7 @@ final class TrialProcess {
     /** @param inputs the model's inputs as {@link TrialMain} takes them */
     void check(String model, List<String> inputs, Path file, Placement placement) {
         String key = key(file, placement);
-        if (passed.containsKey(key)) {
+        if (passed.contains(key)) {
             return;
         }
         started.incrementAndGet();
@@ -97,7 +98,7 @@ final class TrialProcess {
                 return;
             }
             if (status == 0 || status == TrialMain.FAILED) {
-                passed.put(key, true);
+                passed.add(key);
                 return;
             }
             // The JVM ends a crash with status 1 (it writes no core) and its crash report; a process killed
@@ -167,7 +168,7 @@ final class TrialProcess {
 
     /** {@code TYPE:d0,...} for one row: batch 1, and 1 for each variable dimension. */
     static String input(TensorSpec spec, boolean batched) {
-        Stream<Long> dims = java.util.Arrays.stream(spec.shape()).boxed().map(d -> d < 0 ? 1 : d);
+        Stream<Long> dims = Arrays.stream(spec.shape()).boxed().map(d -> d < 0 ? 1 : d);
         if (batched && !spec.ragged()) {
             dims = Stream.concat(Stream.of(1L), dims);
         }
