@@ -7,6 +7,13 @@ import java.util.List;
  * One loaded instance of a model. Not thread-safe: a worker owns it and calls it from one thread.
  */
 public interface LoadedModel extends AutoCloseable {
+    /**
+     * The stack of a thread that loads and runs models. Native code runs on it (libtorch's
+     * TorchScript interpreter, an AOTInductor package's compiled wrapper), and where models are made
+     * and tried, in Python, it runs on an 8 MiB main thread, against the JVM's default of 1 MiB.
+     * Reserved address space: pages the thread never touches cost no memory.
+     */
+    long THREAD_STACK_BYTES = 16L << 20;
 
     /**
      * Runs the model once.

@@ -104,7 +104,7 @@ final class ModelInstance {
     /** Starts the thread, which loads the model first; {@code events} hears from it from now on. */
     private void start(InstanceEvents events) {
         this.events = events;
-        this.thread = Thread.ofPlatform().name("worker-" + label).daemon(true).stackSize(Threads.MODEL_STACK_BYTES)
+        this.thread = Thread.ofPlatform().name("worker-" + label).daemon(true).stackSize(LoadedModel.THREAD_STACK_BYTES)
                 .unstarted(this::loop);
         thread.start();
     }

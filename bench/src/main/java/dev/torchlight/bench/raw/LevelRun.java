@@ -57,7 +57,8 @@ final class LevelRun {
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < instances.size(); i++) {
             LoadedModel instance = instances.get(i);
-            threads.add(Thread.ofPlatform().name("raw-bench-" + i).daemon()
+            // The server's model threads' stack, so that a model runs here wherever it runs there.
+            threads.add(Thread.ofPlatform().name("raw-bench-" + i).daemon().stackSize(LoadedModel.THREAD_STACK_BYTES)
                     .start(() -> work(instance, warmup.toNanos())));
         }
         warmed.await();
