@@ -39,8 +39,11 @@ final class ClosedLoopLevel extends SlotLevel<ClosedLoopLevel.Sender> {
 
     /** How long to wait after a refusal that said {@code Retry-After: seconds} (-1: it did not). */
     static Duration backoff(int seconds) {
-        return seconds < 0 ? RECONNECT_DELAY : seconds == 0 ? Duration.ZERO
-                : Duration.ofSeconds(seconds).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : Duration.ofSeconds(seconds);
+        if (seconds < 0) {
+            return RECONNECT_DELAY;
+        }
+        Duration asked = Duration.ofSeconds(seconds);
+        return asked.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : asked;
     }
 
     /** One slot of the loop: a connection and the request on it. State is touched on its event loop. */

@@ -45,10 +45,8 @@ final class CallFrame implements AutoCloseable {
     private final MemorySegment floatOutputs;
     private final int floatOutputCount;
     private MemorySegment scratch = MemorySegment.NULL;
-    /** Where a pinned scratch area comes from; null once ordinary memory is used. */
+    /** Where the scratch area comes from (and goes back to) when pinned; null once ordinary memory is used. */
     private PinnedMemory pinned;
-    /** Whether {@link #scratch} came from {@link #pinned} (and goes back there). */
-    private boolean scratchPinned;
 
     /** Page-locked host memory: the engine library's, or a test's stand-in. */
     interface PinnedMemory {
@@ -166,7 +164,6 @@ final class CallFrame implements AutoCloseable {
         if (pinned != null) {
             try {
                 scratch = pinned.allocate(size);
-                scratchPinned = true;
                 return;
             } catch (RuntimeException e) {
                 pinned = null; // the library stages each input in pinned memory itself
@@ -178,11 +175,11 @@ final class CallFrame implements AutoCloseable {
     }
 
     private void releaseScratch() {
-        if (scratchPinned) {
-            scratchPinned = false;
+        // While pinned memory is in use, any scratch area came from it; an arena's goes with the arena.
+        if (pinned != null && scratch.byteSize() > 0) {
             pinned.free(scratch);
         }
-        scratch = MemorySegment.NULL; // an arena's goes with the arena
+        scratch = MemorySegment.NULL;
     }
 
     private static long aligned(long bytes) {
