@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -176,7 +177,11 @@ public final class ModelRepository {
                 }
                 Long version = parseVersion(file);
                 if (version == null) {
-                    LOG.warn("model {}: ignoring folder '{}': version folders are positive integers without leading zeros", name, file);
+                    // Folders of the model's own files (warm-up inputs, handler code) are normal; a name that
+                    // looks like a version ("007", "0", "v2") is probably a mistake worth a warning.
+                    if (looksLikeVersion(file)) {
+                        LOG.warn("model {}: ignoring folder '{}': version folders are positive integers without leading zeros", name, file);
+                    }
                     continue;
                 }
                 versions.put(version, ModelSource.modelFile(child));
@@ -185,6 +190,13 @@ public final class ModelRepository {
             LOG.warn("model {}: cannot list {}: {}", name, dir, e.getMessage());
         }
         return new ModelSource(name, dir, versions);
+    }
+
+    private static final Pattern LOOKS_LIKE_VERSION = Pattern.compile("[vV]?[0-9][0-9._-]*");
+
+    /** Whether a folder that is not a version was probably meant to be one (and so deserves a warning). */
+    static boolean looksLikeVersion(String folder) {
+        return LOOKS_LIKE_VERSION.matcher(folder).matches();
     }
 
     private static Long parseVersion(String name) {

@@ -143,4 +143,12 @@ class ModelRepositoryTest {
                 .hasMessageContaining("not a directory")
                 .hasMessageContaining("config.yaml");
     }
+
+    @Test
+    void onlyFoldersThatLookLikeVersionsAreWarnedAbout() {
+        assertThat(List.of("007", "0", "v2", "V10", "1.0", "2_1", "12345678901234567890"))
+                .allMatch(ModelRepository::looksLikeVersion);
+        assertThat(List.of("warmup", "handlers", "extra", "b1", "version"))
+                .noneMatch(ModelRepository::looksLikeVersion);
+    }
 }

@@ -113,9 +113,9 @@ final class TrialProcess {
             throw new EngineException("model '" + model + "': " + what + " " + file + " crashed the process"
                     + " that loaded it on " + placement + " as a trial (" + ending(status) + crashFrame(work) + "), so"
                     + " it is not loaded into the server, which that crash would have taken down with every model."
-                    + " AOTInductor packages compiled for CUDA have crashed PyTorch itself this way (docs/GPU.md,"
+                    + " PyTorch itself has crashed this way running AOTInductor packages (docs/GPU.md,"
                     + " \"Known problems\"); serve the model as TorchScript, or compile the package with the"
-                    + " PyTorch the server runs. Trial output: " + tail(work.resolve("output.txt")));
+                    + " PyTorch the server runs." + crashOutput(work.resolve("output.txt")));
         } finally {
             deleteQuietly(work);
         }
@@ -221,6 +221,20 @@ final class TrialProcess {
                 }
             }
             return found.toString();
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
+    /** " Trial output: ..." without the JVM's crash banner (the signal and frame are already named); "" if none. */
+    private static String crashOutput(Path output) {
+        try (Stream<String> lines = Files.lines(output)) {
+            String own = lines.filter(l -> !l.startsWith("#") && !l.contains("[warning][os]") && !l.isBlank())
+                    .collect(Collectors.joining("\n")).strip();
+            if (own.isEmpty()) {
+                return "";
+            }
+            return " Trial output: " + (own.length() <= 600 ? own : "..." + own.substring(own.length() - 600));
         } catch (IOException | RuntimeException e) {
             return "";
         }

@@ -51,9 +51,11 @@ class TrialProcessTest {
                 .isInstanceOf(EngineException.class)
                 .hasMessageStartingWith("model 'mlp_aoti': the AOTInductor package " + PACKAGE
                         + " crashed the process that loaded it on cpu as a trial (exit status 1; ")
-                .hasMessageContaining("OutOfMemory encountered")
+                .hasMessageContaining("Internal Error")
+                .hasMessageContaining("Trial output: Aborting due to java.lang.OutOfMemoryError")
                 .hasMessageContaining("not loaded into the server")
-                .hasMessageContaining("docs/GPU.md");
+                .hasMessageContaining("docs/GPU.md")
+                .hasMessageNotContaining("submit a bug report");
     }
 
     @Test
