@@ -4,7 +4,9 @@ import dev.torchlight.api.Tensor;
 import java.util.List;
 
 /**
- * One loaded instance of a model. Not thread-safe: a worker owns it and calls it from one thread.
+ * One loaded instance of a model. Not thread-safe: its instance's thread loads and closes it, and it
+ * is called from one thread at a time: that thread, or, for a fast CPU model, the server thread that
+ * brought a request ({@code CallerRuns}). An implementation keeps no per-thread state it relies on.
  */
 public interface LoadedModel extends AutoCloseable {
     /**

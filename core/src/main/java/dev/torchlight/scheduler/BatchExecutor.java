@@ -30,7 +30,10 @@ final class BatchExecutor {
     private final SafeBatchLimit limit;
     private final BatchPolicy policy;
     private volatile String lastError;
-    // Only the instance's thread runs batches, so these need no synchronisation.
+    /** Successful runs in a row that each took at most {@link ModelInstance#FAST_RUN_NANOS}. */
+    private volatile int fastRuns;
+    // One batch runs at a time (the scheduler hands a batch to an idle instance only), and whoever
+    // runs the next one got it through the scheduler's lock or the instance's mailbox after this one.
     private boolean deviceFault;
     /** What the requests of a batch whose run broke the device are told; set with {@link #deviceFault}. */
     private ServingException.Internal deviceError;
@@ -59,6 +62,11 @@ final class BatchExecutor {
         boolean fault = deviceFault;
         deviceFault = false;
         return fault;
+    }
+
+    /** Successful runs in a row, up to now, that each took at most {@link ModelInstance#FAST_RUN_NANOS}. */
+    int fastRuns() {
+        return fastRuns;
     }
 
     /** The last failure's message, or null. */
@@ -110,6 +118,7 @@ final class BatchExecutor {
             ns = clock.nanoTime() - start;
             answers = BatchTensors.split(outputs, batch, rows, batched);
             stats.recordExecution(rows, ns);
+            fastRuns = ns <= ModelInstance.FAST_RUN_NANOS ? Math.min(fastRuns + 1, Integer.MAX_VALUE - 1) : 0;
         } catch (RuntimeException | Error e) {
             return e;
         }

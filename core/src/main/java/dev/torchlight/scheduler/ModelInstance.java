@@ -1,6 +1,7 @@
 package dev.torchlight.scheduler;
 
 import dev.torchlight.api.BatchedCompletion;
+import dev.torchlight.api.ServingException;
 import dev.torchlight.engine.LoadedModel;
 import dev.torchlight.engine.Placement;
 import java.util.ArrayList;
@@ -11,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * runs its warm-up input, when the inputs were at fault), or at once after a device fault (a broken
  * CUDA context, on which nothing can run again), the instance closes its model and loads a fresh one
  * on this same thread, retrying with a growing pause if loading fails.
+ *
+ * <p>A fast CPU model's batch may also run on the thread that brought its request ({@link #runHere},
+ * see {@link CallerRuns}) while this instance's thread stays parked: the scheduler hands a batch to
+ * one idle instance only, so the model still runs one batch at a time. What follows such a run (the
+ * next batch, judging failures, reloading) is handed to this instance's thread.
  */
 final class ModelInstance {
     private static final Logger LOG = LoggerFactory.getLogger(ModelInstance.class);
@@ -36,6 +43,15 @@ final class ModelInstance {
 
     /** The mailbox item that ends the thread; compared by identity. */
     private static final List<PendingRequest> STOP = new ArrayList<>();
+    /** The mailbox item after a failed {@link #runHere}: judge the failure (and reload) on this thread. */
+    private static final List<PendingRequest> FAILED_ELSEWHERE = new ArrayList<>();
+    /**
+     * Runs in a row, each at most {@link #FAST_RUN_NANOS}, after which a batch may run on the thread
+     * that brought its request: a model must first show it is fast, and one slow run starts over.
+     */
+    static final int FAST_RUNS_TO_RUN_HERE = 16;
+    /** How long another thread's other work (an I/O thread's connections) may wait for one run. */
+    static final long FAST_RUN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final int index;
     private final String label;
@@ -48,6 +64,11 @@ final class ModelInstance {
     private final BlockingQueue<List<PendingRequest>> mailbox = new ArrayBlockingQueue<>(2);
     private final AtomicLong reloads = new AtomicLong();
     private final CompletableFuture<Void> loaded = new CompletableFuture<>();
+    /**
+     * Held while the model runs on another thread, and to load or close it: closing (on STOP, which
+     * may come while the scheduler thinks this instance busy) waits for such a run to end.
+     */
+    private final ReentrantLock modelUse = new ReentrantLock();
     private LoadedModel model;
     private InstanceEvents events;
     private Thread thread;
@@ -152,8 +173,52 @@ final class ModelInstance {
         return limit.cap(maxBatchSize);
     }
 
+    /**
+     * Whether a batch for this idle instance may run on the calling thread: a thread marked by
+     * {@link CallerRuns}, a CPU instance, and a model whose last {@link #FAST_RUNS_TO_RUN_HERE} runs
+     * each took at most {@link #FAST_RUN_NANOS}.
+     */
+    boolean runsOnCaller() {
+        return placement.kind() == Placement.Kind.CPU && executor.fastRuns() >= FAST_RUNS_TO_RUN_HERE
+                && CallerRuns.permittedHere();
+    }
+
+    /**
+     * Runs a batch handed to this idle instance on the calling thread, then decides for this instance
+     * as after any batch: the next batch, or the judging of a failure, goes to the instance's thread.
+     */
+    void runHere(List<PendingRequest> batch) {
+        boolean ok;
+        modelUse.lock();
+        try {
+            if (model == null) {
+                // Closed meanwhile: the version stopped between the hand-over and this run.
+                ServingException error = new ServingException.NotReady("model " + label + " is shutting down");
+                batch.forEach(r -> r.fail(error));
+                return;
+            }
+            ok = BatchedCompletion.around(() -> executor.run(model, batch));
+        } finally {
+            modelUse.unlock();
+        }
+        if (!ok) {
+            consecutiveFailures++;
+            handOver(FAILED_ELSEWHERE);
+            return;
+        }
+        consecutiveFailures = 0;
+        List<PendingRequest> next = events.finished(this);
+        if (next != null) {
+            handOver(next);
+        }
+    }
+
     /** Hands over a batch; the instance must be idle. */
     void run(List<PendingRequest> batch) {
+        handOver(batch);
+    }
+
+    private void handOver(List<PendingRequest> batch) {
         if (!mailbox.offer(batch)) {
             throw new IllegalStateException("instance " + label + " was handed a batch while busy");
         }
@@ -192,10 +257,12 @@ final class ModelInstance {
                 // Under load the next batch is taken straight away on this thread, sparing a round
                 // trip through the scheduler's thread; the mailbox is for when the queue ran dry.
                 while (batch != null) {
-                    List<PendingRequest> running = batch;
-                    // Replies of one batch reach each I/O thread as one task, not one wake-up per request.
-                    boolean ok = BatchedCompletion.around(() -> executor.run(model, running));
-                    consecutiveFailures = ok ? 0 : consecutiveFailures + 1;
+                    if (batch != FAILED_ELSEWHERE) {
+                        List<PendingRequest> running = batch;
+                        // Replies of one batch reach each I/O thread as one task, not one wake-up per request.
+                        boolean ok = BatchedCompletion.around(() -> executor.run(model, running));
+                        consecutiveFailures = ok ? 0 : consecutiveFailures + 1;
+                    }
                     String reason = executor.takeDeviceFault() ? "a device fault"
                             : consecutiveFailures >= MAX_CONSECUTIVE_FAILURES && !inputsAtFault()
                                     ? consecutiveFailures + " failed batches in a row" : null;
@@ -275,19 +342,30 @@ final class ModelInstance {
 
     /** Loads the model at this instance's placement and notes the stream it runs on. */
     private void loadModel() {
-        model = loader.load(placement);
-        stream = model.stream();
+        LoadedModel loaded = loader.load(placement);
+        modelUse.lock();
+        try {
+            model = loaded;
+        } finally {
+            modelUse.unlock();
+        }
+        stream = loaded.stream();
     }
 
     private void closeModel() {
-        if (model == null) {
-            return;
-        }
+        modelUse.lock();
         try {
-            model.close();
-        } catch (RuntimeException e) {
-            LOG.warn("instance {}: closing the model failed: {}", label, e.toString());
+            if (model == null) {
+                return;
+            }
+            try {
+                model.close();
+            } catch (RuntimeException e) {
+                LOG.warn("instance {}: closing the model failed: {}", label, e.toString());
+            }
+            model = null;
+        } finally {
+            modelUse.unlock();
         }
-        model = null;
     }
 }

@@ -124,6 +124,7 @@ public final class ModelScheduler implements AutoCloseable {
             Answer answer) {
         int level = admission.level(priority);
         Dispatch dispatch = Dispatch.NONE;
+        ModelInstance here = null;
         lock.lock();
         try {
             if (stopping) {
@@ -147,6 +148,7 @@ public final class ModelScheduler implements AutoCloseable {
                 ModelInstance idle = idleInstance();
                 if (idle != null) {
                     dispatch = dispatch(idle, now);
+                    here = dispatch.batch() != null && idle.runsOnCaller() ? idle : null;
                 }
                 if (Math.min(r.deadlineNanos(), dispatch.wakeAt()) < plannedWakeNanos) {
                     signal();
@@ -155,7 +157,11 @@ public final class ModelScheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        dispatch.carryOut(null);
+        // A fast CPU model's batch runs on this thread when it may (CallerRuns): no hand-offs at all.
+        List<PendingRequest> batch = dispatch.carryOut(here);
+        if (batch != null) {
+            here.runHere(batch);
+        }
     }
 
     /** Whether requests are accepted: not shutting down and at least one instance healthy. */

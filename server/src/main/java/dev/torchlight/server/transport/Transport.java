@@ -1,5 +1,7 @@
 package dev.torchlight.server.transport;
 
+import dev.torchlight.engine.LoadedModel;
+import dev.torchlight.scheduler.CallerRuns;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -10,6 +12,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.FastThreadLocalThread;
 
 /**
  * The socket layer the listeners run on: Linux's native epoll where its library loads (fewer
@@ -34,9 +37,36 @@ public record Transport(String name, IoHandlerFactory ioHandlers, Class<? extend
         return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class);
     }
 
-    /** An event loop group of {@code threads} threads named {@code name-N}. */
+    /**
+     * Whether I/O threads may run a fast CPU model's request themselves ({@link CallerRuns}); the JVM
+     * option {@code -Dtorchlight.callerRuns=false} turns it off (every request handed to its model's
+     * instance thread), for comparisons and as a way out should a model misbehave on those threads.
+     */
+    static final boolean CALLER_RUNS = !"false".equalsIgnoreCase(System.getProperty("torchlight.callerRuns"));
+
+    /**
+     * An event loop group of {@code threads} threads named {@code name-N}. Each may run a fast CPU
+     * model's request itself ({@link CallerRuns}), so each has a model thread's stack.
+     */
     public EventLoopGroup eventLoops(int threads, String name) {
-        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name), ioHandlers);
+        return new MultiThreadIoEventLoopGroup(threads, new ModelCapableThreads(name), ioHandlers);
+    }
+
+    /** Netty's threads, with room for native model code on their stacks, marked for {@link CallerRuns}. */
+    private static final class ModelCapableThreads extends DefaultThreadFactory {
+        ModelCapableThreads(String name) {
+            super(name);
+        }
+
+        @Override
+        protected Thread newThread(Runnable r, String name) {
+            return new FastThreadLocalThread(threadGroup, () -> {
+                if (CALLER_RUNS) {
+                    CallerRuns.permitOnThisThread();
+                }
+                r.run();
+            }, name, LoadedModel.THREAD_STACK_BYTES);
+        }
     }
 
     /**
