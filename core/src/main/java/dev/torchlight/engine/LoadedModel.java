@@ -28,6 +28,16 @@ public interface LoadedModel extends AutoCloseable {
     List<Tensor> infer(List<Tensor> inputs);
 
     /**
+     * Runs the model once, as {@link #infer}, on a thread that is not its instance's own: a server
+     * I/O thread running a fast request itself ({@code CallerRuns}). On the CPU it computes on the
+     * calling thread alone: with a pool of helper threads for every such thread, the process would
+     * hold more compute threads than cores (docs/ARCHITECTURE.md).
+     */
+    default List<Tensor> inferOnCaller(List<Tensor> inputs) {
+        return infer(inputs);
+    }
+
+    /**
      * The CUDA stream this instance queues its work on, e.g. {@code cuda:0/stream 3}; empty on the CPU.
      */
     default String stream() {

@@ -2,6 +2,7 @@ package dev.torchlight.scheduler;
 
 import dev.torchlight.api.BatchedCompletion;
 import dev.torchlight.api.ServingException;
+import dev.torchlight.api.Tensor;
 import dev.torchlight.engine.LoadedModel;
 import dev.torchlight.engine.Placement;
 import java.util.ArrayList;
@@ -197,7 +198,8 @@ final class ModelInstance {
                 batch.forEach(r -> r.fail(error));
                 return;
             }
-            ok = BatchedCompletion.around(() -> executor.run(model, batch));
+            LoadedModel onCaller = new OnCaller(model);
+            ok = BatchedCompletion.around(() -> executor.run(onCaller, batch));
         } finally {
             modelUse.unlock();
         }
@@ -210,6 +212,19 @@ final class ModelInstance {
         List<PendingRequest> next = events.finished(this);
         if (next != null) {
             handOver(next);
+        }
+    }
+
+    /** The model as {@link #runHere} calls it: {@link LoadedModel#inferOnCaller}. */
+    private record OnCaller(LoadedModel model) implements LoadedModel {
+        @Override
+        public List<Tensor> infer(List<Tensor> inputs) {
+            return model.inferOnCaller(inputs);
+        }
+
+        @Override
+        public void close() {
+            throw new UnsupportedOperationException("the instance's thread closes its model");
         }
     }
 

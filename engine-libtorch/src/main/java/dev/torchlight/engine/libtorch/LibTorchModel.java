@@ -141,13 +141,27 @@ final class LibTorchModel implements LoadedModel {
 
     @Override
     public List<Tensor> infer(List<Tensor> values) {
+        return run(values, intraOpThreads.threads());
+    }
+
+    /**
+     * One intra-op thread: OpenMP would give the calling thread a team of its own, and once the
+     * process holds more OpenMP threads than cores every team sleeps after each parallel region
+     * ({@link IntraOpBudget}). Such runs are short by the scheduler's rule anyway.
+     */
+    @Override
+    public List<Tensor> inferOnCaller(List<Tensor> values) {
+        return run(values, 1);
+    }
+
+    private List<Tensor> run(List<Tensor> values, int threads) {
         if (closed) {
             throw new EngineException("model '" + name + "' is closed");
         }
         checkInputs(values);
         MemorySegment tensors = frame.describe(values);
         // libtorch keeps the count per thread, and the worker's thread need not be the loader's.
-        library.applyIntraOpThreads(intraOpThreads.threads());
+        library.applyIntraOpThreads(threads);
         library.run(handle, tensors, values.size(), frame.floatOutputs(), frame.floatOutputCount(),
                 frame.outputsHandle(), context);
         Reference.reachabilityFence(values);

@@ -94,6 +94,21 @@ class LibTorchEngineTest {
         }
     }
 
+    @Test
+    void aRunOnAnotherThreadComputesTheSameOnThatThreadAlone() throws Exception {
+        ModelConfig mlp = TestData.config("mlp");
+        try (LoadedModel three = ENGINE.load(mlp.withEngine(mlp.engine().withIntraOpThreads(3)),
+                TestData.modelFile("mlp", 1), Placement.CPU)) {
+            int threads = CompletableFuture.supplyAsync(() -> {
+                TestData.assertMatches(three.inferOnCaller(MLP.inputs()).get(0), MLP.outputs().get(0));
+                return ENGINE.library().intraOpThreads();
+            }, task -> Thread.ofPlatform().start(task)).get();
+
+            assertThat(threads).as("an I/O thread gets no OpenMP team of its own").isEqualTo(1);
+            assertThat(threadsOfACallOnAFreshThread(ENGINE, three)).as("the instance's own runs").isEqualTo(3);
+        }
+    }
+
     private static int threadsOfACallOnAFreshThread(LibTorchEngine engine, LoadedModel model) throws Exception {
         return CompletableFuture.supplyAsync(() -> {
             model.infer(MLP.inputs());
