@@ -51,8 +51,14 @@ final class ModelInstance {
      * that brought its request: a model must first show it is fast, and one slow run starts over.
      */
     static final int FAST_RUNS_TO_RUN_HERE = 16;
-    /** How long another thread's other work (an I/O thread's connections) may wait for one run. */
-    static final long FAST_RUN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * The longest run that goes to the thread that brought it. Short enough that the two hand-offs it
+     * saves (tens of microseconds each, milliseconds in a busy machine's tail) outweigh the helper
+     * threads it forgoes (such a run computes on one thread), and that the I/O thread's other
+     * connections barely notice: the demo model's runs (10–50 µs) qualify, the risk MLP's (0.2–0.4
+     * ms, which its instance's two threads speed up) do not (docs/PERFORMANCE.md, "Caller runs").
+     */
+    static final long FAST_RUN_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
     private final int index;
     private final String label;
