@@ -77,6 +77,8 @@ final class ModelInstance {
      */
     private final ReentrantLock modelUse = new ReentrantLock();
     private LoadedModel model;
+    /** {@link #model} as {@link #runHere} calls it; made once per load, not per run. */
+    private LoadedModel onCaller;
     private InstanceEvents events;
     private Thread thread;
     private volatile boolean healthy = true;
@@ -204,7 +206,6 @@ final class ModelInstance {
                 batch.forEach(r -> r.fail(error));
                 return;
             }
-            LoadedModel onCaller = new OnCaller(model);
             ok = BatchedCompletion.around(() -> executor.run(onCaller, batch));
         } finally {
             modelUse.unlock();
@@ -363,14 +364,15 @@ final class ModelInstance {
 
     /** Loads the model at this instance's placement and notes the stream it runs on. */
     private void loadModel() {
-        LoadedModel loaded = loader.load(placement);
+        LoadedModel fresh = loader.load(placement);
         modelUse.lock();
         try {
-            model = loaded;
+            model = fresh;
+            onCaller = new OnCaller(fresh);
         } finally {
             modelUse.unlock();
         }
-        stream = loaded.stream();
+        stream = fresh.stream();
     }
 
     private void closeModel() {
@@ -385,6 +387,7 @@ final class ModelInstance {
                 LOG.warn("instance {}: closing the model failed: {}", label, e.toString());
             }
             model = null;
+            onCaller = null;
         } finally {
             modelUse.unlock();
         }
