@@ -30,8 +30,10 @@ final class BatchExecutor {
     private final SafeBatchLimit limit;
     private final BatchPolicy policy;
     private volatile String lastError;
-    /** Successful runs in a row that each took at most {@link ModelInstance#FAST_RUN_NANOS}. */
-    private volatile int fastRuns;
+    /** Successful runs so far, up to {@link ModelInstance#RECENT_RUNS}. */
+    private volatile int runs;
+    /** One bit per recent successful run, the latest lowest: set when it took over {@link ModelInstance#FAST_RUN_NANOS}. */
+    private volatile int slowRuns;
     // One batch runs at a time (the scheduler hands a batch to an idle instance only), and whoever
     // runs the next one got it through the scheduler's lock or the instance's mailbox after this one.
     private boolean deviceFault;
@@ -64,9 +66,15 @@ final class BatchExecutor {
         return fault;
     }
 
-    /** Successful runs in a row, up to now, that each took at most {@link ModelInstance#FAST_RUN_NANOS}. */
-    int fastRuns() {
-        return fastRuns;
+    /**
+     * Whether the model has run {@link ModelInstance#RECENT_RUNS} times and at most {@link
+     * ModelInstance#SLOW_RUNS_ALLOWED} of the last {@link ModelInstance#RECENT_RUNS} runs took over
+     * {@link ModelInstance#FAST_RUN_NANOS}: a few runs a busy machine made slow do not count against
+     * a fast model, a model that is usually slower does not pass.
+     */
+    boolean recentRunsFast() {
+        int mask = (1 << ModelInstance.RECENT_RUNS) - 1;
+        return runs >= ModelInstance.RECENT_RUNS && Integer.bitCount(slowRuns & mask) <= ModelInstance.SLOW_RUNS_ALLOWED;
     }
 
     /** The last failure's message, or null. */
@@ -118,7 +126,8 @@ final class BatchExecutor {
             ns = clock.nanoTime() - start;
             answers = BatchTensors.split(outputs, batch, rows, batched);
             stats.recordExecution(rows, ns);
-            fastRuns = ns <= ModelInstance.FAST_RUN_NANOS ? Math.min(fastRuns + 1, Integer.MAX_VALUE - 1) : 0;
+            slowRuns = slowRuns << 1 | (ns > ModelInstance.FAST_RUN_NANOS ? 1 : 0);
+            runs = Math.min(runs + 1, ModelInstance.RECENT_RUNS);
         } catch (RuntimeException | Error e) {
             return e;
         }

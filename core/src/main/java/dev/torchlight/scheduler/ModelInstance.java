@@ -47,10 +47,14 @@ final class ModelInstance {
     /** The mailbox item after a failed {@link #runHere}: judge the failure (and reload) on this thread. */
     private static final List<PendingRequest> FAILED_ELSEWHERE = new ArrayList<>();
     /**
-     * Runs in a row, each at most {@link #FAST_RUN_NANOS}, after which a batch may run on the thread
-     * that brought its request: a model must first show it is fast, and one slow run starts over.
+     * The runs a model is judged on before a batch may run on the thread that brought its request:
+     * at least this many, and of the last this many, at most {@link #SLOW_RUNS_ALLOWED} took over
+     * {@link #FAST_RUN_NANOS}. Not "all of them": on a shared machine a run now and then is made
+     * slow by preemption, and with "every run fast" each such run sent the next 16 requests back
+     * through the hand-offs.
      */
-    static final int FAST_RUNS_TO_RUN_HERE = 16;
+    static final int RECENT_RUNS = 16;
+    static final int SLOW_RUNS_ALLOWED = 2;
     /**
      * The longest run that goes to the thread that brought it. Short enough that the two hand-offs it
      * saves (tens of microseconds each, milliseconds in a busy machine's tail) outweigh the helper
@@ -184,12 +188,10 @@ final class ModelInstance {
 
     /**
      * Whether a batch for this idle instance may run on the calling thread: a thread marked by
-     * {@link CallerRuns}, a CPU instance, and a model whose last {@link #FAST_RUNS_TO_RUN_HERE} runs
-     * each took at most {@link #FAST_RUN_NANOS}.
+     * {@link CallerRuns}, a CPU instance, and a model whose recent runs were fast ({@link #RECENT_RUNS}).
      */
     boolean runsOnCaller() {
-        return placement.kind() == Placement.Kind.CPU && executor.fastRuns() >= FAST_RUNS_TO_RUN_HERE
-                && CallerRuns.permittedHere();
+        return placement.kind() == Placement.Kind.CPU && executor.recentRunsFast() && CallerRuns.permittedHere();
     }
 
     /**
