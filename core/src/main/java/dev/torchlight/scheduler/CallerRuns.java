@@ -24,7 +24,7 @@ public final class CallerRuns {
     }
 
     /** Whether the calling thread was marked by {@link #permitOnThisThread}. */
-    static boolean permittedHere() {
+    public static boolean permittedHere() {
         return PERMITTED.get();
     }
 }
