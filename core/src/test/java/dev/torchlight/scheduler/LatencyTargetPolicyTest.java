@@ -66,6 +66,7 @@ class LatencyTargetPolicyTest {
         assertThat(learned.p99Nanos()).isEqualTo(unbatched.p99Nanos());
         assertThat(learned.answered()).isEqualTo(unbatched.answered());
         assertThat(policy.state().waitNanos()).as("no request ever waited for company").isZero();
+        assertThat(policy.state().batchRows()).as("every batch one request of one row").isEqualTo(1.0);
     }
 
     @Test
