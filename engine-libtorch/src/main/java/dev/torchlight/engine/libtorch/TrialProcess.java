@@ -23,9 +23,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Loads and runs a model file once in a child JVM ({@link TrialMain}) before the server loads it, for
- * the files that have crashed processes that loaded them: AOTInductor packages compiled for CUDA,
- * which brought PyTorch 2.11 down with a SIGSEGV in the package's own code on an H200, PyTorch alone
- * and torchlight alike. A crash there would take every model of the server with it; in the child it
+ * the files that have crashed processes that loaded them: AOTInductor packages, which brought
+ * PyTorch 2.11 down with a SIGSEGV in the package's own code on the H200 machine (CUDA packages, and
+ * CPU packages compiled there too), PyTorch alone and torchlight alike. A crash there would take every model of the server with it; in the child it
  * becomes a failed load with the signal and the faulting frame in its message. A file that passed
  * (same path, size and modification time, same device) is not tried again, so later instances and
  * reloads of an unchanged version cost nothing.
@@ -59,9 +59,14 @@ final class TrialProcess {
         return started.get();
     }
 
-    /** Whether the server tries {@code file} in a child before loading it on {@code placement}. */
+    /**
+     * Whether the server tries a file in a child before loading it on {@code placement}: every
+     * AOTInductor package, on a GPU or the CPU (on the GPU machine PyTorch died running CPU packages
+     * it had compiled there, too); not TorchScript, which libtorch interprets rather than running
+     * compiled code from the file, and not a model that places itself.
+     */
     static boolean wanted(boolean aoti, Placement placement) {
-        return aoti && placement.kind() == Placement.Kind.GPU;
+        return aoti && placement.kind() != Placement.Kind.MODEL;
     }
 
     /**

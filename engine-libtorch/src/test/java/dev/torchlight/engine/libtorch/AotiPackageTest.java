@@ -43,6 +43,21 @@ class AotiPackageTest {
     }
 
     @Test
+    void aPackageIsTriedInAChildProcessOnceBeforeTheServerLoadsIt() {
+        // Its own engine: the trial count is per engine. PyTorch has died running CPU packages on one
+        // machine (docs/GPU.md), which would take every model of the server down.
+        LibTorchEngine engine = new LibTorchEngine();
+        Path file = TestData.modelFile("mlp_aoti", 1);
+        for (int load = 0; load < 2; load++) {
+            try (LoadedModel model = engine.load(MLP_AOTI, file, Placement.CPU)) {
+                assertThat(model.infer(List.of(TestData.golden("mlp_aoti").inputs().get(0))).get(0).shape())
+                        .containsExactly(TestData.golden("mlp_aoti").outputs().get(0).shape());
+            }
+        }
+        assertThat(engine.trials().started()).as("tried once; the unchanged file is not tried again").isEqualTo(1);
+    }
+
+    @Test
     void aPackageCompiledForCudaFailsToLoadOnTheCpuSayingSo() {
         Path cuda = TestData.root().resolve("testdata/bad/cuda_pt2/model.pt2");
 
