@@ -214,13 +214,13 @@ final class ModelInstance {
         }
         if (!ok) {
             consecutiveFailures++;
-            handOver(FAILED_ELSEWHERE);
+            run(FAILED_ELSEWHERE);
             return;
         }
         consecutiveFailures = 0;
         List<PendingRequest> next = events.finished(this);
         if (next != null) {
-            handOver(next);
+            run(next);
         }
     }
 
@@ -237,12 +237,8 @@ final class ModelInstance {
         }
     }
 
-    /** Hands over a batch; the instance must be idle. */
+    /** Hands a batch (or {@link #FAILED_ELSEWHERE}) to the instance's thread, which must be waiting for one. */
     void run(List<PendingRequest> batch) {
-        handOver(batch);
-    }
-
-    private void handOver(List<PendingRequest> batch) {
         if (!mailbox.offer(batch)) {
             throw new IllegalStateException("instance " + label + " was handed a batch while busy");
         }

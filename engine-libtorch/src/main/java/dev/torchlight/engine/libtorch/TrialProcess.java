@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * Loads and runs a model file once in a child JVM ({@link TrialMain}) before the server loads it, for
  * the files that have crashed processes that loaded them: AOTInductor packages, which brought
  * PyTorch 2.11 down with a SIGSEGV in the package's own code on the H200 machine (CUDA packages, and
- * CPU packages compiled there too), PyTorch alone and torchlight alike. A crash there would take every model of the server with it; in the child it
- * becomes a failed load with the signal and the faulting frame in its message. A file that passed
+ * CPU packages compiled there too), PyTorch alone and torchlight alike. A crash there would take
+ * every model of the server with it; in the child it becomes a failed load with the signal and the faulting frame in its message. A file that passed
  * (same path, size and modification time, same device) is not tried again, so later instances and
  * reloads of an unchanged version cost nothing.
  */
@@ -239,7 +239,7 @@ final class TrialProcess {
             if (own.isEmpty()) {
                 return "";
             }
-            return " Trial output: " + (own.length() <= 600 ? own : "..." + own.substring(own.length() - 600));
+            return " Trial output: " + lastChars(own);
         } catch (IOException | RuntimeException e) {
             return "";
         }
@@ -248,10 +248,15 @@ final class TrialProcess {
     private static String tail(Path output) {
         try {
             String text = Files.readString(output).strip();
-            return text.isEmpty() ? "(none)" : text.length() <= 600 ? text : "..." + text.substring(text.length() - 600);
+            return text.isEmpty() ? "(none)" : lastChars(text);
         } catch (IOException | RuntimeException e) {
             return "(unreadable)";
         }
+    }
+
+    /** The end of a child's output, enough for a message. */
+    private static String lastChars(String text) {
+        return text.length() <= 600 ? text : "..." + text.substring(text.length() - 600);
     }
 
     private static void deleteQuietly(Path dir) {
