@@ -16,6 +16,12 @@
 #                                    # to 30 times, a minute apart, until its p99.9 is at most 3 ms; the
 #                                    # probes go to quiet.tsv, and the rounds run after the last probe
 #                                    # either way (a shared host's noise decides many a tail here)
+#   GC_SCHED=1 bench/gc.sh           # also record the scheduler (perf sched, needs perf and root) in
+#                                    # each measured window: how often the server's and the load
+#                                    # generator's threads waited over 1 ms for a CPU once woken, and
+#                                    # what held that CPU meanwhile (bench/sched_delays.py; nothing, i.e.
+#                                    # a halted virtual CPU; the same process; the other; the kernel):
+#                                    # sched.tsv
 #
 # Per round and variant it starts `./torchlight serve` on the demo model with those JVM options, every
 # safepoint logged (-Xlog:safepoint, the stop-the-world pauses of any collector) and every collection
@@ -74,6 +80,20 @@ if [[ -n ${GC_QUIET:-} ]]; then
   rm -f "$out/quiet.json" "$out/quiet-server.log"
 fi
 tick=$(getconf CLK_TCK)
+# seconds TIME: a duration as the load generator takes it (20s, 2m), in whole seconds.
+seconds() {
+  case $1 in
+    *ms) echo 0 ;;
+    *s) echo "${1%s}" ;;
+    *m) echo $((${1%m} * 60)) ;;
+    *) echo "$1" ;;
+  esac
+}
+if [ "${GC_SCHED:-0}" = 1 ]; then
+  command -v perf >/dev/null || { say "GC_SCHED=1 needs perf (Debian: linux-perf)"; exit 1; }
+  printf 'round\tvariant\tprocess\twaits_over_1ms\twaited_ms\tlongest_ms\tcpu_idle_ms\tsame_process_ms\tother_process_ms\tkernel_ms\n' \
+    >"$out/sched.tsv"
+fi
 printf 'round\tvariant\treq_per_s\tp50_ms\tp99_ms\tp999_ms\tmax_ms\tpause_max_ms\tpause_at_max_ms\tpause_total_ms\tpauses\tcollections\theap_after_max_mb\tcpu_us_per_req\tsteady_cpu_us_per_req\tsteady_rss_growth_mb\n' \
   >"$out/summary.tsv"
 
@@ -106,10 +126,26 @@ for round in $(seq 1 "$rounds"); do
       echo "$(awk '{print $1}' /proc/uptime) $(awk '{print $14 + $15}' "/proc/$pid/stat") $(awk '/VmRSS/ {print $2}' "/proc/$pid/status")" \
         >"$out/$tag-steady" ) &
     sampler=$!
+    if [ "${GC_SCHED:-0}" = 1 ]; then
+      # The measured window, a second in from each end.
+      ( sleep "$warmup"; sleep 1
+        perf sched record -a -o "$out/$tag-sched.data" -- sleep "$(($(seconds "$duration") - 2))" \
+          >/dev/null 2>"$out/$tag-sched.log" ) &
+      recorder=$!
+    fi
     # One load generator warms up (its own JIT and the server's) and then measures; the pauses counted
     # are those of the whole run, warm-up included.
     "${on_generator[@]}" ./torchlight bench --url "$url" --model mlp --rate "$rate" --warmup "$warmup" --duration "$duration" \
-      --json "$out/$tag.json" >/dev/null 2>"$out/$tag-bench.log" || say "$tag bench failed"
+      --json "$out/$tag.json" >/dev/null 2>"$out/$tag-bench.log" &
+    generator=$!
+    wait "$generator" || say "$tag bench failed"
+    if [ "${GC_SCHED:-0}" = 1 ]; then
+      wait "$recorder" || true
+      perf sched timehist -i "$out/$tag-sched.data" >"$out/$tag-timehist.txt" 2>/dev/null || true
+      /usr/bin/python3 bench/sched_delays.py "$out/$tag-timehist.txt" "$round" "$name" \
+        server="$pid" generator="$generator" >>"$out/sched.tsv" || say "$tag: no scheduler record"
+      rm -f "$out/$tag-sched.data" "$out/$tag-sched.data.old" "$out/$tag-timehist.txt"
+    fi
     after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     end_up=$(awk '{print $1}' /proc/uptime)
     rss_end=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
