@@ -15,7 +15,9 @@ import dev.torchlight.engine.Placement;
  * @param consecutiveFailures batches failed in a row (engine errors other than out-of-memory)
  * @param reloads times it was reloaded
  * @param lastError the last engine error it saw, or null
+ * @param callerRuns batches it ran on the server thread that received the request rather than on its
+ *     own thread ({@link CallerRuns}): a fast CPU model's requests that found it idle
  */
 public record InstanceStatus(
         String label, Placement placement, String stream, boolean healthy, int safeBatchSize, int consecutiveFailures,
-        long reloads, String lastError) {}
+        long reloads, String lastError, long callerRuns) {}

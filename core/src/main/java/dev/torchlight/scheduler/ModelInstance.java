@@ -74,6 +74,8 @@ final class ModelInstance {
     // The scheduler hands a batch only to an idle instance and STOP once: room for one of each.
     private final BlockingQueue<List<PendingRequest>> mailbox = new ArrayBlockingQueue<>(2);
     private final AtomicLong reloads = new AtomicLong();
+    /** Batches {@link #runHere} ran (read by status from any thread). */
+    private final AtomicLong callerRuns = new AtomicLong();
     private final CompletableFuture<Void> loaded = new CompletableFuture<>();
     /**
      * Held while the model runs on another thread, and to load or close it: closing (on STOP, which
@@ -208,6 +210,7 @@ final class ModelInstance {
                 batch.forEach(r -> r.fail(error));
                 return;
             }
+            callerRuns.incrementAndGet();
             ok = BatchedCompletion.around(() -> executor.run(onCaller, batch));
         } finally {
             modelUse.unlock();
@@ -253,7 +256,7 @@ final class ModelInstance {
     InstanceStatus status() {
         String error = loadError != null && !healthy ? loadError : executor.lastError();
         return new InstanceStatus(label, placement, stream, healthy, limit.safeBatchSize(maxBatchSize),
-                consecutiveFailures, reloads.get(), error);
+                consecutiveFailures, reloads.get(), error, callerRuns.get());
     }
 
     private void loop() {

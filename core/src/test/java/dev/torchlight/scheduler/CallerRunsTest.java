@@ -131,11 +131,13 @@ class CallerRunsTest {
         start(Placement.CPU);
         warmUp(ModelInstance.RECENT_RUNS);
         assertThat(threads()).as("the runs that show the model is fast").containsOnly(WORKER);
+        assertThat(scheduler.instances().get(0).callerRuns()).isZero();
 
         assertNegated(answer(7, true), 7);
 
         assertThat(threads()).last().isEqualTo(CALLER);
         assertThat(scheduler.instances().get(0).healthy()).isTrue();
+        assertThat(scheduler.instances().get(0).callerRuns()).as("counted for the metrics").isEqualTo(1);
     }
 
     @Test
@@ -145,6 +147,7 @@ class CallerRunsTest {
             assertNegated(answer(i, false), i);
         }
         assertThat(threads()).containsOnly(WORKER);
+        assertThat(scheduler.instances().get(0).callerRuns()).isZero();
     }
 
     @Test

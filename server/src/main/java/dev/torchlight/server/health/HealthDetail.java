@@ -58,6 +58,7 @@ public final class HealthDetail {
             g.writeNumberField("safe_batch_size", instance.safeBatchSize());
             g.writeNumberField("consecutive_failures", instance.consecutiveFailures());
             g.writeNumberField("reloads", instance.reloads());
+            g.writeNumberField("caller_runs", instance.callerRuns());
             g.writeStringField("last_error", instance.lastError());
             g.writeEndObject();
         }

@@ -59,6 +59,8 @@ public final class ModelMetrics implements MultiCollector {
                 .help("1 when the model version serves, else 0 (failed to load, or no healthy instance).");
         var safeBatch = GaugeSnapshot.builder().name("torchlight_instance_safe_batch_size")
                 .help("Largest batch an instance runs since it ran out of memory; 0 when it never did.");
+        var callerRuns = CounterSnapshot.builder().name("torchlight_instance_caller_runs")
+                .help("Batches an instance ran on the server thread that received the request, not its own thread.");
         var instanceInfo = GaugeSnapshot.builder().name("torchlight_instance_info")
                 .help("1 for each instance, labelled with its device (cpu, cuda:N or model) and its CUDA stream.");
         var trafficWeight = GaugeSnapshot.builder().name("torchlight_model_traffic_weight")
@@ -93,6 +95,7 @@ public final class ModelMetrics implements MultiCollector {
                 InstanceStatus status = statuses.get(i);
                 Labels instance = labels.add("instance", Integer.toString(i));
                 safeBatch.dataPoint(Snapshots.gauge(instance, status.safeBatchSize()));
+                callerRuns.dataPoint(Snapshots.counter(instance, status.callerRuns()));
                 instanceInfo.dataPoint(Snapshots.gauge(instance.add("device", status.placement().toString())
                         .add("stream", status.stream()), 1));
             }
@@ -116,7 +119,7 @@ public final class ModelMetrics implements MultiCollector {
         }
         return MetricSnapshots.of(requests.build(), inferences.build(), executions.build(), requestLatency.build(),
                 queueLatency.build(), computeLatency.build(), batchSizes.build(), queued.build(), inFlight.build(),
-                instances.build(), healthy.build(), ready.build(), safeBatch.build(), instanceInfo.build(),
+                instances.build(), healthy.build(), ready.build(), safeBatch.build(), callerRuns.build(), instanceInfo.build(),
                 trafficWeight.build(), trafficEffective.build());
     }
 }

@@ -129,6 +129,23 @@ class MetricsTest {
     }
 
     @Test
+    void runsOnTheThreadThatReceivedTheRequestAreCountedPerInstanceAndAmongTheExecutions() {
+        Scrape before = scrape();
+        String[] instance = {"model", "no_batch", "version", "1", "instance", "0"};
+        for (int i = 0; i < 40; i++) {
+            assertThat(harness.post("/v2/models/no_batch/infer", noBatch()).statusCode()).isEqualTo(200);
+        }
+        Scrape after = scrape();
+        // How many ran on the event loop depends on how fast the machine ran the model's recent runs
+        // (CallerRunsTest pins the rule down); the count is there, per instance, and among the runs.
+        double callerRuns = delta(before, after, "torchlight_instance_caller_runs_total", instance);
+        assertThat(callerRuns).isBetween(0.0,
+                delta(before, after, "torchlight_executions_total", "model", "no_batch", "version", "1"));
+        JsonNode detail = ServerHarness.json(harness.get("/health/detail"));
+        assertThat(detail.toString()).contains("\"caller_runs\"");
+    }
+
+    @Test
     void serverAndJvmMetricsAreThereAndGpuMetricsOnlyWithNvml() {
         harness.get("/v2/health/live");
         Scrape s = scrape();
@@ -257,6 +274,10 @@ class MetricsTest {
     }
 
     /** A two_io request of {@code rows} rows. */
+    static String noBatch() {
+        return "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2,3],\"data\":[1,2,3,4,5,6]}]}";
+    }
+
     static String twoIo(int rows) {
         StringBuilder data = new StringBuilder();
         for (int i = 0; i < rows; i++) {
