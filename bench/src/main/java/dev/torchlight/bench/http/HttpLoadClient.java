@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -26,6 +27,7 @@ public final class HttpLoadClient implements AutoCloseable {
     private final EventLoopGroup group;
     private final Bootstrap bootstrap;
     private final HttpTarget target;
+    private final EventLoop pacingLoop;
 
     /**
      * @param target the server
@@ -54,6 +56,7 @@ public final class HttpLoadClient implements AutoCloseable {
                         ch.pipeline().addLast(new HttpConnection(ch, timeoutNanos));
                     }
                 });
+        this.pacingLoop = group.next();
     }
 
     /** Event loop threads for the load generator: the cores, at most 4 (enough for ~10^5 req/s). */
@@ -66,8 +69,25 @@ public final class HttpLoadClient implements AutoCloseable {
         return target;
     }
 
+    /**
+     * One of the client's event loops, the same on every call: an open loop paces on it and opens its
+     * connections there, so that a send is made by the thread that times it.
+     */
+    public EventLoop pacingLoop() {
+        return pacingLoop;
+    }
+
     /** Opens a connection; {@code listener} hears the outcome on an event loop. */
     public void connect(ConnectListener listener) {
+        connect(listener, bootstrap);
+    }
+
+    /** Opens a connection served by {@code loop}; {@code listener} hears the outcome there. */
+    public void connect(ConnectListener listener, EventLoop loop) {
+        connect(listener, bootstrap.clone(loop));
+    }
+
+    private static void connect(ConnectListener listener, Bootstrap bootstrap) {
         ChannelFuture future = bootstrap.connect();
         future.addListener(f -> {
             Channel channel = future.channel();

@@ -140,6 +140,7 @@ public final class LoadBench {
         try {
             boolean gone = warmup && ticker.until(clock.nanoTime() + warmupTime.toNanos(), watch);
             if (!gone) {
+                CompilerThreads.lower(); // the JIT yields to the load (compiler threads it starts later inherit it)
                 if (warmup) {
                     stats.beginMeasure(clock.nanoTime());
                 }

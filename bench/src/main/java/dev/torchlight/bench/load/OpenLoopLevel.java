@@ -9,11 +9,16 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * Open loop: a pacing thread releases sends at their intended times ({@link OpenLoopSchedule});
- * each goes out on an idle connection, on a new one while fewer than {@code connections} are
- * open, or else waits in a queue. Latency runs from the intended send time, so time spent queued
+ * Open loop: sends are released at their intended times ({@link OpenLoopSchedule}) by timed tasks
+ * on one of the client's event loops, which also serves every connection the level opens, so the
+ * thread that times a send makes it and reads its answer (no hand-off between threads, whose
+ * wake-ups a busy machine can delay by milliseconds: latency the server would be charged for).
+ * One event loop thread carries the level: tens of thousands of requests a second. Each send goes
+ * out on an idle connection, on a new one while fewer than {@code connections} are open, or else
+ * waits in a queue. Latency runs from the intended send time, so time spent queued
  * counts. A queued send that has waited longer than the request timeout fails as {@code timeout}.
  * When the level stops, sends already due are still made (or time out) before it ends.
  */
@@ -38,6 +43,11 @@ final class OpenLoopLevel extends PacedLevel {
     @Override
     synchronized boolean idle() {
         return queued.isEmpty();
+    }
+
+    @Override
+    ScheduledExecutorService pacingLoop() {
+        return client.pacingLoop();
     }
 
     @Override
@@ -135,7 +145,7 @@ final class OpenLoopLevel extends PacedLevel {
         void open(long intendedTime) {
             take(intendedTime);
             slots.add(this);
-            client.connect(this);
+            client.connect(this, client.pacingLoop());
         }
 
         /** Makes the send on this slot's open connection. */

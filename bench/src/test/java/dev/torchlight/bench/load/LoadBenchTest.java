@@ -157,6 +157,17 @@ class LoadBenchTest {
     }
 
     @Test
+    void anOpenLoopOutOfConnectionsQueuesItsSendsAndFailsThoseNotMadeInTimeAsTimeouts() {
+        // Two connections whose requests are never answered: the pacer's later sends queue on its
+        // event loop and fail once they are older than the request timeout; none is lost.
+        server.mode(TestHttpServer.Mode.HANG);
+        LevelResult r = single(run(options().rates(List.of(100.0)).connections(2).warmup(Duration.ZERO)
+                .duration(Duration.ofMillis(500)).requestTimeout(Duration.ofMillis(150))));
+        assertThat(r.errorsByKind()).containsOnlyKeys("timeout");
+        assertThat(r.errors()).isEqualTo(r.requests()).isGreaterThanOrEqualTo(30);
+    }
+
+    @Test
     void anOpenLoopSendsAtTheRate() {
         LevelResult r = single(run(options().rates(List.of(200.0)).duration(Duration.ofMillis(500))));
         assertThat(r.rate()).isEqualTo(200.0);
