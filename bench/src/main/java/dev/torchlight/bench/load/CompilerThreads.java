@@ -13,7 +13,8 @@ import java.nio.file.Path;
 
 /**
  * The load generator's own JIT compiler threads, moved to Linux's idle scheduling class
- * ({@code SCHED_IDLE}) when a level's measured window begins. A compilation still running then
+ * ({@code SCHED_IDLE}) when a level's measured window begins, where the generator has its JVM to
+ * itself ({@link LoadBench#owningProcess}). A compilation still running then
  * would otherwise keep a core while the generator's event loop, woken by an answer or a due send,
  * waits its turn: on a two-core machine such waits reached milliseconds, latency charged to the
  * server being measured (a nice value of 10 still left waits of several milliseconds). An idle-class

@@ -29,10 +29,21 @@ public final class LoadBench {
     private final String version;
     private final NanoClock clock;
     private final Duration goneAfter;
+    private final boolean ownsProcess;
 
     /** A load generator reporting {@code version} as the tool's version. */
     public LoadBench(String version) {
-        this(version, NanoClock.SYSTEM, GONE_AFTER);
+        this(version, NanoClock.SYSTEM, GONE_AFTER, false);
+    }
+
+    /**
+     * A load generator that has its JVM to itself (the {@code torchlight bench} command): when a
+     * level's measured window begins, it also moves the JVM's JIT compiler threads to the idle
+     * scheduling class ({@link CompilerThreads}), which would slow the JIT of anything else in the
+     * process, such as a server embedded beside it.
+     */
+    public static LoadBench owningProcess(String version) {
+        return new LoadBench(version, NanoClock.SYSTEM, GONE_AFTER, true);
     }
 
     /** A load generator reporting the bench jar's own version ("unknown" when it has none). */
@@ -41,9 +52,14 @@ public final class LoadBench {
     }
 
     LoadBench(String version, NanoClock clock, Duration goneAfter) {
+        this(version, clock, goneAfter, false);
+    }
+
+    private LoadBench(String version, NanoClock clock, Duration goneAfter, boolean ownsProcess) {
         this.version = version;
         this.clock = clock;
         this.goneAfter = goneAfter;
+        this.ownsProcess = ownsProcess;
     }
 
     /**
@@ -140,7 +156,9 @@ public final class LoadBench {
         try {
             boolean gone = warmup && ticker.until(clock.nanoTime() + warmupTime.toNanos(), watch);
             if (!gone) {
-                CompilerThreads.lower(); // the JIT yields to the load (compiler threads it starts later inherit it)
+                if (ownsProcess) {
+                    CompilerThreads.lower(); // the JIT yields to the load (compiler threads it starts later inherit it)
+                }
                 if (warmup) {
                     stats.beginMeasure(clock.nanoTime());
                 }

@@ -187,7 +187,7 @@ public final class BenchCommand implements Callable<Integer> {
                 .requestTimeout(timeout)
                 .modelVersion(modelVersion)
                 .build();
-        return new LoadBench(VersionProvider.version()).run(options, progress);
+        return LoadBench.owningProcess(VersionProvider.version()).run(options, progress);
     }
 
     private BenchReport runRaw(PrintStream progress) throws InterruptedException {
