@@ -3,6 +3,7 @@ package dev.torchlight.bench.load;
 import dev.torchlight.bench.http.HttpLoadClient;
 import dev.torchlight.bench.result.LevelResult;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -85,7 +86,7 @@ abstract class PacedLevel extends LoadLevel {
             done.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException("stopping the pacer failed", e.getCause());
         }
     }
