@@ -91,8 +91,7 @@ seconds() {
 }
 if [ "${GC_SCHED:-0}" = 1 ]; then
   command -v perf >/dev/null || { say "GC_SCHED=1 needs perf (Debian: linux-perf)"; exit 1; }
-  printf 'round\tvariant\tprocess\twaits_over_1ms\twaited_ms\tlongest_ms\tcpu_idle_ms\tsame_process_ms\tother_process_ms\tkernel_ms\n' \
-    >"$out/sched.tsv"
+  /usr/bin/python3 bench/sched_delays.py --header >"$out/sched.tsv"
 fi
 printf 'round\tvariant\treq_per_s\tp50_ms\tp99_ms\tp999_ms\tmax_ms\tpause_max_ms\tpause_at_max_ms\tpause_total_ms\tpauses\tcollections\theap_after_max_mb\tcpu_us_per_req\tsteady_cpu_us_per_req\tsteady_rss_growth_mb\n' \
   >"$out/summary.tsv"
@@ -141,10 +140,9 @@ for round in $(seq 1 "$rounds"); do
     wait "$generator" || say "$tag bench failed"
     if [ "${GC_SCHED:-0}" = 1 ]; then
       wait "$recorder" || true
-      perf sched timehist -i "$out/$tag-sched.data" >"$out/$tag-timehist.txt" 2>/dev/null || true
-      /usr/bin/python3 bench/sched_delays.py "$out/$tag-timehist.txt" "$round" "$name" \
+      /usr/bin/python3 bench/sched_delays.py "$out/$tag-sched.data" "$round" "$name" \
         server="$pid" generator="$generator" >>"$out/sched.tsv" || say "$tag: no scheduler record"
-      rm -f "$out/$tag-sched.data" "$out/$tag-sched.data.old" "$out/$tag-timehist.txt"
+      rm -f "$out/$tag-sched.data" "$out/$tag-sched.data.old"
     fi
     after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     end_up=$(awk '{print $1}' /proc/uptime)

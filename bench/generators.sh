@@ -31,8 +31,7 @@ mapfile -t opts < <(grep -v '^#' tools/jvm.options | grep -v '^$')
 tick=$(getconf CLK_TCK)
 printf 'round\tgenerator\tp50_ms\tp99_ms\tp999_ms\tmax_ms\tcpu_us_per_req\n' >"$out/summary.tsv"
 if [ "${GEN_SCHED:-0}" = 1 ]; then
-  printf 'round\tvariant\tprocess\twaits_over_1ms\twaited_ms\tlongest_ms\tcpu_idle_ms\tsame_process_ms\tother_process_ms\tkernel_ms\n' \
-    >"$out/sched.tsv"
+  /usr/bin/python3 bench/sched_delays.py --header >"$out/sched.tsv"
 fi
 for round in $(seq 1 "$rounds"); do
   for name in old new; do
@@ -56,10 +55,9 @@ for round in $(seq 1 "$rounds"); do
     after=$(awk '{print $14 + $15}' "/proc/$generator/stat")
     wait "$generator" || echo "generators.sh: r$round-$name failed" >&2
     if [ "${GEN_SCHED:-0}" = 1 ]; then
-      perf sched timehist -i "$out/sched.data" >"$out/timehist.txt" 2>/dev/null || true
-      /usr/bin/python3 bench/sched_delays.py "$out/timehist.txt" "$round" "$name" server="$floor" generator="$generator" \
-        >>"$out/sched.tsv"
-      rm -f "$out/sched.data" "$out/sched.data.old" "$out/timehist.txt"
+      /usr/bin/python3 bench/sched_delays.py "$out/sched.data" "$round" "$name" server="$floor" generator="$generator" \
+        >>"$out/sched.tsv" || echo "generators.sh: r$round-$name: no scheduler record" >&2
+      rm -f "$out/sched.data" "$out/sched.data.old"
     fi
     kill "$floor"; wait "$floor" 2>/dev/null || true
     /usr/bin/python3 - "$out/r$round-$name.json" "$round" "$name" "$((after - before))" "$tick" "$((duration - 2))" "$rate" \

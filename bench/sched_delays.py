@@ -1,6 +1,7 @@
-"""Why a process's threads waited for a CPU: python3 bench/sched_delays.py TIMEHIST ROUND VARIANT NAME=PID...
+"""Why a process's threads waited for a CPU: python3 bench/sched_delays.py PERF_DATA ROUND VARIANT NAME=PID...
 
-Reads `perf sched timehist` output (one line per time a thread ran: when it stopped, on which CPU,
+`python3 bench/sched_delays.py --header` prints the header of its lines. Reads a `perf sched record`
+file through `perf sched timehist` (one line per time a thread ran: when it stopped, on which CPU,
 how long it had waited to be woken, how long it then waited to run -- the scheduling delay -- and how
 long it ran) and prints, per named process, one tab-separated line: round, variant, name, how often
 one of its threads waited more than 1 ms to run after being woken, the sum and the longest of those
@@ -16,16 +17,21 @@ Only the standard library: it runs with the machine's python3 (bench/gc.sh, GC_S
 import bisect
 import collections
 import re
+import subprocess
 import sys
 
 THRESHOLD_MS = 1.0
+HEADER = ("round\tvariant\tprocess\twaits_over_1ms\twaited_ms\tlongest_ms\tcpu_idle_ms\tsame_process_ms"
+          "\tother_process_ms\tkernel_ms")
 LINE = re.compile(r"^\s*(\d+\.\d+)\s+\[(\d+)\]\s+(<idle>|.*?\[(\d+)(?:/(\d+))?\])\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
 
 
-def runs_of(path):
-    """(start, end, cpu, pid, delay_s) per line; the idle task is pid 0."""
+def runs_of(perf_data):
+    """(start, end, cpu, pid, delay_s) per run; the idle task is pid 0."""
+    timehist = subprocess.run(["perf", "sched", "timehist", "-i", perf_data], capture_output=True, text=True,
+                              errors="replace", check=True).stdout
     runs = []
-    for line in open(path, errors="replace"):
+    for line in timehist.splitlines():
         m = LINE.match(line)
         if not m:
             continue
@@ -77,6 +83,9 @@ def main(path, rnd, variant, named):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--header"]:
+        print(HEADER)
+        sys.exit(0)
     if len(sys.argv) < 5:
         sys.exit(__doc__)
     main(sys.argv[1], sys.argv[2], sys.argv[3],

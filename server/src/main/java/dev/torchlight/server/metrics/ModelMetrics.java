@@ -119,7 +119,7 @@ public final class ModelMetrics implements MultiCollector {
         }
         return MetricSnapshots.of(requests.build(), inferences.build(), executions.build(), requestLatency.build(),
                 queueLatency.build(), computeLatency.build(), batchSizes.build(), queued.build(), inFlight.build(),
-                instances.build(), healthy.build(), ready.build(), safeBatch.build(), callerRuns.build(), instanceInfo.build(),
-                trafficWeight.build(), trafficEffective.build());
+                instances.build(), healthy.build(), ready.build(), safeBatch.build(), callerRuns.build(),
+                instanceInfo.build(), trafficWeight.build(), trafficEffective.build());
     }
 }
